@@ -1,0 +1,54 @@
+# is2in: `make run` serves the demo, `make test` runs every test. Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+HTMX_VERSION := 2.0.11
+
+.PHONY: run test test-sqlite test-postgres install translations browser extract-messages vendor bench clean
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP) translations
+
+# Compiled catalogues are build output; the .po files are the source.
+translations: $(STAMP)
+	@for dir in core/translations plugins/*/translations; do \
+	  [ -d $$dir ] && $(BIN)/pybabel compile -q -d $$dir -f || true; \
+	done
+
+run: install
+	$(BIN)/is2in db upgrade
+	$(BIN)/is2in demo
+	$(BIN)/is2in run --host 127.0.0.1 --port 5000 --with-threads
+
+# Browser tests drive Debian's Chromium; never a downloaded browser.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: sudo apt-get install -y chromium"; exit 1; fi; \
+	fi
+
+test: install browser
+	$(BIN)/pytest -q -n 2 --dist loadfile
+	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+	  echo "--- the same suite on PostgreSQL ($(PG_TEST_URL))"; \
+	  IS2IN_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -n 2 --dist loadfile -m "not browser"; \
+	else echo "PostgreSQL is not reachable at 127.0.0.1:5432: PostgreSQL run skipped"; fi
+
+extract-messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o core/translations/messages.pot --no-location --sort-output core templates plugins
+	$(BIN)/pybabel update -i core/translations/messages.pot -d core/translations --no-fuzzy-matching
+
+vendor:
+	cd /tmp && npm pack htmx.org@$(HTMX_VERSION) >/dev/null && tar xzf htmx.org-$(HTMX_VERSION).tgz package/dist/htmx.min.js \
+	  && cp package/dist/htmx.min.js $(CURDIR)/core/static/vendor/htmx-$(HTMX_VERSION).min.js
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

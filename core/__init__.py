@@ -1,0 +1,102 @@
+"""is2in ("Issuers to investors"): the minimal Flask core that procedure plugins build on."""
+
+import logging
+import os
+from pathlib import Path
+
+import pluggy
+from flask import Flask
+
+hookimpl = pluggy.HookimplMarker("is2in")
+
+from core.db import MigrationSet  # noqa: E402  (re-exported for plugin authors)
+from core.hooktypes import Link, NotificationKind  # noqa: E402
+from core.workflow.definitions import CATEGORIES, Procedure  # noqa: E402
+
+__all__ = ["create_app", "hookimpl", "Link", "NotificationKind", "MigrationSet", "Procedure", "CATEGORIES"]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None, plugins=None) -> Flask:
+    """Build the app. ``plugins`` (module names) replaces the built-in list, for tests."""
+    from core import access, db, i18n, security, tasks
+    from core.plugins import DEFAULT_PLUGINS, collect, get_plugin_manager
+
+    instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("IS2IN_INSTANCE_PATH")
+    app = Flask(
+        "core",
+        instance_path=str(Path(instance_path).resolve()) if instance_path else None,
+        template_folder=str(ROOT / "templates"),
+    )
+    from core.config import from_environment
+
+    app.config.update(from_environment(app.instance_path))
+    if config:
+        app.config.update(config)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+
+    pm = get_plugin_manager(
+        DEFAULT_PLUGINS if plugins is None else plugins,
+        disabled=app.config["DISABLED_PLUGINS"],
+        entry_points=app.config.get("PLUGIN_ENTRY_POINTS", True),
+    )
+    app.extensions["is2in.pm"] = pm
+
+    from htmx_flask import Htmx
+
+    Htmx(app)
+    db.init_app(app)
+    i18n.init_app(app, [module for _, module in pm.list_name_plugin()])
+    security.init_app(app)
+    tasks.init_app(app)
+    app.before_request(access.enforce_declared)
+    app.after_request(tasks.flush)
+
+    from core import auth, templating
+    from core.accounts import views as accounts_views
+    from core.auth import views as auth_views
+    from core.cabinet import views as cabinet_views
+    from core.insiders import views as insiders_views
+    from core.notifications import views as notifications_views
+    from core.partnerships import views as partnerships_views
+    from core.regulations import views as regulations_views
+    from core.staff import views as staff_views
+    from core.workflow import views as workflow_views
+
+    auth.init_app(app)
+    for blueprint in (
+        auth_views.bp,
+        cabinet_views.bp,
+        accounts_views.bp,
+        notifications_views.bp,
+        partnerships_views.bp,
+        regulations_views.bp,
+        insiders_views.bp,
+        staff_views.bp,
+        workflow_views.bp,
+    ):
+        app.register_blueprint(blueprint)
+    for blueprint in collect(pm, "is2in_blueprints"):
+        app.register_blueprint(blueprint)
+
+    procedures = {}
+    for procedure in collect(pm, "is2in_procedures"):
+        if procedure.code in procedures:
+            raise ValueError(f"two plugins define procedure {procedure.code!r}")
+        procedures[procedure.code] = procedure
+    app.extensions["is2in.procedures"] = procedures
+
+    from core.notifications import service as notifications
+
+    notifications.init_app(app, collect(pm, "is2in_notification_kinds"))
+
+    app.extensions["is2in.migrations"] = [MigrationSet("core", "core.migrations")] + collect(
+        pm, "is2in_migrations"
+    )
+    for command in collect(pm, "is2in_cli_commands"):
+        app.cli.add_command(command)
+
+    templating.init_app(app)
+    return app

@@ -1,0 +1,89 @@
+"""Who may use each route. Every view declares it with one of these decorators; a route without a
+declaration is refused (see ``enforce_declared``), and the access-matrix test reads the declarations."""
+
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import abort, current_app, redirect, request, url_for
+from flask_login import current_user
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``who`` is "public", "user", "client" or "staff"; ``departments``/``org_roles`` narrow it."""
+
+    who: str
+    departments: tuple[str, ...] = ()
+    org_roles: tuple[str, ...] = ()
+    org_admin: bool = False
+
+    def allows(self, user) -> bool:
+        if self.who == "public":
+            return True
+        if not user or not user.is_authenticated:
+            return False
+        if self.who == "user":
+            return True
+        if self.who == "staff":
+            if not user.is_staff:
+                return False
+            return not self.departments or user.in_department(*self.departments) or user.is_admin
+        if self.who == "client":
+            if user.is_staff:
+                return False
+            if self.org_roles and not (user.organisation.roles & set(self.org_roles)):
+                return False
+            return not self.org_admin or user.is_org_admin
+        return False
+
+
+def _declare(rule: Rule):
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if rule.who != "public" and not current_user.is_authenticated:
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if not rule.allows(current_user):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.access = rule
+        return wrapped
+
+    return decorator
+
+
+def public(view):
+    """Anyone, signed in or not."""
+    return _declare(Rule("public"))(view)
+
+
+def login_required(view):
+    """Any signed-in user, client or staff."""
+    return _declare(Rule("user"))(view)
+
+
+def client_required(*org_roles, org_admin=False):
+    """A signed-in client user, optionally of an organisation with one of ``org_roles``."""
+    return _declare(Rule("client", org_roles=tuple(org_roles), org_admin=org_admin))
+
+
+def staff_required(*departments):
+    """Exchange staff of one of ``departments`` (any staff when none; admins always)."""
+    return _declare(Rule("staff", departments=tuple(departments)))
+
+
+def rule_for(endpoint: str):
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "access", None)
+
+
+def enforce_declared():
+    """before_request: refuse any route whose view declares nobody (default deny)."""
+    endpoint = request.endpoint
+    if endpoint is None or endpoint == "static" or endpoint.endswith(".static"):
+        return None
+    if rule_for(endpoint) is None:
+        current_app.logger.error("route %s declares no access rule; refused", endpoint)
+        abort(403)
+    return None

@@ -1,0 +1,1 @@
+"""The personal cabinet (G-8): the home page, "Редактировать профиль", the language switch."""

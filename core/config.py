@@ -1,0 +1,55 @@
+"""Configuration from IS2IN_* environment variables, with defaults safe for a one-machine try-out."""
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _secret_key(instance_path: Path) -> str:
+    # A key generated once and kept beside the database survives restarts, so sessions and
+    # one-time links stay valid; production sets IS2IN_SECRET_KEY instead.
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_hex(32)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def from_environment(instance_path: str | os.PathLike, environ=os.environ) -> dict:
+    """Return the Flask config mapping for this process."""
+    instance = Path(instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    data_dir = Path(environ.get("IS2IN_DATA_DIR") or instance / "data")
+    base_url = environ.get("IS2IN_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    https = base_url.startswith("https://")
+    return {
+        "DATABASE_URL": environ.get("IS2IN_DATABASE_URL") or f"sqlite:///{instance / 'is2in.db'}",
+        "SECRET_KEY": environ.get("IS2IN_SECRET_KEY") or _secret_key(instance),
+        "SMTP_URL": environ.get("IS2IN_SMTP_URL") or None,
+        "MAIL_FROM": environ.get("IS2IN_MAIL_FROM", "is2in <no-reply@is2in.kase.kz>"),
+        "BASE_URL": base_url,
+        "DATA_DIR": str(data_dir),
+        "REDIS_URL": environ.get("IS2IN_REDIS_URL") or None,
+        "DISABLED_PLUGINS": [
+            name.strip() for name in environ.get("IS2IN_DISABLED_PLUGINS", "").split(",") if name.strip()
+        ],
+        "MAX_CONTENT_LENGTH": int(environ.get("IS2IN_MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_SECURE": https,
+        "PREFERRED_URL_SCHEME": "https" if https else "http",
+        # Idle timeout: the session cookie is renewed on every request and dies after this many
+        # minutes without one.
+        "PERMANENT_SESSION_LIFETIME": int(environ.get("IS2IN_IDLE_MINUTES", "30")) * 60,
+        "SESSION_REFRESH_EACH_REQUEST": True,
+        "RATELIMIT_STORAGE_URI": environ.get("IS2IN_REDIS_URL") or "memory://",
+        "LOGIN_RATE_LIMIT": environ.get("IS2IN_LOGIN_RATE_LIMIT", "20 per minute"),
+        "BABEL_DEFAULT_LOCALE": "ru",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Almaty",
+        "LANGUAGES": {"ru": "Рус", "kk": "Қаз", "en": "Eng"},
+        "TASKS_IMMEDIATE": False,
+    }

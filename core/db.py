@@ -1,0 +1,121 @@
+"""The database: one peewee proxy for every model, per-request connections, and the migration runner."""
+
+import datetime
+import importlib
+import pkgutil
+from dataclasses import dataclass
+
+import peewee
+from flask import Flask
+from playhouse.db_url import connect as connect_url
+from playhouse.migrate import SchemaMigrator
+
+db = peewee.DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 10000,
+    "synchronous": "normal",
+    "cache_size": -16000,
+}
+
+
+def utcnow() -> datetime.datetime:
+    """Naive UTC now: every timestamp is stored in UTC and shown in Asia/Almaty."""
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+def open_database(url: str) -> peewee.Database:
+    """Open (lazily) the database named by a URL: sqlite:///path or postgresql://..."""
+    if url.startswith("sqlite"):
+        database = connect_url(url, pragmas=SQLITE_PRAGMAS)
+    else:
+        database = connect_url(url)
+    return database
+
+
+def init_app(app: Flask) -> None:
+    database = open_database(app.config["DATABASE_URL"])
+    db.initialize(database)
+    app.extensions["database"] = database
+
+    @app.before_request
+    def _connect():
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(exc):
+        if not db.is_closed():
+            db.close()
+
+
+# --- migrations -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MigrationSet:
+    """One history of numbered migration modules (``0001_initial.py``...) kept in a package.
+
+    Every plugin keeps its own history under its own ``app`` label, so plugins migrate
+    independently of each other and of the core.
+    """
+
+    app: str
+    package: str
+
+    def modules(self):
+        package = importlib.import_module(self.package)
+        names = sorted(
+            info.name
+            for info in pkgutil.iter_modules(package.__path__)
+            if info.name[:4].isdigit()
+        )
+        return [(name, f"{self.package}.{name}") for name in names]
+
+
+class MigrationRecord(peewee.Model):
+    app = peewee.CharField(max_length=64)
+    name = peewee.CharField(max_length=128)
+    applied_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        database = db
+        table_name = "migration_history"
+        indexes = ((("app", "name"), True),)
+
+
+def applied(database=db) -> set[tuple[str, str]]:
+    with database.bind_ctx([MigrationRecord]):
+        database.create_tables([MigrationRecord], safe=True)
+        return {(r.app, r.name) for r in MigrationRecord.select()}
+
+
+def upgrade(sets: list[MigrationSet], database=db, target: dict | None = None, echo=print) -> list[str]:
+    """Apply every pending migration of every set, in order, each in its own transaction.
+
+    ``target`` maps an app label to the last migration name to apply (used by tests that build an
+    old schema first). Returns the names applied.
+    """
+    done = applied(database)
+    ran = []
+    for mset in sets:
+        for name, module_name in mset.modules():
+            if target and mset.app in target and name > target[mset.app]:
+                break
+            if (mset.app, name) in done:
+                continue
+            module = importlib.import_module(module_name)
+            with database.atomic():
+                module.upgrade(database, SchemaMigrator.from_database(database))
+                with database.bind_ctx([MigrationRecord]):
+                    MigrationRecord.create(app=mset.app, name=name)
+            ran.append(f"{mset.app}.{name}")
+            echo(f"applied {mset.app}.{name}")
+    return ran

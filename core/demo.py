@@ -1,0 +1,75 @@
+"""Demo data: the organisations and accounts of the README's table, loaded idempotently."""
+
+from core import audit
+from core.accounts.models import Organisation, User
+from core.accounts.validators import make_xin
+from core.auth.passwords import hash_password
+from core.db import db, utcnow
+from core.partnerships.models import Partnership
+
+DEMO_PASSWORD = "Demo!2345"
+
+ORGANISATIONS = [
+    # code, legal form, ru, kk, en, BIN (first 11 digits), roles
+    ("KASE", "АО", "Казахстанская фондовая биржа", "Қазақстан қор биржасы", "Kazakhstan Stock Exchange",
+     "93104000011", ["exchange"]),
+    ("DEMO", "АО", "Demo Issuer", "Demo Issuer", "Demo Issuer", "05014000021", ["issuer"]),
+    ("BRKR", "АО", "Demo Broker", "Demo Broker", "Demo Broker", "04084000031", ["consultant", "member"]),
+    ("AUDT", "ТОО", "Demo Audit", "Demo Audit", "Demo Audit", "06124000041", ["auditor"]),
+    ("CAND", "АО", "Demo Candidate", "Demo Candidate", "Demo Candidate", "11034000051", ["candidate"]),
+    ("SELL", "АО", "Demo Seller", "Demo Seller", "Demo Seller", "02054000061", ["member"]),
+    ("BUY1", "АО", "Demo Buyer One", "Demo Buyer One", "Demo Buyer One", "03064000071", ["member"]),
+    ("BUY2", "АО", "Demo Buyer Two", "Demo Buyer Two", "Demo Buyer Two", "07074000081", ["member"]),
+    ("KACD", "АО", "Центральный депозитарий ценных бумаг", "Бағалы қағаздардың орталық депозитарийі",
+     "Central Securities Depository", "97114000091", ["csd"]),
+]
+
+USERS = [
+    # email, org, last, first, position, IIN (first 11), first head, org admin, departments
+    ("issuer@demo.kz", "DEMO", "Ахметова", "Айгерим", "Специалист отдела корпоративных финансов",
+     "85010140001", False, True, ()),
+    ("ceo@demo.kz", "DEMO", "Сапаров", "Ерлан", "Председатель Правления", "70020230002", True, False, ()),
+    ("broker@demo.kz", "BRKR", "Ким", "Виктор", "Финансовый консультант", "88030340003", False, True, ()),
+    ("auditor@demo.kz", "AUDT", "Нурланова", "Дана", "Партнер по аудиту", "82040450004", False, True, ()),
+    ("candidate@demo.kz", "CAND", "Ибраев", "Тимур", "Директор департамента", "86050560005", False, True, ()),
+    ("seller@demo.kz", "SELL", "Омаров", "Арман", "Трейдер", "84060670006", False, True, ()),
+    ("buyer1@demo.kz", "BUY1", "Жунусова", "Алия", "Трейдер", "90070780007", False, True, ()),
+    ("buyer2@demo.kz", "BUY2", "Петров", "Андрей", "Трейдер", "87080890008", False, True, ()),
+    ("csd@demo.kz", "KACD", "Касымова", "Гульнара", "Специалист по расчетам", "83091000009", False, True, ()),
+    ("listing@exchange.demo", "KASE", "Токаева", "Мадина", "Главный специалист департамента листинга",
+     "89101110010", False, False, ("listing",)),
+    ("office@exchange.demo", "KASE", "Серикова", "Асель", "Специалист канцелярии", "91111220011", False, False,
+     ("office",)),
+    ("admin@exchange.demo", "KASE", "Бекова", "Жанна", "Администратор системы", "80121230012", False, False,
+     ("admin",)),
+]
+
+
+def load(echo=print) -> None:
+    with db.atomic():
+        orgs = {}
+        for code, form, ru, kk, en, bin11, roles in ORGANISATIONS:
+            org = Organisation.get_or_none(Organisation.code == code)
+            if org is None:
+                org = Organisation.create(code=code, legal_form=form, name_ru=ru, name_kk=kk, name_en=en,
+                                          bin=make_xin(bin11))
+                org.set_roles(roles)
+                echo(f"organisation {code}")
+            orgs[code] = org
+        hashed = None
+        for email, code, last, first, position, iin11, head, admin, departments in USERS:
+            if User.get_or_none(User.email == email) is not None:
+                continue
+            hashed = hashed or hash_password(DEMO_PASSWORD)
+            user = User.create(organisation=orgs[code], email=email, last_name=last, first_name=first,
+                               position=position, phone="+7 727 237 53 00", iin=make_xin(iin11),
+                               is_first_head=head, is_org_admin=admin, password_hash=hashed,
+                               password_changed_at=utcnow())
+            if departments:
+                user.set_departments(departments)
+            echo(f"user {email}")
+        if not Partnership.exists_between(orgs["DEMO"], orgs["BRKR"], "consultant"):
+            Partnership.create(client=orgs["DEMO"], partner=orgs["BRKR"], kind="consultant")
+            echo("partnership DEMO -> BRKR (consultant)")
+        audit.record("demo.load")
+    echo(f"demo data ready; every demo account's password is {DEMO_PASSWORD}")

@@ -1,0 +1,40 @@
+"""Every hook a plugin may implement. Hooks return plain data; the core mounts and renders it."""
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("is2in")
+
+
+@hookspec
+def is2in_procedures():
+    """Return a list of ``core.Procedure`` definitions this plugin contributes to "Процедуры"."""
+
+
+@hookspec
+def is2in_blueprints():
+    """Return a list of Flask blueprints to mount (their own URL prefix, templates and static files)."""
+
+
+@hookspec
+def is2in_menu_links(user):
+    """Return a list of ``core.Link`` to add to the user menu of a signed-in client ``user``."""
+
+
+@hookspec
+def is2in_staff_screens(user):
+    """Return a list of ``core.Link`` to Exchange staff screens that the staff ``user`` may open."""
+
+
+@hookspec
+def is2in_notification_kinds():
+    """Return a list of ``core.NotificationKind`` this plugin sends (cabinet and e-mail)."""
+
+
+@hookspec
+def is2in_migrations():
+    """Return a ``core.MigrationSet`` naming this plugin's own numbered migration history, or None."""
+
+
+@hookspec
+def is2in_cli_commands():
+    """Return a list of click commands to add under the ``is2in`` command."""

@@ -1,0 +1,1 @@
+"""The core's numbered migrations. Each module freezes the tables it creates; none imports live models."""

@@ -1,0 +1,1 @@
+"""Notifications: in the cabinet ("Уведомления") and by e-mail, sent outside the request by the task queue."""

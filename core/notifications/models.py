@@ -1,0 +1,56 @@
+"""Cabinet notifications and the outgoing mail queue (a transactional outbox)."""
+
+import peewee as pw
+
+from core.accounts.models import User
+from core.db import BaseModel, utcnow
+
+
+class Notification(BaseModel):
+    """One line of "Уведомления" (G-8.1): procedure name, current executor (author) and time."""
+
+    user = pw.ForeignKeyField(User, backref="notifications", on_delete="CASCADE")
+    kind = pw.CharField(max_length=64)
+    procedure = pw.CharField(max_length=255, default="")
+    executor = pw.CharField(max_length=255, default="")
+    message = pw.TextField(default="")
+    link = pw.CharField(max_length=500, default="")
+    created_at = pw.DateTimeField(default=utcnow)
+    read_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "notification"
+        indexes = ((("user", "read_at"), False), (("user", "created_at"), False))
+
+    @property
+    def kind_label(self):
+        from flask import current_app
+
+        kind = current_app.extensions["is2in.notification_kinds"].get(self.kind)
+        return kind.label if kind else self.kind
+
+    @classmethod
+    def for_user(cls, user):
+        return cls.select().where(cls.user == user).order_by(cls.created_at.desc(), cls.id.desc())
+
+    @classmethod
+    def unread_count(cls, user) -> int:
+        return cls.select().where((cls.user == user) & cls.read_at.is_null()).count()
+
+
+class MailMessage(BaseModel):
+    """A mail to send. Written in the same transaction as the change that causes it, then sent by a
+    worker; ``status`` goes pending -> sending -> sent, or failed after the last retry."""
+
+    to = pw.CharField(max_length=254)
+    subject = pw.CharField(max_length=255)
+    body = pw.TextField()
+    status = pw.CharField(max_length=16, default="pending", index=True)
+    attempts = pw.IntegerField(default=0)
+    last_error = pw.TextField(default="")
+    created_at = pw.DateTimeField(default=utcnow)
+    claimed_at = pw.DateTimeField(null=True)
+    sent_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "mail_message"

@@ -1,0 +1,1 @@
+"""The Exchange staff's home ("Рабочий стол") and the audit journal."""

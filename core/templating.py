@@ -1,0 +1,95 @@
+"""What every page needs: the menu, the unread count, the language switch, filters, error pages."""
+
+from flask import render_template, request, url_for
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from core.hooktypes import Link
+from core.plugins import collect
+
+# G-9: the user menu, named exactly as in the guide.
+CLIENT_MENU = (
+    Link("workflow.procedures", _l("Процедуры"), 10),
+    Link("accounts.users", _l("Пользователи"), 20),
+    Link("partnerships.index", _l("Партнерства"), 30),
+    Link("workflow.active", _l("На рассмотрении"), 40),
+    Link("workflow.archive", _l("Архив"), 50),
+    Link("workflow.questionnaires", _l("Анкеты"), 60),
+    Link("regulations.index", _l("Нормативная база"), 70),
+    Link("insiders.index", _l("Инсайдеры Биржи"), 80),
+)
+
+STAFF_MENU = (
+    Link("staff.index", _l("Рабочий стол"), 5),
+    Link("accounts.organisations", _l("Организации"), 10),
+    Link("accounts.staff_users", _l("Пользователи"), 20),
+    Link("partnerships.staff_index", _l("Партнерства"), 30),
+    Link("regulations.index", _l("Нормативная база"), 70),
+    Link("insiders.index", _l("Инсайдеры Биржи"), 80),
+    Link("notifications.mail_queue", _l("Почта"), 90),
+    Link("staff.audit", _l("Журнал действий"), 95),
+)
+
+
+def menu_for(app, user) -> list[Link]:
+    pm = app.extensions["is2in.pm"]
+    if user.is_staff:
+        links = list(STAFF_MENU) + collect(pm, "is2in_staff_screens", user=user)
+    else:
+        links = list(CLIENT_MENU) + collect(pm, "is2in_menu_links", user=user)
+    allowed = []
+    for link in sorted(links, key=lambda link: link.order):
+        view = app.view_functions.get(link.endpoint)
+        rule = getattr(view, "access", None)
+        if rule is not None and rule.allows(user):
+            allowed.append(link)
+    return allowed
+
+
+def init_app(app) -> None:
+    from core.notifications.models import Notification
+
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.add_template_global(get_locale, "get_locale")
+
+    @app.context_processor
+    def inject():
+        context = {"languages": app.config["LANGUAGES"]}
+        if current_user.is_authenticated:
+            context["menu"] = menu_for(app, current_user)
+            context["unread_count"] = Notification.unread_count(current_user)
+        return context
+
+    @app.template_filter("dt")
+    def _dt(value, fmt="dd.MM.yyyy HH:mm"):
+        return format_datetime(value, fmt) if value else ""
+
+    @app.template_filter("d")
+    def _d(value, fmt="dd.MM.yyyy"):
+        return format_date(value, fmt) if value else ""
+
+    @app.template_global()
+    def is_active_link(link: Link) -> bool:
+        """The current page is the link's page or below it."""
+        target = url_for(link.endpoint, **link.values)
+        return request.path == target or (target != "/" and request.path.startswith(target + "/"))
+
+    def error_page(code: int, message):
+        def handler(error):
+            return render_template("error.html", code=code, message=message, error=error), code
+        return handler
+
+    app.register_error_handler(400, error_page(400, _l("Запрос не может быть обработан.")))
+    app.register_error_handler(403, error_page(403, _l("У вас нет доступа к этой странице.")))
+    app.register_error_handler(404, error_page(404, _l("Страница не найдена.")))
+    app.register_error_handler(405, error_page(405, _l("Этот способ запроса здесь не поддерживается.")))
+    app.register_error_handler(413, error_page(
+        413, _l("Файл слишком большой. Допустимый размер — не более %(mb)s МБ.",
+                mb=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))))
+    app.register_error_handler(429, error_page(
+        429, _l("Слишком много попыток. Подождите минуту и попробуйте снова.")))
+    app.register_error_handler(500, error_page(500, _l("Внутренняя ошибка. Мы уже знаем о ней; попробуйте позже.")))
+    app.register_error_handler(CSRFError, error_page(
+        400, _l("Срок действия формы истёк или она отправлена не с этой страницы. Обновите страницу и повторите действие; введённые данные не сохранены.")))
