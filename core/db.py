@@ -36,9 +36,16 @@ def open_database(url: str) -> peewee.Database:
     """Open (lazily) the database named by a URL: sqlite:///path or postgresql://..."""
     if url.startswith("sqlite"):
         database = connect_url(url, pragmas=SQLITE_PRAGMAS)
+        # SQLite's own lower() folds only ASCII; searches must find "Альфа" from "альф" too.
+        database.register_function(lambda value: value.lower() if isinstance(value, str) else value, "lower", 1)
     else:
         database = connect_url(url)
     return database
+
+
+def matches(column, text: str):
+    """A case-insensitive substring search that also folds Cyrillic and Kazakh letters."""
+    return peewee.fn.LOWER(column).contains(text.lower())
 
 
 def init_app(app: Flask) -> None:

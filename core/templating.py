@@ -57,7 +57,7 @@ def init_app(app) -> None:
     @app.context_processor
     def inject():
         context = {"languages": app.config["LANGUAGES"]}
-        if current_user.is_authenticated:
+        if getattr(current_user, "is_authenticated", False):  # no user outside a request (mail, tasks)
             context["menu"] = menu_for(app, current_user)
             context["unread_count"] = Notification.unread_count(current_user)
         return context

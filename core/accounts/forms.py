@@ -8,6 +8,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.accounts.models import DEPARTMENTS, ORG_ROLES, Organisation, User, normalise_email
 from core.accounts.validators import XIN
+from core.forms import choices
 from core.auth.passwords import problems, verify_password
 
 
@@ -35,7 +36,7 @@ class OrganisationForm(FlaskForm):
     name_en = StringField(_l("Наименование на английском языке"), validators=[
         _required(_l("Укажите наименование на английском языке.")), Length(max=255)])
     bin = StringField(_l("БИН"), validators=[_required(_l("Укажите БИН.")), XIN(_l("БИН"))])
-    roles = MultiCheckboxField(_l("Роли"), choices=[(k, v) for k, v in ORG_ROLES.items() if k != "exchange"],
+    roles = MultiCheckboxField(_l("Роли"), choices=choices((k, v) for k, v in ORG_ROLES.items() if k != "exchange"),
                                validators=[_required(_l("Выберите хотя бы одну роль."))])
     is_active = BooleanField(_l("Активна"), default=True)
 
@@ -43,7 +44,7 @@ class OrganisationForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.organisation = organisation
         if organisation is not None and organisation.is_exchange:
-            self.roles.choices = [("exchange", ORG_ROLES["exchange"])]
+            self.roles.choices = choices([("exchange", ORG_ROLES["exchange"])])
 
     def _unique(self, field, column, message):
         query = Organisation.select().where(column == field.data.strip())
@@ -77,7 +78,7 @@ class UserForm(FlaskForm):
     is_first_head = BooleanField(_l("Первый руководитель (подписывает ЭЦП)"))
     is_org_admin = BooleanField(_l("Администратор организации (добавляет пользователей)"))
     is_active = BooleanField(_l("Активен"), default=True)
-    departments = MultiCheckboxField(_l("Подразделения Биржи"), choices=list(DEPARTMENTS.items()))
+    departments = MultiCheckboxField(_l("Подразделения Биржи"), choices=choices(DEPARTMENTS.items()))
 
     def __init__(self, *args, user=None, staff=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -96,10 +97,14 @@ class UserForm(FlaskForm):
         if query.exists():
             raise ValidationError(_l("Пользователь с таким адресом электронной почты уже есть."))
 
-    def validate_iin(self, field):
-        field.data = (field.data or "").strip() or None
-        if getattr(self, "is_first_head", None) is not None and self.is_first_head.data and not field.data:
-            raise ValidationError(_l("Для первого руководителя ИИН обязателен."))
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        self.iin.data = (self.iin.data or "").strip() or None
+        # The IIN is what a first head's e-signature certificate is checked against.
+        if "is_first_head" in self._fields and self.is_first_head.data and not self.iin.data:
+            self.iin.errors = list(self.iin.errors) + [_l("Для первого руководителя ИИН обязателен.")]
+            return False
+        return valid
 
     def validate_departments(self, field):
         if not field.data:
@@ -108,7 +113,7 @@ class UserForm(FlaskForm):
     def user_fields(self) -> dict:
         names = ("last_name", "first_name", "middle_name", "position", "email", "phone", "iin",
                  "is_first_head", "is_org_admin", "is_active")
-        data = {name: getattr(self, name).data for name in names if hasattr(self, name)}
+        data = {name: self._fields[name].data for name in names if name in self._fields}
         for name in ("last_name", "first_name", "middle_name", "position", "phone"):
             if name in data:
                 data[name] = (data[name] or "").strip()

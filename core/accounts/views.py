@@ -9,7 +9,7 @@ from core.access import client_required, staff_required
 from core.accounts.forms import OrganisationForm, UserForm
 from core.accounts.models import DEPARTMENTS, ORG_ROLES, Organisation, OrganisationRole, User
 from core.accounts.service import create_user, send_password_link
-from core.db import db
+from core.db import db, matches
 from core.pagination import paginate
 from core.web import render
 
@@ -51,9 +51,8 @@ def organisations():
     role = request.args.get("role", "")
     query = Organisation.select().order_by(Organisation.code)
     if q:
-        like = f"%{q}%"
-        query = query.where(Organisation.code.ilike(like) | Organisation.name_ru.ilike(like)
-                            | Organisation.name_en.ilike(like) | Organisation.name_kk.ilike(like)
+        query = query.where(matches(Organisation.code, q) | matches(Organisation.name_ru, q)
+                            | matches(Organisation.name_en, q) | matches(Organisation.name_kk, q)
                             | (Organisation.bin == q))
     if role in ORG_ROLES:
         query = query.where(Organisation.id.in_(
@@ -125,9 +124,8 @@ def staff_users():
     query = (User.select(User, Organisation).join(Organisation)
              .order_by(Organisation.code, User.last_name, User.first_name))
     if q:
-        like = f"%{q}%"
-        query = query.where(User.email.ilike(like) | User.last_name.ilike(like) | User.first_name.ilike(like)
-                            | Organisation.code.ilike(like))
+        query = query.where(matches(User.email, q) | matches(User.last_name, q) | matches(User.first_name, q)
+                            | matches(Organisation.code, q))
     return render("accounts/staff_users.html", "user_list", page=paginate(query, per_page=50), q=q,
                   departments=DEPARTMENTS)
 

@@ -22,11 +22,11 @@ bp = Blueprint("insiders", __name__, template_folder="templates")
 class InsiderForm(FlaskForm):
     full_name = StringField(_l("ФИО"), validators=[DataRequired(_l("Укажите ФИО.")), Length(max=255)])
     position = StringField(_l("Должность"), validators=[DataRequired(_l("Укажите должность.")), Length(max=255)])
-    department = StringField(_l("Подразделение"), validators=[Optional(), Length(max=255)])
+    department = StringField(_l("Подразделение"), validators=[Optional(), Length(max=255)], default="")
     included_on = DateField(_l("Дата включения"), validators=[DataRequired(_l("Укажите дату включения."))],
                             default=datetime.date.today)
     excluded_on = DateField(_l("Дата исключения"), validators=[Optional()])
-    basis = StringField(_l("Основание"), validators=[Optional(), Length(max=500)])
+    basis = StringField(_l("Основание"), validators=[Optional(), Length(max=500)], default="")
 
     def validate_excluded_on(self, field):
         if field.data and self.included_on.data and field.data < self.included_on.data:
@@ -50,7 +50,7 @@ def add():
     form = InsiderForm()
     if form.validate_on_submit():
         with db.atomic():
-            insider = Insider.create(**{f: _clean(getattr(form, f).data) for f in FIELDS})
+            insider = Insider.create(**_fields(form))
             audit.record("insider.add", insider, full_name=insider.full_name)
         flash(_("Сотрудник добавлен в список инсайдеров."), "success")
         return redirect(url_for("insiders.index"))
@@ -64,8 +64,8 @@ def edit(insider_id):
     form = InsiderForm(obj=insider)
     if form.validate_on_submit():
         with db.atomic():
-            for f in FIELDS:
-                setattr(insider, f, _clean(getattr(form, f).data))
+            for name, value in _fields(form).items():
+                setattr(insider, name, value)
             insider.save()
             audit.record("insider.update", insider, full_name=insider.full_name,
                          excluded_on=insider.excluded_on)
@@ -74,5 +74,14 @@ def edit(insider_id):
     return render("insiders/form.html", form=form, insider=insider)
 
 
+def _fields(form) -> dict:
+    data = {f: _clean(getattr(form, f).data) for f in FIELDS}
+    for text in ("department", "basis"):  # optional text is stored empty, never NULL
+        data[text] = data[text] or ""
+    return data
+
+
 def _clean(value):
+    if value is None:
+        return None
     return value.strip() if isinstance(value, str) else value

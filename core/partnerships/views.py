@@ -11,7 +11,8 @@ from wtforms.validators import DataRequired
 from core import audit
 from core.access import client_required, staff_required
 from core.accounts.models import Organisation, User
-from core.db import db, utcnow
+from core.db import db, matches, utcnow
+from core.forms import choices
 from core.notifications.service import notify
 from core.pagination import paginate
 from core.partnerships.models import PARTNER_KINDS, Partnership
@@ -21,7 +22,7 @@ bp = Blueprint("partnerships", __name__, template_folder="templates")
 
 
 class PartnerForm(FlaskForm):
-    kind = SelectField(_l("Вид партнера"), choices=[("", _l("— выберите —"))] + list(PARTNER_KINDS.items()),
+    kind = SelectField(_l("Вид партнера"), choices=choices([("", _l("— выберите —"))] + list(PARTNER_KINDS.items())),
                        validators=[DataRequired(_l("Выберите вид партнера."))])
     partner = SelectField(_l("Компания"), choices=[], coerce=str,
                           validators=[DataRequired(_l("Выберите компанию из списка."))])
@@ -29,8 +30,8 @@ class PartnerForm(FlaskForm):
     def __init__(self, organisation, *args, **kwargs):
         super().__init__(*args, **kwargs)
         kind = self.kind.data if self.kind.data in PARTNER_KINDS else ""
-        self.partner.choices = [("", _l("— выберите —"))] + (
-            [(str(o.id), o.display_name) for o in Partnership.candidates(organisation, kind)] if kind else [])
+        self.partner.choices = choices([("", _l("— выберите —"))] + (
+            [(o.id, o.display_name) for o in Partnership.candidates(organisation, kind)] if kind else []))
 
 
 @bp.route("/partnerships", methods=["GET", "POST"])
@@ -65,9 +66,8 @@ def staff_index():
              .switch(Partnership).join(Partner, on=(Partnership.partner == Partner.id))
              .order_by(Client.code, Partnership.kind))
     if q:
-        like = f"%{q}%"
-        query = query.where(Client.code.ilike(like) | Client.name_ru.ilike(like)
-                            | Partner.code.ilike(like) | Partner.name_ru.ilike(like))
+        query = query.where(matches(Client.code, q) | matches(Client.name_ru, q)
+                            | matches(Partner.code, q) | matches(Partner.name_ru, q))
     return render("partnerships/staff_index.html", "partnership_list", page=paginate(query, per_page=50), q=q,
                   kinds=PARTNER_KINDS)
 

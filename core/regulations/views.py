@@ -13,8 +13,9 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from core import audit
 from core.access import login_required, staff_required
-from core.db import db, utcnow
+from core.db import db, matches, utcnow
 from core.files import FileIntegrityError, sniff, store
+from core.forms import choices
 from core.regulations.models import KINDS, RegulatoryDocument
 from core.web import render
 
@@ -26,7 +27,7 @@ ACCEPTED = ("pdf", "docx", "ole")
 
 class DocumentForm(FlaskForm):
     title = StringField(_l("Наименование"), validators=[DataRequired(_l("Укажите наименование.")), Length(max=500)])
-    kind = SelectField(_l("Вид документа"), choices=list(KINDS.items()),
+    kind = SelectField(_l("Вид документа"), choices=choices(KINDS.items()),
                        validators=[DataRequired(_l("Выберите вид документа."))])
     number = StringField(_l("Номер"), validators=[Optional(), Length(max=64)])
     adopted_on = DateField(_l("Дата"), validators=[DataRequired(_l("Укажите дату в формате ДД.ММ.ГГГГ."))])
@@ -56,7 +57,7 @@ def index():
     if kind in KINDS:
         query = query.where(RegulatoryDocument.kind == kind)
     if q:
-        query = query.where(RegulatoryDocument.title.ilike(f"%{q}%") | (RegulatoryDocument.number == q))
+        query = query.where(matches(RegulatoryDocument.title, q) | (RegulatoryDocument.number == q))
     can_publish = current_user.is_staff and (current_user.in_department(*PUBLISHERS) or current_user.is_admin)
     return render("regulations/index.html", "document_list", documents=list(query), kinds=KINDS, kind=kind, q=q,
                   can_publish=can_publish)

@@ -4,6 +4,7 @@ from flask import Blueprint, current_app, request
 from flask_login import current_user
 
 from core.access import client_required
+from core.db import matches
 from core.accounts.models import User
 from core.pagination import paginate
 from core.web import render
@@ -40,7 +41,7 @@ def _listing(query, template, block):
     sort = request.args.get("sort", "created")
     desc = request.args.get("dir", "desc") != "asc"
     if q:
-        query = query.where(Application.number.ilike(f"%{q}%") | Application.procedure.ilike(f"%{q}%"))
+        query = query.where(matches(Application.number, q) | matches(Application.procedure, q))
     column = SORTS.get(sort, Application.created_at)
     query = query.order_by(column.desc() if desc else column.asc(), Application.id.desc())
     page = paginate(query, per_page=25)

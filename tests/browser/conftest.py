@@ -1,0 +1,145 @@
+"""Browser fixtures: the test app served by a real HTTP server in a thread, and Debian's Chromium
+driven by Playwright (never a downloaded browser).
+
+Every test gets a fresh browser context (its own cookies) and leaves a full-page screenshot of its
+last screen in test-artifacts/browser/<test name>.png.
+"""
+
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+PASSWORD = "Demo!2345"
+TIMEOUT_MS = 5_000
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve ``app`` on 127.0.0.1 at a free port; yields the base URL. The port is chosen by the OS
+    (port 0), so two workers can never race for it; BASE_URL follows, so links in e-mails open here."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["BASE_URL"] = url
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield url
+    server.shutdown()
+    thread.join(timeout=5)
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium); browsers are never downloaded")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def context(browser, live_server):
+    ctx = browser.new_context(base_url=live_server, locale="ru-RU", viewport={"width": 1280, "height": 900})
+    ctx.set_default_timeout(TIMEOUT_MS)
+    ctx.set_default_navigation_timeout(TIMEOUT_MS)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context, request):
+    pg = context.new_page()
+    errors = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.js_errors = errors
+    yield pg
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^\w.-]+", "_", request.node.name)
+    try:
+        pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    except Exception:  # noqa: BLE001 - a screenshot must never turn a result into an error
+        pass
+
+
+@pytest.fixture
+def new_page(context):
+    """A second tab of the same browser context (same cookies)."""
+    return context.new_page
+
+
+@pytest.fixture
+def other_browser(browser, live_server):
+    """A separate browser context: a second person at another computer."""
+    contexts = []
+
+    def open_page():
+        ctx = browser.new_context(base_url=live_server, locale="ru-RU", viewport={"width": 1280, "height": 900})
+        ctx.set_default_timeout(TIMEOUT_MS)
+        contexts.append(ctx)
+        return ctx.new_page()
+
+    yield open_page
+    for ctx in contexts:
+        ctx.close()
+
+
+def _field(scope, label):
+    """The control labelled exactly ``label``. A required field's label ends in an aria-hidden "*",
+    which Playwright's get_by_label counts as text, so the star is allowed but nothing else."""
+    return scope.get_by_label(re.compile(rf"^\s*{re.escape(label)}(\s*\*)?\s*$"))
+
+
+@pytest.fixture
+def field():
+    """``field(page_or_locator, "Label")``: the form control with exactly that visible label."""
+    return _field
+
+
+def _login(page, email, password=PASSWORD, agree=True, expect_ok=True):
+    """Fill and submit the login form the way a user does. With ``expect_ok`` it returns once the
+    browser has left the login page (the body is boosted by htmx, so "left" means the URL changed)."""
+    page.goto("/login")
+    _field(page, "Адрес электронной почты").fill(email)
+    _field(page, "Пароль").fill(password)
+    if agree:
+        page.get_by_label("С пользовательским соглашением ознакомлен(а)").check()
+    page.get_by_role("button", name="Войти").click()
+    if expect_ok:
+        page.wait_for_url(lambda url: "/login" not in url)
+
+
+def _logout(page):
+    page.get_by_role("button", name="Выйти").click()
+    sync_api.expect(page).to_have_url(re.compile(r"/login$"))
+
+
+@pytest.fixture
+def login():
+    """``login(page, email, password=..., agree=True)``: sign in through the login form."""
+    return _login
+
+
+@pytest.fixture
+def logout():
+    """``logout(page)``: press "Выйти" in the header."""
+    return _logout
+
+
+@pytest.fixture
+def returning(demo):
+    """The demo accounts as people who have signed in before (the first sign-in goes to the profile)."""
+    from core.accounts.models import User
+    from core.db import utcnow
+
+    User.update(last_login_at=utcnow()).execute()
+    return demo

@@ -1,0 +1,130 @@
+"""Signing in through the browser: the login form, the agreement checkbox, lockout, an expired
+password, and the keyboard path through the form."""
+
+import datetime
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from core.db import utcnow
+
+pytestmark = pytest.mark.browser
+
+CLIENT_TABS = ["Процедуры", "Пользователи", "Партнерства", "На рассмотрении", "Архив", "Анкеты",
+               "Нормативная база", "Инсайдеры Биржи"]
+AGREEMENT = "С пользовательским соглашением ознакомлен(а)"
+
+
+def test_login_lands_on_home_with_menu(page, returning, login):
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/login$"))
+    expect(page.get_by_role("heading", name="Вход в систему is2in")).to_be_visible()
+
+    # Forgetting the agreement: an error under the checkbox, still on the login page, not signed in.
+    login(page, "issuer@demo.kz", agree=False, expect_ok=False)
+    expect(page.get_by_text("Чтобы войти, подтвердите, что ознакомились с пользовательским соглашением."))\
+        .to_be_visible()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    expect(page.get_by_role("navigation", name="Меню пользователя")).to_have_count(0)
+    expect(page.get_by_label(AGREEMENT)).to_have_attribute("aria-invalid", "true")
+
+    login(page, "issuer@demo.kz")
+    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page.get_by_role("heading", name="Добро пожаловать, Айгерим")).to_be_visible()
+    menu = page.get_by_role("navigation", name="Меню пользователя")
+    expect(menu.get_by_role("link")).to_have_text(CLIENT_TABS)
+    expect(menu.locator(".company-code")).to_have_text("DEMO")
+    expect(page.get_by_role("navigation", name="Личный кабинет").get_by_text("Айгерим Ахметова")).to_be_visible()
+
+
+def test_five_wrong_passwords_lock_the_account(page, returning, login):
+    for attempt in range(1, 5):
+        login(page, "issuer@demo.kz", password="Wrong!pass1", expect_ok=False)
+        expect(page.get_by_role("alert")).to_contain_text(
+            f"Неверный адрес электронной почты или пароль. Осталось попыток до блокировки: {5 - attempt}.")
+    login(page, "issuer@demo.kz", password="Wrong!pass1", expect_ok=False)
+    expect(page.get_by_role("alert")).to_have_text(
+        "Учётная запись заблокирована на 15 минут после 5 неудачных попыток входа.")
+
+    # The right password is refused while the lock lasts.
+    login(page, "issuer@demo.kz", expect_ok=False)
+    expect(page.get_by_role("alert")).to_contain_text("Учётная запись временно заблокирована")
+    expect(page.get_by_role("alert")).to_contain_text("Повторите вход через 15 мин.")
+    expect(page).to_have_url(re.compile(r"/login$"))
+    expect(page.get_by_role("navigation", name="Меню пользователя")).to_have_count(0)
+
+
+def test_expired_password_must_be_changed(page, make, login, field):
+    org = make.org("EXPD")
+    make.user(org, email="old@example.kz", first_name="Олжас",
+              password_changed_at=utcnow() - datetime.timedelta(days=61))
+
+    login(page, "old@example.kz")
+    expect(page).to_have_url(re.compile(r"/password/change$"))
+    expect(page.get_by_role("heading", name="Смена пароля")).to_be_visible()
+    expect(page.get_by_text("Срок действия пароля истёк (60 дней). Задайте новый пароль.")).to_be_visible()
+
+    # Any other page sends the user back here: typed in the address bar and through the menu.
+    for path in ("/", "/users", "/cabinet/profile", "/partnerships"):
+        page.goto(path)
+        expect(page).to_have_url(re.compile(r"/password/change$"))
+    page.get_by_role("navigation", name="Меню пользователя").get_by_role("link", name="Процедуры").click()
+    expect(page).to_have_url(re.compile(r"/password/change$"))
+
+    # A weak password: every broken condition is named.
+    field(page, "Старый пароль").fill("Demo!2345")
+    field(page, "Новый пароль").fill("abc")
+    field(page, "Новый пароль еще раз").fill("abc")
+    page.get_by_role("button", name="Сохранить").click()
+    error = page.locator("#new_password-error")
+    expect(error).to_contain_text("Пароль должен содержать:")
+    for rule in ("не короче 8 символов", "хотя бы одна цифра", "хотя бы одна заглавная буква",
+                 "хотя бы один символ"):
+        expect(error).to_contain_text(rule)
+    expect(error).not_to_contain_text("строчная")  # "abc" has lower-case letters
+    expect(field(page, "Новый пароль")).to_have_attribute("aria-invalid", "true")
+    expect(page).to_have_url(re.compile(r"/password/change$"))
+
+    field(page, "Старый пароль").fill("Demo!2345")
+    field(page, "Новый пароль").fill("Newpass1!")
+    field(page, "Новый пароль еще раз").fill("Newpass1!")
+    page.get_by_role("button", name="Сохранить").click()
+    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page.get_by_text("Пароль изменён.")).to_be_visible()
+    page.get_by_role("navigation", name="Меню пользователя").get_by_role("link", name="Пользователи").click()
+    expect(page).to_have_url(re.compile(r"/users$"))
+    expect(page.get_by_role("heading", name="Пользователи")).to_be_visible()
+
+
+def test_keyboard_reaches_the_login_form_in_order(page, returning, field):
+    page.goto("/login")
+    email = field(page, "Адрес электронной почты")
+    password = field(page, "Пароль")
+    agreement = page.get_by_label(AGREEMENT)
+    submit = page.get_by_role("button", name="Войти")
+
+    # Tab from the top of the page until the e-mail field has focus (skip link, logo, language
+    # buttons come first), then each next Tab moves to the next control of the form.
+    for _ in range(15):
+        page.keyboard.press("Tab")
+        if email.evaluate("el => el === document.activeElement"):
+            break
+    expect(email).to_be_focused()
+    page.keyboard.type("issuer@demo.kz")
+    page.keyboard.press("Tab")
+    expect(password).to_be_focused()
+    page.keyboard.type("Demo!2345")
+    page.keyboard.press("Tab")
+    # The link to the agreement sits between the password and the checkbox.
+    expect(page.get_by_role("link", name="Пользовательское соглашение").first).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(agreement).to_be_focused()
+    page.keyboard.press("Space")
+    expect(agreement).to_be_checked()
+    page.keyboard.press("Tab")
+    expect(submit).to_be_focused()
+
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page.get_by_role("navigation", name="Меню пользователя")).to_be_visible()
