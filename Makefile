@@ -42,9 +42,18 @@ test: install browser
 	  IS2IN_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -n 2 --dist loadfile -m "not browser"; \
 	else echo "PostgreSQL is not reachable at 127.0.0.1:5432: PostgreSQL run skipped"; fi
 
+# One catalogue for the core (core/ and templates/), one per plugin in its own translations/ folder.
 extract-messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o core/translations/messages.pot --no-location --sort-output core templates plugins
-	$(BIN)/pybabel update -i core/translations/messages.pot -d core/translations --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o core/translations/messages.pot --no-location --sort-output core templates
+	@for l in kk en; do [ -f core/translations/$$l/LC_MESSAGES/messages.po ] || $(BIN)/pybabel init -i core/translations/messages.pot -d core/translations -l $$l; done
+	$(BIN)/pybabel update -i core/translations/messages.pot -d core/translations --no-fuzzy-matching --ignore-obsolete
+	@for p in plugins/*/; do \
+	  n=$$(basename $$p); [ -f $$p/__init__.py ] || continue; \
+	  $(BIN)/pybabel extract -F babel.cfg -k _l -o $$p/translations/messages.pot --no-location --sort-output $$p >/dev/null 2>&1 || continue; \
+	  grep -q '^msgid "[^"]' $$p/translations/messages.pot || { rm -rf $$p/translations; continue; }; \
+	  for l in kk en; do [ -f $$p/translations/$$l/LC_MESSAGES/messages.po ] || $(BIN)/pybabel init -i $$p/translations/messages.pot -d $$p/translations -l $$l; done; \
+	  $(BIN)/pybabel update -i $$p/translations/messages.pot -d $$p/translations --no-fuzzy-matching --ignore-obsolete; \
+	done
 
 vendor:
 	cd /tmp && npm pack htmx.org@$(HTMX_VERSION) >/dev/null && tar xzf htmx.org-$(HTMX_VERSION).tgz package/dist/htmx.min.js \

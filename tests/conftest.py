@@ -292,3 +292,20 @@ class Auth:
 @pytest.fixture
 def auth(client):
     return Auth(client)
+
+
+@pytest.fixture
+def auth_factory(make):
+    """A signed-in client of another app built on the same database (for apps a test makes itself)."""
+
+    def factory(application, email="someone@example.kz"):
+        from core.accounts.models import User
+
+        if User.by_email(email) is None:
+            make.user(email=email)
+        application.test_client_class = Client
+        client = application.test_client()
+        Auth(client).login(email)
+        return client
+
+    return factory

@@ -1,0 +1,122 @@
+"""Web protections: CSRF on every state change (htmx included), headers, cookies, other organisations' data."""
+
+import pytest
+
+from core.accounts.models import Organisation
+
+
+def test_a_post_without_csrf_token_is_refused_with_a_clear_message(client, auth, make):
+    make.user(email="a@example.kz")
+    auth.login("a@example.kz")
+    response = client.post("/cabinet/profile", data={"first_name": "X"}, csrf=False)
+    assert response.status_code == 400
+    assert "Срок действия формы истёк" in response.get_data(as_text=True)
+
+
+def test_login_itself_needs_a_csrf_token(client, make):
+    make.user(email="a@example.kz")
+    response = client.post("/login", data={"email": "a@example.kz", "password": "Demo!2345", "agreement": "y"},
+                           csrf=False)
+    assert response.status_code == 400
+
+
+def test_htmx_requests_carry_the_token_in_a_header(client, auth, make):
+    make.user(email="a@example.kz")
+    auth.login("a@example.kz")
+    page = client.get("/").get_data(as_text=True)
+    assert 'hx-headers=\'{"X-CSRFToken": "' in page
+    token = client.csrf_token()
+    response = client.post("/cabinet/notifications/read-all", csrf=False, headers={"X-CSRFToken": token,
+                                                                                   "HX-Request": "true"})
+    assert response.status_code == 302
+
+
+def test_every_post_route_is_csrf_protected(app, client, auth, make):
+    make.staff("admin", email="root@kase.kz")
+    auth.login("root@kase.kz")
+    posts = [rule for rule in app.url_map.iter_rules() if "POST" in rule.methods]
+    assert len(posts) > 15
+    for rule in posts:
+        url = rule.rule.replace("<int:", "<").replace("<token>", "tok")
+        for arg in rule.arguments:
+            url = url.replace(f"<{arg}>", "1")
+        response = client.post(url, data={}, csrf=False)
+        assert response.status_code == 400, f"{rule.rule} accepted a POST without a CSRF token"
+
+
+def test_security_headers(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert "Strict-Transport-Security" not in response.headers  # plain http here
+    https = client.get("/login", base_url="https://localhost")
+    assert https.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_pages_have_no_inline_scripts_or_styles(client, auth, make):
+    make.user(email="a@example.kz")
+    auth.login("a@example.kz")
+    for path in ("/login", "/", "/procedures", "/partnerships", "/cabinet/profile", "/regulations"):
+        html = client.get(path).get_data(as_text=True)
+        assert "<script>" not in html and "style=" not in html and "onclick" not in html, path
+
+
+def test_session_cookie_is_httponly_samesite_and_secure_on_https(app_config, make):
+    from core import create_app
+
+    app = create_app({**app_config, "SESSION_COOKIE_SECURE": True})
+    make.user(email="a@example.kz")
+    from tests.conftest import Client
+
+    app.test_client_class = Client
+    client = app.test_client()
+    response = client.post("/login", data={"email": "a@example.kz", "password": "Demo!2345", "agreement": "y"})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+
+
+def test_https_base_url_turns_secure_cookies_on():
+    from core.config import from_environment
+
+    config = from_environment("/tmp/is2in-test-instance", {"IS2IN_BASE_URL": "https://is2in.kase.kz",
+                                                           "IS2IN_SECRET_KEY": "x"})
+    assert config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path):
+    from core.config import from_environment
+
+    first = from_environment(tmp_path, {})["SECRET_KEY"]
+    assert len(first) == 64 and from_environment(tmp_path, {})["SECRET_KEY"] == first
+    assert oct((tmp_path / "secret_key").stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize("path", ["/procedures", "/users", "/partnerships", "/applications", "/archive",
+                                  "/questionnaires", "/regulations", "/insiders", "/cabinet/profile",
+                                  "/cabinet/notifications"])
+def test_anonymous_users_are_sent_to_login(client, path):
+    response = client.get(path)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login?next=")
+
+
+def test_another_organisations_admin_page_is_refused(client, auth, make):
+    org = make.org()
+    make.user(org, email="a@example.kz", is_org_admin=True)
+    other = make.org()
+    auth.login("a@example.kz")
+    assert client.get(f"/staff/organisations/{other.id}").status_code == 403
+    assert client.get("/staff/organisations/999999").status_code == 403
+
+
+def test_unknown_pages_get_a_russian_404(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404 and "Страница не найдена." in response.get_data(as_text=True)
+
+
+def test_staff_cannot_use_client_tabs(client, auth, make):
+    make.staff("listing", email="l@kase.kz")
+    auth.login("l@kase.kz")
+    assert client.get("/procedures").status_code == 403
+    assert Organisation.exchange().is_exchange
