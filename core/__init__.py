@@ -64,6 +64,7 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
     from core.regulations import views as regulations_views
     from core.staff import views as staff_views
     from core.workflow import views as workflow_views
+    from core.workdays import views as workdays_views
 
     auth.init_app(app)
     for blueprint in (
@@ -76,6 +77,7 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
         insiders_views.bp,
         staff_views.bp,
         workflow_views.bp,
+        workdays_views.bp,
     ):
         app.register_blueprint(blueprint)
     for blueprint in collect(pm, "is2in_blueprints"):

@@ -28,6 +28,7 @@ STAFF_MENU = (
     Link("partnerships.staff_index", _l("Партнерства"), 30),
     Link("regulations.index", _l("Нормативная база"), 70),
     Link("insiders.index", _l("Инсайдеры Биржи"), 80),
+    Link("workdays.index", _l("Календарь"), 85),
     Link("notifications.mail_queue", _l("Почта"), 90),
     Link("staff.audit", _l("Журнал действий"), 95),
 )
