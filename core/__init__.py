@@ -43,6 +43,13 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
         entry_points=app.config.get("PLUGIN_ENTRY_POINTS", True),
     )
     app.extensions["is2in.pm"] = pm
+    if app.config["PROXY_COUNT"]:
+        # Behind nginx the client's address and scheme come from X-Forwarded-*: the rate limiter,
+        # the audit trail and Secure cookies depend on them.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     from htmx_flask import Htmx
 

@@ -39,7 +39,7 @@ def open_database(url: str) -> peewee.Database:
         # SQLite's own lower() folds only ASCII; searches must find "Альфа" from "альф" too.
         database.register_function(lambda value: value.lower() if isinstance(value, str) else value, "lower", 1)
     else:
-        database = connect_url(url)
+        database = connect_url(url, unquote_user=True, unquote_password=True)
     return database
 
 

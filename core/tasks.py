@@ -48,14 +48,14 @@ def init_app(app) -> None:
 def task(app, fn, **options):
     """Register ``fn`` as a huey task of ``app`` and remember it by name."""
     huey = app.extensions["huey"]
-    wrapped = huey.task(name=f"{fn.__module__}.{fn.__name__}", **options)(with_app(app, fn))
+    wrapped = huey.task(name=fn.__name__, **options)(with_app(app, fn))
     app.extensions["tasks"][fn.__name__] = wrapped
     return wrapped
 
 
 def periodic(app, fn, schedule: crontab, **options):
     huey = app.extensions["huey"]
-    wrapped = huey.periodic_task(schedule, name=f"{fn.__module__}.{fn.__name__}", **options)(with_app(app, fn))
+    wrapped = huey.periodic_task(schedule, name=fn.__name__, **options)(with_app(app, fn))
     app.extensions["tasks"][fn.__name__] = wrapped
     return wrapped
 

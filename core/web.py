@@ -1,6 +1,6 @@
 """Small helpers every view uses: render a page or, for htmx, one named block of it."""
 
-from flask import make_response, render_template, request
+from flask import current_app, has_request_context, make_response, render_template, request, url_for
 from jinja2_fragments.flask import render_block
 
 
@@ -16,3 +16,13 @@ def render(template: str, block: str | None = None, **context):
 
 def client_ip() -> str:
     return request.remote_addr or ""
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for mail (IS2IN_BASE_URL + the route), also from the CLI or a task."""
+    if has_request_context():
+        path = url_for(endpoint, **values)
+    else:
+        with current_app.test_request_context():
+            path = url_for(endpoint, **values)
+    return current_app.config["BASE_URL"] + path

@@ -161,7 +161,7 @@ class ProfileForm(FlaskForm):
         broken = problems(self.new_password.data or "")
         if broken:
             self.new_password.errors.append(
-                _l("Пароль должен содержать: %(list)s.", list=", ".join(str(p) for p in broken)))
+                _l("Пароль не отвечает требованиям: %(list)s.", list=", ".join(str(p) for p in broken)))
         elif verify_password(self.user.password_hash, self.new_password.data):
             self.new_password.errors.append(_l("Новый пароль должен отличаться от старого."))
         if self.new_password.data != self.new_password_again.data:

@@ -1,12 +1,12 @@
 """Account changes that several screens share: creating users, setting passwords."""
 
-from flask import current_app, url_for
 
 from core import audit
 from core.accounts.models import PasswordToken, User, UserSession, normalise_email
 from core.auth.passwords import hash_password
 from core.db import utcnow
 from core.notifications import service as notifications
+from core.web import external_url
 
 
 def set_password(user: User, password: str, keep_session=None) -> None:
@@ -34,6 +34,6 @@ def create_user(organisation, departments=(), **fields) -> User:
 
 def send_password_link(user: User, purpose: str) -> None:
     token = PasswordToken.issue(user, purpose=purpose)
-    link = current_app.config["BASE_URL"] + url_for("auth.set_password", token=token)
+    link = external_url("auth.set_password", token=token)
     kind = "account_created" if purpose == "set" else "password_reset"
     notifications.send_mail(user, kind, link=link)

@@ -42,6 +42,6 @@ class XIN:
         if not value:
             return
         if len(value) != 12 or not value.isdigit():
-            raise ValidationError(_l("%(what)s состоит из 12 цифр.", what=self.what))
+            raise ValidationError(_l("%(what)s должен состоять из 12 цифр.", what=self.what))
         if not is_valid_xin(value):
             raise ValidationError(_l("%(what)s указан с ошибкой: не сходится контрольная цифра.", what=self.what))

@@ -48,5 +48,5 @@ class ChangePasswordForm(NewPasswordMixin, FlaskForm):
 
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(_l("Адрес электронной почты"), validators=[
-        DataRequired(_l("Введите адрес электронной почты.")), Email(_l("Неверный формат адреса.")),
+        DataRequired(_l("Введите адрес электронной почты.")), Email(_l("Неверный формат адреса электронной почты."), check_deliverability=False),
         Length(max=254)])

@@ -27,7 +27,7 @@ def problems(password: str) -> list[str]:
     if not any(c.islower() for c in password):
         found.append(_l("хотя бы одна строчная буква"))
     if not any(c in SYMBOLS or not c.isalnum() for c in password):
-        found.append(_l("хотя бы один символ, например ! # % *"))
+        found.append(_l("хотя бы один специальный символ, например ! # % *"))
     return found
 
 
@@ -37,7 +37,7 @@ class PasswordRule:
     def __call__(self, form, field):
         broken = problems(field.data or "")
         if broken:
-            raise ValidationError(_l("Пароль должен содержать: %(list)s.", list=", ".join(str(p) for p in broken)))
+            raise ValidationError(_l("Пароль не отвечает требованиям: %(list)s.", list=", ".join(str(p) for p in broken)))
 
 
 def hash_password(password: str) -> str:

@@ -130,8 +130,13 @@ def sweep_mail() -> int:
          .where((MailMessage.status == "sending")
                 & (MailMessage.claimed_at < now - datetime.timedelta(minutes=STALE_CLAIM_MINUTES)))
          .execute())
+    # Never tried (the queue was down when it was written), or its retry was lost with a worker;
+    # a message waiting for huey's own retry is left to it.
+    never_tried = (MailMessage.attempts == 0) & (MailMessage.created_at < now - datetime.timedelta(minutes=2))
+    retry_lost = (MailMessage.attempts > 0) & (
+        MailMessage.claimed_at < now - datetime.timedelta(seconds=RETRY_DELAY * 3))
     ids = [m.id for m in MailMessage.select(MailMessage.id).where(
-        (MailMessage.status == "pending") & (MailMessage.created_at < now - datetime.timedelta(minutes=2)))]
+        (MailMessage.status == "pending") & (never_tried | retry_lost))]
     for mail_id in ids:
         tasks.enqueue("deliver_mail", mail_id)
     return len(ids)

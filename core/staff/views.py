@@ -1,14 +1,12 @@
 """Staff home and the audit journal."""
 
-from flask import Blueprint, current_app, request
-from flask_login import current_user
+from flask import Blueprint, request
 
 from core.access import staff_required
 from core.accounts.models import Organisation, User
 from core.audit.models import AuditEvent
 from core.notifications.models import MailMessage
 from core.pagination import paginate
-from core.plugins import collect
 from core.web import render
 
 bp = Blueprint("staff", __name__, template_folder="templates")
@@ -17,14 +15,12 @@ bp = Blueprint("staff", __name__, template_folder="templates")
 @bp.route("/staff")
 @staff_required()
 def index():
-    pm = current_app.extensions["is2in.pm"]
     figures = {
         "organisations": Organisation.select().where(Organisation.is_active == True).count(),  # noqa: E712
         "users": User.select().where(User.is_active == True).count(),  # noqa: E712
         "mail_failed": MailMessage.select().where(MailMessage.status == "failed").count(),
     }
-    return render("staff/index.html", figures=figures,
-                  screens=collect(pm, "is2in_staff_screens", user=current_user))
+    return render("staff/index.html", figures=figures)
 
 
 @bp.route("/staff/audit")

@@ -66,7 +66,7 @@ def test_staff_accounts_carry_department_roles(client, admin, make):
 
 @pytest.mark.parametrize("field, value, message", [
     ("code", "DEMO", "Организация с таким кодом уже есть."),
-    ("bin", "123", "БИН состоит из 12 цифр."),
+    ("bin", "123", "БИН должен состоять из 12 цифр."),
     ("bin", "940540001230", "не сходится контрольная цифра"),
     ("name_kk", "", "Укажите наименование на казахском языке."),
     ("roles", [], "Выберите хотя бы одну роль."),

@@ -120,3 +120,26 @@ def test_staff_cannot_use_client_tabs(client, auth, make):
     auth.login("l@kase.kz")
     assert client.get("/procedures").status_code == 403
     assert Organisation.exchange().is_exchange
+
+
+def test_behind_a_proxy_the_client_address_is_the_forwarded_one(app_config, make):
+    from core import create_app
+    from core.accounts.models import UserSession
+    from tests.conftest import Client
+
+    app = create_app({**app_config, "PROXY_COUNT": 1})
+    app.test_client_class = Client
+    make.user(email="a@example.kz")
+    client = app.test_client()
+    client.post("/login", data={"email": "a@example.kz", "password": "Demo!2345", "agreement": "y"},
+                headers={"X-Forwarded-For": "203.0.113.7"})
+    assert UserSession.get().ip == "203.0.113.7"
+
+
+def test_set_password_link_can_be_made_outside_a_request(app, make, mailbox):
+    from core.accounts.service import send_password_link
+
+    user = make.user(email="cli@example.kz")
+    with app.app_context():
+        send_password_link(user, purpose="set")
+    assert "http://localhost/password/set/" in mailbox.body(mailbox.wait_for("cli@example.kz")[0])
