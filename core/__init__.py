@@ -90,11 +90,17 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
     for blueprint in collect(pm, "is2in_blueprints"):
         app.register_blueprint(blueprint)
 
-    procedures = {}
+    # Every version of every procedure stays known, so old applications keep the definition they
+    # were created with; "Процедуры" offers the newest.
+    versions, procedures = {}, {}
     for procedure in collect(pm, "is2in_procedures"):
-        if procedure.code in procedures:
-            raise ValueError(f"two plugins define procedure {procedure.code!r}")
-        procedures[procedure.code] = procedure
+        key = (procedure.code, procedure.version)
+        if key in versions:
+            raise ValueError(f"procedure {procedure.code!r} version {procedure.version} is defined twice")
+        versions[key] = procedure
+        if procedure.code not in procedures or procedures[procedure.code].version < procedure.version:
+            procedures[procedure.code] = procedure
+    app.extensions["is2in.procedure_versions"] = versions
     app.extensions["is2in.procedures"] = procedures
 
     from core.notifications import service as notifications

@@ -16,6 +16,12 @@ def main():
     """is2in: the KASE document-flow portal."""
 
 
+def _add_core_groups():
+    from core.signing.cli import pki
+
+    main.add_command(pki)
+
+
 @main.group()
 def db():
     """Database schema."""
@@ -52,3 +58,6 @@ def worker(workers):
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
     click.echo(f"is2in worker: {type(huey).__name__}, {workers} thread(s)")
     consumer.run()
+
+
+_add_core_groups()

@@ -32,6 +32,8 @@ def from_environment(instance_path: str | os.PathLike, environ=os.environ) -> di
         "MAIL_FROM": environ.get("IS2IN_MAIL_FROM", "is2in <no-reply@is2in.kase.kz>"),
         "BASE_URL": base_url,
         "DATA_DIR": str(data_dir),
+        # Root and intermediate certificates (PEM/DER) the Exchange trusts for e-signatures.
+        "TRUST_DIR": environ.get("IS2IN_TRUST_DIR") or str(instance / "trust"),
         "REDIS_URL": environ.get("IS2IN_REDIS_URL") or None,
         "DISABLED_PLUGINS": [
             name.strip() for name in environ.get("IS2IN_DISABLED_PLUGINS", "").split(",") if name.strip()

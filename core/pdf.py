@@ -1,6 +1,7 @@
 """Printable PDF documents (application forms, the application summary, Exchange letters) made from
 Jinja templates that extend ``pdf/_document.html``, converted by xhtml2pdf."""
 
+import datetime
 import functools
 import io
 import re
@@ -12,16 +13,16 @@ import font_roboto
 from babel.dates import format_datetime, get_timezone
 from flask import Response, render_template
 from flask_babel import get_locale
+from reportlab import rl_config
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import tables
 from xhtml2pdf import pisa
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 
-from core.db import utcnow
-
 ALMATY = get_timezone("Asia/Almaty")
 
-# Roboto, from the font-roboto wheel: every face of it (unlike Source Sans Pro's italics) covers
+# Roboto, from the font-roboto package on PyPI: every face of it (unlike Source Sans Pro's italics) covers
 # Kazakh as well as Russian, and ReportLab's own Vera has no Cyrillic at all.
 FONT_DIR = Path(font_roboto.font_directory)
 FAMILY = "is2in"
@@ -53,6 +54,11 @@ def register_fonts() -> dict[str, str]:
         pdfmetrics.registerFont(TTFont(f"{FAMILY}_{bold}{italic}", paths[face]))
     pdfmetrics.registerFontFamily(FAMILY, normal=f"{FAMILY}_00", bold=f"{FAMILY}_10",
                                   italic=f"{FAMILY}_01", boldItalic=f"{FAMILY}_11")
+    # ReportLab's canvas and its table cells start out in Helvetica, which then sits in every page
+    # as an unembedded font though no text is drawn with it; print preflights flag such a font.
+    # Nothing else in the app draws with ReportLab, so its defaults are ours to set.
+    rl_config.canvas_basefontname = f"{FAMILY}_00"
+    tables.CellStyle.fontname = f"{FAMILY}_00"
     return paths
 
 
@@ -64,13 +70,14 @@ POLICY = ResourceAccessPolicy.server(None, extra_roots=(FONT_DIR,), allow_remote
 def render_pdf(template_name: str, *, number: str, title: str, **context) -> bytes:
     """Render a template that extends ``pdf/_document.html`` and convert it to PDF bytes.
 
-    Needs an app (or request) context, for ``render_template`` and the locale."""
+    Needs a request context, or an app context inside ``flask_babel.force_locale(...)`` (a task
+    has no session to choose the language from)."""
     html = render_template(
         template_name,
         number=number,
         title=title,
-        generated_at=format_datetime(utcnow().replace(tzinfo=get_timezone("UTC")), "dd.MM.yyyy HH:mm",
-                                     tzinfo=ALMATY, locale=str(get_locale() or "ru")),
+        generated_at=format_datetime(datetime.datetime.now(datetime.UTC), "dd.MM.yyyy HH:mm",
+                                     tzinfo=ALMATY, locale=get_locale() or "ru"),
         pdf_fonts=register_fonts(),
         **context,
     )

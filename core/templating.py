@@ -67,6 +67,13 @@ def init_app(app) -> None:
     def _dt(value, fmt="dd.MM.yyyy HH:mm"):
         return format_datetime(value, fmt) if value else ""
 
+    @app.template_filter("domid")
+    def _domid(value):
+        """Text made safe for an HTML id that CSS selectors (and htmx targets) can name."""
+        import re
+
+        return re.sub(r"[^A-Za-z0-9_-]", "-", str(value))
+
     @app.template_filter("d")
     def _d(value, fmt="dd.MM.yyyy"):
         return format_date(value, fmt) if value else ""

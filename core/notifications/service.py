@@ -21,6 +21,9 @@ CORE_KINDS = (
     NotificationKind("password_reset", _l("Смена пароля")),
     NotificationKind("partnership_added", _l("Новое партнерство")),
     NotificationKind("partnership_removed", _l("Партнерство прекращено")),
+    NotificationKind("workflow.assigned", _l("Вас назначили исполнителем")),
+    NotificationKind("workflow.handoff", _l("Заявление ожидает ваших действий")),
+    NotificationKind("workflow.letter", _l("Письмо Биржи по заявлению")),
 )
 
 MAIL_STATUSES = {

@@ -1,10 +1,13 @@
 """Applications as the lists see them (G-9.4..G-9.6); the workflow engine adds their processes."""
 
+import json
+
 import peewee as pw
 from flask_babel import lazy_gettext as _l
 
 from core.accounts.models import Organisation, User
 from core.db import BaseModel, utcnow
+from core.files import StoredFile
 
 STATUSES = {
     "draft": _l("Черновик"),
@@ -29,6 +32,15 @@ class Application(BaseModel):
     created_at = pw.DateTimeField(default=utcnow)
     submitted_at = pw.DateTimeField(null=True)
     archived_at = pw.DateTimeField(null=True)
+    # Added by the engine (migration 0007).
+    version = pw.IntegerField(default=0)
+    deadline = pw.DateField(null=True)
+    registration_number = pw.CharField(max_length=64, default="")
+    registered_on = pw.DateField(null=True)
+    meeting_at = pw.DateTimeField(null=True)
+    decision = pw.TextField(default="")
+    signing_file = pw.ForeignKeyField(StoredFile, null=True, backref="+")
+    filed_by_consultant = pw.BooleanField(default=False)
 
     class Meta:
         table_name = "application"
@@ -84,3 +96,178 @@ class Questionnaire(BaseModel):
     def of(cls, organisation):
         return (cls.select(cls, Application).join(Application)
                 .where(cls.organisation == organisation).order_by(cls.created_at.desc()))
+
+
+STAGE_STATUSES = {
+    "empty": _l("Не заполнено"),
+    "progress": _l("Заполняется"),
+    "filled": _l("Заполнено"),
+    "skipped": _l("Пропущено"),
+}
+
+
+class StageState(BaseModel):
+    """The status of one stage tab of an application, as the last save/done/skip left it."""
+
+    application = pw.ForeignKeyField(Application, backref="stage_states", on_delete="CASCADE")
+    stage = pw.CharField(max_length=64)
+    status = pw.CharField(max_length=16, default="empty")
+    updated_by = pw.ForeignKeyField(User, null=True, backref="+")
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "stage_state"
+        indexes = ((("application", "stage"), True),)
+
+    @property
+    def label(self):
+        return STAGE_STATUSES.get(self.status, self.status)
+
+
+class FormData(BaseModel):
+    """What was entered in one form of an application (JSON of field name -> value)."""
+
+    application = pw.ForeignKeyField(Application, backref="form_data", on_delete="CASCADE")
+    form_code = pw.CharField(max_length=64)
+    data = pw.TextField(default="{}")
+    updated_by = pw.ForeignKeyField(User, null=True, backref="+")
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "form_data"
+        indexes = ((("application", "form_code"), True),)
+
+    @property
+    def values(self) -> dict:
+        return json.loads(self.data or "{}")
+
+
+class Comment(BaseModel):
+    """A comment beside a field (G-20): a draft until its author presses "Сохранить"."""
+
+    application = pw.ForeignKeyField(Application, backref="comments", on_delete="CASCADE")
+    form_code = pw.CharField(max_length=64)
+    field = pw.CharField(max_length=64)
+    text = pw.TextField()
+    author = pw.ForeignKeyField(User, backref="+")
+    process = pw.CharField(max_length=64)
+    created_at = pw.DateTimeField(default=utcnow)
+    saved_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "comment"
+        indexes = ((("application", "form_code"), False),)
+
+
+class Transition(BaseModel):
+    """One move of an application from a process to the next: the status history."""
+
+    application = pw.ForeignKeyField(Application, backref="transitions", on_delete="CASCADE")
+    action = pw.CharField(max_length=32)
+    from_process = pw.CharField(max_length=64)
+    to_process = pw.CharField(max_length=64)
+    actor = pw.ForeignKeyField(User, backref="+")
+    note = pw.TextField(default="")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "transition"
+
+
+ATTACHMENT_KINDS = {
+    "document": _l("Документ заявления"),
+    "additional": _l("Дополнительный документ"),
+    "request": _l("Запрос Биржи"),
+    "letter": _l("Письмо (заключение) Биржи"),
+    "signed": _l("Подписанный документ"),
+}
+
+
+class Attachment(BaseModel):
+    application = pw.ForeignKeyField(Application, backref="attachments", on_delete="CASCADE")
+    kind = pw.CharField(max_length=16)
+    title = pw.CharField(max_length=500)
+    file = pw.ForeignKeyField(StoredFile, backref="+")
+    uploaded_by = pw.ForeignKeyField(User, backref="+")
+    uploaded_at = pw.DateTimeField(default=utcnow)
+    note = pw.TextField(default="")
+
+    class Meta:
+        table_name = "attachment"
+        indexes = ((("application", "kind"), False),)
+
+    @property
+    def kind_label(self):
+        return ATTACHMENT_KINDS.get(self.kind, self.kind)
+
+
+class Signature(BaseModel):
+    """A verified detached CMS signature of a document the server issued, kept unchanged."""
+
+    application = pw.ForeignKeyField(Application, backref="signatures", on_delete="CASCADE")
+    process = pw.CharField(max_length=64)
+    document = pw.ForeignKeyField(StoredFile, backref="+")
+    cms = pw.ForeignKeyField(StoredFile, backref="+")
+    signer = pw.ForeignKeyField(User, backref="+")
+    signer_name = pw.CharField(max_length=255)
+    iin = pw.CharField(max_length=12)
+    bin = pw.CharField(max_length=12)
+    certificate_serial = pw.CharField(max_length=128)
+    certificate_issuer = pw.CharField(max_length=500)
+    signed_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "signature"
+
+
+class ApplicationSecurity(BaseModel):
+    """A security added on the dynamic form (G-16): its ISIN, the cascade path and its requirements."""
+
+    application = pw.ForeignKeyField(Application, backref="securities", on_delete="CASCADE")
+    isin = pw.CharField(max_length=12)
+    path = pw.TextField()  # JSON list of cascade node ids, platform first
+    form_code = pw.CharField(max_length=64)
+    data = pw.TextField(default="{}")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "application_security"
+        indexes = ((("application", "isin"), True),)
+
+    @property
+    def node_ids(self) -> list[int]:
+        return json.loads(self.path or "[]")
+
+    @property
+    def values(self) -> dict:
+        return json.loads(self.data or "{}")
+
+
+class CascadeNode(BaseModel):
+    """One option of a dynamic form's cascade (Площадка > Сектор > Категория > Пакеты требований).
+    The catalogue is data the Exchange's admins edit; a leaf names the form to fill."""
+
+    catalogue = pw.CharField(max_length=32, index=True)
+    parent = pw.ForeignKeyField("self", null=True, backref="children", on_delete="CASCADE")
+    level = pw.IntegerField()
+    label_ru = pw.CharField(max_length=255)
+    label_kk = pw.CharField(max_length=255)
+    label_en = pw.CharField(max_length=255)
+    form_code = pw.CharField(max_length=64, default="")
+    position = pw.IntegerField(default=0)
+    is_active = pw.BooleanField(default=True)
+
+    class Meta:
+        table_name = "cascade_node"
+
+    @property
+    def label(self) -> str:
+        from flask_babel import get_locale
+
+        return getattr(self, f"label_{get_locale() or 'ru'}", None) or self.label_ru
+
+    @classmethod
+    def options(cls, catalogue: str, parent_id: int | None):
+        query = cls.select().where((cls.catalogue == catalogue) & (cls.is_active == True))  # noqa: E712
+        query = query.where(cls.parent.is_null() if parent_id is None else (cls.parent == parent_id))
+        return list(query.order_by(cls.position, cls.id))

@@ -1,15 +1,44 @@
-"""The client tabs "Процедуры", "На рассмотрении", "Архив" and "Анкеты"."""
+"""Applications: "Процедуры" and filing, the application with its stages and actions, the lists
+("На рассмотрении", "Архив", "Анкеты"), and the Exchange's inbox."""
 
-from flask import Blueprint, current_app, request
+import json
+import re
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from core.access import client_required
-from core.db import matches
-from core.accounts.models import User
+from core import audit
+from core.access import client_required, login_required, staff_required
+from core.accounts.models import DEPARTMENTS, Organisation, User
+from core.db import db, matches
+from core.files import FileIntegrityError, store
+from core.forms import choices
 from core.pagination import paginate
+from core.pdf import pdf_response
 from core.web import render
-from core.workflow.definitions import CATEGORIES
-from core.workflow.models import Application, Questionnaire
+from core.workdays import working_days_between
+from core.workflow import engine, steps
+from core.workflow.definitions import ACTORS, CATEGORIES
+from core.workflow.forms import (
+    ACTION_FORMS,
+    CommentForm,
+    ConsultantForm,
+    DocumentForm,
+    FileForm,
+    SecurityForm,
+)
+from core.workflow.models import (
+    STATUSES,
+    Application,
+    ApplicationSecurity,
+    Attachment,
+    CascadeNode,
+    FormData,
+    Questionnaire,
+    Transition,
+)
 
 bp = Blueprint("workflow", __name__, template_folder="templates")
 
@@ -18,51 +47,667 @@ SORTS = {
     "created": Application.created_at,
     "submitted": Application.submitted_at,
     "status": Application.status,
+    "deadline": Application.deadline,
 }
+
+
+# --- procedures and filing (G-9.1, G-12, G-13) ---------------------------------------------------
 
 
 @bp.route("/procedures")
 @client_required()
 def procedures():
-    """G-9.1, G-12: every procedure the plugins contribute, by category."""
     registry = current_app.extensions["is2in.procedures"]
-    roles = current_user.organisation.roles
     by_category = []
     for category in CATEGORIES:
         items = sorted((p for p in registry.values() if p.category == category.code),
                        key=lambda p: (p.order, str(p.title)))
         if items:
-            by_category.append((category, [(p, bool(roles & set(p.filers))) for p in items]))
+            by_category.append((category, [(p, p.can_be_filed and bool(engine.filing_companies(current_user, p)))
+                                           for p in items]))
     return render("workflow/procedures.html", by_category=by_category)
 
 
-def _listing(query, template, block):
+def _procedure_or_404(code):
+    procedure = current_app.extensions["is2in.procedures"].get(code)
+    if procedure is None or not procedure.can_be_filed:
+        abort(404)
+    return procedure
+
+
+@bp.route("/procedures/<code>/file", methods=["GET", "POST"])
+@client_required()
+def file(code):
+    """"Подать": choose the company (a consultant may file for a partner issuer), "Создать"."""
+    procedure = _procedure_or_404(code)
+    companies = engine.filing_companies(current_user, procedure)
+    if not companies:
+        abort(403)
+    form = FileForm()
+    form.company.choices = choices((c.id, f"{c.code} — {c.display_name}") for c in companies)
+    if form.validate_on_submit():
+        company = next(c for c in companies if str(c.id) == form.company.data)
+        app = engine.create(procedure, company, current_user._get_current_object())
+        flash(_("Заявление %(number)s создано. Заполните этапы по порядку.", number=app.number), "success")
+        return redirect(url_for("workflow.application", app_id=app.id))
+    return render("workflow/file.html", form=form, procedure=procedure)
+
+
+# --- the application ------------------------------------------------------------------------------
+
+
+def _application_or_404(app_id) -> Application:
+    app = Application.get_or_none(Application.id == app_id)
+    if app is None or not engine.may_view(current_user, app):
+        abort(404)  # another organisation's application does not exist for this user
+    return app
+
+
+def _page(app, stage_code=None, forms=None, action_forms=None, status=200, security_form=None,
+          document_form=None, consultant_form=None):
+    procedure = engine.definition(app)
+    process = engine.process_of(app)
+    user = current_user._get_current_object()
+    states = engine.stage_states(app)
+    stage = None
+    if process.code == "fill" and engine.may_fill(user, app):
+        stages = process.stages
+        stage = next((s for s in stages if s.code == stage_code), stages[0] if stages else None)
+    context = {
+        "app": app, "procedure": procedure, "process": process, "states": states, "stage": stage,
+        "actions": engine.actions_for(user, app), "action_labels": engine.ACTION_LABELS,
+        "action_forms": action_forms or {}, "executor": engine.executor_label(app), "actors": ACTORS,
+        "can_fill": engine.may_fill(user, app), "can_delete": engine.may_delete(user, app),
+        "comments": engine.comments_by_field(app, user),
+        "can_comment": _may_comment(user, app),
+        "attachments": engine.attachments(app),
+        "days_left": working_days_between(engine.today(), app.deadline) if app.deadline else None,
+        "action_form_for": lambda action: ACTION_FORMS[action](formdata=None),
+        "request_note": (Transition.select().where((Transition.application == app)
+                                                   & (Transition.action == "request_documents"))
+                         .order_by(Transition.id.desc()).first()),
+    }
+    if stage is not None:
+        context.update(_stage_context(app, stage, forms, security_form, document_form, consultant_form))
+        if request.args.get("cascade") and stage.kind == "securities":
+            return render("workflow/_cascade.html", "cascade", **context)
+    response = render("workflow/application.html", **context)
+    response.status_code = status
+    return response
+
+
+def _stage_context(app, stage, forms, security_form, document_form, consultant_form):
+    context = {"stage_forms": {}, "prefill": {}}
+    if stage.kind == "form":
+        for spec in stage.forms:
+            if forms and spec.code in forms:
+                form = forms[spec.code]
+            else:
+                form = spec.form(formdata=None, data=engine.form_values(app, spec.code), prefix=spec.prefix)
+            context["stage_forms"][spec.code] = (spec, form)
+            if spec.reusable and not FormData.get_or_none((FormData.application == app)
+                                                          & (FormData.form_code == spec.code)):
+                context["prefill"][spec.code] = engine.questionnaires_for(app, spec.code)
+    elif stage.kind == "consultant":
+        form = consultant_form or ConsultantForm(formdata=None)
+        form.employee.choices = choices([("", _("— выберите —"))] + [
+            (u.id, f"{u.full_name} ({u.organisation.code}), {u.position}") for u in engine.consultant_candidates(app)])
+        context["consultant_form"] = form
+        context["assigned"] = engine.form_values(app, stage.code)
+    elif stage.kind == "securities":
+        context["security_form"] = security_form or SecurityForm(formdata=request.args if request.args.get("isin")
+                                                                 else None)
+        context["levels"] = steps.security_levels(stage, request.args)
+        context["leaf"] = _leaf(stage, context["levels"])
+        context["securities"] = engine.securities(app)
+        context["security_nodes"] = _nodes_of(context["securities"])
+    elif stage.kind == "documents":
+        form = document_form or DocumentForm(formdata=None)
+        form.title.choices = choices([("", _("— выберите —"))] + [(t, t) for t in stage.documents])
+        context["document_form"] = form
+        context["documents"] = engine.attachments(app, kinds=("document",))
+    return context
+
+
+def _leaf(stage, levels):
+    from core.workflow.cascade import leaf
+
+    return leaf(levels, len(stage.levels))
+
+
+def _nodes_of(items):
+    ids = {i for item in items for i in item.node_ids}
+    return {n.id: n for n in CascadeNode.select().where(CascadeNode.id.in_(ids))} if ids else {}
+
+
+def _may_comment(user, app) -> bool:
+    process = engine.process_of(app)
+    if user.is_staff:
+        return engine.may_act(user, app, process)
+    return process.code == "approval" and engine.is_first_head(user, app)
+
+
+@bp.route("/applications/<int:app_id>")
+@login_required
+def application(app_id):
+    app = _application_or_404(app_id)
+    return _page(app, request.args.get("stage"))
+
+
+def _stage_or_404(app, stage_code):
+    try:
+        return engine.definition(app).stage(stage_code)
+    except KeyError:
+        abort(404)
+
+
+def _fill_guard(app):
+    if not engine.may_fill(current_user, app):
+        flash(_("Заявление сейчас не на заполнении: изменения не сохранены."), "danger")
+        return redirect(url_for("workflow.application", app_id=app.id))
+    return None
+
+
+@bp.route("/applications/<int:app_id>/stages/<stage_code>", methods=["POST"])
+@login_required
+def save_stage(app_id, stage_code):
+    """"Сохранить" keeps the user on the stage; "Готово" saves and opens the next one (G-14)."""
+    app = _application_or_404(app_id)
+    stage = _stage_or_404(app, stage_code)
+    if (guard := _fill_guard(app)) is not None:
+        return guard
+    done = request.form.get("do") == "done"
+    forms = {spec.code: spec.form(prefix=spec.prefix) for spec in stage.forms}
+    # "Сохранить" keeps whatever is typed, even incomplete; "Готово" needs every required field.
+    valid = all(form.validate() for form in forms.values()) if done else all(
+        _validate_types(form) for form in forms.values())
+    if not valid:
+        flash(_("Проверьте выделенные поля: данные не сохранены."), "danger")
+        return _page(app, stage.code, forms=forms, status=422)
+    try:
+        engine.save_forms(app, stage, forms, current_user._get_current_object(), done=done)
+    except engine.WorkflowError as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("workflow.application", app_id=app.id))
+    if done:
+        flash(_("Этап «%(stage)s» заполнен.", stage=stage.title), "success")
+        return redirect(url_for("workflow.application", app_id=app.id, stage=_next_stage(app, stage)))
+    flash(_("Сохранено."), "success")
+    return redirect(url_for("workflow.application", app_id=app.id, stage=stage.code))
+
+
+def _validate_types(form) -> bool:
+    """For "Сохранить": only what would be unsafe to keep (bad dates, numbers, choices) blocks it."""
+    ok = True
+    for field in form:
+        if field.type in ("CSRFTokenField",):
+            continue
+        if field.process_errors:
+            field.errors = list(field.process_errors)
+            ok = False
+    return ok and (not hasattr(form, "csrf_token") or form.csrf_token.validate(form))
+
+
+def _next_stage(app, stage):
+    stages = engine.process_of(app).stages
+    index = [s.code for s in stages].index(stage.code)
+    return stages[index + 1].code if index + 1 < len(stages) else "send"
+
+
+@bp.route("/applications/<int:app_id>/stages/<stage_code>/skip", methods=["POST"])
+@login_required
+def skip_stage(app_id, stage_code):
+    app = _application_or_404(app_id)
+    stage = _stage_or_404(app, stage_code)
+    try:
+        engine.skip_stage(app, stage, current_user._get_current_object())
+    except engine.WorkflowError as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("workflow.application", app_id=app.id, stage=stage.code))
+    flash(_("Этап «%(stage)s» пропущен.", stage=stage.title), "success")
+    return redirect(url_for("workflow.application", app_id=app.id, stage=_next_stage(app, stage)))
+
+
+@bp.route("/applications/<int:app_id>/stages/<stage_code>/consultant", methods=["POST"])
+@login_required
+def assign_consultant(app_id, stage_code):
+    app = _application_or_404(app_id)
+    stage = _stage_or_404(app, stage_code)
+    form = ConsultantForm()
+    form.employee.choices = choices([("", "")] + [(u.id, u.full_name) for u in engine.consultant_candidates(app)])
+    if not form.validate_on_submit():
+        return _page(app, stage.code, consultant_form=form, status=422)
+    try:
+        employee = User.get_by_id(int(form.employee.data))
+        engine.assign_consultant(app, stage, employee, current_user._get_current_object())
+    except engine.WorkflowError as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("workflow.application", app_id=app.id, stage=stage.code))
+    flash(_("%(name)s назначен исполнителем и получил уведомление.", name=employee.full_name), "success")
+    return redirect(url_for("workflow.application", app_id=app.id, stage=_next_stage(app, stage)))
+
+
+@bp.route("/applications/<int:app_id>/stages/<stage_code>/documents", methods=["POST"])
+@login_required
+def upload_document(app_id, stage_code):
+    app = _application_or_404(app_id)
+    stage = _stage_or_404(app, stage_code)
+    if (guard := _fill_guard(app)) is not None:
+        return guard
+    form = DocumentForm()
+    form.title.choices = choices([(t, t) for t in stage.documents])
+    if not form.validate_on_submit():
+        return _page(app, stage.code, document_form=form, status=422)
+    with db.atomic():
+        stored = store(form.file_bytes, form.file.data.filename, form.file_kind)
+        Attachment.create(application=app, kind="document", title=form.title.data, file=stored,
+                          uploaded_by=current_user.id)
+        engine.mark_stage(app, stage, current_user._get_current_object(), "progress", "document.upload")
+    flash(_("Документ «%(title)s» приложен.", title=form.title.data), "success")
+    return redirect(url_for("workflow.application", app_id=app.id, stage=stage.code))
+
+
+@bp.route("/applications/<int:app_id>/stages/<stage_code>/documents/done", methods=["POST"])
+@login_required
+def documents_done(app_id, stage_code):
+    app = _application_or_404(app_id)
+    stage = _stage_or_404(app, stage_code)
+    if (guard := _fill_guard(app)) is not None:
+        return guard
+    have = {a.title for a in engine.attachments(app, kinds=("document",))}
+    missing = [t for t in stage.documents if t not in have]
+    if missing:
+        flash(_("Не приложены документы: %(list)s.", list="; ".join(f"«{t}»" for t in missing)), "danger")
+        return redirect(url_for("workflow.application", app_id=app.id, stage=stage.code))
+    engine.mark_stage(app, stage, current_user._get_current_object(), "filled", "stage.done")
+    flash(_("Этап «%(stage)s» заполнен.", stage=stage.title), "success")
+    return redirect(url_for("workflow.application", app_id=app.id, stage=_next_stage(app, stage)))
+
+
+@bp.route("/applications/<int:app_id>/attachments/<int:attachment_id>/delete", methods=["POST"])
+@login_required
+def delete_attachment(app_id, attachment_id):
+    app = _application_or_404(app_id)
+    if (guard := _fill_guard(app)) is not None:
+        return guard
+    item = Attachment.get_or_none((Attachment.id == attachment_id) & (Attachment.application == app)
+                                  & (Attachment.kind == "document")) or abort(404)
+    with db.atomic():
+        audit.record("document.delete", app, organisation=app.organisation, title=item.title)
+        item.delete_instance()
+    flash(_("Документ удалён."), "success")
+    return redirect(url_for("workflow.application", app_id=app.id, stage=request.args.get("stage", "")))
+
+
+@bp.route("/applications/<int:app_id>/attachments/<int:attachment_id>")
+@login_required
+def attachment(app_id, attachment_id):
+    app = _application_or_404(app_id)
+    item = Attachment.get_or_none((Attachment.id == attachment_id) & (Attachment.application == app)) or abort(404)
+    with db.atomic():
+        audit.record("document.download", app, organisation=app.organisation, title=item.title)
+    try:
+        return item.file.send()
+    except FileIntegrityError as exc:
+        current_app.logger.error("refused to serve a damaged file: %s", exc)
+        abort(409)
+
+
+# --- the dynamic form: securities (G-16) ----------------------------------------------------------
+
+
+@bp.route("/applications/<int:app_id>/stages/<stage_code>/securities", methods=["POST"])
+@login_required
+def add_security(app_id, stage_code):
+    """"Добавить ценную бумагу": ISIN and the cascade, then "Добавить" opens its requirements form."""
+    app = _application_or_404(app_id)
+    stage = _stage_or_404(app, stage_code)
+    if (guard := _fill_guard(app)) is not None:
+        return guard
+    form = SecurityForm()
+    levels = steps.security_levels(stage, request.form)
+    chosen = _leaf(stage, levels)
+    if not form.validate_on_submit() or chosen is None:
+        if chosen is None:
+            flash(_("Выберите все уровни: %(levels)s.", levels=" › ".join(str(x) for x in stage.levels)), "danger")
+        request.args = request.form  # re-render the cascade with what was chosen
+        return _page(app, stage.code, security_form=form, status=422)
+    if ApplicationSecurity.get_or_none((ApplicationSecurity.application == app)
+                                       & (ApplicationSecurity.isin == form.isin.data)):
+        form.isin.errors = [_("Эта ценная бумага уже добавлена в заявление.")]
+        request.args = request.form
+        return _page(app, stage.code, security_form=form, status=422)
+    with db.atomic():
+        item = ApplicationSecurity.create(application=app, isin=form.isin.data, path=steps.security_path(levels),
+                                          form_code=chosen.form_code)
+        engine.mark_stage(app, stage, current_user._get_current_object(), "progress", "security.add")
+    return redirect(url_for("workflow.security", app_id=app.id, security_id=item.id))
+
+
+def _security_or_404(app, security_id):
+    return ApplicationSecurity.get_or_none((ApplicationSecurity.id == security_id)
+                                           & (ApplicationSecurity.application == app)) or abort(404)
+
+
+@bp.route("/applications/<int:app_id>/securities/<int:security_id>", methods=["GET", "POST"])
+@login_required
+def security(app_id, security_id):
+    app = _application_or_404(app_id)
+    item = _security_or_404(app, security_id)
+    procedure = engine.definition(app)
+    try:
+        spec = procedure.form_spec(item.form_code)
+    except KeyError:
+        abort(404)
+    stage = next(s for s in procedure.stages if s.kind == "securities")
+    if request.method == "POST":
+        if (guard := _fill_guard(app)) is not None:
+            return guard
+        form = spec.form()
+        if form.validate_on_submit():
+            with db.atomic():
+                item.data = json.dumps(engine.serialise(form), ensure_ascii=False, sort_keys=True)
+                item.save()
+                audit.record("security.requirements", app, organisation=app.organisation, isin=item.isin)
+            flash(_("Требования по %(isin)s сохранены.", isin=item.isin), "success")
+            return redirect(url_for("workflow.application", app_id=app.id, stage=stage.code))
+        status = 422
+    else:
+        form = spec.form(formdata=None, data=item.values)
+        status = 200
+    nodes = _nodes_of([item])
+    response = render("workflow/security.html", app=app, item=item, spec=spec, form=form, stage=stage,
+                      path=[nodes[i] for i in item.node_ids if i in nodes], can_fill=engine.may_fill(current_user, app))
+    response.status_code = status
+    return response
+
+
+@bp.route("/applications/<int:app_id>/securities/<int:security_id>/delete", methods=["POST"])
+@login_required
+def delete_security(app_id, security_id):
+    app = _application_or_404(app_id)
+    if (guard := _fill_guard(app)) is not None:
+        return guard
+    item = _security_or_404(app, security_id)
+    with db.atomic():
+        audit.record("security.delete", app, organisation=app.organisation, isin=item.isin)
+        item.delete_instance()
+    flash(_("Ценная бумага %(isin)s удалена из заявления.", isin=item.isin), "success")
+    stage = next(s for s in engine.definition(app).stages if s.kind == "securities")
+    return redirect(url_for("workflow.application", app_id=app.id, stage=stage.code))
+
+
+@bp.route("/applications/<int:app_id>/stages/<stage_code>/securities/done", methods=["POST"])
+@login_required
+def securities_done(app_id, stage_code):
+    app = _application_or_404(app_id)
+    stage = _stage_or_404(app, stage_code)
+    if (guard := _fill_guard(app)) is not None:
+        return guard
+    items = engine.securities(app)
+    unfilled = [i.isin for i in items if not i.values]
+    if not items or unfilled:
+        flash(_("Добавьте ценную бумагу и заполните требования по каждой: %(list)s.",
+                list=", ".join(unfilled) or "—"), "danger")
+        return redirect(url_for("workflow.application", app_id=app.id, stage=stage.code))
+    engine.mark_stage(app, stage, current_user._get_current_object(), "filled", "stage.done")
+    flash(_("Этап «%(stage)s» заполнен.", stage=stage.title), "success")
+    return redirect(url_for("workflow.application", app_id=app.id, stage=_next_stage(app, stage)))
+
+
+# --- reuse of questionnaires (G-9.6) --------------------------------------------------------------
+
+
+@bp.route("/applications/<int:app_id>/prefill/<form_code>", methods=["POST"])
+@login_required
+def prefill(app_id, form_code):
+    app = _application_or_404(app_id)
+    if (guard := _fill_guard(app)) is not None:
+        return guard
+    source = Questionnaire.get_or_none((Questionnaire.id == request.form.get("questionnaire", type=int))
+                                       & (Questionnaire.organisation == app.organisation)
+                                       & (Questionnaire.form_code == form_code)) or abort(404)
+    stage = next(s for s in engine.definition(app).stages if any(f.code == form_code for f in s.forms))
+    with db.atomic():
+        FormData.insert(application=app, form_code=form_code, data=source.data, updated_by=current_user.id).on_conflict(
+            conflict_target=[FormData.application, FormData.form_code],
+            update={FormData.data: source.data, FormData.updated_by: current_user.id}).execute()
+        engine.mark_stage(app, stage, current_user._get_current_object(), "progress", "stage.prefill")
+    flash(_("Форма заполнена из анкеты заявления %(number)s. Проверьте сведения и нажмите «Готово».",
+            number=source.application.number), "success")
+    return redirect(url_for("workflow.application", app_id=app.id, stage=stage.code))
+
+
+# --- summary, PDF and comments (G-18..G-20, G-24) ---------------------------------------------------
+
+
+@bp.route("/applications/<int:app_id>/summary")
+@login_required
+def summary(app_id):
+    app = _application_or_404(app_id)
+    return render("workflow/summary.html", app=app, procedure=engine.definition(app),
+                  process=engine.process_of(app), sections=steps.summary(app),
+                  comments=engine.comments_by_field(app, current_user),
+                  can_comment=_may_comment(current_user, app),
+                  attachments=engine.attachments(app))
+
+
+@bp.route("/applications/<int:app_id>/summary.pdf")
+@login_required
+def summary_pdf(app_id):
+    app = _application_or_404(app_id)
+    with db.atomic():
+        audit.record("application.download", app, organisation=app.organisation, document="summary")
+    return pdf_response(steps.summary_pdf(app), f"{app.number}.pdf")
+
+
+@bp.route("/applications/<int:app_id>/forms/<form_code>.pdf")
+@login_required
+def form_pdf(app_id, form_code):
+    """"Скачать документ": any single form as a PDF (G-18)."""
+    app = _application_or_404(app_id)
+    section = next((s for s in steps.summary(app) if s["form_code"] == form_code), None) or abort(404)
+    with db.atomic():
+        audit.record("application.download", app, organisation=app.organisation, document=form_code)
+    return pdf_response(steps.form_pdf(app, section), f"{app.number}-{form_code}.pdf")
+
+
+@bp.route("/applications/<int:app_id>/signing-document")
+@login_required
+def signing_document(app_id):
+    """The exact bytes to be signed, unchanged since "Согласовано"."""
+    app = _application_or_404(app_id)
+    if app.signing_file is None or not (engine.is_first_head(current_user, app) or current_user.is_staff
+                                        or engine.is_initiator(current_user, app)):
+        abort(404)
+    with db.atomic():
+        audit.record("application.download", app, organisation=app.organisation, document="signing")
+    return app.signing_file.send(download_name=f"{app.number}.pdf")
+
+
+@bp.route("/applications/<int:app_id>/comments/new")
+@login_required
+def comment_form(app_id):
+    """The "Комментировать" dialog: a fragment for htmx, a page without JavaScript."""
+    app = _application_or_404(app_id)
+    if not _may_comment(current_user, app):
+        abort(403)
+    form = CommentForm(formdata=None, data={"form_code": request.args.get("form", ""),
+                                            "field": request.args.get("field", "")})
+    return render("workflow/comment.html", "comment_dialog", app=app, form=form,
+                  label=request.args.get("label", ""))
+
+
+@bp.route("/applications/<int:app_id>/comments", methods=["POST"])
+@login_required
+def add_comment(app_id):
+    """"Продолжить": the comment is kept as a draft until "Сохранить"."""
+    app = _application_or_404(app_id)
+    if not _may_comment(current_user, app):
+        abort(403)
+    form = CommentForm()
+    if not form.validate_on_submit():
+        response = render("workflow/comment.html", "comment_dialog", app=app, form=form,
+                          label=request.form.get("label", ""))
+        response.status_code = 422
+        return response
+    engine.add_comment(app, current_user._get_current_object(), form.form_code.data, form.field.data, form.text.data)
+    if request.htmx and not request.htmx.boosted:
+        comments = engine.comments_by_field(app, current_user).get((form.form_code.data, form.field.data), [])
+        return render("workflow/summary.html", "field_comments", comments=comments, app=app,
+                      form_code=form.form_code.data, field=form.field.data)
+    flash(_("Комментарий добавлен. Нажмите «Сохранить», чтобы его увидели другие."), "info")
+    return redirect(url_for("workflow.summary", app_id=app.id) + "#f-" + re.sub(r"[^A-Za-z0-9_-]", "-", f"{form.form_code.data}-{form.field.data}"))
+
+
+@bp.route("/applications/<int:app_id>/comments/save", methods=["POST"])
+@login_required
+def save_comments(app_id):
+    app = _application_or_404(app_id)
+    count = engine.save_comments(app, current_user._get_current_object())
+    flash(_("Комментарии сохранены: %(n)s.", n=count) if count else _("Новых комментариев нет."), "success")
+    return redirect(url_for("workflow.summary", app_id=app.id))
+
+
+# --- actions ----------------------------------------------------------------------------------------
+
+
+@bp.route("/applications/<int:app_id>/act/<action>", methods=["POST"])
+@login_required
+def act(app_id, action):
+    app = _application_or_404(app_id)
+    form_class = ACTION_FORMS.get(action)
+    if form_class is None:
+        abort(404)
+    if action not in engine.actions_for(current_user, app):
+        flash(_("Это действие сейчас недоступно."), "danger")
+        return redirect(url_for("workflow.application", app_id=app.id))
+    form = form_class()
+    if not form.validate_on_submit():
+        return _page(app, action_forms={action: form}, status=422)
+    user = current_user._get_current_object()
+    make_effect = steps.EFFECTS.get(action)
+    note = form.note.data if hasattr(form, "note") and form.note.data else ""
+    try:
+        app = engine.transition(app, action, user, version=request.form.get("version", type=int, default=-1),
+                                note=note, effect=make_effect(form, user) if make_effect else None)
+    except engine.WorkflowError as exc:
+        flash(exc.message, "danger")
+        return _page(Application.get_by_id(app.id), action_forms={action: form}, status=409)
+    flash(_("Готово: %(action)s.", action=engine.ACTION_LABELS[action]), "success")
+    if not engine.may_view(user, app):
+        return redirect(url_for("workflow.active"))
+    return redirect(url_for("workflow.application", app_id=app.id))
+
+
+@bp.route("/applications/<int:app_id>/delete", methods=["POST"])
+@login_required
+def delete(app_id):
+    """"Удалить заявление" until it is sent to the Exchange (G-15)."""
+    app = _application_or_404(app_id)
+    try:
+        engine.delete(app, current_user._get_current_object())
+    except engine.WorkflowError as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("workflow.application", app_id=app.id))
+    flash(_("Заявление удалено."), "success")
+    return redirect(url_for("workflow.active"))
+
+
+@bp.route("/applications/<int:app_id>/history")
+@login_required
+def history(app_id):
+    app = _application_or_404(app_id)
+    return render("workflow/history.html", app=app, procedure=engine.definition(app), events=engine.history(app))
+
+
+HISTORY_LABELS = {
+    "application.create": _l("Заявление создано"),
+    "application.delete": _l("Заявление удалено"),
+    "application.download": _l("Документ скачан"),
+    "stage.save": _l("Этап сохранён"),
+    "stage.done": _l("Этап заполнен"),
+    "stage.skip": _l("Этап пропущен"),
+    "stage.assign": _l("Назначен исполнитель"),
+    "stage.prefill": _l("Форма заполнена из анкеты"),
+    "document.upload": _l("Документ приложен"),
+    "document.delete": _l("Документ удалён"),
+    "document.download": _l("Документ скачан"),
+    "security.add": _l("Добавлена ценная бумага"),
+    "security.requirements": _l("Заполнены требования к ценной бумаге"),
+    "security.delete": _l("Ценная бумага удалена"),
+    "comment.draft": _l("Комментарий (черновик)"),
+    "comment.save": _l("Комментарии сохранены"),
+}
+
+
+@bp.app_template_global()
+def history_label(action: str) -> str:
+    if action in HISTORY_LABELS:
+        return str(HISTORY_LABELS[action])
+    code = action.removeprefix("application.")
+    return str(engine.ACTION_LABELS.get(code, action))
+
+
+@bp.app_template_global()
+def history_details(event, procedure) -> str:
+    data = event.data
+    parts = []
+    if "stage" in data:
+        try:
+            parts.append(str(procedure.stage(data["stage"]).title))
+        except KeyError:
+            parts.append(data["stage"])
+    for key in ("to_process",):
+        if key in data:
+            try:
+                parts.append("→ " + str(procedure.process(data[key]).title))
+            except KeyError:
+                pass
+    for key in ("note", "title", "isin", "employee", "document"):
+        if data.get(key):
+            parts.append(str(data[key]))
+    return "; ".join(parts)
+
+
+# --- the lists (G-9.4..G-9.6) -----------------------------------------------------------------------
+
+
+def _listing(query, template, block, **extra):
     q = request.args.get("q", "").strip()
     sort = request.args.get("sort", "created")
     desc = request.args.get("dir", "desc") != "asc"
     if q:
-        query = query.where(matches(Application.number, q) | matches(Application.procedure, q))
+        query = query.where(matches(Application.number, q) | matches(Application.procedure, q)
+                            | matches(Organisation.code, q))
     column = SORTS.get(sort, Application.created_at)
     query = query.order_by(column.desc() if desc else column.asc(), Application.id.desc())
     page = paginate(query, per_page=25)
-    authors = {u.id: u for u in User.select().where(User.id.in_(
+    users = {u.id: u for u in User.select().where(User.id.in_(
         {a.author_id for a in page.items} | {a.executor_id for a in page.items if a.executor_id}))}
-    return render(template, block, page=page, q=q, sort=sort, desc=desc, users=authors,
-                  procedures=current_app.extensions["is2in.procedures"])
+    today = engine.today()
+    return render(template, block, page=page, q=q, sort=sort, desc=desc, users=users,
+                  procedures=current_app.extensions["is2in.procedures"],
+                  versions=current_app.extensions["is2in.procedure_versions"], today=today,
+                  days_left=lambda d: working_days_between(today, d), **extra)
+
+
+def _with_org(query):
+    return query.select(Application, Organisation).join(Organisation, on=(Application.organisation == Organisation.id))
 
 
 @bp.route("/applications")
 @client_required()
 def active():
     """G-9.4: active applications the user takes part in."""
-    return _listing(Application.active_for(current_user), "workflow/active.html", "application_list")
+    return _listing(_with_org(Application.active_for(current_user)), "workflow/active.html", "application_list")
 
 
 @bp.route("/archive")
-@client_required()
+@login_required
 def archive():
     """G-9.5: finished applications with the status "Архив"."""
-    return _listing(Application.archived_for(current_user), "workflow/archive.html", "application_list")
+    return _listing(_with_org(Application.archived_for(current_user)), "workflow/archive.html", "application_list")
 
 
 @bp.route("/questionnaires")
@@ -70,3 +715,30 @@ def archive():
 def questionnaires():
     """G-9.6: forms of the organisation's archived applications, for reuse."""
     return render("workflow/questionnaires.html", items=list(Questionnaire.of(current_user.organisation)))
+
+
+@bp.route("/staff/inbox")
+@staff_required("office", "listing", "auditors", "monitoring", "board", "trading")
+def inbox():
+    """The Exchange's inbox: applications waiting for the user's department, with deadlines."""
+    user = current_user._get_current_object()
+    versions = current_app.extensions["is2in.procedure_versions"]
+    department = request.args.get("department") or next(iter(sorted(user.departments - {"admin"})), "office")
+    if not user.is_admin and department not in user.departments:
+        abort(403)
+    codes = [key for key, p in versions.items() if p.department == department or department == "office"]
+    process_filter = request.args.get("process", "")
+    query = _with_org(Application.select()).where(
+        Application.submitted_at.is_null(False) & Application.status.not_in(("archived", "withdrawn")))
+    if department == "office":
+        query = query.where(Application.process == "registration")
+    else:
+        query = query.where(Application.procedure.in_({c for c, _v in codes}))
+    if process_filter:
+        query = query.where(Application.process == process_filter)
+    if request.args.get("overdue"):
+        query = query.where(Application.deadline < engine.today())
+    return _listing(query, "workflow/inbox.html", "application_list", department=department,
+                    departments={d: DEPARTMENTS[d] for d in (user.departments if not user.is_admin else DEPARTMENTS)
+                                 if d not in ("admin",)},
+                    process_filter=process_filter, statuses=STATUSES)

@@ -24,7 +24,7 @@ def test_procedures_are_listed_by_the_five_categories(client, auth, make):
 
 def _application(org, author, number, status="submitted", **fields):
     app = Application.create(number=number, organisation=org, procedure="listing.shares", status=status,
-                             author=author, process=fields.pop("process", "Рассмотрение"),
+                             author=author, process=fields.pop("process", "review"),
                              submitted_at=fields.pop("submitted_at", utcnow()), **fields)
     ApplicationMember.create(application=app, user=author, role="author")
     return app
@@ -34,7 +34,7 @@ def _application(org, author, number, status="submitted", **fields):
 def test_active_applications_show_the_guide_columns(client, auth, make):
     org = make.org()
     author = make.user(org, email="a@example.kz")
-    _application(org, author, "L-2026-0001", process="Регистрация канцелярией Биржи")
+    _application(org, author, "L-2026-0001", process="registration")
     auth.login("a@example.kz")
     html = client.get("/applications").get_data(as_text=True)
     for column in ("Номер", "Компания", "Процедура / текущий процесс", "Автор", "Текущий исполнитель", "Статус",
@@ -61,7 +61,7 @@ def test_archive_lists_archived_applications_only(client, auth, make):
     org = make.org()
     author = make.user(org, email="a@example.kz")
     _application(org, author, "L-ACTIVE")
-    _application(org, author, "L-DONE", status="archived", archived_at=utcnow())
+    _application(org, author, "L-DONE", status="archived", process="archived", archived_at=utcnow())
     auth.login("a@example.kz")
     archive = client.get("/archive").get_data(as_text=True)
     active = client.get("/applications").get_data(as_text=True)

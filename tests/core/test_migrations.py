@@ -17,7 +17,8 @@ def test_a_database_made_by_the_first_migration_upgrades_to_the_latest(tmp_path)
     connection = database.open_database(url)
     database.db.initialize(connection)
     connection.connect()
-    first = database.upgrade(_sets(), database=connection, target={"core": "0001_accounts"}, echo=lambda *_: None)
+    first = database.upgrade(_sets(), database=connection, target={"core": "0001_accounts", "listing": ""},
+                             echo=lambda *_: None)
     assert first == ["core.0001_accounts"]
     assert "notification" not in connection.get_tables()
     connection.execute_sql(
@@ -48,11 +49,14 @@ def _models():
     from core.notifications.models import MailMessage, Notification
     from core.partnerships.models import Partnership
     from core.regulations.models import RegulatoryDocument
-    from core.workflow.models import Application, ApplicationMember, Questionnaire
+    from core.workdays.models import CalendarDay
+    from core.workflow import models as workflow
 
     return [accounts.Organisation, accounts.OrganisationRole, accounts.User, accounts.StaffRole, accounts.UserSession,
             accounts.PasswordToken, AuditEvent, StoredFile, Insider, MailMessage, Notification, Partnership,
-            RegulatoryDocument, Application, ApplicationMember, Questionnaire]
+            RegulatoryDocument, CalendarDay, workflow.Application, workflow.ApplicationMember, workflow.Questionnaire,
+            workflow.StageState, workflow.FormData, workflow.Comment, workflow.Transition, workflow.Attachment,
+            workflow.Signature, workflow.ApplicationSecurity, workflow.CascadeNode]
 
 
 def test_cli_db_upgrade_and_demo_are_idempotent(tmp_path):

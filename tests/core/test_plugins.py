@@ -71,7 +71,7 @@ def test_an_external_plugin_contributes_through_every_hook(installed_example, ap
 
     app = create_app({**app_config, "PLUGIN_ENTRY_POINTS": True})
     # its own migration history, applied by the same runner as the core's
-    assert [s.app for s in app.extensions["is2in.migrations"]][-1] == "example"
+    assert "example" in [s.app for s in app.extensions["is2in.migrations"]]
     assert database.upgrade(app.extensions["is2in.migrations"], echo=lambda *_: None) == ["example.0001_notes"]
     client = auth_factory(app, "issuer@example.kz")
     home = client.get("/").get_data(as_text=True)

@@ -1,0 +1,66 @@
+"""The ``is2in pki`` commands: a demo certification authority and a key store for the demo first head, so
+that signing can be tried end to end without a key of НУЦ РК."""
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+DEMO_PASSWORD = "Demo!2345"
+DEMO_FIRST_HEAD = "ceo@demo.kz"
+DEMO_ROOT_NAME = "IS2IN DEMO ROOT CA (RSA)"
+ROOT_FILE = "demo-root-ca.pem"
+
+
+@click.group()
+def pki():
+    """Certificates for trying out signing (demo only)."""
+
+
+@pki.command("demo")
+@click.option("--force", is_flag=True, help="Make a new root CA and key store even if they exist.")
+@with_appcontext
+def demo(force):
+    """Write a demo root CA into <instance>/trust/ and the demo first head's key store (password Demo!2345)
+    into <instance>/demo/ceo.p12, with the IIN and BIN of the demo data."""
+    from pathlib import Path
+
+    from core.accounts.models import User
+    from core.db import db
+    from core.signing import pki as kit
+
+    instance = Path(current_app.instance_path)
+    root_path = instance / "trust" / ROOT_FILE
+    store_path = instance / "demo" / "ceo.p12"
+    if root_path.exists() and store_path.exists() and not force:
+        click.echo(f"demo PKI already there (use --force to make a new one):\n  {root_path}\n  {store_path}")
+        return
+
+    db.connect(reuse_if_open=True)
+    head = User.get_or_none(User.email == DEMO_FIRST_HEAD)
+    if head is None or not head.iin:
+        raise click.ClickException(f"no demo first head {DEMO_FIRST_HEAD} with an IIN: run `is2in demo` first")
+    organisation = head.organisation
+
+    ca = kit.make_ca(DEMO_ROOT_NAME)
+    person = kit.make_person_cert(
+        ca,
+        surname=head.last_name.upper(),
+        name=head.first_name.upper(),
+        patronymic=(head.middle_name or "").upper(),
+        iin=head.iin,
+        bin=organisation.bin,
+        organisation=f"{organisation.legal_form} «{organisation.name_ru}»".upper(),
+        purpose="sign",
+    )
+    root_path.parent.mkdir(parents=True, exist_ok=True)
+    store_path.parent.mkdir(parents=True, exist_ok=True)
+    root_path.write_bytes(ca.cert_pem)
+    store_path.write_bytes(kit.to_pkcs12(person.cert, person.key, person.chain, DEMO_PASSWORD))
+    store_path.chmod(0o600)
+    click.echo(f"root CA (trusted by the portal): {root_path}")
+    click.echo(f"key store of {head.email} (IIN {head.iin}, BIN {organisation.bin}, password {DEMO_PASSWORD}): "
+               f"{store_path}")
+    click.echo("sign a downloaded document with openssl:\n"
+               f"  openssl pkcs12 -in {store_path} -nodes -passin 'pass:{DEMO_PASSWORD}' -out ceo.pem\n"
+               "  openssl cms -sign -binary -md sha256 -outform DER -in document.pdf -signer ceo.pem "
+               "-out document.pdf.cms")

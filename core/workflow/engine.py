@@ -1,0 +1,448 @@
+"""The workflow engine: who may see and act on an application, and every state change it goes
+through. Each change is one transaction, audited, and guarded by the application's version so that
+a double click or a second tab never advances it twice."""
+
+import datetime
+import json
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from core import audit
+from core.accounts.models import DEPARTMENTS, StaffRole, User
+from core.db import db, utcnow
+from core.notifications.service import notify
+from core.partnerships.models import Partnership
+from core.workdays import add_working_days
+from core.workflow.definitions import Procedure, Process, Stage
+from core.workflow.models import (
+    Application,
+    ApplicationMember,
+    ApplicationSecurity,
+    Attachment,
+    Comment,
+    FormData,
+    Questionnaire,
+    StageState,
+    Transition,
+)
+
+ACTION_LABELS = {
+    "send_to_head": _l("Направить на согласование"),
+    "return": _l("Вернуть на доработку"),
+    "approve": _l("Согласовано"),
+    "sign": _l("Подписать ЭЦП"),
+    "register": _l("Зарегистрировать"),
+    "request_documents": _l("Запросить дополнительные документы"),
+    "answer": _l("Направить ответ"),
+    "schedule": _l("Назначить заседание"),
+    "decide": _l("Записать решение"),
+    "issue_letter": _l("Направить письмо"),
+    "archive": _l("Архивировать"),
+    "withdraw": _l("Отзыв заявления"),
+    "accept": _l("Принять"),
+}
+
+
+class WorkflowError(Exception):
+    """A change refused with a message for the user; nothing was changed."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+# --- definitions ---------------------------------------------------------------------------------
+
+
+def procedures() -> dict[str, Procedure]:
+    return current_app.extensions["is2in.procedures"]
+
+
+def definition(app: Application) -> Procedure:
+    """The procedure exactly as it was when the application was created."""
+    versions = current_app.extensions["is2in.procedure_versions"]
+    found = versions.get((app.procedure, app.procedure_version))
+    if found is None:
+        raise WorkflowError(_("Процедура заявления больше не установлена в системе."))
+    return found
+
+
+def process_of(app: Application) -> Process:
+    return definition(app).process(app.process)
+
+
+def today() -> datetime.date:
+    """Today in Almaty, where the Exchange's deadlines are counted."""
+    return (utcnow() + datetime.timedelta(hours=5)).date()
+
+
+# --- who may see and do what ---------------------------------------------------------------------
+
+
+def member_roles(user, app) -> set[str]:
+    rows = ApplicationMember.select(ApplicationMember.role).where(
+        (ApplicationMember.application == app) & (ApplicationMember.user == user))
+    return {row.role for row in rows}
+
+
+def may_view(user, app) -> bool:
+    if user.is_staff:
+        return app.submitted_at is not None and (
+            user.is_admin or user.in_department("office", definition(app).department, "board"))
+    return bool(member_roles(user, app))
+
+
+def is_initiator(user, app) -> bool:
+    """Users of the applicant who take part in it, and the assigned consultant employee."""
+    return not user.is_staff and bool(member_roles(user, app) & {"author", "executor", "consultant"})
+
+
+def is_first_head(user, app) -> bool:
+    return (not user.is_staff and user.organisation_id == app.organisation_id and user.is_first_head
+            and user.is_active)
+
+
+def may_act(user, app, process: Process | None = None) -> bool:
+    process = process or process_of(app)
+    actor = process.actor
+    if actor == "initiator":
+        return is_initiator(user, app)
+    if actor == "first_head":
+        return is_first_head(user, app)
+    if actor == "office":
+        return user.is_staff and (user.in_department("office") or user.is_admin)
+    if actor == "department":
+        return user.is_staff and (user.in_department(definition(app).department) or user.is_admin)
+    return False
+
+
+def may_fill(user, app) -> bool:
+    return app.process == "fill" and is_initiator(user, app)
+
+
+def may_withdraw(user, app) -> bool:
+    return (process_of(app).withdrawable and not user.is_staff and user.organisation_id == app.organisation_id
+            and is_initiator(user, app))
+
+
+def may_delete(user, app) -> bool:
+    """G-15: until the application is sent to the Exchange, by its author's organisation."""
+    return (app.submitted_at is None and not user.is_staff and user.organisation_id == app.organisation_id
+            and is_initiator(user, app))
+
+
+def actions_for(user, app) -> list[str]:
+    process = process_of(app)
+    actions = list(process.actions) if may_act(user, app, process) else []
+    if "send_to_head" in actions and user.organisation_id != app.organisation_id:
+        actions.remove("send_to_head")  # the consultant fills; the applicant sends
+    if may_withdraw(user, app):
+        actions.append("withdraw")
+    return actions
+
+
+def executors(app: Application, process: Process) -> list[User]:
+    """Whoever must act in ``process``: the people to notify at a hand-off."""
+    if process.actor == "initiator":
+        ids = ApplicationMember.select(ApplicationMember.user).where(
+            (ApplicationMember.application == app) & (ApplicationMember.role.in_(("author", "executor"))))
+        return list(User.select().where(User.id.in_(ids) & (User.is_active == True)))  # noqa: E712
+    if process.actor == "first_head":
+        return list(User.select().where((User.organisation == app.organisation_id) & (User.is_first_head == True)
+                                        & (User.is_active == True)))  # noqa: E712
+    if process.actor in ("office", "department"):
+        department = "office" if process.actor == "office" else definition(app).department
+        return list(User.select().join(StaffRole).where(
+            (StaffRole.department == department) & (User.is_active == True)))  # noqa: E712
+    return []
+
+
+def executor_label(app: Application, users: dict | None = None) -> str:
+    process = process_of(app)
+    if app.executor_id:
+        executor = (users or {}).get(app.executor_id) or User.get_or_none(User.id == app.executor_id)
+        if executor:
+            return executor.full_name
+    if process.actor == "office":
+        return str(DEPARTMENTS["office"])
+    if process.actor == "department":
+        return str(DEPARTMENTS.get(definition(app).department, ""))
+    return ""
+
+
+# --- filing --------------------------------------------------------------------------------------
+
+
+def filing_companies(user, procedure: Procedure) -> list:
+    """G-13: the user's own organisation, and for a financial consultant its partner issuers."""
+    companies = []
+    org = user.organisation
+    if org.roles & set(procedure.filers):
+        companies.append(org)
+    if procedure.consultant_files and org.has_role("consultant"):
+        companies += [link.client for link in Partnership.clients_of(org).where(Partnership.kind == "consultant")
+                      if link.client.is_active and link.client.roles & set(procedure.filers)]
+    return companies
+
+
+def create(procedure: Procedure, organisation, author: User) -> Application:
+    with db.atomic():
+        app = Application.create(number=f"tmp-{utcnow().timestamp()}-{author.id}", organisation=organisation,
+                                 procedure=procedure.code, procedure_version=procedure.version,
+                                 process=procedure.first_process.code, status=procedure.first_process.status,
+                                 author=author, executor=author,
+                                 filed_by_consultant=organisation.id != author.organisation_id)
+        # A number that no two concurrent creations can share: prefix, year and the row id.
+        app.number = f"{procedure.prefix}-{today().year}-{app.id:05d}"
+        app.save()
+        ApplicationMember.create(application=app, user=author, role="author")
+        if organisation.id != author.organisation_id:
+            # Filed by the consultant for its partner: the issuer's admins take part from the start.
+            for admin in User.active_in(organisation).where(User.is_org_admin == True):  # noqa: E712
+                ApplicationMember.get_or_create(application=app, user=admin, role="executor")
+        for stage in procedure.stages:
+            StageState.create(application=app, stage=stage.code, status="empty")
+        audit.record("application.create", app, organisation=organisation, number=app.number,
+                     procedure=procedure.code, version=procedure.version)
+    return app
+
+
+def delete(app: Application, user: User) -> None:
+    with db.atomic():
+        if not may_delete(user, app):
+            raise WorkflowError(_("Заявление уже направлено на Биржу: удалить его нельзя."))
+        audit.record("application.delete", app, organisation=app.organisation, number=app.number)
+        app.delete_instance(recursive=True)
+
+
+# --- stages --------------------------------------------------------------------------------------
+
+
+def stage_states(app: Application) -> dict[str, StageState]:
+    return {row.stage: row for row in StageState.select().where(StageState.application == app)}
+
+
+def _locked_fill(app: Application, user: User) -> Application:
+    fresh = Application.get_by_id(app.id)
+    if not may_fill(user, fresh):
+        raise WorkflowError(_("Заявление сейчас не на заполнении: изменения не сохранены."))
+    return fresh
+
+
+def _set_stage(app, stage: Stage, status: str, user: User) -> None:
+    (StageState.update(status=status, updated_by=user.id, updated_at=utcnow())
+     .where((StageState.application == app) & (StageState.stage == stage.code)).execute())
+
+
+def form_values(app: Application, form_code: str) -> dict:
+    row = FormData.get_or_none((FormData.application == app) & (FormData.form_code == form_code))
+    return row.values if row else {}
+
+
+def serialise(form) -> dict:
+    """A submitted form as JSON-safe values (dates as ISO text, decimals as text)."""
+    values = {}
+    for name, field in form._fields.items():
+        if name in ("csrf_token", "submit"):
+            continue
+        value = field.data
+        if isinstance(value, (datetime.date, datetime.datetime)):
+            value = value.isoformat()
+        elif value is not None and not isinstance(value, (str, int, float, bool, list)):
+            value = str(value)
+        values[name] = value
+    return values
+
+
+def save_forms(app: Application, stage: Stage, forms: dict, user: User, done: bool) -> None:
+    """"Сохранить" (done=False) keeps the stage in progress; "Готово" marks it "Заполнено"."""
+    with db.atomic():
+        app = _locked_fill(app, user)
+        for code, form in forms.items():
+            data = json.dumps(serialise(form), ensure_ascii=False, sort_keys=True)
+            row, created = FormData.get_or_create(application=app, form_code=code,
+                                                  defaults={"data": data, "updated_by": user.id})
+            if not created:
+                row.data, row.updated_by, row.updated_at = data, user.id, utcnow()
+                row.save()
+        _set_stage(app, stage, "filled" if done else "progress", user)
+        audit.record("stage.done" if done else "stage.save", app, organisation=app.organisation,
+                     stage=stage.code)
+
+
+def mark_stage(app: Application, stage: Stage, user: User, status: str, action: str) -> None:
+    with db.atomic():
+        app = _locked_fill(app, user)
+        _set_stage(app, stage, status, user)
+        audit.record(action, app, organisation=app.organisation, stage=stage.code)
+
+
+def skip_stage(app: Application, stage: Stage, user: User) -> None:
+    """"Пропустить этап": a financial organisation without a consultant (G-14)."""
+    if not stage.skippable:
+        raise WorkflowError(_("Этот этап нельзя пропустить."))
+    mark_stage(app, stage, user, "skipped", "stage.skip")
+
+
+def consultant_candidates(app: Application) -> list[User]:
+    partner_ids = Partnership.partners_of(app.organisation).where(Partnership.kind == "consultant")
+    orgs = [link.partner for link in partner_ids]
+    if not orgs:
+        return []
+    return list(User.select().where(User.organisation.in_([o.id for o in orgs]) & (User.is_active == True))  # noqa: E712
+                .order_by(User.last_name))
+
+
+def assign_consultant(app: Application, stage: Stage, employee: User, user: User) -> None:
+    """G-14: the chosen employee of the partner consultant is notified and may now see and fill it."""
+    if employee.id not in {u.id for u in consultant_candidates(app)}:
+        raise WorkflowError(_("Выберите работника финансового консультанта — партнера организации."))
+    with db.atomic():
+        app = _locked_fill(app, user)
+        ApplicationMember.delete().where((ApplicationMember.application == app)
+                                         & (ApplicationMember.role == "consultant")).execute()
+        ApplicationMember.create(application=app, user=employee, role="consultant")
+        FormData.delete().where((FormData.application == app) & (FormData.form_code == stage.code)).execute()
+        FormData.create(application=app, form_code=stage.code, updated_by=user.id,
+                        data=json.dumps({"employee": employee.id, "name": employee.full_name,
+                                         "organisation": employee.organisation.display_name}, ensure_ascii=False))
+        _set_stage(app, stage, "filled", user)
+        audit.record("stage.assign", app, organisation=app.organisation, stage=stage.code, employee=employee.email)
+        notify([employee], "workflow.assigned", procedure=definition(app).title, executor=user.full_name,
+               message=_("Вас назначили исполнителем по заявлению %(number)s: заполните сведения.",
+                         number=app.number), link=f"/applications/{app.id}")
+
+
+def unfinished_stages(app: Application) -> list[Stage]:
+    states = stage_states(app)
+    return [stage for stage in process_of(app).stages
+            if states.get(stage.code) is None or states[stage.code].status not in ("filled", "skipped")]
+
+
+# --- comments ------------------------------------------------------------------------------------
+
+
+def add_comment(app, user, form_code, field, text) -> Comment:
+    """"Комментировать" then "Продолжить": a draft only its author sees until "Сохранить"."""
+    if not text.strip():
+        raise WorkflowError(_("Введите текст комментария."))
+    with db.atomic():
+        comment = Comment.create(application=app, form_code=form_code, field=field, text=text.strip()[:4000],
+                                 author=user, process=app.process)
+        audit.record("comment.draft", app, organisation=app.organisation, form=form_code, field=field)
+    return comment
+
+
+def save_comments(app, user) -> int:
+    with db.atomic():
+        count = (Comment.update(saved_at=utcnow())
+                 .where((Comment.application == app) & (Comment.author == user) & Comment.saved_at.is_null())
+                 .execute())
+        if count:
+            audit.record("comment.save", app, organisation=app.organisation, count=count)
+    return count
+
+
+def comments_by_field(app, viewer) -> dict[tuple[str, str], list[Comment]]:
+    found = {}
+    query = (Comment.select(Comment, User).join(User).where(
+        (Comment.application == app) & (Comment.saved_at.is_null(False) | (Comment.author == viewer)))
+        .order_by(Comment.created_at))
+    for comment in query:
+        found.setdefault((comment.form_code, comment.field), []).append(comment)
+    return found
+
+
+# --- transitions ---------------------------------------------------------------------------------
+
+KIND_FOR_ACTOR = "workflow.handoff"
+
+
+def transition(app: Application, action: str, user: User, version: int, note: str = "", effect=None) -> Application:
+    """Move the application by ``action``. ``effect(app)`` runs inside the same transaction, after
+    the checks and before the move (it may raise WorkflowError to refuse). ``version`` is the one the
+    user's page showed: if the application changed since, nothing happens."""
+    with db.atomic():
+        fresh = Application.get_by_id(app.id)
+        if fresh.version != version:
+            raise WorkflowError(_("Заявление уже изменено (например, в другой вкладке). Обновите страницу."))
+        process = process_of(fresh)
+        if action not in actions_for(user, fresh):
+            raise WorkflowError(_("Это действие сейчас недоступно."))
+        target_code = "withdrawn" if action == "withdraw" else process.next_for(action)
+        target = definition(fresh).process(target_code)
+        if effect is not None:
+            effect(fresh)
+        status = "revision" if action == "return" else target.status
+        if target.deadline_days is not None:
+            deadline = add_working_days(today(), target.deadline_days)
+        else:  # a deadline the effect set (the reviewer's date for more documents), or none
+            deadline = fresh.deadline if action == "request_documents" else None
+        moved = (Application.update(process=target.code, status=status, version=Application.version + 1,
+                                    deadline=deadline, executor=_executor_id(fresh, target, user),
+                                    archived_at=utcnow() if target.code == "archived" else Application.archived_at)
+                 .where((Application.id == fresh.id) & (Application.version == version)).execute())
+        if not moved:
+            raise WorkflowError(_("Заявление уже изменено (например, в другой вкладке). Обновите страницу."))
+        Transition.create(application=fresh, action=action, from_process=process.code, to_process=target.code,
+                          actor=user, note=note or "")
+        fresh = Application.get_by_id(fresh.id)
+        if target.actor == "first_head":
+            for head in executors(fresh, target):
+                ApplicationMember.get_or_create(application=fresh, user=head, role="first_head")
+        audit.record(f"application.{action}", fresh, organisation=fresh.organisation, number=fresh.number,
+                     from_process=process.code, to_process=target.code, note=note or "")
+        people = [u for u in executors(fresh, target) if u.id != user.id]
+        if people:
+            notify(people, KIND_FOR_ACTOR, procedure=definition(fresh).title, executor=user.full_name,
+                   message=_("Заявление %(number)s: %(process)s.", number=fresh.number, process=target.title),
+                   link=f"/applications/{fresh.id}")
+    return fresh
+
+
+def _executor_id(app, target: Process, user):
+    if target.actor == "initiator":
+        return app.author_id
+    if target.actor == "first_head":
+        heads = executors(app, target)
+        return heads[0].id if heads else None
+    return None
+
+
+def archive_questionnaires(app: Application) -> None:
+    """G-9.6: reusable forms of an archived application become questionnaires of its organisation."""
+    procedure = definition(app)
+    for stage in procedure.stages:
+        for spec in stage.forms:
+            if not spec.reusable:
+                continue
+            data = form_values(app, spec.code)
+            if data:
+                Questionnaire.create(organisation=app.organisation, form_code=spec.code, title=str(spec.title),
+                                     data=json.dumps(data, ensure_ascii=False), application=app)
+
+
+def questionnaires_for(app: Application, form_code: str):
+    return list(Questionnaire.of(app.organisation).where(Questionnaire.form_code == form_code))
+
+
+def attachments(app, kinds=None):
+    query = Attachment.select().where(Attachment.application == app).order_by(Attachment.uploaded_at)
+    if kinds:
+        query = query.where(Attachment.kind.in_(kinds))
+    return list(query)
+
+
+def securities(app):
+    return list(ApplicationSecurity.select().where(ApplicationSecurity.application == app)
+                .order_by(ApplicationSecurity.created_at))
+
+
+def history(app):
+    from core.audit.models import AuditEvent
+
+    return list(AuditEvent.select(AuditEvent, User).join(User, join_type="LEFT OUTER", on=(AuditEvent.actor == User.id))
+                .where((AuditEvent.object_type == "application") & (AuditEvent.object_id == str(app.id)))
+                .order_by(AuditEvent.id))

@@ -1,0 +1,1 @@
+"""The listing plugin's own migration history."""
