@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 HTMX_VERSION := 2.0.11
 
-.PHONY: run test test-sqlite test-postgres install translations browser extract-messages vendor bench clean
+
+.PHONY: lint run test test-sqlite test-postgres install translations browser extract-messages vendor bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +27,7 @@ translations: $(STAMP)
 run: install
 	$(BIN)/is2in db upgrade
 	$(BIN)/is2in demo
+	$(BIN)/is2in pki demo
 	$(BIN)/is2in run --host 127.0.0.1 --port 5000 --with-threads
 
 # Browser tests drive Debian's Chromium; never a downloaded browser.
@@ -35,7 +37,11 @@ browser:
 	  else echo "chromium or poppler-utils is missing: sudo apt-get install -y chromium poppler-utils"; exit 1; fi; \
 	fi
 
-test: install browser
+lint: $(STAMP)
+	$(BIN)/ruff check core plugins tests
+	$(BIN)/ruff format --check core plugins tests
+
+test: install browser lint
 	$(BIN)/pytest -q -n 2 --dist loadfile
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
 	  echo "--- the same suite on PostgreSQL ($(PG_TEST_URL))"; \

@@ -70,8 +70,8 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
     from core.partnerships import views as partnerships_views
     from core.regulations import views as regulations_views
     from core.staff import views as staff_views
-    from core.workflow import views as workflow_views
     from core.workdays import views as workdays_views
+    from core.workflow import views as workflow_views
 
     auth.init_app(app)
     for blueprint in (
@@ -107,9 +107,7 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
 
     notifications.init_app(app, collect(pm, "is2in_notification_kinds"))
 
-    app.extensions["is2in.migrations"] = [MigrationSet("core", "core.migrations")] + collect(
-        pm, "is2in_migrations"
-    )
+    app.extensions["is2in.migrations"] = [MigrationSet("core", "core.migrations")] + collect(pm, "is2in_migrations")
     for command in collect(pm, "is2in_cli_commands"):
         app.cli.add_command(command)
 

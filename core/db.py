@@ -79,11 +79,7 @@ class MigrationSet:
 
     def modules(self):
         package = importlib.import_module(self.package)
-        names = sorted(
-            info.name
-            for info in pkgutil.iter_modules(package.__path__)
-            if info.name[:4].isdigit()
-        )
+        names = sorted(info.name for info in pkgutil.iter_modules(package.__path__) if info.name[:4].isdigit())
         return [(name, f"{self.package}.{name}") for name in names]
 
 

@@ -11,8 +11,15 @@ DEMO_PASSWORD = "Demo!2345"
 
 ORGANISATIONS = [
     # code, legal form, ru, kk, en, BIN (first 11 digits), roles
-    ("KASE", "АО", "Казахстанская фондовая биржа", "Қазақстан қор биржасы", "Kazakhstan Stock Exchange",
-     "93104000011", ["exchange"]),
+    (
+        "KASE",
+        "АО",
+        "Казахстанская фондовая биржа",
+        "Қазақстан қор биржасы",
+        "Kazakhstan Stock Exchange",
+        "93104000011",
+        ["exchange"],
+    ),
     ("DEMO", "АО", "Demo Issuer", "Demo Issuer", "Demo Issuer", "05014000021", ["issuer"]),
     ("BRKR", "АО", "Demo Broker", "Demo Broker", "Demo Broker", "04084000031", ["consultant", "member"]),
     ("AUDT", "ТОО", "Demo Audit", "Demo Audit", "Demo Audit", "06124000041", ["auditor"]),
@@ -20,14 +27,30 @@ ORGANISATIONS = [
     ("SELL", "АО", "Demo Seller", "Demo Seller", "Demo Seller", "02054000061", ["member"]),
     ("BUY1", "АО", "Demo Buyer One", "Demo Buyer One", "Demo Buyer One", "03064000071", ["member"]),
     ("BUY2", "АО", "Demo Buyer Two", "Demo Buyer Two", "Demo Buyer Two", "07074000081", ["member"]),
-    ("KACD", "АО", "Центральный депозитарий ценных бумаг", "Бағалы қағаздардың орталық депозитарийі",
-     "Central Securities Depository", "97114000091", ["csd"]),
+    (
+        "KACD",
+        "АО",
+        "Центральный депозитарий ценных бумаг",
+        "Бағалы қағаздардың орталық депозитарийі",
+        "Central Securities Depository",
+        "97114000091",
+        ["csd"],
+    ),
 ]
 
 USERS = [
     # email, org, last, first, position, IIN (first 11), first head, org admin, departments
-    ("issuer@demo.kz", "DEMO", "Ахметова", "Айгерим", "Специалист отдела корпоративных финансов",
-     "85010140001", False, True, ()),
+    (
+        "issuer@demo.kz",
+        "DEMO",
+        "Ахметова",
+        "Айгерим",
+        "Специалист отдела корпоративных финансов",
+        "85010140001",
+        False,
+        True,
+        (),
+    ),
     ("ceo@demo.kz", "DEMO", "Сапаров", "Ерлан", "Председатель Правления", "70020230002", True, False, ()),
     ("broker@demo.kz", "BRKR", "Ким", "Виктор", "Финансовый консультант", "88030340003", False, True, ()),
     ("auditor@demo.kz", "AUDT", "Нурланова", "Дана", "Партнер по аудиту", "82040450004", False, True, ()),
@@ -36,12 +59,39 @@ USERS = [
     ("buyer1@demo.kz", "BUY1", "Жунусова", "Алия", "Трейдер", "90070780007", False, True, ()),
     ("buyer2@demo.kz", "BUY2", "Петров", "Андрей", "Трейдер", "87080890008", False, True, ()),
     ("csd@demo.kz", "KACD", "Касымова", "Гульнара", "Специалист по расчетам", "83091000009", False, True, ()),
-    ("listing@exchange.demo", "KASE", "Токаева", "Мадина", "Главный специалист департамента листинга",
-     "89101110010", False, False, ("listing",)),
-    ("office@exchange.demo", "KASE", "Серикова", "Асель", "Специалист канцелярии", "91111220011", False, False,
-     ("office",)),
-    ("admin@exchange.demo", "KASE", "Бекова", "Жанна", "Администратор системы", "80121230012", False, False,
-     ("admin",)),
+    (
+        "listing@exchange.demo",
+        "KASE",
+        "Токаева",
+        "Мадина",
+        "Главный специалист департамента листинга",
+        "89101110010",
+        False,
+        False,
+        ("listing",),
+    ),
+    (
+        "office@exchange.demo",
+        "KASE",
+        "Серикова",
+        "Асель",
+        "Специалист канцелярии",
+        "91111220011",
+        False,
+        False,
+        ("office",),
+    ),
+    (
+        "admin@exchange.demo",
+        "KASE",
+        "Бекова",
+        "Жанна",
+        "Администратор системы",
+        "80121230012",
+        False,
+        False,
+        ("admin",),
+    ),
 ]
 
 
@@ -51,8 +101,9 @@ def load(echo=print) -> None:
         for code, form, ru, kk, en, bin11, roles in ORGANISATIONS:
             org = Organisation.get_or_none(Organisation.code == code)
             if org is None:
-                org = Organisation.create(code=code, legal_form=form, name_ru=ru, name_kk=kk, name_en=en,
-                                          bin=make_xin(bin11))
+                org = Organisation.create(
+                    code=code, legal_form=form, name_ru=ru, name_kk=kk, name_en=en, bin=make_xin(bin11)
+                )
                 org.set_roles(roles)
                 echo(f"organisation {code}")
             orgs[code] = org
@@ -61,10 +112,19 @@ def load(echo=print) -> None:
             if User.get_or_none(User.email == email) is not None:
                 continue
             hashed = hashed or hash_password(DEMO_PASSWORD)
-            user = User.create(organisation=orgs[code], email=email, last_name=last, first_name=first,
-                               position=position, phone="+7 727 237 53 00", iin=make_xin(iin11),
-                               is_first_head=head, is_org_admin=admin, password_hash=hashed,
-                               password_changed_at=utcnow())
+            user = User.create(
+                organisation=orgs[code],
+                email=email,
+                last_name=last,
+                first_name=first,
+                position=position,
+                phone="+7 727 237 53 00",
+                iin=make_xin(iin11),
+                is_first_head=head,
+                is_org_admin=admin,
+                password_hash=hashed,
+                password_changed_at=utcnow(),
+            )
             if departments:
                 user.set_departments(departments)
             echo(f"user {email}")

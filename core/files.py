@@ -52,8 +52,12 @@ class StoredFile(BaseModel):
 
     def send(self, download_name=None):
         data = self.read()
-        return send_file(io.BytesIO(data), mimetype=self.content_type, as_attachment=True,
-                         download_name=download_name or self.original_name)
+        return send_file(
+            io.BytesIO(data),
+            mimetype=self.content_type,
+            as_attachment=True,
+            download_name=download_name or self.original_name,
+        )
 
 
 def data_dir() -> Path:
@@ -102,5 +106,6 @@ def store(data: bytes, original_name: str, kind: str) -> StoredFile:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
-    return StoredFile.create(sha256=digest, size=len(data), content_type=KINDS[kind][0],
-                             original_name=safe_name(original_name, kind))
+    return StoredFile.create(
+        sha256=digest, size=len(data), content_type=KINDS[kind][0], original_name=safe_name(original_name, kind)
+    )

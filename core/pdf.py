@@ -52,8 +52,9 @@ def register_fonts() -> dict[str, str]:
     for face, (filename, bold, italic) in FACES.items():
         paths[face] = str(FONT_DIR / filename)
         pdfmetrics.registerFont(TTFont(f"{FAMILY}_{bold}{italic}", paths[face]))
-    pdfmetrics.registerFontFamily(FAMILY, normal=f"{FAMILY}_00", bold=f"{FAMILY}_10",
-                                  italic=f"{FAMILY}_01", boldItalic=f"{FAMILY}_11")
+    pdfmetrics.registerFontFamily(
+        FAMILY, normal=f"{FAMILY}_00", bold=f"{FAMILY}_10", italic=f"{FAMILY}_01", boldItalic=f"{FAMILY}_11"
+    )
     # ReportLab's canvas and its table cells start out in Helvetica, which then sits in every page
     # as an unembedded font though no text is drawn with it; print preflights flag such a font.
     # Nothing else in the app draws with ReportLab, so its defaults are ours to set.
@@ -76,8 +77,9 @@ def render_pdf(template_name: str, *, number: str, title: str, **context) -> byt
         template_name,
         number=number,
         title=title,
-        generated_at=format_datetime(datetime.datetime.now(datetime.UTC), "dd.MM.yyyy HH:mm",
-                                     tzinfo=ALMATY, locale=get_locale() or "ru"),
+        generated_at=format_datetime(
+            datetime.datetime.now(datetime.UTC), "dd.MM.yyyy HH:mm", tzinfo=ALMATY, locale=get_locale() or "ru"
+        ),
         pdf_fonts=register_fonts(),
         **context,
     )
@@ -90,11 +92,13 @@ def render_pdf(template_name: str, *, number: str, title: str, **context) -> byt
 
 
 # The Latin fallback name for clients that ignore filename*: Russian and Kazakh letters spelt out.
-TRANSLIT = dict(zip(
-    "абвгдеёжзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі",
-    "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch  y  e yu ya a g q n o u u h i".split(" "),
-    strict=True,
-))
+TRANSLIT = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі",
+        "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch  y  e yu ya a g q n o u u h i".split(" "),
+        strict=True,
+    )
+)
 
 
 def ascii_filename(filename: str) -> str:

@@ -23,6 +23,9 @@ CLIENT_MENU = (
 
 STAFF_MENU = (
     Link("staff.index", _l("Рабочий стол"), 5),
+    Link("workflow.inbox", _l("Входящие заявления"), 7),
+    Link("workflow.archive", _l("Архив"), 8),
+    Link("workflow.catalogues", _l("Справочники"), 84),
     Link("accounts.organisations", _l("Организации"), 10),
     Link("accounts.staff_users", _l("Пользователи"), 20),
     Link("partnerships.staff_index", _l("Партнерства"), 30),
@@ -87,17 +90,32 @@ def init_app(app) -> None:
     def error_page(code: int, message):
         def handler(error):
             return render_template("error.html", code=code, message=message, error=error), code
+
         return handler
 
     app.register_error_handler(400, error_page(400, _l("Запрос не может быть обработан.")))
     app.register_error_handler(403, error_page(403, _l("У вас нет доступа к этой странице.")))
     app.register_error_handler(404, error_page(404, _l("Страница не найдена.")))
     app.register_error_handler(405, error_page(405, _l("Этот способ запроса здесь не поддерживается.")))
-    app.register_error_handler(413, error_page(
-        413, _l("Файл слишком большой. Допустимый размер — не более %(mb)s МБ.",
-                mb=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))))
-    app.register_error_handler(429, error_page(
-        429, _l("Слишком много попыток. Подождите минуту и попробуйте снова.")))
+    app.register_error_handler(
+        413,
+        error_page(
+            413,
+            _l(
+                "Файл слишком большой. Допустимый размер — не более %(mb)s МБ.",
+                mb=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
+            ),
+        ),
+    )
+    app.register_error_handler(429, error_page(429, _l("Слишком много попыток. Подождите минуту и попробуйте снова.")))
     app.register_error_handler(500, error_page(500, _l("Внутренняя ошибка. Мы уже знаем о ней; попробуйте позже.")))
-    app.register_error_handler(CSRFError, error_page(
-        400, _l("Срок действия формы истёк или она отправлена не с этой страницы. Обновите страницу и повторите действие; введённые данные не сохранены.")))
+    app.register_error_handler(
+        CSRFError,
+        error_page(
+            400,
+            _l(
+                "Срок действия формы истёк или она отправлена не с этой страницы. "
+                "Обновите страницу и повторите действие; введённые данные не сохранены."
+            ),
+        ),
+    )

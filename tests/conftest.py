@@ -226,24 +226,34 @@ class Factory:
     def org(self, code=None, roles=("issuer",), **fields) -> Organisation:
         n = self._next()
         code = code or f"ORG{n}"
-        org = Organisation.create(code=code, legal_form=fields.pop("legal_form", "АО"),
-                                  name_ru=fields.pop("name_ru", f"Компания {code}"),
-                                  name_kk=fields.pop("name_kk", f"{code} компаниясы"),
-                                  name_en=fields.pop("name_en", f"Company {code}"),
-                                  bin=fields.pop("bin", None) or _xin(700000000000 + n * 1000), **fields)
+        org = Organisation.create(
+            code=code,
+            legal_form=fields.pop("legal_form", "АО"),
+            name_ru=fields.pop("name_ru", f"Компания {code}"),
+            name_kk=fields.pop("name_kk", f"{code} компаниясы"),
+            name_en=fields.pop("name_en", f"Company {code}"),
+            bin=fields.pop("bin", None) or _xin(700000000000 + n * 1000),
+            **fields,
+        )
         org.set_roles(roles)
         return org
 
     def user(self, org=None, email=None, password=PASSWORD, departments=(), **fields) -> User:
         n = self._next()
         org = org or self.org()
-        user = User.create(organisation=org, email=email or f"user{n}@example.kz",
-                           first_name=fields.pop("first_name", "Имя"), last_name=fields.pop("last_name", f"Фамилия{n}"),
-                           position=fields.pop("position", "Специалист"), phone=fields.pop("phone", "+7 701 000 00 00"),
-                           iin=fields.pop("iin", None) or _xin(800000000000 + n * 1000),
-                           password_hash=hash_password(password) if password else None,
-                           password_changed_at=fields.pop("password_changed_at", utcnow()),
-                           last_login_at=fields.pop("last_login_at", utcnow()), **fields)
+        user = User.create(
+            organisation=org,
+            email=email or f"user{n}@example.kz",
+            first_name=fields.pop("first_name", "Имя"),
+            last_name=fields.pop("last_name", f"Фамилия{n}"),
+            position=fields.pop("position", "Специалист"),
+            phone=fields.pop("phone", "+7 701 000 00 00"),
+            iin=fields.pop("iin", None) or _xin(800000000000 + n * 1000),
+            password_hash=hash_password(password) if password else None,
+            password_changed_at=fields.pop("password_changed_at", utcnow()),
+            last_login_at=fields.pop("last_login_at", utcnow()),
+            **fields,
+        )
         if departments:
             user.set_departments(departments)
         return user
@@ -282,8 +292,9 @@ class Auth:
         self.client = client
 
     def login(self, email, password=PASSWORD, follow=False):
-        return self.client.post("/login", data={"email": email, "password": password, "agreement": "y"},
-                                follow_redirects=follow)
+        return self.client.post(
+            "/login", data={"email": email, "password": password, "agreement": "y"}, follow_redirects=follow
+        )
 
     def logout(self):
         return self.client.post("/logout")

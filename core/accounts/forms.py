@@ -8,8 +8,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.accounts.models import DEPARTMENTS, ORG_ROLES, Organisation, User, normalise_email
 from core.accounts.validators import XIN
-from core.forms import choices
 from core.auth.passwords import problems, verify_password
+from core.forms import choices
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -22,22 +22,38 @@ def _required(message):
 
 
 class OrganisationForm(FlaskForm):
-    code = StringField(_l("Код компании"), validators=[
-        _required(_l("Укажите код компании.")), Length(max=16),
-        Regexp(r"^[A-Za-z0-9_-]+$", message=_l("Код: латинские буквы, цифры, «-» и «_»."))],
-        description=_l("Торговый код, например KZTK."))
-    legal_form = StringField(_l("Организационно-правовая форма"), validators=[
-        _required(_l("Укажите организационно-правовую форму.")), Length(max=32)],
-        description=_l("Например: АО, ТОО."))
-    name_ru = StringField(_l("Наименование на русском языке"), validators=[
-        _required(_l("Укажите наименование на русском языке.")), Length(max=255)])
-    name_kk = StringField(_l("Наименование на казахском языке"), validators=[
-        _required(_l("Укажите наименование на казахском языке.")), Length(max=255)])
-    name_en = StringField(_l("Наименование на английском языке"), validators=[
-        _required(_l("Укажите наименование на английском языке.")), Length(max=255)])
+    code = StringField(
+        _l("Код компании"),
+        validators=[
+            _required(_l("Укажите код компании.")),
+            Length(max=16),
+            Regexp(r"^[A-Za-z0-9_-]+$", message=_l("Код: латинские буквы, цифры, «-» и «_».")),
+        ],
+        description=_l("Торговый код, например KZTK."),
+    )
+    legal_form = StringField(
+        _l("Организационно-правовая форма"),
+        validators=[_required(_l("Укажите организационно-правовую форму.")), Length(max=32)],
+        description=_l("Например: АО, ТОО."),
+    )
+    name_ru = StringField(
+        _l("Наименование на русском языке"),
+        validators=[_required(_l("Укажите наименование на русском языке.")), Length(max=255)],
+    )
+    name_kk = StringField(
+        _l("Наименование на казахском языке"),
+        validators=[_required(_l("Укажите наименование на казахском языке.")), Length(max=255)],
+    )
+    name_en = StringField(
+        _l("Наименование на английском языке"),
+        validators=[_required(_l("Укажите наименование на английском языке.")), Length(max=255)],
+    )
     bin = StringField(_l("БИН"), validators=[_required(_l("Укажите БИН.")), XIN(_l("БИН"))])
-    roles = MultiCheckboxField(_l("Роли"), choices=choices((k, v) for k, v in ORG_ROLES.items() if k != "exchange"),
-                               validators=[_required(_l("Выберите хотя бы одну роль."))])
+    roles = MultiCheckboxField(
+        _l("Роли"),
+        choices=choices((k, v) for k, v in ORG_ROLES.items() if k != "exchange"),
+        validators=[_required(_l("Выберите хотя бы одну роль."))],
+    )
     is_active = BooleanField(_l("Активна"), default=True)
 
     def __init__(self, *args, organisation=None, **kwargs):
@@ -66,15 +82,28 @@ class UserForm(FlaskForm):
     first_name = StringField(_l("Имя"), validators=[_required(_l("Укажите имя.")), Length(max=100)])
     middle_name = StringField(_l("Отчество (при наличии)"), validators=[Optional(), Length(max=100)])
     position = StringField(_l("Должность"), validators=[_required(_l("Укажите должность.")), Length(max=200)])
-    email = EmailField(_l("Email"), validators=[
-        _required(_l("Укажите адрес электронной почты.")),
-        Email(_l("Неверный формат адреса электронной почты."), check_deliverability=False), Length(max=254)])
-    phone = TelField(_l("Телефон"), validators=[
-        _required(_l("Укажите телефон.")), Length(max=32),
-        Regexp(r"^\+?[0-9 ()-]{6,}$", message=_l("Телефон: цифры, пробелы, скобки и «+».") )],
-        description=_l("Например: +7 701 123 45 67"))
-    iin = StringField(_l("ИИН"), validators=[Optional(), XIN(_l("ИИН"))],
-                      description=_l("Обязателен для первого руководителя: с ним сверяется сертификат ЭЦП."))
+    email = EmailField(
+        _l("Email"),
+        validators=[
+            _required(_l("Укажите адрес электронной почты.")),
+            Email(_l("Неверный формат адреса электронной почты."), check_deliverability=False),
+            Length(max=254),
+        ],
+    )
+    phone = TelField(
+        _l("Телефон"),
+        validators=[
+            _required(_l("Укажите телефон.")),
+            Length(max=32),
+            Regexp(r"^\+?[0-9 ()-]{6,}$", message=_l("Телефон: цифры, пробелы, скобки и «+».")),
+        ],
+        description=_l("Например: +7 701 123 45 67"),
+    )
+    iin = StringField(
+        _l("ИИН"),
+        validators=[Optional(), XIN(_l("ИИН"))],
+        description=_l("Обязателен для первого руководителя: с ним сверяется сертификат ЭЦП."),
+    )
     is_first_head = BooleanField(_l("Первый руководитель (подписывает ЭЦП)"))
     is_org_admin = BooleanField(_l("Администратор организации (добавляет пользователей)"))
     is_active = BooleanField(_l("Активен"), default=True)
@@ -111,8 +140,18 @@ class UserForm(FlaskForm):
             raise ValidationError(_l("Выберите хотя бы одно подразделение."))
 
     def user_fields(self) -> dict:
-        names = ("last_name", "first_name", "middle_name", "position", "email", "phone", "iin",
-                 "is_first_head", "is_org_admin", "is_active")
+        names = (
+            "last_name",
+            "first_name",
+            "middle_name",
+            "position",
+            "email",
+            "phone",
+            "iin",
+            "is_first_head",
+            "is_org_admin",
+            "is_active",
+        )
         data = {name: self._fields[name].data for name in names if name in self._fields}
         for name in ("last_name", "first_name", "middle_name", "position", "phone"):
             if name in data:
@@ -126,18 +165,32 @@ class ProfileForm(FlaskForm):
     first_name = StringField(_l("Имя"), validators=[_required(_l("Укажите имя.")), Length(max=100)])
     last_name = StringField(_l("Фамилия"), validators=[_required(_l("Укажите фамилию.")), Length(max=100)])
     position = StringField(_l("Должность"), validators=[_required(_l("Укажите должность.")), Length(max=200)])
-    email = EmailField(_l("Email"), validators=[
-        _required(_l("Укажите адрес электронной почты.")),
-        Email(_l("Неверный формат адреса электронной почты."), check_deliverability=False), Length(max=254)])
-    phone = TelField(_l("Телефон"), validators=[
-        _required(_l("Укажите телефон.")), Length(max=32),
-        Regexp(r"^\+?[0-9 ()-]{6,}$", message=_l("Телефон: цифры, пробелы, скобки и «+»."))])
+    email = EmailField(
+        _l("Email"),
+        validators=[
+            _required(_l("Укажите адрес электронной почты.")),
+            Email(_l("Неверный формат адреса электронной почты."), check_deliverability=False),
+            Length(max=254),
+        ],
+    )
+    phone = TelField(
+        _l("Телефон"),
+        validators=[
+            _required(_l("Укажите телефон.")),
+            Length(max=32),
+            Regexp(r"^\+?[0-9 ()-]{6,}$", message=_l("Телефон: цифры, пробелы, скобки и «+».")),
+        ],
+    )
 
-    old_password = PasswordField(_l("Старый пароль"), validators=[Optional()],
-                                 render_kw={"autocomplete": "current-password"})
-    new_password = PasswordField(_l("Новый пароль"), validators=[Optional()], render_kw={"autocomplete": "new-password"})
-    new_password_again = PasswordField(_l("Новый пароль еще раз"), validators=[Optional()],
-                                       render_kw={"autocomplete": "new-password"})
+    old_password = PasswordField(
+        _l("Старый пароль"), validators=[Optional()], render_kw={"autocomplete": "current-password"}
+    )
+    new_password = PasswordField(
+        _l("Новый пароль"), validators=[Optional()], render_kw={"autocomplete": "new-password"}
+    )
+    new_password_again = PasswordField(
+        _l("Новый пароль еще раз"), validators=[Optional()], render_kw={"autocomplete": "new-password"}
+    )
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -161,10 +214,10 @@ class ProfileForm(FlaskForm):
         broken = problems(self.new_password.data or "")
         if broken:
             self.new_password.errors.append(
-                _l("Пароль не отвечает требованиям: %(list)s.", list=", ".join(str(p) for p in broken)))
+                _l("Пароль не отвечает требованиям: %(list)s.", list=", ".join(str(p) for p in broken))
+            )
         elif verify_password(self.user.password_hash, self.new_password.data):
             self.new_password.errors.append(_l("Новый пароль должен отличаться от старого."))
         if self.new_password.data != self.new_password_again.data:
             self.new_password_again.errors.append(_l("Пароли не совпадают."))
-        return valid and not any((self.old_password.errors, self.new_password.errors,
-                                  self.new_password_again.errors))
+        return valid and not any((self.old_password.errors, self.new_password.errors, self.new_password_again.errors))

@@ -76,8 +76,9 @@ class Organisation(BaseModel):
 
     def set_roles(self, roles) -> None:
         OrganisationRole.delete().where(OrganisationRole.organisation == self).execute()
-        OrganisationRole.insert_many([(self.id, r) for r in sorted(set(roles))],
-                                     fields=[OrganisationRole.organisation, OrganisationRole.role]).execute()
+        OrganisationRole.insert_many(
+            [(self.id, r) for r in sorted(set(roles))], fields=[OrganisationRole.organisation, OrganisationRole.role]
+        ).execute()
         self._roles = set(roles)
 
     @classmethod
@@ -157,8 +158,9 @@ class User(BaseModel):
     def set_departments(self, departments) -> None:
         StaffRole.delete().where(StaffRole.user == self).execute()
         if departments:
-            StaffRole.insert_many([(self.id, d) for d in sorted(set(departments))],
-                                  fields=[StaffRole.user, StaffRole.department]).execute()
+            StaffRole.insert_many(
+                [(self.id, d) for d in sorted(set(departments))], fields=[StaffRole.user, StaffRole.department]
+            ).execute()
         self._departments = set(departments)
 
     @property
@@ -181,8 +183,11 @@ class User(BaseModel):
 
     @classmethod
     def active_in(cls, organisation):
-        return (cls.select().where((cls.organisation == organisation) & (cls.is_active == True))  # noqa: E712
-                .order_by(cls.last_name, cls.first_name))
+        return (
+            cls.select()
+            .where((cls.organisation == organisation) & (cls.is_active == True))  # noqa: E712
+            .order_by(cls.last_name, cls.first_name)
+        )
 
 
 def normalise_email(email: str) -> str:
@@ -230,10 +235,13 @@ class UserSession(BaseModel):
     def lookup(cls, token: str, idle: datetime.timedelta):
         """The live session for ``token`` with its user and organisation, or None; touches last_seen."""
         now = utcnow()
-        row = (cls.select(cls, User, Organisation)
-               .join(User).join(Organisation)
-               .where((cls.token_hash == _digest(token)) & cls.ended_at.is_null())
-               .first())
+        row = (
+            cls.select(cls, User, Organisation)
+            .join(User)
+            .join(Organisation)
+            .where((cls.token_hash == _digest(token)) & cls.ended_at.is_null())
+            .first()
+        )
         if row is None or not row.user.is_active:
             return None
         if now - row.last_seen_at > idle:
@@ -273,8 +281,9 @@ class PasswordToken(BaseModel):
         # Only the newest link works: issuing one retires the older ones.
         cls.update(used_at=utcnow()).where((cls.user == user) & cls.used_at.is_null()).execute()
         token = secrets.token_urlsafe(32)
-        cls.create(user=user, token_hash=_digest(token), purpose=purpose,
-                   expires_at=utcnow() + SET_PASSWORD_LINK_LIFETIME)
+        cls.create(
+            user=user, token_hash=_digest(token), purpose=purpose, expires_at=utcnow() + SET_PASSWORD_LINK_LIFETIME
+        )
         return token
 
     @classmethod

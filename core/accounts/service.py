@@ -1,6 +1,5 @@
 """Account changes that several screens share: creating users, setting passwords."""
 
-
 from core import audit
 from core.accounts.models import PasswordToken, User, UserSession, normalise_email
 from core.auth.passwords import hash_password
@@ -27,8 +26,7 @@ def create_user(organisation, departments=(), **fields) -> User:
     if departments:
         user.set_departments(departments)
     send_password_link(user, purpose="set")
-    audit.record("user.create", user, organisation=organisation, email=user.email,
-                 departments=sorted(departments))
+    audit.record("user.create", user, organisation=organisation, email=user.email, departments=sorted(departments))
     return user
 
 

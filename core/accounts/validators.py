@@ -11,7 +11,7 @@ def control_digit(first11: str) -> int | None:
     """The 12th digit of an IIN/BIN for its first 11 digits, or None if no such number is valid."""
     digits = [int(c) for c in first11]
     for weights in (_W1, _W2):
-        check = sum(d * w for d, w in zip(digits, weights)) % 11
+        check = sum(d * w for d, w in zip(digits, weights, strict=True)) % 11
         if check != 10:
             return check
     return None

@@ -34,11 +34,22 @@ def add_user():
     if form.validate_on_submit():
         with db.atomic():
             user = create_user(organisation, **form.user_fields())
-        flash(_("Пользователь %(name)s добавлен. На %(email)s отправлена ссылка для установки пароля.",
-                name=user.full_name, email=user.email), "success")
+        flash(
+            _(
+                "Пользователь %(name)s добавлен. На %(email)s отправлена ссылка для установки пароля.",
+                name=user.full_name,
+                email=user.email,
+            ),
+            "success",
+        )
         return redirect(url_for("accounts.users"))
-    return render("accounts/user_form.html", form=form, organisation=organisation,
-                  cancel=url_for("accounts.users"), title=_("Добавить пользователей"))
+    return render(
+        "accounts/user_form.html",
+        form=form,
+        organisation=organisation,
+        cancel=url_for("accounts.users"),
+        title=_("Добавить пользователей"),
+    )
 
 
 # --- Exchange admin: organisations ------------------------------------------------------------
@@ -51,15 +62,21 @@ def organisations():
     role = request.args.get("role", "")
     query = Organisation.select().order_by(Organisation.code)
     if q:
-        query = query.where(matches(Organisation.code, q) | matches(Organisation.name_ru, q)
-                            | matches(Organisation.name_en, q) | matches(Organisation.name_kk, q)
-                            | (Organisation.bin == q))
+        query = query.where(
+            matches(Organisation.code, q)
+            | matches(Organisation.name_ru, q)
+            | matches(Organisation.name_en, q)
+            | matches(Organisation.name_kk, q)
+            | (Organisation.bin == q)
+        )
     if role in ORG_ROLES:
-        query = query.where(Organisation.id.in_(
-            OrganisationRole.select(OrganisationRole.organisation).where(OrganisationRole.role == role)))
+        query = query.where(
+            Organisation.id.in_(
+                OrganisationRole.select(OrganisationRole.organisation).where(OrganisationRole.role == role)
+            )
+        )
     page = paginate(query, per_page=25)
-    return render("accounts/organisations.html", "organisation_list", page=page, q=q, role=role,
-                  roles=ORG_ROLES)
+    return render("accounts/organisations.html", "organisation_list", page=page, q=q, role=role, roles=ORG_ROLES)
 
 
 @bp.route("/staff/organisations/new", methods=["GET", "POST"])
@@ -77,9 +94,12 @@ def new_organisation():
 
 
 def _organisation_fields(form) -> dict:
-    return {name: (getattr(form, name).data.strip() if isinstance(getattr(form, name).data, str)
-                   else getattr(form, name).data)
-            for name in ("code", "legal_form", "name_ru", "name_kk", "name_en", "bin", "is_active")}
+    return {
+        name: (
+            getattr(form, name).data.strip() if isinstance(getattr(form, name).data, str) else getattr(form, name).data
+        )
+        for name in ("code", "legal_form", "name_ru", "name_kk", "name_en", "bin", "is_active")
+    }
 
 
 def _organisation_or_404(org_id) -> Organisation:
@@ -91,8 +111,9 @@ def _organisation_or_404(org_id) -> Organisation:
 def organisation(org_id):
     org = _organisation_or_404(org_id)
     members = User.select().where(User.organisation == org).order_by(User.is_active.desc(), User.last_name)
-    return render("accounts/organisation.html", organisation=org, users=members, roles=ORG_ROLES,
-                  departments=DEPARTMENTS)
+    return render(
+        "accounts/organisation.html", organisation=org, users=members, roles=ORG_ROLES, departments=DEPARTMENTS
+    )
 
 
 @bp.route("/staff/organisations/<int:org_id>/edit", methods=["GET", "POST"])
@@ -121,13 +142,19 @@ def edit_organisation(org_id):
 @staff_required("admin")
 def staff_users():
     q = request.args.get("q", "").strip()
-    query = (User.select(User, Organisation).join(Organisation)
-             .order_by(Organisation.code, User.last_name, User.first_name))
+    query = (
+        User.select(User, Organisation).join(Organisation).order_by(Organisation.code, User.last_name, User.first_name)
+    )
     if q:
-        query = query.where(matches(User.email, q) | matches(User.last_name, q) | matches(User.first_name, q)
-                            | matches(Organisation.code, q))
-    return render("accounts/staff_users.html", "user_list", page=paginate(query, per_page=50), q=q,
-                  departments=DEPARTMENTS)
+        query = query.where(
+            matches(User.email, q)
+            | matches(User.last_name, q)
+            | matches(User.first_name, q)
+            | matches(Organisation.code, q)
+        )
+    return render(
+        "accounts/staff_users.html", "user_list", page=paginate(query, per_page=50), q=q, departments=DEPARTMENTS
+    )
 
 
 @bp.route("/staff/organisations/<int:org_id>/users/new", methods=["GET", "POST"])
@@ -139,11 +166,22 @@ def new_user(org_id):
         with db.atomic():
             departments = form.departments.data if org.is_exchange else ()
             user = create_user(org, departments=departments, **form.user_fields())
-        flash(_("Пользователь %(name)s создан. На %(email)s отправлена ссылка для установки пароля.",
-                name=user.full_name, email=user.email), "success")
+        flash(
+            _(
+                "Пользователь %(name)s создан. На %(email)s отправлена ссылка для установки пароля.",
+                name=user.full_name,
+                email=user.email,
+            ),
+            "success",
+        )
         return redirect(url_for("accounts.organisation", org_id=org.id))
-    return render("accounts/user_form.html", form=form, organisation=org,
-                  cancel=url_for("accounts.organisation", org_id=org.id), title=_("Новый пользователь"))
+    return render(
+        "accounts/user_form.html",
+        form=form,
+        organisation=org,
+        cancel=url_for("accounts.organisation", org_id=org.id),
+        title=_("Новый пользователь"),
+    )
 
 
 def _user_or_404(user_id) -> User:
@@ -159,8 +197,9 @@ def edit_user(user_id):
     if request.method == "GET" and org.is_exchange:
         form.departments.data = sorted(user.departments)
     if form.validate_on_submit():
-        if user.id == current_user.id and (not form.is_active.data or (
-                org.is_exchange and "admin" not in form.departments.data)):
+        if user.id == current_user.id and (
+            not form.is_active.data or (org.is_exchange and "admin" not in form.departments.data)
+        ):
             flash(_("Нельзя отключить себя или снять с себя права администратора."), "danger")
         else:
             with db.atomic():
@@ -176,8 +215,14 @@ def edit_user(user_id):
                 audit.record("user.update", user, organisation=org, email=user.email)
             flash(_("Изменения сохранены."), "success")
             return redirect(url_for("accounts.organisation", org_id=org.id))
-    return render("accounts/user_form.html", form=form, organisation=org, user=user,
-                  cancel=url_for("accounts.organisation", org_id=org.id), title=user.full_name)
+    return render(
+        "accounts/user_form.html",
+        form=form,
+        organisation=org,
+        user=user,
+        cancel=url_for("accounts.organisation", org_id=org.id),
+        title=user.full_name,
+    )
 
 
 @bp.route("/staff/users/<int:user_id>/send-link", methods=["POST"])
@@ -200,5 +245,3 @@ def unlock(user_id):
         audit.record("user.unlock", user, organisation=user.organisation)
     flash(_("Учётная запись %(email)s разблокирована.", email=user.email), "success")
     return redirect(url_for("accounts.organisation", org_id=user.organisation_id))
-
-

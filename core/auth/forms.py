@@ -9,20 +9,33 @@ from core.auth.passwords import PasswordRule, verify_password
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Адрес электронной почты"), validators=[
-        DataRequired(_l("Введите адрес электронной почты.")), Length(max=254)], render_kw={"autocomplete": "username"})
-    password = PasswordField(_l("Пароль"), validators=[DataRequired(_l("Введите пароль.")), Length(max=128)],
-                             render_kw={"autocomplete": "current-password"})
-    agreement = BooleanField(_l("С пользовательским соглашением ознакомлен(а)"), validators=[
-        DataRequired(_l("Чтобы войти, подтвердите, что ознакомились с пользовательским соглашением."))])
+    email = EmailField(
+        _l("Адрес электронной почты"),
+        validators=[DataRequired(_l("Введите адрес электронной почты.")), Length(max=254)],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        _l("Пароль"),
+        validators=[DataRequired(_l("Введите пароль.")), Length(max=128)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    agreement = BooleanField(
+        _l("С пользовательским соглашением ознакомлен(а)"),
+        validators=[DataRequired(_l("Чтобы войти, подтвердите, что ознакомились с пользовательским соглашением."))],
+    )
 
 
 class NewPasswordMixin:
-    new_password = PasswordField(_l("Новый пароль"), validators=[
-        DataRequired(_l("Введите новый пароль.")), PasswordRule()], render_kw={"autocomplete": "new-password"})
-    new_password_again = PasswordField(_l("Новый пароль еще раз"), validators=[
-        DataRequired(_l("Повторите новый пароль.")),
-        EqualTo("new_password", _l("Пароли не совпадают."))], render_kw={"autocomplete": "new-password"})
+    new_password = PasswordField(
+        _l("Новый пароль"),
+        validators=[DataRequired(_l("Введите новый пароль.")), PasswordRule()],
+        render_kw={"autocomplete": "new-password"},
+    )
+    new_password_again = PasswordField(
+        _l("Новый пароль еще раз"),
+        validators=[DataRequired(_l("Повторите новый пароль.")), EqualTo("new_password", _l("Пароли не совпадают."))],
+        render_kw={"autocomplete": "new-password"},
+    )
 
 
 class SetPasswordForm(NewPasswordMixin, FlaskForm):
@@ -30,8 +43,11 @@ class SetPasswordForm(NewPasswordMixin, FlaskForm):
 
 
 class ChangePasswordForm(NewPasswordMixin, FlaskForm):
-    old_password = PasswordField(_l("Старый пароль"), validators=[DataRequired(_l("Введите старый пароль."))],
-                                 render_kw={"autocomplete": "current-password"})
+    old_password = PasswordField(
+        _l("Старый пароль"),
+        validators=[DataRequired(_l("Введите старый пароль."))],
+        render_kw={"autocomplete": "current-password"},
+    )
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -47,6 +63,11 @@ class ChangePasswordForm(NewPasswordMixin, FlaskForm):
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField(_l("Адрес электронной почты"), validators=[
-        DataRequired(_l("Введите адрес электронной почты.")), Email(_l("Неверный формат адреса электронной почты."), check_deliverability=False),
-        Length(max=254)])
+    email = EmailField(
+        _l("Адрес электронной почты"),
+        validators=[
+            DataRequired(_l("Введите адрес электронной почты.")),
+            Email(_l("Неверный формат адреса электронной почты."), check_deliverability=False),
+            Length(max=254),
+        ],
+    )

@@ -37,7 +37,9 @@ class PasswordRule:
     def __call__(self, form, field):
         broken = problems(field.data or "")
         if broken:
-            raise ValidationError(_l("Пароль не отвечает требованиям: %(list)s.", list=", ".join(str(p) for p in broken)))
+            raise ValidationError(
+                _l("Пароль не отвечает требованиям: %(list)s.", list=", ".join(str(p) for p in broken))
+            )
 
 
 def hash_password(password: str) -> str:

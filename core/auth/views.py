@@ -56,11 +56,16 @@ def _attempt_login(email: str, password: str):
             return generic, None
         if user.is_locked():
             minutes = max(1, int((user.locked_until - utcnow()).total_seconds() // 60) + 1)
-            return _("Учётная запись временно заблокирована после %(n)s неудачных попыток входа. "
-                     "Повторите вход через %(m)s мин.", n=LOCKOUT_AFTER, m=minutes), None
+            return _(
+                "Учётная запись временно заблокирована после %(n)s неудачных попыток входа. "
+                "Повторите вход через %(m)s мин.",
+                n=LOCKOUT_AFTER,
+                m=minutes,
+            ), None
         if user.password_hash is None:
-            return _("Пароль для этой учётной записи ещё не задан. Воспользуйтесь ссылкой из письма "
-                     "или восстановите пароль."), None
+            return _(
+                "Пароль для этой учётной записи ещё не задан. Воспользуйтесь ссылкой из письма или восстановите пароль."
+            ), None
         if not verify_password(user.password_hash, password):
             user.failed_logins += 1
             if user.failed_logins >= LOCKOUT_AFTER:
@@ -68,8 +73,11 @@ def _attempt_login(email: str, password: str):
                 user.failed_logins = 0
                 user.save()
                 audit.record("login.locked", user, organisation=user.organisation, actor=user)
-                return _("Учётная запись заблокирована на %(m)s минут после %(n)s неудачных попыток входа.",
-                         m=int(LOCKOUT_FOR.total_seconds() // 60), n=LOCKOUT_AFTER), None
+                return _(
+                    "Учётная запись заблокирована на %(m)s минут после %(n)s неудачных попыток входа.",
+                    m=int(LOCKOUT_FOR.total_seconds() // 60),
+                    n=LOCKOUT_AFTER,
+                ), None
             user.save()
             audit.record("login.failed", user, organisation=user.organisation, actor=user, reason="password")
             left = LOCKOUT_AFTER - user.failed_logins
@@ -97,8 +105,7 @@ def _attempt_login(email: str, password: str):
         flash(_("Срок действия пароля истёк (60 дней). Задайте новый пароль."), "warning")
         return None, redirect(url_for("auth.change_password"))
     if first_login:
-        flash(_("Вы вошли в систему впервые. Рекомендуем сменить пароль в разделе «Редактировать профиль»."),
-              "info")
+        flash(_("Вы вошли в систему впервые. Рекомендуем сменить пароль в разделе «Редактировать профиль»."), "info")
         return None, redirect(url_for("cabinet.profile"))
     return None, redirect(_safe_next(request.args.get("next")) or url_for("cabinet.home"))
 

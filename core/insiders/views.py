@@ -23,8 +23,9 @@ class InsiderForm(FlaskForm):
     full_name = StringField(_l("ФИО"), validators=[DataRequired(_l("Укажите ФИО.")), Length(max=255)])
     position = StringField(_l("Должность"), validators=[DataRequired(_l("Укажите должность.")), Length(max=255)])
     department = StringField(_l("Подразделение"), validators=[Optional(), Length(max=255)], default="")
-    included_on = DateField(_l("Дата включения"), validators=[DataRequired(_l("Укажите дату включения."))],
-                            default=datetime.date.today)
+    included_on = DateField(
+        _l("Дата включения"), validators=[DataRequired(_l("Укажите дату включения."))], default=datetime.date.today
+    )
     excluded_on = DateField(_l("Дата исключения"), validators=[Optional()])
     basis = StringField(_l("Основание"), validators=[Optional(), Length(max=500)], default="")
 
@@ -39,9 +40,12 @@ FIELDS = ("full_name", "position", "department", "included_on", "excluded_on", "
 @bp.route("/insiders")
 @login_required
 def index():
-    return render("insiders/index.html", insiders=list(Insider.current()),
-                  former=list(Insider.former()) if current_user.is_staff else [],
-                  can_edit=current_user.is_staff and current_user.is_admin)
+    return render(
+        "insiders/index.html",
+        insiders=list(Insider.current()),
+        former=list(Insider.former()) if current_user.is_staff else [],
+        can_edit=current_user.is_staff and current_user.is_admin,
+    )
 
 
 @bp.route("/insiders/new", methods=["GET", "POST"])
@@ -67,8 +71,7 @@ def edit(insider_id):
             for name, value in _fields(form).items():
                 setattr(insider, name, value)
             insider.save()
-            audit.record("insider.update", insider, full_name=insider.full_name,
-                         excluded_on=insider.excluded_on)
+            audit.record("insider.update", insider, full_name=insider.full_name, excluded_on=insider.excluded_on)
         flash(_("Изменения сохранены."), "success")
         return redirect(url_for("insiders.index"))
     return render("insiders/form.html", form=form, insider=insider)

@@ -30,8 +30,9 @@ def upgrade(db, migrator):
         migrator.add_column("application", "registered_on", pw.DateField(null=True)),
         migrator.add_column("application", "meeting_at", pw.DateTimeField(null=True)),
         migrator.add_column("application", "decision", pw.TextField(default="")),
-        migrator.add_column("application", "signing_file_id", pw.ForeignKeyField(
-            StoredFile, null=True, field=StoredFile.id)),
+        migrator.add_column(
+            "application", "signing_file_id", pw.ForeignKeyField(StoredFile, null=True, field=StoredFile.id)
+        ),
         migrator.add_column("application", "filed_by_consultant", pw.BooleanField(default=False)),
     )
 
@@ -138,5 +139,6 @@ def upgrade(db, migrator):
         class Meta:
             table_name = "cascade_node"
 
-    db.create_tables([StageState, FormData, Comment, Transition, Attachment, Signature, ApplicationSecurity,
-                      CascadeNode])
+    db.create_tables(
+        [StageState, FormData, Comment, Transition, Attachment, Signature, ApplicationSecurity, CascadeNode]
+    )

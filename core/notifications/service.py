@@ -43,19 +43,34 @@ def kinds() -> dict[str, NotificationKind]:
     return current_app.extensions["is2in.notification_kinds"]
 
 
-def notify(users, kind: str, procedure: str = "", executor: str = "", message: str = "", link: str = "",
-           **mail_context) -> list[Notification]:
+def notify(
+    users, kind: str, procedure: str = "", executor: str = "", message: str = "", link: str = "", **mail_context
+) -> list[Notification]:
     """Tell ``users`` in their cabinet and, where the kind mails, by e-mail. Call inside the transaction
     of the change; the mail leaves after it commits."""
     spec = kinds()[kind]
     created = []
     for user in users:
-        created.append(Notification.create(user=user, kind=kind, procedure=str(procedure)[:255],
-                                           executor=str(executor)[:255], message=str(message), link=link[:500]))
+        created.append(
+            Notification.create(
+                user=user,
+                kind=kind,
+                procedure=str(procedure)[:255],
+                executor=str(executor)[:255],
+                message=str(message),
+                link=link[:500],
+            )
+        )
         if spec.email:
-            send_mail(user, kind, procedure=procedure, executor=executor, message=message,
-                      link=(current_app.config["BASE_URL"] + link) if link.startswith("/") else link,
-                      **mail_context)
+            send_mail(
+                user,
+                kind,
+                procedure=procedure,
+                executor=executor,
+                message=message,
+                link=(current_app.config["BASE_URL"] + link) if link.startswith("/") else link,
+                **mail_context,
+            )
     return created
 
 
@@ -97,8 +112,11 @@ def smtp_send(url: str, sender: str, mail: MailMessage) -> None:
 
 def deliver_mail(mail_id: int) -> str:
     """The task: claim the message (so only one worker sends it), send it, record the outcome."""
-    claimed = (MailMessage.update(status="sending", attempts=MailMessage.attempts + 1, claimed_at=utcnow())
-               .where((MailMessage.id == mail_id) & (MailMessage.status == "pending")).execute())
+    claimed = (
+        MailMessage.update(status="sending", attempts=MailMessage.attempts + 1, claimed_at=utcnow())
+        .where((MailMessage.id == mail_id) & (MailMessage.status == "pending"))
+        .execute()
+    )
     if not claimed:
         return "skipped"
     mail = MailMessage.get_by_id(mail_id)
@@ -129,17 +147,26 @@ def sweep_mail() -> int:
 
     now = utcnow()
     with db.atomic():
-        (MailMessage.update(status="pending")
-         .where((MailMessage.status == "sending")
-                & (MailMessage.claimed_at < now - datetime.timedelta(minutes=STALE_CLAIM_MINUTES)))
-         .execute())
+        (
+            MailMessage.update(status="pending")
+            .where(
+                (MailMessage.status == "sending")
+                & (MailMessage.claimed_at < now - datetime.timedelta(minutes=STALE_CLAIM_MINUTES))
+            )
+            .execute()
+        )
     # Never tried (the queue was down when it was written), or its retry was lost with a worker;
     # a message waiting for huey's own retry is left to it.
     never_tried = (MailMessage.attempts == 0) & (MailMessage.created_at < now - datetime.timedelta(minutes=2))
     retry_lost = (MailMessage.attempts > 0) & (
-        MailMessage.claimed_at < now - datetime.timedelta(seconds=RETRY_DELAY * 3))
-    ids = [m.id for m in MailMessage.select(MailMessage.id).where(
-        (MailMessage.status == "pending") & (never_tried | retry_lost))]
+        MailMessage.claimed_at < now - datetime.timedelta(seconds=RETRY_DELAY * 3)
+    )
+    ids = [
+        m.id
+        for m in MailMessage.select(MailMessage.id).where(
+            (MailMessage.status == "pending") & (never_tried | retry_lost)
+        )
+    ]
     for mail_id in ids:
         tasks.enqueue("deliver_mail", mail_id)
     return len(ids)

@@ -38,8 +38,11 @@ def read(notification_id):
 @bp.route("/cabinet/notifications/read-all", methods=["POST"])
 @login_required
 def read_all():
-    (Notification.update(read_at=utcnow())
-     .where((Notification.user == current_user) & Notification.read_at.is_null()).execute())
+    (
+        Notification.update(read_at=utcnow())
+        .where((Notification.user == current_user) & Notification.read_at.is_null())
+        .execute()
+    )
     flash(_("Все уведомления отмечены как прочитанные."), "success")
     return redirect(url_for("notifications.index"))
 
@@ -55,8 +58,14 @@ def mail_queue():
     if status in MAIL_STATUSES:
         query = query.where(MailMessage.status == status)
     counts = {s: MailMessage.select().where(MailMessage.status == s).count() for s in MAIL_STATUSES}
-    return render("notifications/mail_queue.html", "mail_list", page=paginate(query, per_page=50),
-                  status=status, counts=counts, statuses=MAIL_STATUSES)
+    return render(
+        "notifications/mail_queue.html",
+        "mail_list",
+        page=paginate(query, per_page=50),
+        status=status,
+        counts=counts,
+        statuses=MAIL_STATUSES,
+    )
 
 
 @bp.route("/staff/mail/<int:mail_id>")

@@ -33,14 +33,24 @@ class Partnership(BaseModel):
     @classmethod
     def partners_of(cls, organisation):
         Partner = Organisation.alias()
-        return (cls.active().select(cls, Partner).join(Partner, on=(cls.partner == Partner.id))
-                .where(cls.client == organisation).order_by(cls.kind, Partner.name_ru))
+        return (
+            cls.active()
+            .select(cls, Partner)
+            .join(Partner, on=(cls.partner == Partner.id))
+            .where(cls.client == organisation)
+            .order_by(cls.kind, Partner.name_ru)
+        )
 
     @classmethod
     def clients_of(cls, organisation):
         Client = Organisation.alias()
-        return (cls.active().select(cls, Client).join(Client, on=(cls.client == Client.id))
-                .where(cls.partner == organisation).order_by(Client.name_ru))
+        return (
+            cls.active()
+            .select(cls, Client)
+            .join(Client, on=(cls.client == Client.id))
+            .where(cls.partner == organisation)
+            .order_by(Client.name_ru)
+        )
 
     @classmethod
     def exists_between(cls, client, partner, kind=None) -> bool:
@@ -53,5 +63,4 @@ class Partnership(BaseModel):
     def candidates(cls, organisation, kind):
         """Active companies of the kind's role that are not yet this organisation's partners."""
         taken = cls.active().select(cls.partner).where((cls.client == organisation) & (cls.kind == kind))
-        return (Organisation.with_role(kind)
-                .where((Organisation.id != organisation.id) & Organisation.id.not_in(taken)))
+        return Organisation.with_role(kind).where((Organisation.id != organisation.id) & Organisation.id.not_in(taken))

@@ -22,16 +22,22 @@ bp = Blueprint("partnerships", __name__, template_folder="templates")
 
 
 class PartnerForm(FlaskForm):
-    kind = SelectField(_l("Вид партнера"), choices=choices([("", _l("— выберите —"))] + list(PARTNER_KINDS.items())),
-                       validators=[DataRequired(_l("Выберите вид партнера."))])
-    partner = SelectField(_l("Компания"), choices=[], coerce=str,
-                          validators=[DataRequired(_l("Выберите компанию из списка."))])
+    kind = SelectField(
+        _l("Вид партнера"),
+        choices=choices([("", _l("— выберите —"))] + list(PARTNER_KINDS.items())),
+        validators=[DataRequired(_l("Выберите вид партнера."))],
+    )
+    partner = SelectField(
+        _l("Компания"), choices=[], coerce=str, validators=[DataRequired(_l("Выберите компанию из списка."))]
+    )
 
     def __init__(self, organisation, *args, **kwargs):
         super().__init__(*args, **kwargs)
         kind = self.kind.data if self.kind.data in PARTNER_KINDS else ""
-        self.partner.choices = choices([("", _l("— выберите —"))] + (
-            [(o.id, o.display_name) for o in Partnership.candidates(organisation, kind)] if kind else []))
+        self.partner.choices = choices(
+            [("", _l("— выберите —"))]
+            + ([(o.id, o.display_name) for o in Partnership.candidates(organisation, kind)] if kind else [])
+        )
 
 
 @bp.route("/partnerships", methods=["GET", "POST"])
@@ -47,13 +53,27 @@ def index():
                 Partnership.create(client=org, partner=partner, kind=form.kind.data, created_by=current_user.id)
                 audit.record("partnership.add", org, partner=partner.code, kind=form.kind.data)
                 admins = User.active_in(partner).where(User.is_org_admin == True)  # noqa: E712
-                notify(admins, "partnership_added", message=_("%(org)s добавила вашу организацию в партнеры: %(kind)s.",
-                                                             org=org.display_name, kind=PARTNER_KINDS[form.kind.data]),
-                       executor=current_user.full_name, link=url_for("partnerships.index"))
+                notify(
+                    admins,
+                    "partnership_added",
+                    message=_(
+                        "%(org)s добавила вашу организацию в партнеры: %(kind)s.",
+                        org=org.display_name,
+                        kind=PARTNER_KINDS[form.kind.data],
+                    ),
+                    executor=current_user.full_name,
+                    link=url_for("partnerships.index"),
+                )
             flash(_("Партнер %(name)s добавлен.", name=partner.display_name), "success")
             return redirect(url_for("partnerships.index"))
-    return render("partnerships/index.html", "partner_choice", form=form,
-                  partners=Partnership.partners_of(org), clients=Partnership.clients_of(org), kinds=PARTNER_KINDS)
+    return render(
+        "partnerships/index.html",
+        "partner_choice",
+        form=form,
+        partners=Partnership.partners_of(org),
+        clients=Partnership.clients_of(org),
+        kinds=PARTNER_KINDS,
+    )
 
 
 @bp.route("/staff/partnerships")
@@ -61,15 +81,24 @@ def index():
 def staff_index():
     q = request.args.get("q", "").strip()
     Client, Partner = Organisation.alias(), Organisation.alias()
-    query = (Partnership.active().select(Partnership, Client, Partner)
-             .join(Client, on=(Partnership.client == Client.id))
-             .switch(Partnership).join(Partner, on=(Partnership.partner == Partner.id))
-             .order_by(Client.code, Partnership.kind))
+    query = (
+        Partnership.active()
+        .select(Partnership, Client, Partner)
+        .join(Client, on=(Partnership.client == Client.id))
+        .switch(Partnership)
+        .join(Partner, on=(Partnership.partner == Partner.id))
+        .order_by(Client.code, Partnership.kind)
+    )
     if q:
-        query = query.where(matches(Client.code, q) | matches(Client.name_ru, q)
-                            | matches(Partner.code, q) | matches(Partner.name_ru, q))
-    return render("partnerships/staff_index.html", "partnership_list", page=paginate(query, per_page=50), q=q,
-                  kinds=PARTNER_KINDS)
+        query = query.where(
+            matches(Client.code, q)
+            | matches(Client.name_ru, q)
+            | matches(Partner.code, q)
+            | matches(Partner.name_ru, q)
+        )
+    return render(
+        "partnerships/staff_index.html", "partnership_list", page=paginate(query, per_page=50), q=q, kinds=PARTNER_KINDS
+    )
 
 
 @bp.route("/staff/partnerships/<int:partnership_id>/end", methods=["POST"])
@@ -78,13 +107,20 @@ def end(partnership_id):
     """Removal happens only at the client's request to the Exchange (G-9.3)."""
     link = Partnership.active().where(Partnership.id == partnership_id).first() or abort(404)
     with db.atomic():
-        updated = (Partnership.update(ended_at=utcnow(), ended_by=current_user.id)
-                   .where((Partnership.id == link.id) & Partnership.ended_at.is_null()).execute())
+        updated = (
+            Partnership.update(ended_at=utcnow(), ended_by=current_user.id)
+            .where((Partnership.id == link.id) & Partnership.ended_at.is_null())
+            .execute()
+        )
         if updated:
             audit.record("partnership.end", link.client, partner=link.partner.code, kind=link.kind)
             admins = User.active_in(link.client).where(User.is_org_admin == True)  # noqa: E712
-            notify(admins, "partnership_removed",
-                   message=_("Партнерство с %(org)s прекращено Биржей.", org=link.partner.display_name),
-                   executor=current_user.full_name, link=url_for("partnerships.index"))
+            notify(
+                admins,
+                "partnership_removed",
+                message=_("Партнерство с %(org)s прекращено Биржей.", org=link.partner.display_name),
+                executor=current_user.full_name,
+                link=url_for("partnerships.index"),
+            )
     flash(_("Партнерство прекращено."), "success")
     return redirect(url_for("partnerships.staff_index"))

@@ -29,5 +29,9 @@ class RegulatoryDocument(BaseModel):
 
     @classmethod
     def published(cls):
-        return (cls.select(cls, StoredFile).join(StoredFile).where(cls.withdrawn_at.is_null())
-                .order_by(cls.kind, cls.adopted_on.desc(), cls.title))
+        return (
+            cls.select(cls, StoredFile)
+            .join(StoredFile)
+            .where(cls.withdrawn_at.is_null())
+            .order_by(cls.kind, cls.adopted_on.desc(), cls.title)
+        )

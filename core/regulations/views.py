@@ -27,8 +27,9 @@ ACCEPTED = ("pdf", "docx", "ole")
 
 class DocumentForm(FlaskForm):
     title = StringField(_l("Наименование"), validators=[DataRequired(_l("Укажите наименование.")), Length(max=500)])
-    kind = SelectField(_l("Вид документа"), choices=choices(KINDS.items()),
-                       validators=[DataRequired(_l("Выберите вид документа."))])
+    kind = SelectField(
+        _l("Вид документа"), choices=choices(KINDS.items()), validators=[DataRequired(_l("Выберите вид документа."))]
+    )
     number = StringField(_l("Номер"), validators=[Optional(), Length(max=64)])
     adopted_on = DateField(_l("Дата"), validators=[DataRequired(_l("Укажите дату в формате ДД.ММ.ГГГГ."))])
     file = FileField(_l("Файл (PDF, DOC или DOCX)"), validators=[FileRequired(_l("Приложите файл."))])
@@ -59,21 +60,32 @@ def index():
     if q:
         query = query.where(matches(RegulatoryDocument.title, q) | (RegulatoryDocument.number == q))
     can_publish = current_user.is_staff and (current_user.in_department(*PUBLISHERS) or current_user.is_admin)
-    return render("regulations/index.html", "document_list", documents=list(query), kinds=KINDS, kind=kind, q=q,
-                  can_publish=can_publish)
+    return render(
+        "regulations/index.html",
+        "document_list",
+        documents=list(query),
+        kinds=KINDS,
+        kind=kind,
+        q=q,
+        can_publish=can_publish,
+    )
 
 
 @bp.route("/regulations/<int:doc_id>/download")
 @login_required
 def download(doc_id):
-    doc = RegulatoryDocument.get_or_none((RegulatoryDocument.id == doc_id)
-                                         & RegulatoryDocument.withdrawn_at.is_null()) or abort(404)
+    doc = RegulatoryDocument.get_or_none(
+        (RegulatoryDocument.id == doc_id) & RegulatoryDocument.withdrawn_at.is_null()
+    ) or abort(404)
     try:
         return doc.file.send()
     except FileIntegrityError as exc:
         current_app.logger.error("refused to serve a damaged file: %s", exc)
-        return render_template("error.html", code=409, message=_(
-            "Файл документа повреждён или отсутствует в хранилище. Администратор уведомлён.")), 409
+        return render_template(
+            "error.html",
+            code=409,
+            message=_("Файл документа повреждён или отсутствует в хранилище. Администратор уведомлён."),
+        ), 409
 
 
 @bp.route("/regulations/new", methods=["GET", "POST"])
@@ -83,9 +95,14 @@ def publish():
     if form.validate_on_submit():
         with db.atomic():
             stored = store(form.file_bytes, form.file.data.filename, form.kind_of_file)
-            doc = RegulatoryDocument.create(title=form.title.data.strip(), kind=form.kind.data,
-                                            number=(form.number.data or "").strip(), adopted_on=form.adopted_on.data,
-                                            file=stored, published_by=current_user.id)
+            doc = RegulatoryDocument.create(
+                title=form.title.data.strip(),
+                kind=form.kind.data,
+                number=(form.number.data or "").strip(),
+                adopted_on=form.adopted_on.data,
+                file=stored,
+                published_by=current_user.id,
+            )
             audit.record("regulation.publish", doc, title=doc.title, sha256=stored.sha256)
         flash(_("Документ опубликован."), "success")
         return redirect(url_for("regulations.index"))
@@ -97,8 +114,11 @@ def publish():
 def withdraw(doc_id):
     doc = RegulatoryDocument.get_or_none(RegulatoryDocument.id == doc_id) or abort(404)
     with db.atomic():
-        (RegulatoryDocument.update(withdrawn_at=utcnow())
-         .where((RegulatoryDocument.id == doc.id) & RegulatoryDocument.withdrawn_at.is_null()).execute())
+        (
+            RegulatoryDocument.update(withdrawn_at=utcnow())
+            .where((RegulatoryDocument.id == doc.id) & RegulatoryDocument.withdrawn_at.is_null())
+            .execute()
+        )
         audit.record("regulation.withdraw", doc, title=doc.title)
     flash(_("Документ снят с публикации."), "success")
     return redirect(url_for("regulations.index"))

@@ -58,9 +58,12 @@ def demo(force):
     store_path.write_bytes(kit.to_pkcs12(person.cert, person.key, person.chain, DEMO_PASSWORD))
     store_path.chmod(0o600)
     click.echo(f"root CA (trusted by the portal): {root_path}")
-    click.echo(f"key store of {head.email} (IIN {head.iin}, BIN {organisation.bin}, password {DEMO_PASSWORD}): "
-               f"{store_path}")
-    click.echo("sign a downloaded document with openssl:\n"
-               f"  openssl pkcs12 -in {store_path} -nodes -passin 'pass:{DEMO_PASSWORD}' -out ceo.pem\n"
-               "  openssl cms -sign -binary -md sha256 -outform DER -in document.pdf -signer ceo.pem "
-               "-out document.pdf.cms")
+    click.echo(
+        f"key store of {head.email} (IIN {head.iin}, BIN {organisation.bin}, password {DEMO_PASSWORD}): {store_path}"
+    )
+    click.echo(
+        "sign a downloaded document with openssl:\n"
+        f"  openssl pkcs12 -in {store_path} -nodes -passin 'pass:{DEMO_PASSWORD}' -out ceo.pem\n"
+        "  openssl cms -sign -binary -md sha256 -outform DER -in document.pdf -signer ceo.pem "
+        "-out document.pdf.cms"
+    )

@@ -42,8 +42,9 @@ class Issued:
 
     @property
     def key_pem(self) -> bytes:
-        return self.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption())
+        return self.key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
 
     @property
     def chain_pem(self) -> bytes:
@@ -51,7 +52,7 @@ class Issued:
 
 
 def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    return datetime.datetime.now(datetime.UTC).replace(microsecond=0)
 
 
 def _new_key() -> rsa.RSAPrivateKey:
@@ -62,8 +63,9 @@ def _ca_name(name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name), x509.NameAttribute(NameOID.COUNTRY_NAME, "KZ")])
 
 
-def _ca_cert(subject: x509.Name, key, issuer: Issued | None, path_length: int | None,
-             not_before=None, not_after=None) -> x509.Certificate:
+def _ca_cert(
+    subject: x509.Name, key, issuer: Issued | None, path_length: int | None, not_before=None, not_after=None
+) -> x509.Certificate:
     not_before = not_before or _now() - datetime.timedelta(days=1)
     not_after = not_after or not_before + CA_LIFETIME
     signing_key = issuer.key if issuer else key
@@ -76,12 +78,22 @@ def _ca_cert(subject: x509.Name, key, issuer: Issued | None, path_length: int | 
         .not_valid_before(not_before)
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                     crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signing_key.public_key()),
-                       critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signing_key.public_key()), critical=False)
     )
     return builder.sign(signing_key, hashes.SHA256())
 
@@ -99,8 +111,9 @@ def make_intermediate(ca: Issued, name: str) -> Issued:
     return Issued(cert, key, (ca.cert,) + ca.chain)
 
 
-def person_subject(*, surname: str, name: str, patronymic: str, iin: str, bin: str | None,
-                   organisation: str | None) -> x509.Name:
+def person_subject(
+    *, surname: str, name: str, patronymic: str, iin: str, bin: str | None, organisation: str | None
+) -> x509.Name:
     """The subject of a Kazakh personal certificate: CN "SURNAME NAME", SN, serialNumber "IIN…", C, O,
     OU "BIN…", GN (the patronymic)."""
     attrs = [
@@ -118,10 +131,19 @@ def person_subject(*, surname: str, name: str, patronymic: str, iin: str, bin: s
     return x509.Name(attrs)
 
 
-def make_person_cert(issuer: Issued, *, surname: str, name: str, patronymic: str = "", iin: str,
-                     bin: str | None = None, organisation: str | None = None, purpose: str = "sign",
-                     not_before: datetime.datetime | None = None,
-                     not_after: datetime.datetime | None = None) -> Issued:
+def make_person_cert(
+    issuer: Issued,
+    *,
+    surname: str,
+    name: str,
+    patronymic: str = "",
+    iin: str,
+    bin: str | None = None,
+    organisation: str | None = None,
+    purpose: str = "sign",
+    not_before: datetime.datetime | None = None,
+    not_after: datetime.datetime | None = None,
+) -> Issued:
     """A personal certificate issued by ``issuer``: ``purpose="sign"`` gives a SIGN key (digitalSignature +
     nonRepudiation; first head + emailProtection), ``"auth"`` an AUTH key (digitalSignature +
     keyEncipherment; clientAuth), as НУЦ РК issues them in pairs."""
@@ -131,17 +153,28 @@ def make_person_cert(issuer: Issued, *, surname: str, name: str, patronymic: str
     not_before = not_before or _now() - datetime.timedelta(hours=1)
     not_after = not_after or not_before + PERSON_LIFETIME
     sign = purpose == "sign"
-    key_usage = x509.KeyUsage(digital_signature=True, content_commitment=sign, key_encipherment=not sign,
-                              data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-                              encipher_only=False, decipher_only=False)
+    key_usage = x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=sign,
+        key_encipherment=not sign,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
     if sign:
         purposes = [OID_KZ_FIRST_HEAD, ExtendedKeyUsageOID.EMAIL_PROTECTION]
     else:
         purposes = [ExtendedKeyUsageOID.CLIENT_AUTH]
     cert = (
         x509.CertificateBuilder()
-        .subject_name(person_subject(surname=surname, name=name, patronymic=patronymic, iin=iin, bin=bin,
-                                     organisation=organisation))
+        .subject_name(
+            person_subject(
+                surname=surname, name=name, patronymic=patronymic, iin=iin, bin=bin, organisation=organisation
+            )
+        )
         .issuer_name(issuer.cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
@@ -165,8 +198,9 @@ def to_pkcs12(cert: x509.Certificate, key, chain=(), password: str | bytes = b""
     return pkcs12.serialize_key_and_certificates(b"is2in", key, cert, list(chain) or None, encryption)
 
 
-def sign_detached_with_openssl(data: bytes, cert_pem: bytes, key_pem: bytes, *, chain_pem: bytes | None = None,
-                               attached: bool = False) -> bytes:
+def sign_detached_with_openssl(
+    data: bytes, cert_pem: bytes, key_pem: bytes, *, chain_pem: bytes | None = None, attached: bool = False
+) -> bytes:
     """A CMS signature of ``data`` in DER made by ``openssl cms -sign`` (detached unless ``attached``);
     ``chain_pem`` certificates are embedded too (``-certfile``)."""
     with tempfile.TemporaryDirectory(prefix="is2in-sign-") as tmp:
@@ -178,9 +212,24 @@ def sign_detached_with_openssl(data: bytes, cert_pem: bytes, key_pem: bytes, *, 
             path = folder / name
             path.write_bytes(content)
             os.chmod(path, 0o600)
-        command = ["openssl", "cms", "-sign", "-binary", "-md", "sha256", "-outform", "DER",
-                   "-in", str(folder / "data"), "-signer", str(folder / "cert.pem"),
-                   "-inkey", str(folder / "key.pem"), "-out", str(folder / "sig.der")]
+        command = [
+            "openssl",
+            "cms",
+            "-sign",
+            "-binary",
+            "-md",
+            "sha256",
+            "-outform",
+            "DER",
+            "-in",
+            str(folder / "data"),
+            "-signer",
+            str(folder / "cert.pem"),
+            "-inkey",
+            str(folder / "key.pem"),
+            "-out",
+            str(folder / "sig.der"),
+        ]
         if chain_pem:
             command += ["-certfile", str(folder / "chain.pem")]
         if attached:

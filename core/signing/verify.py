@@ -29,25 +29,24 @@ TRUST_SUFFIXES = {".pem", ".crt", ".cer"}
 
 MESSAGES = {
     "corrupt": "Файл не является подписью CMS (PKCS#7). Загрузите файл подписи в формате DER, PEM или base64, "
-               "полученный при подписании скачанного документа.",
+    "полученный при подписании скачанного документа.",
     "tampered": "Подпись не соответствует документу: документ изменён или подписан другой файл.",
     "untrusted": "Сертификат подписи выдан удостоверяющим центром, которому Биржа не доверяет: цепочка "
-                 "сертификатов не доходит до доверенного корневого сертификата.",
+    "сертификатов не доходит до доверенного корневого сертификата.",
     "expired": "Срок действия сертификата подписи истёк {date}. Подпишите документ действующим ключом.",
     "not_yet_valid": "Сертификат подписи ещё не действует: он действителен с {date}.",
     "auth_key": "Документ подписан ключом для аутентификации (AUTH), который не предназначен для подписания "
-                "документов. Подпишите документ ключом для подписи (SIGN).",
+    "документов. Подпишите документ ключом для подписи (SIGN).",
     "wrong_iin": "Документ подписан сертификатом другого лица: ИИН в сертификате {found}, а ИИН первого "
-                 "руководителя {expected}.",
-    "wrong_bin": "Сертификат выдан для другой организации: БИН в сертификате {found}, а БИН организации "
-                 "{expected}.",
+    "руководителя {expected}.",
+    "wrong_bin": "Сертификат выдан для другой организации: БИН в сертификате {found}, а БИН организации {expected}.",
     "no_bin": "В сертификате нет БИН организации: это ключ физического лица. Подпишите документ ключом "
-              "сотрудника организации (первого руководителя).",
+    "сотрудника организации (первого руководителя).",
     "gost": "Подпись выполнена по алгоритму ГОСТ: такие ключи пока не принимаются. Подпишите документ ключом RSA.",
     "unsupported": "Подпись выполнена по алгоритму, который не поддерживается ({algorithm}): такие ключи пока "
-                   "не принимаются. Подпишите документ ключом RSA.",
+    "не принимаются. Подпишите документ ключом RSA.",
     "weak": "Подпись выполнена по устаревшему алгоритму ({algorithm}), который не обеспечивает надёжности "
-            "подписи. Подпишите документ ключом RSA с алгоритмом SHA-256.",
+    "подписи. Подпишите документ ключом RSA с алгоритмом SHA-256.",
 }
 
 
@@ -105,7 +104,7 @@ def parse_cms(blob: bytes) -> cms.ContentInfo:
         info = cms.ContentInfo.load(der, strict=True)
         if info["content_type"].native != "signed_data":
             raise ValueError(f"content type {info['content_type'].native}")
-        info["content"].native  # force the lazy parse now, so that garbage fails here and not later
+        _ = info["content"].native  # force the lazy parse now, so that garbage fails here and not later
     except Exception as e:  # asn1crypto raises ValueError, TypeError, KeyError... on malformed input
         logger.info("signature rejected: not a CMS SignedData (%s)", e)
         raise _reject("corrupt") from e
@@ -164,13 +163,20 @@ def trust_roots_from_dir(path) -> list[asn1_x509.Certificate]:
 # --- verification -----------------------------------------------------------------------------------
 
 
-def verify_detached(document: bytes, signature: bytes, *, trust_roots, intermediates=(),
-                    at: datetime.datetime | None = None, expected_iin: str | None = None,
-                    expected_bin: str | None = None) -> SignatureReport:
+def verify_detached(
+    document: bytes,
+    signature: bytes,
+    *,
+    trust_roots,
+    intermediates=(),
+    at: datetime.datetime | None = None,
+    expected_iin: str | None = None,
+    expected_bin: str | None = None,
+) -> SignatureReport:
     """Check that ``signature`` is a valid CMS signature of exactly ``document``, by a SIGN certificate that
     chains to one of ``trust_roots``, valid at ``at`` (the moment of upload; now by default), of the person
     with ``expected_iin`` in the organisation with ``expected_bin``. Raises :class:`SignatureRejected`."""
-    at = _aware(at or datetime.datetime.now(datetime.timezone.utc))
+    at = _aware(at or datetime.datetime.now(datetime.UTC))
     info = parse_cms(signature)
     signed_data = _detached(info["content"], document)
     signer_cert = _signer_certificate(signed_data)
@@ -185,8 +191,11 @@ def verify_detached(document: bytes, signature: bytes, *, trust_roots, intermedi
     )
     usage = KeyUsageConstraints(key_usage={"non_repudiation"}, match_all_key_usages=True)
     try:
-        status = _run(async_validate_detached_cms(document, signed_data, signer_validation_context=context,
-                                                  key_usage_settings=usage))
+        status = _run(
+            async_validate_detached_cms(
+                document, signed_data, signer_validation_context=context, key_usage_settings=usage
+            )
+        )
     except (SignatureValidationError, CMSExtractionError, ValueError) as e:
         logger.info("signature rejected: pyHanko could not process it (%s)", e)
         raise _reject("corrupt") from e
@@ -202,7 +211,7 @@ def verify_detached(document: bytes, signature: bytes, *, trust_roots, intermedi
 
 def _aware(moment: datetime.datetime) -> datetime.datetime:
     # The database keeps naive UTC datetimes (core.db.utcnow); pyHanko insists on aware ones.
-    return moment if moment.utcoffset() is not None else moment.replace(tzinfo=datetime.timezone.utc)
+    return moment if moment.utcoffset() is not None else moment.replace(tzinfo=datetime.UTC)
 
 
 def _run(coroutine):
@@ -238,8 +247,11 @@ def _signer_certificate(signed_data: cms.SignedData) -> asn1_x509.Certificate:
         return extract_certificate_info(signed_data).signer_cert
     except (CMSExtractionError, ValueError, KeyError) as e:
         logger.info("signature rejected: no signer certificate (%s)", e)
-        raise SignatureRejected("corrupt", "В подписи нет сертификата подписавшего лица. Подпишите документ так, "
-                                           "чтобы сертификат был включён в подпись.") from e
+        raise SignatureRejected(
+            "corrupt",
+            "В подписи нет сертификата подписавшего лица. Подпишите документ так, "
+            "чтобы сертификат был включён в подпись.",
+        ) from e
 
 
 def _check_algorithms(signed_data: cms.SignedData, cert: asn1_x509.Certificate) -> None:
@@ -269,8 +281,10 @@ def _explain_failure(status, cert: asn1_x509.Certificate, at: datetime.datetime)
     logger.info("signature rejected by pyHanko: %s (%s)", status.summary(), status.trust_problem_indic)
     if not (status.intact and status.valid):
         return _reject("tampered")
-    if status.trust_problem_indic in (AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE,
-                                      AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE_NO_POE):
+    if status.trust_problem_indic in (
+        AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE,
+        AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+    ):
         return _reject("algorithm", "weak", algorithm=f"{status.md_algorithm}, {status.pkcs7_signature_mechanism}")
     try:
         _check_certificate(cert, at)
@@ -307,7 +321,7 @@ def _subject_values(name: asn1_x509.Name) -> dict[str, list[str]]:
 def _prefixed(values: list[str], prefix: str) -> str | None:
     for value in values:
         if value.upper().startswith(prefix):
-            return value[len(prefix):].strip()
+            return value[len(prefix) :].strip()
     return None
 
 

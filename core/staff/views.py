@@ -1,6 +1,7 @@
 """Staff home and the audit journal."""
 
 from flask import Blueprint, request
+from peewee import JOIN
 
 from core.access import staff_required
 from core.accounts.models import Organisation, User
@@ -27,8 +28,11 @@ def index():
 @staff_required("admin")
 def audit():
     action = request.args.get("action", "").strip()
-    query = (AuditEvent.select(AuditEvent, User).join(User, join_type="LEFT OUTER", on=(AuditEvent.actor == User.id))
-             .order_by(AuditEvent.id.desc()))
+    query = (
+        AuditEvent.select(AuditEvent, User)
+        .join(User, join_type=JOIN.LEFT_OUTER, on=(AuditEvent.actor == User.id))
+        .order_by(AuditEvent.id.desc())
+    )
     if action:
         query = query.where(AuditEvent.action.startswith(action))
     return render("staff/audit.html", "event_list", page=paginate(query, per_page=50), action=action)

@@ -22,8 +22,10 @@ def holiday_names(year: int, locale: str) -> list[tuple[datetime.date, str]]:
 
 
 def _overrides(start: datetime.date, end: datetime.date) -> dict[datetime.date, bool]:
-    return {row.date: row.working for row in
-            CalendarDay.select().where((CalendarDay.date >= start) & (CalendarDay.date <= end))}
+    return {
+        row.date: row.working
+        for row in CalendarDay.select().where((CalendarDay.date >= start) & (CalendarDay.date <= end))
+    }
 
 
 def is_working_day(day: datetime.date, overrides: dict | None = None) -> bool:
@@ -55,5 +57,6 @@ def working_days_between(start: datetime.date, end: datetime.date) -> int:
     if end < start:
         return -working_days_between(end, start)
     overrides = _overrides(start, end)
-    return sum(1 for n in range(1, (end - start).days + 1)
-               if is_working_day(start + datetime.timedelta(days=n), overrides))
+    return sum(
+        1 for n in range(1, (end - start).days + 1) if is_working_day(start + datetime.timedelta(days=n), overrides)
+    )

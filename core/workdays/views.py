@@ -23,11 +23,17 @@ bp = Blueprint("workdays", __name__, template_folder="templates")
 
 class CalendarDayForm(FlaskForm):
     date = DateField(_l("Дата"), validators=[DataRequired(_l("Укажите дату."))])
-    working = RadioField(_l("Этот день"), choices=choices([("0", _l("выходной (перенесён)")),
-                                                            ("1", _l("рабочий"))]),
-                         validators=[DataRequired(_l("Выберите, рабочий это день или выходной."))])
-    note = StringField(_l("Основание"), validators=[Optional(), Length(max=255)], default="",
-                       description=_l("Например: постановление Правительства РК о переносе выходных дней."))
+    working = RadioField(
+        _l("Этот день"),
+        choices=choices([("0", _l("выходной (перенесён)")), ("1", _l("рабочий"))]),
+        validators=[DataRequired(_l("Выберите, рабочий это день или выходной."))],
+    )
+    note = StringField(
+        _l("Основание"),
+        validators=[Optional(), Length(max=255)],
+        default="",
+        description=_l("Например: постановление Правительства РК о переносе выходных дней."),
+    )
 
     def validate_date(self, field):
         if field.data and CalendarDay.get_or_none(CalendarDay.date == field.data):
@@ -44,16 +50,20 @@ def index():
     form = CalendarDayForm()
     if form.validate_on_submit():
         with db.atomic():
-            day = CalendarDay.create(date=form.date.data, working=form.working.data == "1",
-                                     note=(form.note.data or "").strip())
+            day = CalendarDay.create(
+                date=form.date.data, working=form.working.data == "1", note=(form.note.data or "").strip()
+            )
             audit.record("calendar.add", day, date=day.date, working=day.working)
         flash(_("День добавлен в календарь."), "success")
         return redirect(url_for("workdays.index", year=form.date.data.year))
-    days = list(CalendarDay.select().where(
-        (CalendarDay.date >= datetime.date(year, 1, 1)) & (CalendarDay.date <= datetime.date(year, 12, 31)))
-        .order_by(CalendarDay.date))
-    return render("workdays/index.html", form=form, days=days, year=year,
-                  holidays=holiday_names(year, str(get_locale())))
+    days = list(
+        CalendarDay.select()
+        .where((CalendarDay.date >= datetime.date(year, 1, 1)) & (CalendarDay.date <= datetime.date(year, 12, 31)))
+        .order_by(CalendarDay.date)
+    )
+    return render(
+        "workdays/index.html", form=form, days=days, year=year, holidays=holiday_names(year, str(get_locale()))
+    )
 
 
 @bp.route("/staff/calendar/<int:day_id>/delete", methods=["POST"])

@@ -176,15 +176,17 @@ class Procedure:
         raise KeyError(code)
 
 
-FILL_TITLE = _l("Заполните необходимые сведения, заявление, подтвердите соответствие эмитента и его ценных "
-                "бумаг листинговым критериям (требованиям) и приложите пакет документов")
-SEND_TITLE = _l("Направьте первому руководителю заявление и документы с целью их проверки и дальнейшего "
-                "подписания")
+FILL_TITLE = _l(
+    "Заполните необходимые сведения, заявление, подтвердите соответствие эмитента и его ценных "
+    "бумаг листинговым критериям (требованиям) и приложите пакет документов"
+)
+SEND_TITLE = _l("Направьте первому руководителю заявление и документы с целью их проверки и дальнейшего подписания")
 VIEW_TITLE = _l("Просмотр заявления и документов, направленных на Биржу")
 
 
-def standard_processes(stages, *, fill_title=FILL_TITLE, decision_body=_l("Листинговой комиссии"),
-                       review_days=10, meeting=True) -> tuple[Process, ...]:
+def standard_processes(
+    stages, *, fill_title=FILL_TITLE, decision_body=_l("Листинговой комиссии"), review_days=10, meeting=True
+) -> tuple[Process, ...]:
     """The chain of the guide (G-13..G-25): filling, first head's approval and signature,
     registration by the office, review with requests for more documents, the decision body's
     meeting, the Exchange's letter, archive. ``meeting=False`` leaves out the meeting (decided by
@@ -192,33 +194,91 @@ def standard_processes(stages, *, fill_title=FILL_TITLE, decision_body=_l("Ли�
     view = Subprocess("view", VIEW_TITLE)
     review_next = ("schedule", "meeting") if meeting else ("decide", "result")
     chain = [
-        Process("fill", fill_title, "initiator", "draft",
-                (Subprocess("fill", _l("Заполнение сведений"), tuple(stages)), Subprocess("send", SEND_TITLE)),
-                (("send_to_head", "approval"),)),
-        Process("approval", _l("Проверка и согласование первым руководителем"), "first_head", "approval",
-                (Subprocess("check", _l("Проверка заявления и документов")),),
-                (("return", "fill"), ("approve", "signing"))),
-        Process("signing", _l("Подписание заявления ЭЦП первым руководителем"), "first_head", "signing",
-                (Subprocess("sign", _l("Подписание ЭЦП")),),
-                (("sign", "registration"), ("return", "fill"))),
-        Process("registration", _l("Регистрация канцелярией Биржи заявления от инициатора допуска"), "office",
-                "submitted", (view,), (("register", "review"),), deadline_days=1, withdrawable=True),
-        Process("review", _l("Рассмотрение заявления и документов уполномоченным лицом Биржи"), "department",
-                "submitted", (view,), (("request_documents", "additional"), review_next),
-                deadline_days=review_days, withdrawable=True),
-        Process("additional", _l("Предоставление дополнительных документов"), "initiator", "revision",
-                (view,), (("answer", "resigning"),), withdrawable=True),
-        Process("resigning", _l("Подписание ответа ЭЦП первым руководителем"), "first_head", "signing",
-                (view,), (("sign", "review"),), withdrawable=True),
+        Process(
+            "fill",
+            fill_title,
+            "initiator",
+            "draft",
+            (Subprocess("fill", _l("Заполнение сведений"), tuple(stages)), Subprocess("send", SEND_TITLE)),
+            (("send_to_head", "approval"),),
+        ),
+        Process(
+            "approval",
+            _l("Проверка и согласование первым руководителем"),
+            "first_head",
+            "approval",
+            (Subprocess("check", _l("Проверка заявления и документов")),),
+            (("return", "fill"), ("approve", "signing")),
+        ),
+        Process(
+            "signing",
+            _l("Подписание заявления ЭЦП первым руководителем"),
+            "first_head",
+            "signing",
+            (Subprocess("sign", _l("Подписание ЭЦП")),),
+            (("sign", "registration"), ("return", "fill")),
+        ),
+        Process(
+            "registration",
+            _l("Регистрация канцелярией Биржи заявления от инициатора допуска"),
+            "office",
+            "submitted",
+            (view,),
+            (("register", "review"),),
+            deadline_days=1,
+            withdrawable=True,
+        ),
+        Process(
+            "review",
+            _l("Рассмотрение заявления и документов уполномоченным лицом Биржи"),
+            "department",
+            "submitted",
+            (view,),
+            (("request_documents", "additional"), review_next),
+            deadline_days=review_days,
+            withdrawable=True,
+        ),
+        Process(
+            "additional",
+            _l("Предоставление дополнительных документов"),
+            "initiator",
+            "revision",
+            (view,),
+            (("answer", "resigning"),),
+            withdrawable=True,
+        ),
+        Process(
+            "resigning",
+            _l("Подписание ответа ЭЦП первым руководителем"),
+            "first_head",
+            "signing",
+            (view,),
+            (("sign", "review"),),
+            withdrawable=True,
+        ),
     ]
     if meeting:
-        chain.append(Process("meeting", _l("Рассмотрение на заседании: %(body)s", body=decision_body), "department",
-                             "submitted", (view,), (("decide", "result"),)))
+        chain.append(
+            Process(
+                "meeting",
+                _l("Рассмотрение на заседании: %(body)s", body=decision_body),
+                "department",
+                "submitted",
+                (view,),
+                (("decide", "result"),),
+            )
+        )
     chain += [
-        Process("result", _l("Решение Биржи: письмо (заключение)"), "department", "submitted", (view,),
-                (("issue_letter", "closing"),), deadline_days=3),
-        Process("closing", _l("Архивация заявления"), "department", "submitted", (view,),
-                (("archive", "archived"),)),
+        Process(
+            "result",
+            _l("Решение Биржи: письмо (заключение)"),
+            "department",
+            "submitted",
+            (view,),
+            (("issue_letter", "closing"),),
+            deadline_days=3,
+        ),
+        Process("closing", _l("Архивация заявления"), "department", "submitted", (view,), (("archive", "archived"),)),
         Process("archived", _l("Архив"), "none", "archived", (view,)),
         Process("withdrawn", _l("Заявление отозвано"), "none", "withdrawn", (view,)),
     ]

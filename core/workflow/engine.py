@@ -8,6 +8,7 @@ import json
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from peewee import JOIN
 
 from core import audit
 from core.accounts.models import DEPARTMENTS, StaffRole, User
@@ -83,14 +84,16 @@ def today() -> datetime.date:
 
 def member_roles(user, app) -> set[str]:
     rows = ApplicationMember.select(ApplicationMember.role).where(
-        (ApplicationMember.application == app) & (ApplicationMember.user == user))
+        (ApplicationMember.application == app) & (ApplicationMember.user == user)
+    )
     return {row.role for row in rows}
 
 
 def may_view(user, app) -> bool:
     if user.is_staff:
         return app.submitted_at is not None and (
-            user.is_admin or user.in_department("office", definition(app).department, "board"))
+            user.is_admin or user.in_department("office", definition(app).department, "board")
+        )
     return bool(member_roles(user, app))
 
 
@@ -100,8 +103,7 @@ def is_initiator(user, app) -> bool:
 
 
 def is_first_head(user, app) -> bool:
-    return (not user.is_staff and user.organisation_id == app.organisation_id and user.is_first_head
-            and user.is_active)
+    return not user.is_staff and user.organisation_id == app.organisation_id and user.is_first_head and user.is_active
 
 
 def may_act(user, app, process: Process | None = None) -> bool:
@@ -123,14 +125,22 @@ def may_fill(user, app) -> bool:
 
 
 def may_withdraw(user, app) -> bool:
-    return (process_of(app).withdrawable and not user.is_staff and user.organisation_id == app.organisation_id
-            and is_initiator(user, app))
+    return (
+        process_of(app).withdrawable
+        and not user.is_staff
+        and user.organisation_id == app.organisation_id
+        and is_initiator(user, app)
+    )
 
 
 def may_delete(user, app) -> bool:
     """G-15: until the application is sent to the Exchange, by its author's organisation."""
-    return (app.submitted_at is None and not user.is_staff and user.organisation_id == app.organisation_id
-            and is_initiator(user, app))
+    return (
+        app.submitted_at is None
+        and not user.is_staff
+        and user.organisation_id == app.organisation_id
+        and is_initiator(user, app)
+    )
 
 
 def actions_for(user, app) -> list[str]:
@@ -147,15 +157,20 @@ def executors(app: Application, process: Process) -> list[User]:
     """Whoever must act in ``process``: the people to notify at a hand-off."""
     if process.actor == "initiator":
         ids = ApplicationMember.select(ApplicationMember.user).where(
-            (ApplicationMember.application == app) & (ApplicationMember.role.in_(("author", "executor"))))
+            (ApplicationMember.application == app) & (ApplicationMember.role.in_(("author", "executor")))
+        )
         return list(User.select().where(User.id.in_(ids) & (User.is_active == True)))  # noqa: E712
     if process.actor == "first_head":
-        return list(User.select().where((User.organisation == app.organisation_id) & (User.is_first_head == True)
-                                        & (User.is_active == True)))  # noqa: E712
+        return list(
+            User.select().where(
+                (User.organisation == app.organisation_id) & (User.is_first_head == True) & (User.is_active == True)
+            )
+        )  # noqa: E712
     if process.actor in ("office", "department"):
         department = "office" if process.actor == "office" else definition(app).department
-        return list(User.select().join(StaffRole).where(
-            (StaffRole.department == department) & (User.is_active == True)))  # noqa: E712
+        return list(
+            User.select().join(StaffRole).where((StaffRole.department == department) & (User.is_active == True))
+        )  # noqa: E712
     return []
 
 
@@ -182,18 +197,27 @@ def filing_companies(user, procedure: Procedure) -> list:
     if org.roles & set(procedure.filers):
         companies.append(org)
     if procedure.consultant_files and org.has_role("consultant"):
-        companies += [link.client for link in Partnership.clients_of(org).where(Partnership.kind == "consultant")
-                      if link.client.is_active and link.client.roles & set(procedure.filers)]
+        companies += [
+            link.client
+            for link in Partnership.clients_of(org).where(Partnership.kind == "consultant")
+            if link.client.is_active and link.client.roles & set(procedure.filers)
+        ]
     return companies
 
 
 def create(procedure: Procedure, organisation, author: User) -> Application:
     with db.atomic():
-        app = Application.create(number=f"tmp-{utcnow().timestamp()}-{author.id}", organisation=organisation,
-                                 procedure=procedure.code, procedure_version=procedure.version,
-                                 process=procedure.first_process.code, status=procedure.first_process.status,
-                                 author=author, executor=author,
-                                 filed_by_consultant=organisation.id != author.organisation_id)
+        app = Application.create(
+            number=f"tmp-{utcnow().timestamp()}-{author.id}",
+            organisation=organisation,
+            procedure=procedure.code,
+            procedure_version=procedure.version,
+            process=procedure.first_process.code,
+            status=procedure.first_process.status,
+            author=author,
+            executor=author,
+            filed_by_consultant=organisation.id != author.organisation_id,
+        )
         # A number that no two concurrent creations can share: prefix, year and the row id.
         app.number = f"{procedure.prefix}-{today().year}-{app.id:05d}"
         app.save()
@@ -204,8 +228,14 @@ def create(procedure: Procedure, organisation, author: User) -> Application:
                 ApplicationMember.get_or_create(application=app, user=admin, role="executor")
         for stage in procedure.stages:
             StageState.create(application=app, stage=stage.code, status="empty")
-        audit.record("application.create", app, organisation=organisation, number=app.number,
-                     procedure=procedure.code, version=procedure.version)
+        audit.record(
+            "application.create",
+            app,
+            organisation=organisation,
+            number=app.number,
+            procedure=procedure.code,
+            version=procedure.version,
+        )
     return app
 
 
@@ -232,13 +262,35 @@ def _locked_fill(app: Application, user: User) -> Application:
 
 
 def _set_stage(app, stage: Stage, status: str, user: User) -> None:
-    (StageState.update(status=status, updated_by=user.id, updated_at=utcnow())
-     .where((StageState.application == app) & (StageState.stage == stage.code)).execute())
+    (
+        StageState.update(status=status, updated_by=user.id, updated_at=utcnow())
+        .where((StageState.application == app) & (StageState.stage == stage.code))
+        .execute()
+    )
 
 
 def form_values(app: Application, form_code: str) -> dict:
     row = FormData.get_or_none((FormData.application == app) & (FormData.form_code == form_code))
     return row.values if row else {}
+
+
+def load_form(form_class, values: dict, prefix: str = ""):
+    """A form filled with stored values, parsed exactly as if they had been submitted."""
+    from werkzeug.datastructures import MultiDict
+
+    data = MultiDict()
+    for name, value in values.items():
+        key = f"{prefix}-{name}" if prefix else name
+        if value is None or value is False:
+            continue
+        if value is True:
+            data.add(key, "y")
+        elif isinstance(value, list):
+            for item in value:
+                data.add(key, str(item))
+        else:
+            data.add(key, str(value))
+    return form_class(formdata=data, prefix=prefix, meta={"csrf": False})
 
 
 def serialise(form) -> dict:
@@ -257,19 +309,19 @@ def serialise(form) -> dict:
 
 
 def save_forms(app: Application, stage: Stage, forms: dict, user: User, done: bool) -> None:
-    """"Сохранить" (done=False) keeps the stage in progress; "Готово" marks it "Заполнено"."""
+    """ "Сохранить" (done=False) keeps the stage in progress; "Готово" marks it "Заполнено"."""
     with db.atomic():
         app = _locked_fill(app, user)
         for code, form in forms.items():
             data = json.dumps(serialise(form), ensure_ascii=False, sort_keys=True)
-            row, created = FormData.get_or_create(application=app, form_code=code,
-                                                  defaults={"data": data, "updated_by": user.id})
+            row, created = FormData.get_or_create(
+                application=app, form_code=code, defaults={"data": data, "updated_by": user.id}
+            )
             if not created:
                 row.data, row.updated_by, row.updated_at = data, user.id, utcnow()
                 row.save()
         _set_stage(app, stage, "filled" if done else "progress", user)
-        audit.record("stage.done" if done else "stage.save", app, organisation=app.organisation,
-                     stage=stage.code)
+        audit.record("stage.done" if done else "stage.save", app, organisation=app.organisation, stage=stage.code)
 
 
 def mark_stage(app: Application, stage: Stage, user: User, status: str, action: str) -> None:
@@ -280,7 +332,7 @@ def mark_stage(app: Application, stage: Stage, user: User, status: str, action: 
 
 
 def skip_stage(app: Application, stage: Stage, user: User) -> None:
-    """"Пропустить этап": a financial organisation without a consultant (G-14)."""
+    """ "Пропустить этап": a financial organisation without a consultant (G-14)."""
     if not stage.skippable:
         raise WorkflowError(_("Этот этап нельзя пропустить."))
     mark_stage(app, stage, user, "skipped", "stage.skip")
@@ -291,8 +343,11 @@ def consultant_candidates(app: Application) -> list[User]:
     orgs = [link.partner for link in partner_ids]
     if not orgs:
         return []
-    return list(User.select().where(User.organisation.in_([o.id for o in orgs]) & (User.is_active == True))  # noqa: E712
-                .order_by(User.last_name))
+    return list(
+        User.select()
+        .where(User.organisation.in_([o.id for o in orgs]) & (User.is_active == True))  # noqa: E712
+        .order_by(User.last_name)
+    )
 
 
 def assign_consultant(app: Application, stage: Stage, employee: User, user: User) -> None:
@@ -301,45 +356,72 @@ def assign_consultant(app: Application, stage: Stage, employee: User, user: User
         raise WorkflowError(_("Выберите работника финансового консультанта — партнера организации."))
     with db.atomic():
         app = _locked_fill(app, user)
-        ApplicationMember.delete().where((ApplicationMember.application == app)
-                                         & (ApplicationMember.role == "consultant")).execute()
+        ApplicationMember.delete().where(
+            (ApplicationMember.application == app) & (ApplicationMember.role == "consultant")
+        ).execute()
         ApplicationMember.create(application=app, user=employee, role="consultant")
         FormData.delete().where((FormData.application == app) & (FormData.form_code == stage.code)).execute()
-        FormData.create(application=app, form_code=stage.code, updated_by=user.id,
-                        data=json.dumps({"employee": employee.id, "name": employee.full_name,
-                                         "organisation": employee.organisation.display_name}, ensure_ascii=False))
+        FormData.create(
+            application=app,
+            form_code=stage.code,
+            updated_by=user.id,
+            data=json.dumps(
+                {
+                    "employee": employee.id,
+                    "name": employee.full_name,
+                    "organisation": employee.organisation.display_name,
+                },
+                ensure_ascii=False,
+            ),
+        )
         _set_stage(app, stage, "filled", user)
         audit.record("stage.assign", app, organisation=app.organisation, stage=stage.code, employee=employee.email)
-        notify([employee], "workflow.assigned", procedure=definition(app).title, executor=user.full_name,
-               message=_("Вас назначили исполнителем по заявлению %(number)s: заполните сведения.",
-                         number=app.number), link=f"/applications/{app.id}")
+        notify(
+            [employee],
+            "workflow.assigned",
+            procedure=definition(app).title,
+            executor=user.full_name,
+            message=_("Вас назначили исполнителем по заявлению %(number)s: заполните сведения.", number=app.number),
+            link=f"/applications/{app.id}",
+        )
 
 
 def unfinished_stages(app: Application) -> list[Stage]:
     states = stage_states(app)
-    return [stage for stage in process_of(app).stages
-            if states.get(stage.code) is None or states[stage.code].status not in ("filled", "skipped")]
+    return [
+        stage
+        for stage in process_of(app).stages
+        if states.get(stage.code) is None or states[stage.code].status not in ("filled", "skipped")
+    ]
 
 
 # --- comments ------------------------------------------------------------------------------------
 
 
 def add_comment(app, user, form_code, field, text) -> Comment:
-    """"Комментировать" then "Продолжить": a draft only its author sees until "Сохранить"."""
+    """ "Комментировать" then "Продолжить": a draft only its author sees until "Сохранить"."""
     if not text.strip():
         raise WorkflowError(_("Введите текст комментария."))
     with db.atomic():
-        comment = Comment.create(application=app, form_code=form_code, field=field, text=text.strip()[:4000],
-                                 author=user, process=app.process)
+        comment = Comment.create(
+            application=app,
+            form_code=form_code,
+            field=field,
+            text=text.strip()[:4000],
+            author=user,
+            process=app.process,
+        )
         audit.record("comment.draft", app, organisation=app.organisation, form=form_code, field=field)
     return comment
 
 
 def save_comments(app, user) -> int:
     with db.atomic():
-        count = (Comment.update(saved_at=utcnow())
-                 .where((Comment.application == app) & (Comment.author == user) & Comment.saved_at.is_null())
-                 .execute())
+        count = (
+            Comment.update(saved_at=utcnow())
+            .where((Comment.application == app) & (Comment.author == user) & Comment.saved_at.is_null())
+            .execute()
+        )
         if count:
             audit.record("comment.save", app, organisation=app.organisation, count=count)
     return count
@@ -347,9 +429,12 @@ def save_comments(app, user) -> int:
 
 def comments_by_field(app, viewer) -> dict[tuple[str, str], list[Comment]]:
     found = {}
-    query = (Comment.select(Comment, User).join(User).where(
-        (Comment.application == app) & (Comment.saved_at.is_null(False) | (Comment.author == viewer)))
-        .order_by(Comment.created_at))
+    query = (
+        Comment.select(Comment, User)
+        .join(User)
+        .where((Comment.application == app) & (Comment.saved_at.is_null(False) | (Comment.author == viewer)))
+        .order_by(Comment.created_at)
+    )
     for comment in query:
         found.setdefault((comment.form_code, comment.field), []).append(comment)
     return found
@@ -380,25 +465,51 @@ def transition(app: Application, action: str, user: User, version: int, note: st
             deadline = add_working_days(today(), target.deadline_days)
         else:  # a deadline the effect set (the reviewer's date for more documents), or none
             deadline = fresh.deadline if action == "request_documents" else None
-        moved = (Application.update(process=target.code, status=status, version=Application.version + 1,
-                                    deadline=deadline, executor=_executor_id(fresh, target, user),
-                                    archived_at=utcnow() if target.code == "archived" else Application.archived_at)
-                 .where((Application.id == fresh.id) & (Application.version == version)).execute())
+        moved = (
+            Application.update(
+                process=target.code,
+                status=status,
+                version=Application.version + 1,
+                deadline=deadline,
+                executor=_executor_id(fresh, target, user),
+                archived_at=utcnow() if target.code == "archived" else Application.archived_at,
+            )
+            .where((Application.id == fresh.id) & (Application.version == version))
+            .execute()
+        )
         if not moved:
             raise WorkflowError(_("Заявление уже изменено (например, в другой вкладке). Обновите страницу."))
-        Transition.create(application=fresh, action=action, from_process=process.code, to_process=target.code,
-                          actor=user, note=note or "")
+        Transition.create(
+            application=fresh,
+            action=action,
+            from_process=process.code,
+            to_process=target.code,
+            actor=user,
+            note=note or "",
+        )
         fresh = Application.get_by_id(fresh.id)
         if target.actor == "first_head":
             for head in executors(fresh, target):
                 ApplicationMember.get_or_create(application=fresh, user=head, role="first_head")
-        audit.record(f"application.{action}", fresh, organisation=fresh.organisation, number=fresh.number,
-                     from_process=process.code, to_process=target.code, note=note or "")
+        audit.record(
+            f"application.{action}",
+            fresh,
+            organisation=fresh.organisation,
+            number=fresh.number,
+            from_process=process.code,
+            to_process=target.code,
+            note=note or "",
+        )
         people = [u for u in executors(fresh, target) if u.id != user.id]
         if people:
-            notify(people, KIND_FOR_ACTOR, procedure=definition(fresh).title, executor=user.full_name,
-                   message=_("Заявление %(number)s: %(process)s.", number=fresh.number, process=target.title),
-                   link=f"/applications/{fresh.id}")
+            notify(
+                people,
+                KIND_FOR_ACTOR,
+                procedure=definition(fresh).title,
+                executor=user.full_name,
+                message=_("Заявление %(number)s: %(process)s.", number=fresh.number, process=target.title),
+                link=f"/applications/{fresh.id}",
+            )
     return fresh
 
 
@@ -420,8 +531,13 @@ def archive_questionnaires(app: Application) -> None:
                 continue
             data = form_values(app, spec.code)
             if data:
-                Questionnaire.create(organisation=app.organisation, form_code=spec.code, title=str(spec.title),
-                                     data=json.dumps(data, ensure_ascii=False), application=app)
+                Questionnaire.create(
+                    organisation=app.organisation,
+                    form_code=spec.code,
+                    title=str(spec.title),
+                    data=json.dumps(data, ensure_ascii=False),
+                    application=app,
+                )
 
 
 def questionnaires_for(app: Application, form_code: str):
@@ -436,13 +552,19 @@ def attachments(app, kinds=None):
 
 
 def securities(app):
-    return list(ApplicationSecurity.select().where(ApplicationSecurity.application == app)
-                .order_by(ApplicationSecurity.created_at))
+    return list(
+        ApplicationSecurity.select()
+        .where(ApplicationSecurity.application == app)
+        .order_by(ApplicationSecurity.created_at)
+    )
 
 
 def history(app):
     from core.audit.models import AuditEvent
 
-    return list(AuditEvent.select(AuditEvent, User).join(User, join_type="LEFT OUTER", on=(AuditEvent.actor == User.id))
-                .where((AuditEvent.object_type == "application") & (AuditEvent.object_id == str(app.id)))
-                .order_by(AuditEvent.id))
+    return list(
+        AuditEvent.select(AuditEvent, User)
+        .join(User, join_type=JOIN.LEFT_OUTER, on=(AuditEvent.actor == User.id))
+        .where((AuditEvent.object_type == "application") & (AuditEvent.object_id == str(app.id)))
+        .order_by(AuditEvent.id)
+    )

@@ -39,20 +39,28 @@ class DocumentForm(FlaskForm):
 
 
 class ConsultantForm(FlaskForm):
-    employee = SelectField(_l("Работник финансового консультанта"),
-                           validators=[DataRequired(_l("Выберите работника."))])
+    employee = SelectField(
+        _l("Работник финансового консультанта"), validators=[DataRequired(_l("Выберите работника."))]
+    )
 
 
 class SecurityForm(FlaskForm):
-    isin = StringField(_l("ISIN"), validators=[DataRequired(_l("Укажите ISIN ценной бумаги.")), Length(max=12)],
-                       description=_l("12 знаков: код страны, 9 знаков и контрольная цифра, например KZ1C00000876."))
+    isin = StringField(
+        _l("ISIN"),
+        validators=[DataRequired(_l("Укажите ISIN ценной бумаги.")), Length(max=12)],
+        description=_l("12 знаков: код страны, 9 знаков и контрольная цифра, например KZ1C00000876."),
+    )
 
     def validate_isin(self, field):
         field.data = (field.data or "").strip().upper()
         problem = isin_problem(field.data)
         if problem == "format":
-            raise ValidationError(_l("ISIN состоит из 12 знаков: две латинские буквы кода страны, девять букв или "
-                                     "цифр и контрольная цифра."))
+            raise ValidationError(
+                _l(
+                    "ISIN состоит из 12 знаков: две латинские буквы кода страны, девять букв или "
+                    "цифр и контрольная цифра."
+                )
+            )
         if problem == "check":
             raise ValidationError(_l("ISIN указан с ошибкой: не сходится контрольная цифра."))
 
@@ -60,8 +68,9 @@ class SecurityForm(FlaskForm):
 class CommentForm(FlaskForm):
     form_code = StringField(validators=[DataRequired(), Length(max=64)])
     field = StringField(validators=[DataRequired(), Length(max=64)])
-    text = TextAreaField(_l("Комментарий"), validators=[DataRequired(_l("Введите текст комментария.")),
-                                                        Length(max=4000)])
+    text = TextAreaField(
+        _l("Комментарий"), validators=[DataRequired(_l("Введите текст комментария.")), Length(max=4000)]
+    )
 
 
 class NoteForm(FlaskForm):
@@ -69,25 +78,32 @@ class NoteForm(FlaskForm):
 
 
 class ReturnForm(FlaskForm):
-    note = TextAreaField(_l("Что нужно исправить"), validators=[
-        DataRequired(_l("Напишите, что нужно исправить.")), Length(max=4000)])
+    note = TextAreaField(
+        _l("Что нужно исправить"), validators=[DataRequired(_l("Напишите, что нужно исправить.")), Length(max=4000)]
+    )
 
 
 class SignForm(FlaskForm):
-    signature = FileField(_l("Файл для подписи"), validators=[FileRequired(_l("Приложите файл подписи (CMS)."))],
-                          description=_l("Отсоединённая подпись CMS документа, скачанного выше: DER, PEM или base64."))
+    signature = FileField(
+        _l("Файл для подписи"),
+        validators=[FileRequired(_l("Приложите файл подписи (CMS)."))],
+        description=_l("Отсоединённая подпись CMS документа, скачанного выше: DER, PEM или base64."),
+    )
 
 
 class RegisterForm(FlaskForm):
-    registration_number = StringField(_l("Регистрационный номер"), validators=[
-        DataRequired(_l("Укажите регистрационный номер.")), Length(max=64)])
-    registered_on = DateField(_l("Дата регистрации"), validators=[DataRequired(_l("Укажите дату регистрации."))],
-                              default=datetime.date.today)
+    registration_number = StringField(
+        _l("Регистрационный номер"), validators=[DataRequired(_l("Укажите регистрационный номер.")), Length(max=64)]
+    )
+    registered_on = DateField(
+        _l("Дата регистрации"), validators=[DataRequired(_l("Укажите дату регистрации."))], default=datetime.date.today
+    )
 
 
 class RequestDocumentsForm(FlaskForm):
-    note = TextAreaField(_l("Какие документы нужны"), validators=[
-        DataRequired(_l("Перечислите нужные документы.")), Length(max=4000)])
+    note = TextAreaField(
+        _l("Какие документы нужны"), validators=[DataRequired(_l("Перечислите нужные документы.")), Length(max=4000)]
+    )
     deadline = DateField(_l("Срок представления"), validators=[DataRequired(_l("Укажите срок."))])
 
     def validate_deadline(self, field):
@@ -113,8 +129,7 @@ class AnswerForm(FlaskForm):
 
 class ScheduleForm(FlaskForm):
     meeting_date = DateField(_l("Дата заседания"), validators=[DataRequired(_l("Укажите дату заседания."))])
-    meeting_time = TimeField(_l("Время"), validators=[DataRequired(_l("Укажите время."))],
-                             default=datetime.time(15, 0))
+    meeting_time = TimeField(_l("Время"), validators=[DataRequired(_l("Укажите время."))], default=datetime.time(15, 0))
 
     def validate_meeting_date(self, field):
         if field.data and field.data < datetime.date.today():
@@ -128,16 +143,22 @@ DECISIONS = {
 
 
 class DecideForm(FlaskForm):
-    result = SelectField(_l("Решение"), choices=choices(DECISIONS.items()),
-                         validators=[DataRequired(_l("Выберите решение."))])
+    result = SelectField(
+        _l("Решение"), choices=choices(DECISIONS.items()), validators=[DataRequired(_l("Выберите решение."))]
+    )
     note = TextAreaField(_l("Текст решения"), validators=[DataRequired(_l("Запишите решение.")), Length(max=4000)])
 
 
 class LetterForm(FlaskForm):
-    title = StringField(_l("Наименование документа"), validators=[
-        DataRequired(_l("Укажите наименование.")), Length(max=500)], default=_l("Письмо Биржи"))
-    file = FileField(_l("Файл письма (PDF)"),
-                     description=_l("Не прикладывайте файл, чтобы Биржа сформировала письмо по записанному решению."))
+    title = StringField(
+        _l("Наименование документа"),
+        validators=[DataRequired(_l("Укажите наименование.")), Length(max=500)],
+        default=_l("Письмо Биржи"),
+    )
+    file = FileField(
+        _l("Файл письма (PDF)"),
+        description=_l("Не прикладывайте файл, чтобы Биржа сформировала письмо по записанному решению."),
+    )
 
     def validate_file(self, field):
         self.file_bytes = None

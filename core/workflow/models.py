@@ -94,8 +94,12 @@ class Questionnaire(BaseModel):
 
     @classmethod
     def of(cls, organisation):
-        return (cls.select(cls, Application).join(Application)
-                .where(cls.organisation == organisation).order_by(cls.created_at.desc()))
+        return (
+            cls.select(cls, Application)
+            .join(Application)
+            .where(cls.organisation == organisation)
+            .order_by(cls.created_at.desc())
+        )
 
 
 STAGE_STATUSES = {

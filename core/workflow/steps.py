@@ -65,21 +65,45 @@ def summary(app: Application) -> list[dict]:
         status = state.label if state else ""
         if stage.kind == "form":
             for spec in stage.forms:
-                sections.append({"title": f"{stage.title}: {spec.title}" if len(stage.forms) > 1 else stage.title,
-                                 "form_code": spec.code, "status": status,
-                                 "rows": form_rows(spec, engine.form_values(app, spec.code))})
+                sections.append(
+                    {
+                        "title": f"{stage.title}: {spec.title}" if len(stage.forms) > 1 else stage.title,
+                        "form_code": spec.code,
+                        "status": status,
+                        "rows": form_rows(spec, engine.form_values(app, spec.code)),
+                    }
+                )
         elif stage.kind == "consultant":
             values = engine.form_values(app, stage.code)
-            rows = ([("employee", _("Работник финансового консультанта"),
-                      f"{values.get('name', '')}, {values.get('organisation', '')}")] if values
-                    else [("employee", _("Работник финансового консультанта"),
-                           _("Этап пропущен") if state and state.status == "skipped" else "")])
+            rows = (
+                [
+                    (
+                        "employee",
+                        _("Работник финансового консультанта"),
+                        f"{values.get('name', '')}, {values.get('organisation', '')}",
+                    )
+                ]
+                if values
+                else [
+                    (
+                        "employee",
+                        _("Работник финансового консультанта"),
+                        _("Этап пропущен") if state and state.status == "skipped" else "",
+                    )
+                ]
+            )
             sections.append({"title": stage.title, "form_code": stage.code, "status": status, "rows": rows})
         elif stage.kind == "securities":
             items = engine.securities(app)
             if not items:
-                sections.append({"title": stage.title, "form_code": stage.code, "status": status,
-                                 "rows": [("none", _("Ценные бумаги"), _("Не добавлены"))]})
+                sections.append(
+                    {
+                        "title": stage.title,
+                        "form_code": stage.code,
+                        "status": status,
+                        "rows": [("none", _("Ценные бумаги"), _("Не добавлены"))],
+                    }
+                )
             for item in items:
                 nodes = {n.id: n for n in CascadeNode.select().where(CascadeNode.id.in_(item.node_ids))}
                 path = " › ".join(nodes[i].label for i in item.node_ids if i in nodes)
@@ -89,8 +113,14 @@ def summary(app: Application) -> list[dict]:
                     rows += form_rows(spec, item.values)
                 except KeyError:
                     pass
-                sections.append({"title": f"{stage.title}: {item.isin}", "form_code": f"security-{item.id}",
-                                 "status": status, "rows": rows})
+                sections.append(
+                    {
+                        "title": f"{stage.title}: {item.isin}",
+                        "form_code": f"security-{item.id}",
+                        "status": status,
+                        "rows": rows,
+                    }
+                )
         elif stage.kind == "documents":
             docs = engine.attachments(app, kinds=("document",))
             rows = [(f"doc-{d.id}", d.title, f"{d.file.original_name} (SHA-256 {d.file.sha256[:16]}…)") for d in docs]
@@ -103,19 +133,27 @@ def summary(app: Application) -> list[dict]:
 def summary_pdf(app: Application, sections=None) -> bytes:
     procedure = engine.definition(app)
     sections = sections if sections is not None else summary(app)
-    printable = [{"title": s["title"], "rows": [(label, value) for _n, label, value in s["rows"]]}
-                 for s in sections]
-    header = [{"title": _("Заявление"), "rows": [
-        (_("Номер заявления"), app.number), (_("Процедура"), str(procedure.title)),
-        (_("Инициатор допуска"), f"{app.organisation.display_name}, БИН {app.organisation.bin}"),
-    ]}]
+    printable = [{"title": s["title"], "rows": [(label, value) for _n, label, value in s["rows"]]} for s in sections]
+    header = [
+        {
+            "title": _("Заявление"),
+            "rows": [
+                (_("Номер заявления"), app.number),
+                (_("Процедура"), str(procedure.title)),
+                (_("Инициатор допуска"), f"{app.organisation.display_name}, БИН {app.organisation.bin}"),
+            ],
+        }
+    ]
     return render_pdf("pdf/form.html", number=app.number, title=str(procedure.title), sections=header + printable)
 
 
 def form_pdf(app: Application, section: dict) -> bytes:
-    return render_pdf("pdf/form.html", number=app.number, title=section["title"],
-                      sections=[{"title": section["title"],
-                                 "rows": [(label, value) for _n, label, value in section["rows"]]}])
+    return render_pdf(
+        "pdf/form.html",
+        number=app.number,
+        title=section["title"],
+        sections=[{"title": section["title"], "rows": [(label, value) for _n, label, value in section["rows"]]}],
+    )
 
 
 # --- effects of the actions ----------------------------------------------------------------------
@@ -125,18 +163,25 @@ def send_to_head(form, user):
     def effect(app):
         missing = engine.unfinished_stages(app)
         if missing:
-            raise engine.WorkflowError(_("Не все этапы заполнены: %(stages)s. Нажмите «Готово» на каждом этапе "
-                                         "или «Пропустить этап», где это возможно.",
-                                         stages=", ".join(f"«{s.title}»" for s in missing)))
+            raise engine.WorkflowError(
+                _(
+                    "Не все этапы заполнены: %(stages)s. Нажмите «Готово» на каждом этапе "
+                    "или «Пропустить этап», где это возможно.",
+                    stages=", ".join(f"«{s.title}»" for s in missing),
+                )
+            )
+
     return effect
 
 
 def approve(form, user):
-    """"Согласовано": the exact PDF the first head will sign is made now and kept unchanged."""
+    """ "Согласовано": the exact PDF the first head will sign is made now and kept unchanged."""
+
     def effect(app):
         data = summary_pdf(app)
         app.signing_file = store(data, f"{app.number}.pdf", "pdf")
         app.save()
+
     return effect
 
 
@@ -151,24 +196,44 @@ def sign(form, user):
         document = app.signing_file.read()
         roots = trust_roots_from_dir(current_app.config["TRUST_DIR"])
         if not roots:
-            raise engine.WorkflowError(_("Биржа ещё не настроила доверенные корневые сертификаты: подпись "
-                                         "проверить нельзя. Обратитесь к администратору."))
+            raise engine.WorkflowError(
+                _(
+                    "Биржа ещё не настроила доверенные корневые сертификаты: подпись "
+                    "проверить нельзя. Обратитесь к администратору."
+                )
+            )
         try:
-            report = verify_detached(document, cms_bytes, trust_roots=roots, expected_iin=user.iin,
-                                     expected_bin=app.organisation.bin)
+            report = verify_detached(
+                document, cms_bytes, trust_roots=roots, expected_iin=user.iin, expected_bin=app.organisation.bin
+            )
         except SignatureRejected as exc:
             raise engine.WorkflowError(exc.message) from exc
         cms_file = _store_cms(cms_bytes, app)
-        Signature.create(application=app, process=app.process, document=app.signing_file, cms=cms_file,
-                         signer=user, signer_name=report.full_name, iin=report.iin or "", bin=report.bin or "",
-                         certificate_serial=report.serial_number, certificate_issuer=report.issuer[:500])
-        Attachment.create(application=app, kind="signed", title=_("Подписанное заявление") if app.process == "signing"
-                          else _("Подписанный ответ на запрос"), file=app.signing_file, uploaded_by=user)
+        Signature.create(
+            application=app,
+            process=app.process,
+            document=app.signing_file,
+            cms=cms_file,
+            signer=user,
+            signer_name=report.full_name,
+            iin=report.iin or "",
+            bin=report.bin or "",
+            certificate_serial=report.serial_number,
+            certificate_issuer=report.issuer[:500],
+        )
+        Attachment.create(
+            application=app,
+            kind="signed",
+            title=_("Подписанное заявление") if app.process == "signing" else _("Подписанный ответ на запрос"),
+            file=app.signing_file,
+            uploaded_by=user,
+        )
         if app.submitted_at is None:
             from core.db import utcnow
 
             app.submitted_at = utcnow()
         app.save()
+
     return effect
 
 
@@ -188,8 +253,9 @@ def _store_cms(data: bytes, app):
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, target)
-    return StoredFile.create(sha256=digest, size=len(data), content_type="application/pkcs7-signature",
-                             original_name=f"{app.number}.p7s")
+    return StoredFile.create(
+        sha256=digest, size=len(data), content_type="application/pkcs7-signature", original_name=f"{app.number}.p7s"
+    )
 
 
 def register(form, user):
@@ -197,6 +263,7 @@ def register(form, user):
         app.registration_number = form.registration_number.data.strip()
         app.registered_on = form.registered_on.data
         app.save()
+
     return effect
 
 
@@ -204,25 +271,44 @@ def request_documents(form, user):
     def effect(app):
         app.deadline = form.deadline.data
         app.save()
+
     return effect
 
 
 def answer(form, user):
     def effect(app):
         for filename, data, kind in form.uploads:
-            Attachment.create(application=app, kind="additional", title=Path(filename).stem[:200] or _("Документ"),
-                              file=store(data, filename, kind), uploaded_by=user, note=form.note.data)
-        request_note = (engine.Transition.select().where((engine.Transition.application == app)
-                                                          & (engine.Transition.action == "request_documents"))
-                        .order_by(engine.Transition.id.desc()).first())
-        sections = [{"title": _("Запрос Биржи"), "rows": [("", _("Запрошено"), request_note.note if request_note else "")]},
-                    {"title": _("Ответ на запрос"), "rows": [("", _("Ответ"), form.note.data)] + [
-                        ("", _("Документ"), name) for name, _d, _k in form.uploads]}]
-        data = render_pdf("pdf/form.html", number=app.number, title=_("Ответ на запрос Биржи"),
-                          sections=[{"title": s["title"], "rows": [(lbl, val) for _n, lbl, val in s["rows"]]}
-                                    for s in sections])
+            Attachment.create(
+                application=app,
+                kind="additional",
+                title=Path(filename).stem[:200] or _("Документ"),
+                file=store(data, filename, kind),
+                uploaded_by=user,
+                note=form.note.data,
+            )
+        request_note = (
+            engine.Transition.select()
+            .where((engine.Transition.application == app) & (engine.Transition.action == "request_documents"))
+            .order_by(engine.Transition.id.desc())
+            .first()
+        )
+        sections = [
+            {"title": _("Запрос Биржи"), "rows": [("", _("Запрошено"), request_note.note if request_note else "")]},
+            {
+                "title": _("Ответ на запрос"),
+                "rows": [("", _("Ответ"), form.note.data)]
+                + [("", _("Документ"), name) for name, _d, _k in form.uploads],
+            },
+        ]
+        data = render_pdf(
+            "pdf/form.html",
+            number=app.number,
+            title=_("Ответ на запрос Биржи"),
+            sections=[{"title": s["title"], "rows": [(lbl, val) for _n, lbl, val in s["rows"]]} for s in sections],
+        )
         app.signing_file = store(data, f"{app.number}-answer.pdf", "pdf")
         app.save()
+
     return effect
 
 
@@ -231,6 +317,7 @@ def schedule(form, user):
         moment = datetime.datetime.combine(form.meeting_date.data, form.meeting_time.data)
         app.meeting_at = moment - datetime.timedelta(hours=5)  # entered in Almaty time, kept in UTC
         app.save()
+
     return effect
 
 
@@ -238,6 +325,7 @@ def decide(form, user):
     def effect(app):
         app.decision = f"{DECISIONS[form.result.data]}. {form.note.data.strip()}"
         app.save()
+
     return effect
 
 
@@ -247,23 +335,36 @@ def issue_letter(form, user):
             data = form.file_bytes
         else:
             procedure = engine.definition(app)
-            data = render_pdf("workflow/letter_pdf.html", number=app.number, title=form.title.data,
-                              app=app, procedure=procedure, signer=user)
+            data = render_pdf(
+                "workflow/letter_pdf.html",
+                number=app.number,
+                title=form.title.data,
+                app=app,
+                procedure=procedure,
+                signer=user,
+            )
         stored = store(data, f"{form.title.data}.pdf", "pdf")
         Attachment.create(application=app, kind="letter", title=form.title.data, file=stored, uploaded_by=user)
         members = ApplicationMember.select(ApplicationMember.user).where(ApplicationMember.application == app)
         from core.accounts.models import User
 
         people = list(User.select().where(User.id.in_(members) & (User.organisation == app.organisation_id)))
-        notify(people, "workflow.letter", procedure=engine.definition(app).title, executor=user.full_name,
-               message=_("Биржа направила по заявлению %(number)s: %(title)s.", number=app.number,
-                         title=form.title.data), link=f"/applications/{app.id}")
+        notify(
+            people,
+            "workflow.letter",
+            procedure=engine.definition(app).title,
+            executor=user.full_name,
+            message=_("Биржа направила по заявлению %(number)s: %(title)s.", number=app.number, title=form.title.data),
+            link=f"/applications/{app.id}",
+        )
+
     return effect
 
 
 def archive(form, user):
     def effect(app):
         engine.archive_questionnaires(app)
+
     return effect
 
 

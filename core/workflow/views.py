@@ -8,6 +8,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
 
 from core import audit
 from core.access import client_required, login_required, staff_required
@@ -60,11 +63,13 @@ def procedures():
     registry = current_app.extensions["is2in.procedures"]
     by_category = []
     for category in CATEGORIES:
-        items = sorted((p for p in registry.values() if p.category == category.code),
-                       key=lambda p: (p.order, str(p.title)))
+        items = sorted(
+            (p for p in registry.values() if p.category == category.code), key=lambda p: (p.order, str(p.title))
+        )
         if items:
-            by_category.append((category, [(p, p.can_be_filed and bool(engine.filing_companies(current_user, p)))
-                                           for p in items]))
+            by_category.append(
+                (category, [(p, p.can_be_filed and bool(engine.filing_companies(current_user, p))) for p in items])
+            )
     return render("workflow/procedures.html", by_category=by_category)
 
 
@@ -78,7 +83,7 @@ def _procedure_or_404(code):
 @bp.route("/procedures/<code>/file", methods=["GET", "POST"])
 @client_required()
 def file(code):
-    """"Подать": choose the company (a consultant may file for a partner issuer), "Создать"."""
+    """ "Подать": choose the company (a consultant may file for a partner issuer), "Создать"."""
     procedure = _procedure_or_404(code)
     companies = engine.filing_companies(current_user, procedure)
     if not companies:
@@ -103,8 +108,16 @@ def _application_or_404(app_id) -> Application:
     return app
 
 
-def _page(app, stage_code=None, forms=None, action_forms=None, status=200, security_form=None,
-          document_form=None, consultant_form=None):
+def _page(
+    app,
+    stage_code=None,
+    forms=None,
+    action_forms=None,
+    status=200,
+    security_form=None,
+    document_form=None,
+    consultant_form=None,
+):
     procedure = engine.definition(app)
     process = engine.process_of(app)
     user = current_user._get_current_object()
@@ -114,18 +127,29 @@ def _page(app, stage_code=None, forms=None, action_forms=None, status=200, secur
         stages = process.stages
         stage = next((s for s in stages if s.code == stage_code), stages[0] if stages else None)
     context = {
-        "app": app, "procedure": procedure, "process": process, "states": states, "stage": stage,
-        "actions": engine.actions_for(user, app), "action_labels": engine.ACTION_LABELS,
-        "action_forms": action_forms or {}, "executor": engine.executor_label(app), "actors": ACTORS,
-        "can_fill": engine.may_fill(user, app), "can_delete": engine.may_delete(user, app),
+        "app": app,
+        "procedure": procedure,
+        "process": process,
+        "states": states,
+        "stage": stage,
+        "actions": engine.actions_for(user, app),
+        "action_labels": engine.ACTION_LABELS,
+        "action_forms": action_forms or {},
+        "executor": engine.executor_label(app),
+        "actors": ACTORS,
+        "can_fill": engine.may_fill(user, app),
+        "can_delete": engine.may_delete(user, app),
         "comments": engine.comments_by_field(app, user),
         "can_comment": _may_comment(user, app),
         "attachments": engine.attachments(app),
         "days_left": working_days_between(engine.today(), app.deadline) if app.deadline else None,
         "action_form_for": lambda action: ACTION_FORMS[action](formdata=None),
-        "request_note": (Transition.select().where((Transition.application == app)
-                                                   & (Transition.action == "request_documents"))
-                         .order_by(Transition.id.desc()).first()),
+        "request_note": (
+            Transition.select()
+            .where((Transition.application == app) & (Transition.action == "request_documents"))
+            .order_by(Transition.id.desc())
+            .first()
+        ),
     }
     if stage is not None:
         context.update(_stage_context(app, stage, forms, security_form, document_form, consultant_form))
@@ -143,20 +167,27 @@ def _stage_context(app, stage, forms, security_form, document_form, consultant_f
             if forms and spec.code in forms:
                 form = forms[spec.code]
             else:
-                form = spec.form(formdata=None, data=engine.form_values(app, spec.code), prefix=spec.prefix)
+                form = engine.load_form(spec.form, engine.form_values(app, spec.code), spec.prefix)
             context["stage_forms"][spec.code] = (spec, form)
-            if spec.reusable and not FormData.get_or_none((FormData.application == app)
-                                                          & (FormData.form_code == spec.code)):
+            if spec.reusable and not FormData.get_or_none(
+                (FormData.application == app) & (FormData.form_code == spec.code)
+            ):
                 context["prefill"][spec.code] = engine.questionnaires_for(app, spec.code)
     elif stage.kind == "consultant":
         form = consultant_form or ConsultantForm(formdata=None)
-        form.employee.choices = choices([("", _("— выберите —"))] + [
-            (u.id, f"{u.full_name} ({u.organisation.code}), {u.position}") for u in engine.consultant_candidates(app)])
+        form.employee.choices = choices(
+            [("", _("— выберите —"))]
+            + [
+                (u.id, f"{u.full_name} ({u.organisation.code}), {u.position}")
+                for u in engine.consultant_candidates(app)
+            ]
+        )
         context["consultant_form"] = form
         context["assigned"] = engine.form_values(app, stage.code)
     elif stage.kind == "securities":
-        context["security_form"] = security_form or SecurityForm(formdata=request.args if request.args.get("isin")
-                                                                 else None)
+        context["security_form"] = security_form or SecurityForm(
+            formdata=request.args if request.args.get("isin") else None
+        )
         context["levels"] = steps.security_levels(stage, request.args)
         context["leaf"] = _leaf(stage, context["levels"])
         context["securities"] = engine.securities(app)
@@ -211,7 +242,7 @@ def _fill_guard(app):
 @bp.route("/applications/<int:app_id>/stages/<stage_code>", methods=["POST"])
 @login_required
 def save_stage(app_id, stage_code):
-    """"Сохранить" keeps the user on the stage; "Готово" saves and opens the next one (G-14)."""
+    """ "Сохранить" keeps the user on the stage; "Готово" saves and opens the next one (G-14)."""
     app = _application_or_404(app_id)
     stage = _stage_or_404(app, stage_code)
     if (guard := _fill_guard(app)) is not None:
@@ -219,8 +250,11 @@ def save_stage(app_id, stage_code):
     done = request.form.get("do") == "done"
     forms = {spec.code: spec.form(prefix=spec.prefix) for spec in stage.forms}
     # "Сохранить" keeps whatever is typed, even incomplete; "Готово" needs every required field.
-    valid = all(form.validate() for form in forms.values()) if done else all(
-        _validate_types(form) for form in forms.values())
+    valid = (
+        all(form.validate() for form in forms.values())
+        if done
+        else all(_validate_types(form) for form in forms.values())
+    )
     if not valid:
         flash(_("Проверьте выделенные поля: данные не сохранены."), "danger")
         return _page(app, stage.code, forms=forms, status=422)
@@ -300,8 +334,9 @@ def upload_document(app_id, stage_code):
         return _page(app, stage.code, document_form=form, status=422)
     with db.atomic():
         stored = store(form.file_bytes, form.file.data.filename, form.file_kind)
-        Attachment.create(application=app, kind="document", title=form.title.data, file=stored,
-                          uploaded_by=current_user.id)
+        Attachment.create(
+            application=app, kind="document", title=form.title.data, file=stored, uploaded_by=current_user.id
+        )
         engine.mark_stage(app, stage, current_user._get_current_object(), "progress", "document.upload")
     flash(_("Документ «%(title)s» приложен.", title=form.title.data), "success")
     return redirect(url_for("workflow.application", app_id=app.id, stage=stage.code))
@@ -330,8 +365,9 @@ def delete_attachment(app_id, attachment_id):
     app = _application_or_404(app_id)
     if (guard := _fill_guard(app)) is not None:
         return guard
-    item = Attachment.get_or_none((Attachment.id == attachment_id) & (Attachment.application == app)
-                                  & (Attachment.kind == "document")) or abort(404)
+    item = Attachment.get_or_none(
+        (Attachment.id == attachment_id) & (Attachment.application == app) & (Attachment.kind == "document")
+    ) or abort(404)
     with db.atomic():
         audit.record("document.delete", app, organisation=app.organisation, title=item.title)
         item.delete_instance()
@@ -359,7 +395,7 @@ def attachment(app_id, attachment_id):
 @bp.route("/applications/<int:app_id>/stages/<stage_code>/securities", methods=["POST"])
 @login_required
 def add_security(app_id, stage_code):
-    """"Добавить ценную бумагу": ISIN and the cascade, then "Добавить" opens its requirements form."""
+    """ "Добавить ценную бумагу": ISIN and the cascade, then "Добавить" opens its requirements form."""
     app = _application_or_404(app_id)
     stage = _stage_or_404(app, stage_code)
     if (guard := _fill_guard(app)) is not None:
@@ -372,21 +408,24 @@ def add_security(app_id, stage_code):
             flash(_("Выберите все уровни: %(levels)s.", levels=" › ".join(str(x) for x in stage.levels)), "danger")
         request.args = request.form  # re-render the cascade with what was chosen
         return _page(app, stage.code, security_form=form, status=422)
-    if ApplicationSecurity.get_or_none((ApplicationSecurity.application == app)
-                                       & (ApplicationSecurity.isin == form.isin.data)):
+    if ApplicationSecurity.get_or_none(
+        (ApplicationSecurity.application == app) & (ApplicationSecurity.isin == form.isin.data)
+    ):
         form.isin.errors = [_("Эта ценная бумага уже добавлена в заявление.")]
         request.args = request.form
         return _page(app, stage.code, security_form=form, status=422)
     with db.atomic():
-        item = ApplicationSecurity.create(application=app, isin=form.isin.data, path=steps.security_path(levels),
-                                          form_code=chosen.form_code)
+        item = ApplicationSecurity.create(
+            application=app, isin=form.isin.data, path=steps.security_path(levels), form_code=chosen.form_code
+        )
         engine.mark_stage(app, stage, current_user._get_current_object(), "progress", "security.add")
     return redirect(url_for("workflow.security", app_id=app.id, security_id=item.id))
 
 
 def _security_or_404(app, security_id):
-    return ApplicationSecurity.get_or_none((ApplicationSecurity.id == security_id)
-                                           & (ApplicationSecurity.application == app)) or abort(404)
+    return ApplicationSecurity.get_or_none(
+        (ApplicationSecurity.id == security_id) & (ApplicationSecurity.application == app)
+    ) or abort(404)
 
 
 @bp.route("/applications/<int:app_id>/securities/<int:security_id>", methods=["GET", "POST"])
@@ -413,11 +452,19 @@ def security(app_id, security_id):
             return redirect(url_for("workflow.application", app_id=app.id, stage=stage.code))
         status = 422
     else:
-        form = spec.form(formdata=None, data=item.values)
+        form = engine.load_form(spec.form, item.values)
         status = 200
     nodes = _nodes_of([item])
-    response = render("workflow/security.html", app=app, item=item, spec=spec, form=form, stage=stage,
-                      path=[nodes[i] for i in item.node_ids if i in nodes], can_fill=engine.may_fill(current_user, app))
+    response = render(
+        "workflow/security.html",
+        app=app,
+        item=item,
+        spec=spec,
+        form=form,
+        stage=stage,
+        path=[nodes[i] for i in item.node_ids if i in nodes],
+        can_fill=engine.may_fill(current_user, app),
+    )
     response.status_code = status
     return response
 
@@ -447,8 +494,10 @@ def securities_done(app_id, stage_code):
     items = engine.securities(app)
     unfilled = [i.isin for i in items if not i.values]
     if not items or unfilled:
-        flash(_("Добавьте ценную бумагу и заполните требования по каждой: %(list)s.",
-                list=", ".join(unfilled) or "—"), "danger")
+        flash(
+            _("Добавьте ценную бумагу и заполните требования по каждой: %(list)s.", list=", ".join(unfilled) or "—"),
+            "danger",
+        )
         return redirect(url_for("workflow.application", app_id=app.id, stage=stage.code))
     engine.mark_stage(app, stage, current_user._get_current_object(), "filled", "stage.done")
     flash(_("Этап «%(stage)s» заполнен.", stage=stage.title), "success")
@@ -464,17 +513,25 @@ def prefill(app_id, form_code):
     app = _application_or_404(app_id)
     if (guard := _fill_guard(app)) is not None:
         return guard
-    source = Questionnaire.get_or_none((Questionnaire.id == request.form.get("questionnaire", type=int))
-                                       & (Questionnaire.organisation == app.organisation)
-                                       & (Questionnaire.form_code == form_code)) or abort(404)
+    source = Questionnaire.get_or_none(
+        (Questionnaire.id == request.form.get("questionnaire", type=int))
+        & (Questionnaire.organisation == app.organisation)
+        & (Questionnaire.form_code == form_code)
+    ) or abort(404)
     stage = next(s for s in engine.definition(app).stages if any(f.code == form_code for f in s.forms))
     with db.atomic():
         FormData.insert(application=app, form_code=form_code, data=source.data, updated_by=current_user.id).on_conflict(
             conflict_target=[FormData.application, FormData.form_code],
-            update={FormData.data: source.data, FormData.updated_by: current_user.id}).execute()
+            update={FormData.data: source.data, FormData.updated_by: current_user.id},
+        ).execute()
         engine.mark_stage(app, stage, current_user._get_current_object(), "progress", "stage.prefill")
-    flash(_("Форма заполнена из анкеты заявления %(number)s. Проверьте сведения и нажмите «Готово».",
-            number=source.application.number), "success")
+    flash(
+        _(
+            "Форма заполнена из анкеты заявления %(number)s. Проверьте сведения и нажмите «Готово».",
+            number=source.application.number,
+        ),
+        "success",
+    )
     return redirect(url_for("workflow.application", app_id=app.id, stage=stage.code))
 
 
@@ -485,11 +542,16 @@ def prefill(app_id, form_code):
 @login_required
 def summary(app_id):
     app = _application_or_404(app_id)
-    return render("workflow/summary.html", app=app, procedure=engine.definition(app),
-                  process=engine.process_of(app), sections=steps.summary(app),
-                  comments=engine.comments_by_field(app, current_user),
-                  can_comment=_may_comment(current_user, app),
-                  attachments=engine.attachments(app))
+    return render(
+        "workflow/summary.html",
+        app=app,
+        procedure=engine.definition(app),
+        process=engine.process_of(app),
+        sections=steps.summary(app),
+        comments=engine.comments_by_field(app, current_user),
+        can_comment=_may_comment(current_user, app),
+        attachments=engine.attachments(app),
+    )
 
 
 @bp.route("/applications/<int:app_id>/summary.pdf")
@@ -504,7 +566,7 @@ def summary_pdf(app_id):
 @bp.route("/applications/<int:app_id>/forms/<form_code>.pdf")
 @login_required
 def form_pdf(app_id, form_code):
-    """"Скачать документ": any single form as a PDF (G-18)."""
+    """ "Скачать документ": any single form as a PDF (G-18)."""
     app = _application_or_404(app_id)
     section = next((s for s in steps.summary(app) if s["form_code"] == form_code), None) or abort(404)
     with db.atomic():
@@ -517,8 +579,9 @@ def form_pdf(app_id, form_code):
 def signing_document(app_id):
     """The exact bytes to be signed, unchanged since "Согласовано"."""
     app = _application_or_404(app_id)
-    if app.signing_file is None or not (engine.is_first_head(current_user, app) or current_user.is_staff
-                                        or engine.is_initiator(current_user, app)):
+    if app.signing_file is None or not (
+        engine.is_first_head(current_user, app) or current_user.is_staff or engine.is_initiator(current_user, app)
+    ):
         abort(404)
     with db.atomic():
         audit.record("application.download", app, organisation=app.organisation, document="signing")
@@ -532,32 +595,43 @@ def comment_form(app_id):
     app = _application_or_404(app_id)
     if not _may_comment(current_user, app):
         abort(403)
-    form = CommentForm(formdata=None, data={"form_code": request.args.get("form", ""),
-                                            "field": request.args.get("field", "")})
-    return render("workflow/comment.html", "comment_dialog", app=app, form=form,
-                  label=request.args.get("label", ""))
+    form = CommentForm(
+        formdata=None, data={"form_code": request.args.get("form", ""), "field": request.args.get("field", "")}
+    )
+    return render("workflow/comment.html", "comment_dialog", app=app, form=form, label=request.args.get("label", ""))
 
 
 @bp.route("/applications/<int:app_id>/comments", methods=["POST"])
 @login_required
 def add_comment(app_id):
-    """"Продолжить": the comment is kept as a draft until "Сохранить"."""
+    """ "Продолжить": the comment is kept as a draft until "Сохранить"."""
     app = _application_or_404(app_id)
     if not _may_comment(current_user, app):
         abort(403)
     form = CommentForm()
     if not form.validate_on_submit():
-        response = render("workflow/comment.html", "comment_dialog", app=app, form=form,
-                          label=request.form.get("label", ""))
+        response = render(
+            "workflow/comment.html", "comment_dialog", app=app, form=form, label=request.form.get("label", "")
+        )
         response.status_code = 422
         return response
     engine.add_comment(app, current_user._get_current_object(), form.form_code.data, form.field.data, form.text.data)
     if request.htmx and not request.htmx.boosted:
         comments = engine.comments_by_field(app, current_user).get((form.form_code.data, form.field.data), [])
-        return render("workflow/summary.html", "field_comments", comments=comments, app=app,
-                      form_code=form.form_code.data, field=form.field.data)
+        return render(
+            "workflow/summary.html",
+            "field_comments",
+            comments=comments,
+            app=app,
+            form_code=form.form_code.data,
+            field=form.field.data,
+        )
     flash(_("Комментарий добавлен. Нажмите «Сохранить», чтобы его увидели другие."), "info")
-    return redirect(url_for("workflow.summary", app_id=app.id) + "#f-" + re.sub(r"[^A-Za-z0-9_-]", "-", f"{form.form_code.data}-{form.field.data}"))
+    return redirect(
+        url_for("workflow.summary", app_id=app.id)
+        + "#f-"
+        + re.sub(r"[^A-Za-z0-9_-]", "-", f"{form.form_code.data}-{form.field.data}")
+    )
 
 
 @bp.route("/applications/<int:app_id>/comments/save", methods=["POST"])
@@ -589,8 +663,14 @@ def act(app_id, action):
     make_effect = steps.EFFECTS.get(action)
     note = form.note.data if hasattr(form, "note") and form.note.data else ""
     try:
-        app = engine.transition(app, action, user, version=request.form.get("version", type=int, default=-1),
-                                note=note, effect=make_effect(form, user) if make_effect else None)
+        app = engine.transition(
+            app,
+            action,
+            user,
+            version=request.form.get("version", type=int, default=-1),
+            note=note,
+            effect=make_effect(form, user) if make_effect else None,
+        )
     except engine.WorkflowError as exc:
         flash(exc.message, "danger")
         return _page(Application.get_by_id(app.id), action_forms={action: form}, status=409)
@@ -603,7 +683,7 @@ def act(app_id, action):
 @bp.route("/applications/<int:app_id>/delete", methods=["POST"])
 @login_required
 def delete(app_id):
-    """"Удалить заявление" until it is sent to the Exchange (G-15)."""
+    """ "Удалить заявление" until it is sent to the Exchange (G-15)."""
     app = _application_or_404(app_id)
     try:
         engine.delete(app, current_user._get_current_object())
@@ -678,18 +758,33 @@ def _listing(query, template, block, **extra):
     sort = request.args.get("sort", "created")
     desc = request.args.get("dir", "desc") != "asc"
     if q:
-        query = query.where(matches(Application.number, q) | matches(Application.procedure, q)
-                            | matches(Organisation.code, q))
+        query = query.where(
+            matches(Application.number, q) | matches(Application.procedure, q) | matches(Organisation.code, q)
+        )
     column = SORTS.get(sort, Application.created_at)
     query = query.order_by(column.desc() if desc else column.asc(), Application.id.desc())
     page = paginate(query, per_page=25)
-    users = {u.id: u for u in User.select().where(User.id.in_(
-        {a.author_id for a in page.items} | {a.executor_id for a in page.items if a.executor_id}))}
+    users = {
+        u.id: u
+        for u in User.select().where(
+            User.id.in_({a.author_id for a in page.items} | {a.executor_id for a in page.items if a.executor_id})
+        )
+    }
     today = engine.today()
-    return render(template, block, page=page, q=q, sort=sort, desc=desc, users=users,
-                  procedures=current_app.extensions["is2in.procedures"],
-                  versions=current_app.extensions["is2in.procedure_versions"], today=today,
-                  days_left=lambda d: working_days_between(today, d), **extra)
+    return render(
+        template,
+        block,
+        page=page,
+        q=q,
+        sort=sort,
+        desc=desc,
+        users=users,
+        procedures=current_app.extensions["is2in.procedures"],
+        versions=current_app.extensions["is2in.procedure_versions"],
+        today=today,
+        days_left=lambda d: working_days_between(today, d),
+        **extra,
+    )
 
 
 def _with_org(query):
@@ -729,7 +824,8 @@ def inbox():
     codes = [key for key, p in versions.items() if p.department == department or department == "office"]
     process_filter = request.args.get("process", "")
     query = _with_org(Application.select()).where(
-        Application.submitted_at.is_null(False) & Application.status.not_in(("archived", "withdrawn")))
+        Application.submitted_at.is_null(False) & Application.status.not_in(("archived", "withdrawn"))
+    )
     if department == "office":
         query = query.where(Application.process == "registration")
     else:
@@ -738,7 +834,130 @@ def inbox():
         query = query.where(Application.process == process_filter)
     if request.args.get("overdue"):
         query = query.where(Application.deadline < engine.today())
-    return _listing(query, "workflow/inbox.html", "application_list", department=department,
-                    departments={d: DEPARTMENTS[d] for d in (user.departments if not user.is_admin else DEPARTMENTS)
-                                 if d not in ("admin",)},
-                    process_filter=process_filter, statuses=STATUSES)
+    return _listing(
+        query,
+        "workflow/inbox.html",
+        "application_list",
+        department=department,
+        departments={
+            d: DEPARTMENTS[d] for d in (user.departments if not user.is_admin else DEPARTMENTS) if d not in ("admin",)
+        },
+        process_filter=process_filter,
+        statuses=STATUSES,
+    )
+
+
+# --- the cascade catalogues, edited by Exchange admins (G-16) ----------------------------------------
+
+
+class NodeForm(FlaskForm):
+    label_ru = StringField(
+        _l("Наименование на русском языке"),
+        validators=[DataRequired(_l("Укажите наименование на русском языке.")), Length(max=255)],
+    )
+    label_kk = StringField(
+        _l("Наименование на казахском языке"),
+        validators=[DataRequired(_l("Укажите наименование на казахском языке.")), Length(max=255)],
+    )
+    label_en = StringField(
+        _l("Наименование на английском языке"),
+        validators=[DataRequired(_l("Укажите наименование на английском языке.")), Length(max=255)],
+    )
+    form_code = SelectField(_l("Форма требований (для последнего уровня)"), validators=[Optional()])
+
+
+def _catalogue_stages():
+    """Every cascade the installed procedures use: catalogue code -> (levels, form specs)."""
+    found = {}
+    for procedure in current_app.extensions["is2in.procedure_versions"].values():
+        for stage in procedure.stages:
+            if stage.kind == "securities" and stage.catalogue:
+                levels, specs = found.setdefault(stage.catalogue, (stage.levels, {}))
+                specs.update({spec.code: spec for spec in stage.forms})
+    return found
+
+
+@bp.route("/staff/catalogues")
+@staff_required("admin")
+def catalogues():
+    found = _catalogue_stages()
+    code = request.args.get("catalogue") or next(iter(sorted(found)), "")
+    if code and code not in found:
+        abort(404)
+    nodes = list(
+        CascadeNode.select().where(CascadeNode.catalogue == code).order_by(CascadeNode.level, CascadeNode.position)
+    )
+    children = {}
+    for node in nodes:
+        children.setdefault(node.parent_id, []).append(node)
+    levels, specs = found.get(code, ((), {}))
+    form = _node_form(specs, formdata=None)
+    return render(
+        "workflow/catalogues.html",
+        catalogues=sorted(found),
+        code=code,
+        children=children,
+        levels=levels,
+        specs=specs,
+        form=form,
+    )
+
+
+def _node_form(specs, **kwargs):
+    form = NodeForm(**kwargs)
+    form.form_code.choices = choices(
+        [("", _("— нет (промежуточный уровень) —"))] + [(c, s.title) for c, s in sorted(specs.items())]
+    )
+    return form
+
+
+@bp.route("/staff/catalogues/<catalogue>/nodes", methods=["POST"])
+@staff_required("admin")
+def add_node(catalogue):
+    found = _catalogue_stages()
+    if catalogue not in found:
+        abort(404)
+    levels, specs = found[catalogue]
+    parent_id = request.form.get("parent", type=int)
+    parent = (
+        CascadeNode.get_or_none((CascadeNode.id == parent_id) & (CascadeNode.catalogue == catalogue))
+        if parent_id
+        else None
+    )
+    level = parent.level + 1 if parent else 0
+    form = _node_form(specs)
+    if level >= len(levels):
+        flash(_("У этого справочника нет следующего уровня."), "danger")
+    elif form.validate_on_submit():
+        with db.atomic():
+            node = CascadeNode.create(
+                catalogue=catalogue,
+                parent=parent,
+                level=level,
+                label_ru=form.label_ru.data.strip(),
+                label_kk=form.label_kk.data.strip(),
+                label_en=form.label_en.data.strip(),
+                form_code=form.form_code.data if level == len(levels) - 1 else "",
+                position=CascadeNode.select().where(CascadeNode.parent == parent).count(),
+            )
+            audit.record("catalogue.add", node, catalogue=catalogue, label=node.label_ru)
+        flash(_("Значение «%(label)s» добавлено.", label=node.label_ru), "success")
+    else:
+        flash(_("Проверьте наименования на трёх языках: значение не добавлено."), "danger")
+    return redirect(url_for("workflow.catalogues", catalogue=catalogue))
+
+
+@bp.route("/staff/catalogues/nodes/<int:node_id>/toggle", methods=["POST"])
+@staff_required("admin")
+def toggle_node(node_id):
+    node = CascadeNode.get_or_none(CascadeNode.id == node_id) or abort(404)
+    with db.atomic():
+        CascadeNode.update(is_active=not node.is_active).where(CascadeNode.id == node.id).execute()
+        audit.record("catalogue.toggle", node, catalogue=node.catalogue, label=node.label_ru, active=not node.is_active)
+    flash(
+        _("Значение «%(label)s» скрыто из выбора.", label=node.label_ru)
+        if node.is_active
+        else _("Значение «%(label)s» снова доступно.", label=node.label_ru),
+        "success",
+    )
+    return redirect(url_for("workflow.catalogues", catalogue=node.catalogue))

@@ -3,8 +3,17 @@ translates them."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, DecimalField, EmailField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, URL
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional
 
 from core.forms import choices
 
@@ -20,30 +29,56 @@ class GeneralInfoForm(FlaskForm):
     legal_address = StringField(_l("Юридический адрес"), validators=[required(), Length(max=500)])
     actual_address = StringField(_l("Фактический адрес"), validators=[Optional(), Length(max=500)])
     phone = StringField(_l("Телефон"), validators=[required(), Length(max=64)])
-    email = EmailField(_l("Адрес электронной почты"), validators=[
-        required(), Email(_l("Неверный формат адреса электронной почты."), check_deliverability=False)])
-    website = StringField(_l("Интернет-ресурс"), validators=[Optional(), URL(message=_l("Укажите адрес сайта полностью, например https://example.kz.")), Length(max=255)])
+    email = EmailField(
+        _l("Адрес электронной почты"),
+        validators=[required(), Email(_l("Неверный формат адреса электронной почты."), check_deliverability=False)],
+    )
+    website = StringField(
+        _l("Интернет-ресурс"),
+        validators=[
+            Optional(),
+            URL(message=_l("Укажите адрес сайта полностью, например https://example.kz.")),
+            Length(max=255),
+        ],
+    )
     activity = TextAreaField(_l("Основные виды деятельности"), validators=[required(), Length(max=4000)])
 
 
 class ApplicationForm(FlaskForm):
-    request = TextAreaField(_l("Текст заявления"), validators=[required(), Length(max=8000)],
-                            default=_l("Просим рассмотреть вопрос о включении ценных бумаг в официальный список "
-                                       "Биржи."))
-    securities_count = IntegerField(_l("Количество объявленных ценных бумаг"), validators=[
-        required(), NumberRange(min=1, message=_l("Количество должно быть больше нуля."))])
-    nominal = DecimalField(_l("Номинальная стоимость одной ценной бумаги, тенге"), places=2, validators=[
-        Optional(), NumberRange(min=0, message=_l("Номинал не может быть отрицательным."))])
-    confirm = BooleanField(_l("Подтверждаем достоверность сведений и соответствие эмитента и его ценных бумаг "
-                              "листинговым требованиям"), validators=[DataRequired(
-                                  _l("Подтвердите достоверность сведений."))])
+    request = TextAreaField(
+        _l("Текст заявления"),
+        validators=[required(), Length(max=8000)],
+        default=_l("Просим рассмотреть вопрос о включении ценных бумаг в официальный список Биржи."),
+    )
+    securities_count = IntegerField(
+        _l("Количество объявленных ценных бумаг"),
+        validators=[required(), NumberRange(min=1, message=_l("Количество должно быть больше нуля."))],
+    )
+    nominal = DecimalField(
+        _l("Номинальная стоимость одной ценной бумаги, тенге"),
+        places=2,
+        validators=[Optional(), NumberRange(min=0, message=_l("Номинал не может быть отрицательным."))],
+    )
+    confirm = BooleanField(
+        _l("Подтверждаем достоверность сведений и соответствие эмитента и его ценных бумаг листинговым требованиям"),
+        validators=[DataRequired(_l("Подтвердите достоверность сведений."))],
+    )
 
 
 class TransferForm(FlaskForm):
     from_category = StringField(_l("Текущая категория официального списка"), validators=[required(), Length(max=255)])
-    to_category = SelectField(_l("Категория, в которую переводятся ценные бумаги"), validators=[required()],
-                              choices=choices([("", _l("— выберите —")), ("premium", _l("Премиум")),
-                                               ("standard", _l("Стандарт")), ("alternative", _l("Альтернативная площадка"))]))
+    to_category = SelectField(
+        _l("Категория, в которую переводятся ценные бумаги"),
+        validators=[required()],
+        choices=choices(
+            [
+                ("", _l("— выберите —")),
+                ("premium", _l("Премиум")),
+                ("standard", _l("Стандарт")),
+                ("alternative", _l("Альтернативная площадка")),
+            ]
+        ),
+    )
     isin = StringField(_l("ISIN ценных бумаг"), validators=[required(), Length(max=12)])
     reason = TextAreaField(_l("Обоснование перевода"), validators=[required(), Length(max=4000)])
 
@@ -51,16 +86,23 @@ class TransferForm(FlaskForm):
 class DelistingForm(FlaskForm):
     isin = StringField(_l("ISIN ценных бумаг"), validators=[required(), Length(max=12)])
     reason = TextAreaField(_l("Причина исключения из официального списка"), validators=[required(), Length(max=4000)])
-    holders_informed = BooleanField(_l("Держатели ценных бумаг уведомлены о намерении исключения"),
-                                    validators=[DataRequired(_l("Подтвердите уведомление держателей."))])
+    holders_informed = BooleanField(
+        _l("Держатели ценных бумаг уведомлены о намерении исключения"),
+        validators=[DataRequired(_l("Подтвердите уведомление держателей."))],
+    )
     buyback_offer = BooleanField(_l("Предусмотрен выкуп ценных бумаг у держателей"))
 
 
 class BasicRequirementsForm(FlaskForm):
-    equity = DecimalField(_l("Собственный капитал по последней аудированной отчетности, тыс. тенге"), places=0,
-                          validators=[required(), NumberRange(min=0, message=_l("Значение не может быть отрицательным."))])
-    years = IntegerField(_l("Срок существования эмитента, лет"), validators=[
-        required(), NumberRange(min=0, max=300, message=_l("Укажите число лет."))])
+    equity = DecimalField(
+        _l("Собственный капитал по последней аудированной отчетности, тыс. тенге"),
+        places=0,
+        validators=[required(), NumberRange(min=0, message=_l("Значение не может быть отрицательным."))],
+    )
+    years = IntegerField(
+        _l("Срок существования эмитента, лет"),
+        validators=[required(), NumberRange(min=0, max=300, message=_l("Укажите число лет."))],
+    )
     ifrs = BooleanField(_l("Финансовая отчетность составляется по МСФО"))
     audited = BooleanField(_l("Отчетность подтверждена аудиторской организацией, признаваемой Биржей"))
     auditor = StringField(_l("Аудиторская организация"), validators=[required(), Length(max=255)])
@@ -71,41 +113,67 @@ class BasicRequirementsForm(FlaskForm):
 class AmlForm(FlaskForm):
     """The AML/CFT questionnaire (Анкета по ПОД/ФТ) the guide shows as a stage."""
 
-    beneficial_owners = TextAreaField(_l("Бенефициарные собственники (ФИО, доля владения)"),
-                                      validators=[required(), Length(max=4000)])
-    pep = SelectField(_l("Являются ли бенефициарные собственники публичными должностными лицами"),
-                      choices=choices([("", _l("— выберите —")), ("no", _l("Нет")), ("yes", _l("Да"))]),
-                      validators=[required()])
-    sanctions = SelectField(_l("Включены ли эмитент или его бенефициары в санкционные списки"),
-                            choices=choices([("", _l("— выберите —")), ("no", _l("Нет")), ("yes", _l("Да"))]),
-                            validators=[required()])
+    beneficial_owners = TextAreaField(
+        _l("Бенефициарные собственники (ФИО, доля владения)"), validators=[required(), Length(max=4000)]
+    )
+    pep = SelectField(
+        _l("Являются ли бенефициарные собственники публичными должностными лицами"),
+        choices=choices([("", _l("— выберите —")), ("no", _l("Нет")), ("yes", _l("Да"))]),
+        validators=[required()],
+    )
+    sanctions = SelectField(
+        _l("Включены ли эмитент или его бенефициары в санкционные списки"),
+        choices=choices([("", _l("— выберите —")), ("no", _l("Нет")), ("yes", _l("Да"))]),
+        validators=[required()],
+    )
     offshore = BooleanField(_l("Есть участники, зарегистрированные в офшорных зонах"))
     internal_rules = BooleanField(_l("Утверждены правила внутреннего контроля по ПОД/ФТ"))
-    officer = StringField(_l("Ответственный работник по ПОД/ФТ (ФИО, должность)"), validators=[required(), Length(max=255)])
+    officer = StringField(
+        _l("Ответственный работник по ПОД/ФТ (ФИО, должность)"), validators=[required(), Length(max=255)]
+    )
 
 
 class PremiumSharesForm(FlaskForm):
-    free_float = DecimalField(_l("Количество акций в свободном обращении, % от размещенных"), places=2,
-                              validators=[required(), NumberRange(min=0, max=100, message=_l("От 0 до 100."))])
-    capitalisation = DecimalField(_l("Рыночная капитализация, млн тенге"), places=0,
-                                  validators=[required(), NumberRange(min=0, message=_l("Значение не может быть отрицательным."))])
-    shareholders = IntegerField(_l("Количество акционеров"), validators=[required(), NumberRange(min=1, message=_l("Не меньше одного."))])
+    free_float = DecimalField(
+        _l("Количество акций в свободном обращении, % от размещенных"),
+        places=2,
+        validators=[required(), NumberRange(min=0, max=100, message=_l("От 0 до 100."))],
+    )
+    capitalisation = DecimalField(
+        _l("Рыночная капитализация, млн тенге"),
+        places=0,
+        validators=[required(), NumberRange(min=0, message=_l("Значение не может быть отрицательным."))],
+    )
+    shareholders = IntegerField(
+        _l("Количество акционеров"), validators=[required(), NumberRange(min=1, message=_l("Не меньше одного."))]
+    )
     dividend_policy = BooleanField(_l("Утверждена дивидендная политика"))
     market_maker = StringField(_l("Маркет-мейкер"), validators=[required(), Length(max=255)])
 
 
 class StandardSharesForm(FlaskForm):
-    free_float = DecimalField(_l("Количество акций в свободном обращении, % от размещенных"), places=2,
-                              validators=[required(), NumberRange(min=0, max=100, message=_l("От 0 до 100."))])
-    shareholders = IntegerField(_l("Количество акционеров"), validators=[required(), NumberRange(min=1, message=_l("Не меньше одного."))])
+    free_float = DecimalField(
+        _l("Количество акций в свободном обращении, % от размещенных"),
+        places=2,
+        validators=[required(), NumberRange(min=0, max=100, message=_l("От 0 до 100."))],
+    )
+    shareholders = IntegerField(
+        _l("Количество акционеров"), validators=[required(), NumberRange(min=1, message=_l("Не меньше одного."))]
+    )
     market_maker = StringField(_l("Маркет-мейкер"), validators=[Optional(), Length(max=255)])
 
 
 class BondsForm(FlaskForm):
-    volume = DecimalField(_l("Объем выпуска по номинальной стоимости, тенге"), places=2,
-                          validators=[required(), NumberRange(min=0, message=_l("Значение не может быть отрицательным."))])
+    volume = DecimalField(
+        _l("Объем выпуска по номинальной стоимости, тенге"),
+        places=2,
+        validators=[required(), NumberRange(min=0, message=_l("Значение не может быть отрицательным."))],
+    )
     maturity = DateField(_l("Дата погашения"), validators=[required()])
-    coupon = DecimalField(_l("Ставка вознаграждения, % годовых"), places=4, validators=[
-        required(), NumberRange(min=0, max=100, message=_l("От 0 до 100."))])
+    coupon = DecimalField(
+        _l("Ставка вознаграждения, % годовых"),
+        places=4,
+        validators=[required(), NumberRange(min=0, max=100, message=_l("От 0 до 100."))],
+    )
     representative = StringField(_l("Представитель держателей облигаций"), validators=[required(), Length(max=255)])
     rating = StringField(_l("Кредитный рейтинг (при наличии)"), validators=[Optional(), Length(max=64)])

@@ -46,8 +46,14 @@ def basic():
 
 
 def additional():
-    return Stage("additional", _l("Дополнительные требования"), kind="securities", forms=PACKAGES,
-                 catalogue="listing", levels=LEVELS)
+    return Stage(
+        "additional",
+        _l("Дополнительные требования"),
+        kind="securities",
+        forms=PACKAGES,
+        catalogue="listing",
+        levels=LEVELS,
+    )
 
 
 def documents(extra=()):
@@ -60,36 +66,94 @@ def aml():
 
 def inclusion(code, title, order, *, extra_documents=(), description="", prefix="L"):
     stages = (general(), consultant(), statement(), basic(), additional(), documents(extra_documents), aml())
-    return Procedure(code, "listing", title, description, filers=("issuer",), consultant_files=True, order=order,
-                     documents=tuple(s for s in COMMON_DOCUMENTS + tuple(extra_documents)),
-                     processes=standard_processes(stages), department="listing",
-                     decision_body=_l("Листинговая комиссия"), prefix=prefix)
+    return Procedure(
+        code,
+        "listing",
+        title,
+        description,
+        filers=("issuer",),
+        consultant_files=True,
+        order=order,
+        documents=tuple(s for s in COMMON_DOCUMENTS + tuple(extra_documents)),
+        processes=standard_processes(stages),
+        department="listing",
+        decision_body=_l("Листинговая комиссия"),
+        prefix=prefix,
+    )
 
 
 PROCEDURES = [
-    inclusion("listing.shares", _l("Включение акций в официальный список"), 10,
-              description=_l("Основная площадка (категории «Премиум» и «Стандарт») или альтернативная площадка."),
-              extra_documents=(_l("Выписка из реестра держателей акций"),)),
-    inclusion("listing.bonds", _l("Включение облигаций в официальный список"), 20,
-              extra_documents=(_l("Проспект выпуска облигаций"), _l("Договор с представителем держателей облигаций"))),
-    inclusion("listing.bond_programme", _l("Включение облигационной программы в официальный список"), 30,
-              extra_documents=(_l("Проспект облигационной программы"),)),
-    inclusion("listing.fund_units", _l("Включение паев инвестиционных фондов в официальный список"), 40,
-              extra_documents=(_l("Правила паевого инвестиционного фонда"),)),
-    inclusion("listing.depositary_receipts", _l("Включение депозитарных расписок в официальный список"), 50,
-              extra_documents=(_l("Депозитарный договор"),)),
-    inclusion("listing.derivatives", _l("Включение производных ценных бумаг в официальный список"), 60,
-              extra_documents=(_l("Проспект выпуска производных ценных бумаг"),)),
-    Procedure("listing.transfer", "listing", _l("Перевод ценных бумаг из одной категории официального списка в другую"),
-              filers=("issuer",), consultant_files=True, order=70, department="listing",
-              processes=standard_processes((general(), consultant(), statement(TRANSFER), basic(), documents(), aml())),
-              decision_body=_l("Листинговая комиссия"), prefix="LT"),
-    Procedure("listing.delisting", "listing",
-              _l("Исключение ценных бумаг из официального списка по инициативе инициатора допуска"),
-              filers=("issuer",), consultant_files=True, order=80, department="listing",
-              processes=standard_processes((general(), statement(DELISTING),
-                                            Stage("documents", _l("Документы"), kind="documents", documents=(
-                                                _l("Решение органа эмитента об исключении ценных бумаг"),)),
-                                            aml())),
-              decision_body=_l("Листинговая комиссия"), prefix="LD"),
+    inclusion(
+        "listing.shares",
+        _l("Включение акций в официальный список"),
+        10,
+        description=_l("Основная площадка (категории «Премиум» и «Стандарт») или альтернативная площадка."),
+        extra_documents=(_l("Выписка из реестра держателей акций"),),
+    ),
+    inclusion(
+        "listing.bonds",
+        _l("Включение облигаций в официальный список"),
+        20,
+        extra_documents=(_l("Проспект выпуска облигаций"), _l("Договор с представителем держателей облигаций")),
+    ),
+    inclusion(
+        "listing.bond_programme",
+        _l("Включение облигационной программы в официальный список"),
+        30,
+        extra_documents=(_l("Проспект облигационной программы"),),
+    ),
+    inclusion(
+        "listing.fund_units",
+        _l("Включение паев инвестиционных фондов в официальный список"),
+        40,
+        extra_documents=(_l("Правила паевого инвестиционного фонда"),),
+    ),
+    inclusion(
+        "listing.depositary_receipts",
+        _l("Включение депозитарных расписок в официальный список"),
+        50,
+        extra_documents=(_l("Депозитарный договор"),),
+    ),
+    inclusion(
+        "listing.derivatives",
+        _l("Включение производных ценных бумаг в официальный список"),
+        60,
+        extra_documents=(_l("Проспект выпуска производных ценных бумаг"),),
+    ),
+    Procedure(
+        "listing.transfer",
+        "listing",
+        _l("Перевод ценных бумаг из одной категории официального списка в другую"),
+        filers=("issuer",),
+        consultant_files=True,
+        order=70,
+        department="listing",
+        processes=standard_processes((general(), consultant(), statement(TRANSFER), basic(), documents(), aml())),
+        decision_body=_l("Листинговая комиссия"),
+        prefix="LT",
+    ),
+    Procedure(
+        "listing.delisting",
+        "listing",
+        _l("Исключение ценных бумаг из официального списка по инициативе инициатора допуска"),
+        filers=("issuer",),
+        consultant_files=True,
+        order=80,
+        department="listing",
+        processes=standard_processes(
+            (
+                general(),
+                statement(DELISTING),
+                Stage(
+                    "documents",
+                    _l("Документы"),
+                    kind="documents",
+                    documents=(_l("Решение органа эмитента об исключении ценных бумаг"),),
+                ),
+                aml(),
+            )
+        ),
+        decision_body=_l("Листинговая комиссия"),
+        prefix="LD",
+    ),
 ]

@@ -5,12 +5,22 @@ from flask_babel import lazy_gettext as _l
 from core import Procedure, hookimpl
 
 PROCEDURES = [
-    Procedure("nonlisting.admission", "nonlisting",
-              _l("Допуск ценных бумаг к обращению в секторе «Нелистинговые ценные бумаги»"),
-              filers=("issuer",), consultant_files=True, order=10),
-    Procedure("nonlisting.private_market", "nonlisting",
-              _l("Допуск финансовых инструментов на площадку KASE Private Market"),
-              filers=("issuer",), consultant_files=True, order=20),
+    Procedure(
+        "nonlisting.admission",
+        "nonlisting",
+        _l("Допуск ценных бумаг к обращению в секторе «Нелистинговые ценные бумаги»"),
+        filers=("issuer",),
+        consultant_files=True,
+        order=10,
+    ),
+    Procedure(
+        "nonlisting.private_market",
+        "nonlisting",
+        _l("Допуск финансовых инструментов на площадку KASE Private Market"),
+        filers=("issuer",),
+        consultant_files=True,
+        order=20,
+    ),
 ]
 
 

@@ -7,14 +7,28 @@ from core.accounts.validators import is_valid_xin, make_xin
 from core.audit.models import AuditEvent
 
 ORG_FORM = {
-    "code": "kztk", "legal_form": "АО", "name_ru": "Казахтелеком", "name_kk": "Қазақтелеком",
-    "name_en": "Kazakhtelecom", "bin": "", "roles": ["issuer"], "is_active": "y",
+    "code": "kztk",
+    "legal_form": "АО",
+    "name_ru": "Казахтелеком",
+    "name_kk": "Қазақтелеком",
+    "name_en": "Kazakhtelecom",
+    "bin": "",
+    "roles": ["issuer"],
+    "is_active": "y",
 }
 
 
 def user_form(**overrides):
-    form = {"last_name": "Серикова", "first_name": "Алма", "middle_name": "", "position": "Юрист",
-            "email": "alma@kztk.kz", "phone": "+7 701 555 11 22", "iin": "", "is_active": "y"}
+    form = {
+        "last_name": "Серикова",
+        "first_name": "Алма",
+        "middle_name": "",
+        "position": "Юрист",
+        "email": "alma@kztk.kz",
+        "phone": "+7 701 555 11 22",
+        "iin": "",
+        "is_active": "y",
+    }
     form.update(overrides)
     return form
 
@@ -41,8 +55,9 @@ def test_admin_creates_an_organisation_with_names_in_three_languages(client, adm
 def test_admin_creates_an_account_and_its_owner_gets_a_one_time_link(client, admin, make, mailbox, auth):
     org = make.org("KZTK")
     iin = make_xin("80010150012")
-    response = client.post(f"/staff/organisations/{org.id}/users/new", data=user_form(
-        iin=iin, is_first_head="y", is_org_admin="y"))
+    response = client.post(
+        f"/staff/organisations/{org.id}/users/new", data=user_form(iin=iin, is_first_head="y", is_org_admin="y")
+    )
     assert response.status_code == 302
     user = User.get(User.email == "alma@kztk.kz")
     assert (user.is_first_head, user.is_org_admin, user.iin, user.password_hash) == (True, True, iin, None)
@@ -57,20 +72,25 @@ def test_admin_creates_an_account_and_its_owner_gets_a_one_time_link(client, adm
 
 def test_staff_accounts_carry_department_roles(client, admin, make):
     kase = admin.organisation
-    client.post(f"/staff/organisations/{kase.id}/users/new", data=user_form(
-        email="trader@kase.kz", departments=["trading", "board"]))
+    client.post(
+        f"/staff/organisations/{kase.id}/users/new",
+        data=user_form(email="trader@kase.kz", departments=["trading", "board"]),
+    )
     assert User.get(User.email == "trader@kase.kz").departments == {"trading", "board"}
     missing = client.post(f"/staff/organisations/{kase.id}/users/new", data=user_form(email="x@kase.kz"))
     assert "Выберите хотя бы одно подразделение." in missing.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("code", "DEMO", "Организация с таким кодом уже есть."),
-    ("bin", "123", "БИН должен состоять из 12 цифр."),
-    ("bin", "940540001230", "не сходится контрольная цифра"),
-    ("name_kk", "", "Укажите наименование на казахском языке."),
-    ("roles", [], "Выберите хотя бы одну роль."),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("code", "DEMO", "Организация с таким кодом уже есть."),
+        ("bin", "123", "БИН должен состоять из 12 цифр."),
+        ("bin", "940540001230", "не сходится контрольная цифра"),
+        ("name_kk", "", "Укажите наименование на казахском языке."),
+        ("roles", [], "Выберите хотя бы одну роль."),
+    ],
+)
 def test_bad_organisation_input_is_named_and_nothing_is_saved(client, admin, make, field, value, message):
     make.org("DEMO")
     before = Organisation.select().count()
@@ -101,8 +121,9 @@ def test_iin_and_bin_control_digits():
 
 
 def test_admin_unlocks_and_disables_accounts(client, admin, make):
-    from core.db import utcnow
     import datetime
+
+    from core.db import utcnow
 
     user = make.user(locked_until=utcnow() + datetime.timedelta(minutes=10))
     client.post(f"/staff/users/{user.id}/unlock")

@@ -67,11 +67,14 @@ def test_five_wrong_passwords_lock_the_account_for_15_minutes(client, auth, make
 def test_logins_are_rate_limited_per_address(app, client, make):
     app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
     make.user(email="a@example.kz")
-    codes = [client.post("/login", data={"email": "x@example.kz", "password": "x", "agreement": "y"}).status_code
-             for _ in range(4)]
+    codes = [
+        client.post("/login", data={"email": "x@example.kz", "password": "x", "agreement": "y"}).status_code
+        for _ in range(4)
+    ]
     assert codes[:3] == [401, 401, 401] and codes[3] == 429
     assert "Слишком много попыток" in client.post(
-        "/login", data={"email": "x@example.kz", "password": "x", "agreement": "y"}).get_data(as_text=True)
+        "/login", data={"email": "x@example.kz", "password": "x", "agreement": "y"}
+    ).get_data(as_text=True)
 
 
 @pytest.mark.rule("G-8.3")
@@ -105,16 +108,26 @@ def test_idle_sessions_expire(app, client, auth, make):
 
 
 @pytest.mark.rule("G-8.2")
-@pytest.mark.parametrize("password, broken", [
-    ("Ab1!", ["не короче 8 символов"]),
-    ("Abcdefgh1!xyz", ["не длиннее 12 символов"]),
-    ("Abcdefgh!", ["хотя бы одна цифра"]),
-    ("abcdefg1!", ["хотя бы одна заглавная буква"]),
-    ("ABCDEFG1!", ["хотя бы одна строчная буква"]),
-    ("Abcdefg12", ["хотя бы один специальный символ, например ! # % *"]),
-    ("abc", ["не короче 8 символов", "хотя бы одна цифра", "хотя бы одна заглавная буква",
-             "хотя бы один специальный символ, например ! # % *"]),
-])
+@pytest.mark.parametrize(
+    "password, broken",
+    [
+        ("Ab1!", ["не короче 8 символов"]),
+        ("Abcdefgh1!xyz", ["не длиннее 12 символов"]),
+        ("Abcdefgh!", ["хотя бы одна цифра"]),
+        ("abcdefg1!", ["хотя бы одна заглавная буква"]),
+        ("ABCDEFG1!", ["хотя бы одна строчная буква"]),
+        ("Abcdefg12", ["хотя бы один специальный символ, например ! # % *"]),
+        (
+            "abc",
+            [
+                "не короче 8 символов",
+                "хотя бы одна цифра",
+                "хотя бы одна заглавная буква",
+                "хотя бы один специальный символ, например ! # % *",
+            ],
+        ),
+    ],
+)
 def test_password_rule_names_every_broken_condition(app, password, broken):
     with app.test_request_context():
         assert [str(p) for p in problems(password)] == broken
@@ -134,11 +147,14 @@ def test_expired_password_forces_a_change(client, auth, make):
     assert response.headers["Location"] == "/password/change"
     for path in ("/", "/procedures", "/cabinet/profile", "/users"):
         assert client.get(path).headers["Location"] == "/password/change", path
-    page = client.post("/password/change", data={
-        "old_password": "Demo!2345", "new_password": "short", "new_password_again": "short"}).get_data(as_text=True)
+    page = client.post(
+        "/password/change", data={"old_password": "Demo!2345", "new_password": "short", "new_password_again": "short"}
+    ).get_data(as_text=True)
     assert "не короче 8 символов" in page and "хотя бы одна цифра" in page
-    response = client.post("/password/change", data={
-        "old_password": "Demo!2345", "new_password": "Newpass1!", "new_password_again": "Newpass1!"})
+    response = client.post(
+        "/password/change",
+        data={"old_password": "Demo!2345", "new_password": "Newpass1!", "new_password_again": "Newpass1!"},
+    )
     assert response.headers["Location"] == "/"
     assert client.get("/procedures").status_code == 200
     assert verify_password(User.get_by_id(user.id).password_hash, "Newpass1!")
@@ -155,8 +171,10 @@ def test_password_expires_after_60_days(make):
 def test_new_password_must_differ_from_the_old(client, auth, make):
     make.user(email="a@example.kz")
     auth.login("a@example.kz")
-    page = client.post("/password/change", data={
-        "old_password": "Demo!2345", "new_password": "Demo!2345", "new_password_again": "Demo!2345"})
+    page = client.post(
+        "/password/change",
+        data={"old_password": "Demo!2345", "new_password": "Demo!2345", "new_password_again": "Demo!2345"},
+    )
     assert "Новый пароль должен отличаться от старого." in page.get_data(as_text=True)
 
 
@@ -165,8 +183,10 @@ def test_password_change_ends_other_sessions(app, client, auth, make):
     other = app.test_client()
     other.post("/login", data={"email": "a@example.kz", "password": "Demo!2345", "agreement": "y"})
     auth.login("a@example.kz")
-    client.post("/password/change", data={
-        "old_password": "Demo!2345", "new_password": "Newpass1!", "new_password_again": "Newpass1!"})
+    client.post(
+        "/password/change",
+        data={"old_password": "Demo!2345", "new_password": "Newpass1!", "new_password_again": "Newpass1!"},
+    )
     assert client.get("/procedures").status_code == 200
     assert other.get("/procedures").status_code == 302
 
@@ -211,12 +231,14 @@ def test_forgot_password_mails_a_link_without_revealing_accounts(client, auth, m
 
 def test_next_parameter_cannot_redirect_elsewhere(client, make):
     make.user(email="a@example.kz")
-    response = client.post("/login?next=https://evil.example/", data={
-        "email": "a@example.kz", "password": "Demo!2345", "agreement": "y"})
+    response = client.post(
+        "/login?next=https://evil.example/", data={"email": "a@example.kz", "password": "Demo!2345", "agreement": "y"}
+    )
     assert response.headers["Location"] == "/"
     client.post("/logout")
-    response = client.post("/login?next=/partnerships", data={
-        "email": "a@example.kz", "password": "Demo!2345", "agreement": "y"})
+    response = client.post(
+        "/login?next=/partnerships", data={"email": "a@example.kz", "password": "Demo!2345", "agreement": "y"}
+    )
     assert response.headers["Location"] == "/partnerships"
 
 

@@ -8,8 +8,16 @@ from core.auth.passwords import verify_password
 from core.notifications.models import Notification
 from core.notifications.service import notify
 
-MENU = ["Процедуры", "Пользователи", "Партнерства", "На рассмотрении", "Архив", "Анкеты", "Нормативная база",
-        "Инсайдеры Биржи"]
+MENU = [
+    "Процедуры",
+    "Пользователи",
+    "Партнерства",
+    "На рассмотрении",
+    "Архив",
+    "Анкеты",
+    "Нормативная база",
+    "Инсайдеры Биржи",
+]
 
 
 @pytest.mark.rule("G-9")
@@ -18,7 +26,7 @@ def test_user_menu_shows_company_code_name_and_the_guide_tabs_in_order(client, a
     make.user(org, email="a@example.kz")
     auth.login("a@example.kz")
     html = client.get("/").get_data(as_text=True)
-    menu = html[html.index('class="usermenu"'):html.index("</nav>", html.index('class="usermenu"'))]
+    menu = html[html.index('class="usermenu"') : html.index("</nav>", html.index('class="usermenu"'))]
     assert "KZTK" in menu and "АО «Казахтелеком»" in menu
     positions = [menu.index(f">{label}</a>") for label in MENU]
     assert positions == sorted(positions)
@@ -37,8 +45,14 @@ def test_header_has_logo_link_cabinet_and_logout(client, auth, make):
 def test_notifications_show_procedure_executor_and_time(client, auth, make, app, mailbox):
     user = make.user(email="a@example.kz")
     with app.app_context():
-        notify([user], "partnership_added", procedure="Включение акций в официальный список",
-               executor="Ким Виктор", message="Назначены исполнителем", link="/procedures")
+        notify(
+            [user],
+            "partnership_added",
+            procedure="Включение акций в официальный список",
+            executor="Ким Виктор",
+            message="Назначены исполнителем",
+            link="/procedures",
+        )
     auth.login("a@example.kz")
     home = client.get("/").get_data(as_text=True)
     assert '<span class="badge"' in home and ">1</span>" in home
@@ -57,7 +71,9 @@ def test_notification_times_are_shown_in_almaty(client, auth, make, app):
     import datetime
 
     user = make.user(email="a@example.kz")
-    Notification.create(user=user, kind="partnership_added", procedure="P", created_at=datetime.datetime(2026, 3, 1, 22, 30))
+    Notification.create(
+        user=user, kind="partnership_added", procedure="P", created_at=datetime.datetime(2026, 3, 1, 22, 30)
+    )
     auth.login("a@example.kz")
     html = client.get("/cabinet/notifications").get_data(as_text=True)
     assert "02.03.2026 03:30" in html  # UTC+5
@@ -86,18 +102,44 @@ def test_profile_edit_saves_contact_fields(client, auth, make):
     user = make.user(email="a@example.kz")
     auth.login("a@example.kz")
     page = client.get("/cabinet/profile").get_data(as_text=True)
-    for label in ("Имя", "Фамилия", "Должность", "Email", "Телефон", "Старый пароль", "Новый пароль",
-                  "Новый пароль еще раз", "Сохранить"):
+    for label in (
+        "Имя",
+        "Фамилия",
+        "Должность",
+        "Email",
+        "Телефон",
+        "Старый пароль",
+        "Новый пароль",
+        "Новый пароль еще раз",
+        "Сохранить",
+    ):
         assert label in page
-    response = client.post("/cabinet/profile", data={
-        "first_name": "Айгерим", "last_name": "Ахметова", "position": "Директор", "email": "new@example.kz",
-        "phone": "+7 777 123 45 67"}, follow_redirects=True)
+    response = client.post(
+        "/cabinet/profile",
+        data={
+            "first_name": "Айгерим",
+            "last_name": "Ахметова",
+            "position": "Директор",
+            "email": "new@example.kz",
+            "phone": "+7 777 123 45 67",
+        },
+        follow_redirects=True,
+    )
     assert "Изменения сохранены." in response.get_data(as_text=True)
     user = User.get_by_id(user.id)
     assert (user.first_name, user.position, user.email, user.phone) == (
-        "Айгерим", "Директор", "new@example.kz", "+7 777 123 45 67")
+        "Айгерим",
+        "Директор",
+        "new@example.kz",
+        "+7 777 123 45 67",
+    )
     assert AuditEvent.get(AuditEvent.action == "profile.update").data["fields"] == [
-        "email", "first_name", "last_name", "phone", "position"]
+        "email",
+        "first_name",
+        "last_name",
+        "phone",
+        "position",
+    ]
 
 
 @pytest.mark.rule("G-8.2")
@@ -105,13 +147,16 @@ def test_profile_password_change_checks_old_rule_and_repeat(client, auth, make):
     user = make.user(email="a@example.kz")
     auth.login("a@example.kz")
     base = {"first_name": "И", "last_name": "Ф", "position": "П", "email": "a@example.kz", "phone": "+77010000000"}
-    bad = client.post("/cabinet/profile", data={**base, "old_password": "nope", "new_password": "abc",
-                                                "new_password_again": "abd"}).get_data(as_text=True)
+    bad = client.post(
+        "/cabinet/profile", data={**base, "old_password": "nope", "new_password": "abc", "new_password_again": "abd"}
+    ).get_data(as_text=True)
     assert "Старый пароль указан неверно." in bad
     assert "не короче 8 символов" in bad and "Пароли не совпадают." in bad
     assert User.get_by_id(user.id).first_name == "Имя"  # nothing saved on a bad submit
-    client.post("/cabinet/profile", data={**base, "old_password": "Demo!2345", "new_password": "Newpass1!",
-                                          "new_password_again": "Newpass1!"})
+    client.post(
+        "/cabinet/profile",
+        data={**base, "old_password": "Demo!2345", "new_password": "Newpass1!", "new_password_again": "Newpass1!"},
+    )
     assert verify_password(User.get_by_id(user.id).password_hash, "Newpass1!")
 
 
@@ -119,8 +164,10 @@ def test_profile_refuses_another_users_email(client, auth, make):
     make.user(email="a@example.kz")
     make.user(email="b@example.kz")
     auth.login("a@example.kz")
-    html = client.post("/cabinet/profile", data={"first_name": "И", "last_name": "Ф", "position": "П",
-                                                 "email": "b@example.kz", "phone": "+77010000000"}).get_data(as_text=True)
+    html = client.post(
+        "/cabinet/profile",
+        data={"first_name": "И", "last_name": "Ф", "position": "П", "email": "b@example.kz", "phone": "+77010000000"},
+    ).get_data(as_text=True)
     assert "Пользователь с таким адресом электронной почты уже есть." in html
 
 

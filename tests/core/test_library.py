@@ -14,8 +14,13 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def publish(client, data=PDF, name="rules.pdf", **fields):
-    form = {"title": "Листинговые правила", "kind": "internal", "number": "12", "adopted_on": "2026-05-01",
-            "file": (io.BytesIO(data), name)}
+    form = {
+        "title": "Листинговые правила",
+        "kind": "internal",
+        "number": "12",
+        "adopted_on": "2026-05-01",
+        "file": (io.BytesIO(data), name),
+    }
     form.update(fields)
     return client.post("/regulations/new", data=form, content_type="multipart/form-data")
 
@@ -111,12 +116,28 @@ def test_sniff_knows_office_and_pdf():
 def test_insiders_list_is_kept_by_admins_and_read_by_clients(client, make, auth):
     make.staff("admin", email="root@kase.kz")
     auth.login("root@kase.kz")
-    client.post("/insiders/new", data={"full_name": "Иванов Иван", "position": "Директор департамента",
-                                       "department": "Листинг", "included_on": "2026-01-10"})
-    client.post("/insiders/new", data={"full_name": "Бывший Работник", "position": "Аналитик",
-                                       "included_on": "2025-01-10", "excluded_on": "2026-02-01"})
-    bad = client.post("/insiders/new", data={"full_name": "X", "position": "Y", "included_on": "2026-03-01",
-                                             "excluded_on": "2026-01-01"})
+    client.post(
+        "/insiders/new",
+        data={
+            "full_name": "Иванов Иван",
+            "position": "Директор департамента",
+            "department": "Листинг",
+            "included_on": "2026-01-10",
+        },
+    )
+    client.post(
+        "/insiders/new",
+        data={
+            "full_name": "Бывший Работник",
+            "position": "Аналитик",
+            "included_on": "2025-01-10",
+            "excluded_on": "2026-02-01",
+        },
+    )
+    bad = client.post(
+        "/insiders/new",
+        data={"full_name": "X", "position": "Y", "included_on": "2026-03-01", "excluded_on": "2026-01-01"},
+    )
     assert "Дата исключения не может быть раньше даты включения." in bad.get_data(as_text=True)
     assert Insider.select().count() == 2
     auth.logout()
@@ -125,15 +146,24 @@ def test_insiders_list_is_kept_by_admins_and_read_by_clients(client, make, auth)
     html = client.get("/insiders").get_data(as_text=True)
     assert "Иванов Иван" in html and "Директор департамента" in html and "10.01.2026" in html
     assert "Бывший Работник" not in html and "Добавить" not in html
-    assert client.post("/insiders/new", data={"full_name": "Z", "position": "Z",
-                                              "included_on": "2026-01-01"}).status_code == 403
+    assert (
+        client.post("/insiders/new", data={"full_name": "Z", "position": "Z", "included_on": "2026-01-01"}).status_code
+        == 403
+    )
 
 
 def test_insider_exclusion_is_audited(client, make, auth):
     make.staff("admin", email="root@kase.kz")
     auth.login("root@kase.kz")
     person = Insider.create(full_name="Иванов Иван", position="Директор", included_on=datetime.date(2026, 1, 1))
-    client.post(f"/insiders/{person.id}/edit", data={"full_name": "Иванов Иван", "position": "Директор",
-                                                     "included_on": "2026-01-01", "excluded_on": "2026-06-01"})
+    client.post(
+        f"/insiders/{person.id}/edit",
+        data={
+            "full_name": "Иванов Иван",
+            "position": "Директор",
+            "included_on": "2026-01-01",
+            "excluded_on": "2026-06-01",
+        },
+    )
     assert Insider.get_by_id(person.id).excluded_on == datetime.date(2026, 6, 1)
     assert AuditEvent.get(AuditEvent.action == "insider.update").data["excluded_on"] == "2026-06-01"

@@ -12,9 +12,13 @@ def test_procedures_are_listed_by_the_five_categories(client, auth, make):
     make.user(email="a@example.kz")
     auth.login("a@example.kz")
     html = client.get("/procedures").get_data(as_text=True)
-    categories = ["Листинговые процедуры", "Сектор «Нелистинговые ценные бумаги» и KASE Private Market",
-                  "Перечень аудиторских организаций, признаваемых Биржей", "Членство на Бирже",
-                  "Мониторинг раскрытия информации инициаторами допуска"]
+    categories = [
+        "Листинговые процедуры",
+        "Сектор «Нелистинговые ценные бумаги» и KASE Private Market",
+        "Перечень аудиторских организаций, признаваемых Биржей",
+        "Членство на Бирже",
+        "Мониторинг раскрытия информации инициаторами допуска",
+    ]
     positions = [html.index(c) for c in categories]
     assert positions == sorted(positions)
     assert "Включение акций в официальный список" in html
@@ -23,9 +27,16 @@ def test_procedures_are_listed_by_the_five_categories(client, auth, make):
 
 
 def _application(org, author, number, status="submitted", **fields):
-    app = Application.create(number=number, organisation=org, procedure="listing.shares", status=status,
-                             author=author, process=fields.pop("process", "review"),
-                             submitted_at=fields.pop("submitted_at", utcnow()), **fields)
+    app = Application.create(
+        number=number,
+        organisation=org,
+        procedure="listing.shares",
+        status=status,
+        author=author,
+        process=fields.pop("process", "review"),
+        submitted_at=fields.pop("submitted_at", utcnow()),
+        **fields,
+    )
     ApplicationMember.create(application=app, user=author, role="author")
     return app
 
@@ -37,8 +48,16 @@ def test_active_applications_show_the_guide_columns(client, auth, make):
     _application(org, author, "L-2026-0001", process="registration")
     auth.login("a@example.kz")
     html = client.get("/applications").get_data(as_text=True)
-    for column in ("Номер", "Компания", "Процедура / текущий процесс", "Автор", "Текущий исполнитель", "Статус",
-                   "Дата создания", "Дата предоставления на Биржу"):
+    for column in (
+        "Номер",
+        "Компания",
+        "Процедура / текущий процесс",
+        "Автор",
+        "Текущий исполнитель",
+        "Статус",
+        "Дата создания",
+        "Дата предоставления на Биржу",
+    ):
         assert column in html
     assert "L-2026-0001" in html and "Регистрация канцелярией Биржи" in html
     assert "Включение акций в официальный список" in html and author.full_name in html
@@ -88,8 +107,13 @@ def test_questionnaires_of_archived_applications_are_listed(client, auth, make):
     app = _application(org, author, "L-DONE", status="archived")
     Questionnaire.create(organisation=org, form_code="aml", title="Анкета по ПОД/ФТ", data="{}", application=app)
     other = make.org()
-    Questionnaire.create(organisation=other, form_code="aml", title="Чужая анкета", data="{}",
-                         application=_application(other, make.user(other), "X-1", status="archived"))
+    Questionnaire.create(
+        organisation=other,
+        form_code="aml",
+        title="Чужая анкета",
+        data="{}",
+        application=_application(other, make.user(other), "X-1", status="archived"),
+    )
     auth.login("a@example.kz")
     html = client.get("/questionnaires").get_data(as_text=True)
     assert "Анкета по ПОД/ФТ" in html and "L-DONE" in html and "Чужая анкета" not in html

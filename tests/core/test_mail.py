@@ -5,8 +5,6 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 from core import create_app
 from core.notifications import service
 from core.notifications.models import MailMessage
@@ -38,8 +36,10 @@ def test_a_failing_smtp_server_never_breaks_the_page_and_is_retried(app, client,
     make.staff("admin", email="root@kase.kz")
     auth.login("root@kase.kz")
     org = make.org()
-    response = client.post(f"/staff/organisations/{org.id}/users/new", data={
-        "last_name": "Н", "first_name": "Н", "position": "П", "email": "n@example.kz", "phone": "+77010000000"})
+    response = client.post(
+        f"/staff/organisations/{org.id}/users/new",
+        data={"last_name": "Н", "first_name": "Н", "position": "П", "email": "n@example.kz", "phone": "+77010000000"},
+    )
     assert response.status_code == 302  # the account is created even though mail cannot leave
     mail = MailMessage.get(MailMessage.to == "n@example.kz")
     assert mail.status == "pending" and mail.attempts == 1 and "ConnectionRefusedError" in mail.last_error
@@ -83,9 +83,14 @@ def test_sweep_requeues_stale_claims(app, make, mailbox):
     from core.db import utcnow
 
     user = make.user(email="a@example.kz")
-    mail = MailMessage.create(to=user.email, subject="s", body="b", status="sending",
-                              claimed_at=utcnow() - datetime.timedelta(minutes=30),
-                              created_at=utcnow() - datetime.timedelta(minutes=31))
+    mail = MailMessage.create(
+        to=user.email,
+        subject="s",
+        body="b",
+        status="sending",
+        claimed_at=utcnow() - datetime.timedelta(minutes=30),
+        created_at=utcnow() - datetime.timedelta(minutes=31),
+    )
     with app.app_context():
         assert service.sweep_mail() == 1
     mailbox.wait_for("a@example.kz")
@@ -106,10 +111,19 @@ def test_a_worker_process_sends_what_the_web_process_queued(app_config, make, ma
         tasks.flush(Response())
     time.sleep(0.2)
     assert mailbox.to("w@example.kz") == []
-    env = {**os.environ, "IS2IN_DATABASE_URL": app_config["DATABASE_URL"], "IS2IN_INSTANCE_PATH": str(instance),
-           "IS2IN_SMTP_URL": mailbox.url, "IS2IN_SECRET_KEY": "test-secret"}
-    worker = subprocess.Popen([sys.executable, "-c", "from core.cli import main; main()", "worker", "--workers", "1"],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "IS2IN_DATABASE_URL": app_config["DATABASE_URL"],
+        "IS2IN_INSTANCE_PATH": str(instance),
+        "IS2IN_SMTP_URL": mailbox.url,
+        "IS2IN_SECRET_KEY": "test-secret",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-c", "from core.cli import main; main()", "worker", "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         mailbox.wait_for("w@example.kz", timeout=20)
     finally:

@@ -8,8 +8,9 @@ from core.accounts.validators import make_xin
 
 
 def _sets():
-    return create_app({"TESTING": True, "DATABASE_URL": "sqlite:///:memory:",
-                       "PLUGIN_ENTRY_POINTS": False}).extensions["is2in.migrations"]
+    return create_app({"TESTING": True, "DATABASE_URL": "sqlite:///:memory:", "PLUGIN_ENTRY_POINTS": False}).extensions[
+        "is2in.migrations"
+    ]
 
 
 def test_a_database_made_by_the_first_migration_upgrades_to_the_latest(tmp_path):
@@ -17,13 +18,16 @@ def test_a_database_made_by_the_first_migration_upgrades_to_the_latest(tmp_path)
     connection = database.open_database(url)
     database.db.initialize(connection)
     connection.connect()
-    first = database.upgrade(_sets(), database=connection, target={"core": "0001_accounts", "listing": ""},
-                             echo=lambda *_: None)
+    first = database.upgrade(
+        _sets(), database=connection, target={"core": "0001_accounts", "listing": ""}, echo=lambda *_: None
+    )
     assert first == ["core.0001_accounts"]
     assert "notification" not in connection.get_tables()
     connection.execute_sql(
         "INSERT INTO organisation (code, legal_form, name_ru, name_kk, name_en, bin, is_active, created_at) "
-        "VALUES ('OLD', 'АО', 'Старая', 'Ескі', 'Old', ?, 1, '2025-01-01 00:00:00')", (make_xin("95010100001"),))
+        "VALUES ('OLD', 'АО', 'Старая', 'Ескі', 'Old', ?, 1, '2025-01-01 00:00:00')",
+        (make_xin("95010100001"),),
+    )
 
     rest = database.upgrade(_sets(), database=connection, echo=lambda *_: None)
     assert rest[0] == "core.0002_notifications" and len(rest) >= 4
@@ -52,11 +56,33 @@ def _models():
     from core.workdays.models import CalendarDay
     from core.workflow import models as workflow
 
-    return [accounts.Organisation, accounts.OrganisationRole, accounts.User, accounts.StaffRole, accounts.UserSession,
-            accounts.PasswordToken, AuditEvent, StoredFile, Insider, MailMessage, Notification, Partnership,
-            RegulatoryDocument, CalendarDay, workflow.Application, workflow.ApplicationMember, workflow.Questionnaire,
-            workflow.StageState, workflow.FormData, workflow.Comment, workflow.Transition, workflow.Attachment,
-            workflow.Signature, workflow.ApplicationSecurity, workflow.CascadeNode]
+    return [
+        accounts.Organisation,
+        accounts.OrganisationRole,
+        accounts.User,
+        accounts.StaffRole,
+        accounts.UserSession,
+        accounts.PasswordToken,
+        AuditEvent,
+        StoredFile,
+        Insider,
+        MailMessage,
+        Notification,
+        Partnership,
+        RegulatoryDocument,
+        CalendarDay,
+        workflow.Application,
+        workflow.ApplicationMember,
+        workflow.Questionnaire,
+        workflow.StageState,
+        workflow.FormData,
+        workflow.Comment,
+        workflow.Transition,
+        workflow.Attachment,
+        workflow.Signature,
+        workflow.ApplicationSecurity,
+        workflow.CascadeNode,
+    ]
 
 
 def test_cli_db_upgrade_and_demo_are_idempotent(tmp_path):

@@ -22,7 +22,7 @@ TITLE = "Заявление на включение ценных бумаг в �
 def long_form(rows=150):
     """A filled form of ``rows`` rows in five sections: long enough for three pages or more."""
     pairs = [(f"Поле {i}: {RUSSIAN[:12]}", f"Мән {i}: {KAZAKH}") for i in range(rows)]
-    return [{"title": f"Раздел {n + 1}. Сведения об эмитенте", "rows": pairs[n * 30:(n + 1) * 30]} for n in range(5)]
+    return [{"title": f"Раздел {n + 1}. Сведения об эмитенте", "rows": pairs[n * 30 : (n + 1) * 30]} for n in range(5)]
 
 
 def render(app, sections, **context):
@@ -43,8 +43,12 @@ def page_count(pdf, tmp_path) -> int:
 def page_text(pdf, page, tmp_path) -> str:
     path = tmp_path / "document.pdf"
     path.write_bytes(pdf)
-    return subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-layout", str(path), "-"],
-                          capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-f", str(page), "-l", str(page), "-layout", str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 def test_render_pdf_returns_a_pdf_document(app):
@@ -114,8 +118,9 @@ def test_values_print_as_people_read_them(app, tmp_path):
         ("Валюты", ["KZT", "USD"]),
         ("Разметка", "<b>не жирный</b> & <img src='/etc/passwd'>"),
     ]
-    text = page_text(render(app, [{"title": "Сведения", "rows": rows}, {"title": "Пустой раздел", "rows": []}]),
-                     1, tmp_path)
+    text = page_text(
+        render(app, [{"title": "Сведения", "rows": rows}, {"title": "Пустой раздел", "rows": []}]), 1, tmp_path
+    )
 
     assert re.search(r"Адрес\s+г\. Алматы,\s*\n\s+пр\. Абая, 1", text), text
     assert re.search(r"Пустое поле\s+—", text)
@@ -145,8 +150,9 @@ def test_first_page_renders_as_an_image(app, tmp_path):
     path = tmp_path / "document.pdf"
     path.write_bytes(pdf)
 
-    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(path), str(tmp_path / "page")],
-                   check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(path), str(tmp_path / "page")], check=True
+    )
 
     png = next(tmp_path.glob("page-*1.png")).read_bytes()
     assert png.startswith(b"\x89PNG")
@@ -169,11 +175,14 @@ def test_download_has_a_latin_name_and_the_real_one_in_utf8(app):
     assert unquote(encoded) == "Заявление № L-2026_0042 (Қазақстан).pdf"
 
 
-@pytest.mark.parametrize(("name", "ascii"), [
-    ("Письмо Биржи", "Pismo Birzhi.pdf"),
-    ('"; evil="x\r\n.pdf', "evil_x_.pdf"),
-    ("…", "document.pdf"),
-    ("Ұсыныс ЖШС.PDF", "Usynys ZhShS.PDF"),
-])
+@pytest.mark.parametrize(
+    ("name", "ascii"),
+    [
+        ("Письмо Биржи", "Pismo Birzhi.pdf"),
+        ('"; evil="x\r\n.pdf', "evil_x_.pdf"),
+        ("…", "document.pdf"),
+        ("Ұсыныс ЖШС.PDF", "Usynys ZhShS.PDF"),
+    ],
+)
 def test_ascii_filename_is_safe_in_a_quoted_header(name, ascii):
     assert ascii_filename(name) == ascii

@@ -33,7 +33,8 @@ def test_the_six_builtin_plugins_are_registered_by_name():
 
 def test_a_misspelt_hookimpl_fails_at_start_up(tmp_path, monkeypatch):
     (tmp_path / "typo_plugin.py").write_text(
-        "from core import hookimpl\n\n@hookimpl\ndef is2in_procedure():\n    return []\n")
+        "from core import hookimpl\n\n@hookimpl\ndef is2in_procedure():\n    return []\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     from pluggy import PluginValidationError
 
@@ -45,9 +46,23 @@ def test_a_misspelt_hookimpl_fails_at_start_up(tmp_path, monkeypatch):
 def installed_example(tmp_path_factory):
     """pip-install the example package of tests/external_plugin into a folder on sys.path."""
     target = tmp_path_factory.mktemp("site")
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--no-index", "--target", str(target), str(ROOT / "tests" / "external_plugin")],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--target",
+            str(target),
+            str(ROOT / "tests" / "external_plugin"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     sys.path.insert(0, str(target))
     importlib.invalidate_caches()
     yield target
@@ -125,9 +140,11 @@ def test_core_imports_no_plugin_and_no_plugin_imports_another():
 
 
 def test_every_route_declares_who_may_use_it(app):
-    undeclared = [rule.rule for rule in app.url_map.iter_rules()
-                  if not rule.endpoint.endswith("static")
-                  and getattr(app.view_functions[rule.endpoint], "access", None) is None]
+    undeclared = [
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if not rule.endpoint.endswith("static") and getattr(app.view_functions[rule.endpoint], "access", None) is None
+    ]
     assert undeclared == []
 
 

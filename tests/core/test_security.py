@@ -15,8 +15,9 @@ def test_a_post_without_csrf_token_is_refused_with_a_clear_message(client, auth,
 
 def test_login_itself_needs_a_csrf_token(client, make):
     make.user(email="a@example.kz")
-    response = client.post("/login", data={"email": "a@example.kz", "password": "Demo!2345", "agreement": "y"},
-                           csrf=False)
+    response = client.post(
+        "/login", data={"email": "a@example.kz", "password": "Demo!2345", "agreement": "y"}, csrf=False
+    )
     assert response.status_code == 400
 
 
@@ -26,8 +27,9 @@ def test_htmx_requests_carry_the_token_in_a_header(client, auth, make):
     page = client.get("/").get_data(as_text=True)
     assert 'hx-headers=\'{"X-CSRFToken": "' in page
     token = client.csrf_token()
-    response = client.post("/cabinet/notifications/read-all", csrf=False, headers={"X-CSRFToken": token,
-                                                                                   "HX-Request": "true"})
+    response = client.post(
+        "/cabinet/notifications/read-all", csrf=False, headers={"X-CSRFToken": token, "HX-Request": "true"}
+    )
     assert response.status_code == 302
 
 
@@ -80,8 +82,9 @@ def test_session_cookie_is_httponly_samesite_and_secure_on_https(app_config, mak
 def test_https_base_url_turns_secure_cookies_on():
     from core.config import from_environment
 
-    config = from_environment("/tmp/is2in-test-instance", {"IS2IN_BASE_URL": "https://is2in.kase.kz",
-                                                           "IS2IN_SECRET_KEY": "x"})
+    config = from_environment(
+        "/tmp/is2in-test-instance", {"IS2IN_BASE_URL": "https://is2in.kase.kz", "IS2IN_SECRET_KEY": "x"}
+    )
     assert config["SESSION_COOKIE_SECURE"] is True
 
 
@@ -93,9 +96,21 @@ def test_secret_key_is_generated_once_and_kept(tmp_path):
     assert oct((tmp_path / "secret_key").stat().st_mode & 0o777) == "0o600"
 
 
-@pytest.mark.parametrize("path", ["/procedures", "/users", "/partnerships", "/applications", "/archive",
-                                  "/questionnaires", "/regulations", "/insiders", "/cabinet/profile",
-                                  "/cabinet/notifications"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/procedures",
+        "/users",
+        "/partnerships",
+        "/applications",
+        "/archive",
+        "/questionnaires",
+        "/regulations",
+        "/insiders",
+        "/cabinet/profile",
+        "/cabinet/notifications",
+    ],
+)
 def test_anonymous_users_are_sent_to_login(client, path):
     response = client.get(path)
     assert response.status_code == 302 and response.headers["Location"].startswith("/login?next=")
@@ -131,8 +146,11 @@ def test_behind_a_proxy_the_client_address_is_the_forwarded_one(app_config, make
     app.test_client_class = Client
     make.user(email="a@example.kz")
     client = app.test_client()
-    client.post("/login", data={"email": "a@example.kz", "password": "Demo!2345", "agreement": "y"},
-                headers={"X-Forwarded-For": "203.0.113.7"})
+    client.post(
+        "/login",
+        data={"email": "a@example.kz", "password": "Demo!2345", "agreement": "y"},
+        headers={"X-Forwarded-For": "203.0.113.7"},
+    )
     assert UserSession.get().ip == "203.0.113.7"
 
 

@@ -16,12 +16,11 @@ DOCUMENT = b"%PDF-1.7\n% the application exactly as the first head downloaded it
 IIN = "700202300021"
 BIN = "050140000210"
 ORGANISATION = 'АО "DEMO ISSUER"'
-NOW = datetime.datetime.now(datetime.timezone.utc)
+NOW = datetime.datetime.now(datetime.UTC)
 
 
 def person(issuer, **overrides):
-    fields = dict(surname="САПАРОВ", name="ЕРЛАН", patronymic="АСКАРОВИЧ", iin=IIN, bin=BIN,
-                  organisation=ORGANISATION)
+    fields = dict(surname="САПАРОВ", name="ЕРЛАН", patronymic="АСКАРОВИЧ", iin=IIN, bin=BIN, organisation=ORGANISATION)
     fields.update(overrides)
     return pki.make_person_cert(issuer, **fields)
 
@@ -39,8 +38,9 @@ def kit():
         "stranger": stranger,
         "sign": person(root),
         "auth": person(root, purpose="auth"),
-        "expired": person(root, not_before=NOW - datetime.timedelta(days=400),
-                          not_after=NOW - datetime.timedelta(days=35)),
+        "expired": person(
+            root, not_before=NOW - datetime.timedelta(days=400), not_after=NOW - datetime.timedelta(days=35)
+        ),
         "future": person(root, not_before=NOW + datetime.timedelta(days=30)),
         "via_intermediate": person(intermediate),
         "forged": person(lookalike),
@@ -80,7 +80,7 @@ def test_a_valid_signature_of_the_first_head_is_accepted_with_his_details(kit):
     assert (report.iin, report.bin, report.organisation) == (IIN, BIN, ORGANISATION)
     assert report.serial_number == format(signer.cert.serial_number, "x")
     assert report.issuer == "ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (RSA)"
-    assert abs(report.signing_time - datetime.datetime.now(datetime.timezone.utc)) < datetime.timedelta(minutes=5)
+    assert abs(report.signing_time - datetime.datetime.now(datetime.UTC)) < datetime.timedelta(minutes=5)
     assert report.not_before == signer.cert.not_valid_before_utc
     assert report.not_after == signer.cert.not_valid_after_utc
     assert report.certificate_der == signer.cert_der
@@ -121,7 +121,7 @@ def test_an_attached_signature_of_the_same_document_is_accepted(kit):
 
 
 def test_the_moment_of_judgement_can_be_given_naive_as_the_database_keeps_it(kit):
-    moment = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    moment = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
 
     assert verify(kit, sign(kit["sign"]), at=moment).iin == IIN
 
@@ -130,7 +130,7 @@ def test_the_moment_of_judgement_can_be_given_naive_as_the_database_keeps_it(kit
 
 
 def der_to_pem(der: bytes, label: str) -> bytes:
-    lines = [base64.b64encode(der)[i:i + 64] for i in range(0, len(base64.b64encode(der)), 64)]
+    lines = [base64.b64encode(der)[i : i + 64] for i in range(0, len(base64.b64encode(der)), 64)]
     return b"\n".join([f"-----BEGIN {label}-----".encode(), *lines, f"-----END {label}-----".encode(), b""])
 
 
@@ -144,8 +144,8 @@ def test_an_uploaded_signature_is_accepted_as_der_pem_or_base64(kit, form):
         "pem-cms": der_to_pem(der, "CMS"),
         "pem-pkcs7": der_to_pem(der, "PKCS7"),
         "base64": text,  # what NCALayer's signCms hands back
-        "base64-wrapped": b"\n".join(text[i:i + 76] for i in range(0, len(text), 76)) + b"\n",
-        "base64-crlf": b"\xef\xbb\xbf" + b"\r\n".join(text[i:i + 64] for i in range(0, len(text), 64)),
+        "base64-wrapped": b"\n".join(text[i : i + 76] for i in range(0, len(text), 76)) + b"\n",
+        "base64-crlf": b"\xef\xbb\xbf" + b"\r\n".join(text[i : i + 64] for i in range(0, len(text), 64)),
     }[form]
 
     assert verify(kit, blob).iin == IIN
@@ -154,21 +154,40 @@ def test_an_uploaded_signature_is_accepted_as_der_pem_or_base64(kit, form):
 def test_openssl_pem_output_is_read_as_it_is_written(kit, tmp_path):
     der = sign(kit["sign"])
     (tmp_path / "sig.der").write_bytes(der)
-    subprocess.run(["openssl", "cms", "-cmsout", "-inform", "DER", "-in", str(tmp_path / "sig.der"),
-                    "-outform", "PEM", "-out", str(tmp_path / "sig.pem")], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "cms",
+            "-cmsout",
+            "-inform",
+            "DER",
+            "-in",
+            str(tmp_path / "sig.der"),
+            "-outform",
+            "PEM",
+            "-out",
+            str(tmp_path / "sig.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    )
 
     assert parse_cms((tmp_path / "sig.pem").read_bytes()).dump() == parse_cms(der).dump()
 
 
-@pytest.mark.parametrize("blob", [
-    b"",
-    b"   \n",
-    b"%PDF-1.7 this is the document itself, not its signature",
-    b"not base64 at all!",
-    base64.b64encode(b"valid base64 of something else"),
-    b"\x30\x03\x02\x01\x01",  # DER, but not a ContentInfo
-    b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
-], ids=["empty", "blank", "pdf", "garbage", "base64-garbage", "der-garbage", "a-certificate"])
+@pytest.mark.parametrize(
+    "blob",
+    [
+        b"",
+        b"   \n",
+        b"%PDF-1.7 this is the document itself, not its signature",
+        b"not base64 at all!",
+        base64.b64encode(b"valid base64 of something else"),
+        b"\x30\x03\x02\x01\x01",  # DER, but not a ContentInfo
+        b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    ],
+    ids=["empty", "blank", "pdf", "garbage", "base64-garbage", "der-garbage", "a-certificate"],
+)
 def test_a_file_that_is_not_a_signature_is_refused_as_corrupt(kit, blob):
     rejection = rejected(kit, blob)
 
@@ -233,16 +252,19 @@ def test_the_certificate_of_another_person_is_refused(kit):
     rejection = rejected(kit, sign(kit["sign"]), expected_iin="850101400013")
 
     assert rejection.code == "wrong_iin"
-    assert rejection.message == ("Документ подписан сертификатом другого лица: ИИН в сертификате 700202300021, "
-                                 "а ИИН первого руководителя 850101400013.")
+    assert rejection.message == (
+        "Документ подписан сертификатом другого лица: ИИН в сертификате 700202300021, "
+        "а ИИН первого руководителя 850101400013."
+    )
 
 
 def test_the_certificate_of_another_organisation_is_refused(kit):
     rejection = rejected(kit, sign(kit["sign"]), expected_bin="931040000110")
 
     assert rejection.code == "wrong_bin"
-    assert rejection.message == ("Сертификат выдан для другой организации: БИН в сертификате 050140000210, "
-                                 "а БИН организации 931040000110.")
+    assert rejection.message == (
+        "Сертификат выдан для другой организации: БИН в сертификате 050140000210, а БИН организации 931040000110."
+    )
 
 
 def test_a_personal_key_without_a_bin_is_refused_for_an_organisation(kit):
@@ -273,8 +295,10 @@ def test_a_certificate_not_yet_valid_is_refused(kit):
 
     assert rejection.code == "not_yet_valid"
     start = kit["future"].cert.not_valid_before_utc.strftime("%d.%m.%Y")
-    assert rejection.message == f"Сертификат подписи ещё не действует: он действителен с {start} " \
-                                f"{kit['future'].cert.not_valid_before_utc:%H:%M} UTC."
+    assert (
+        rejection.message == f"Сертификат подписи ещё не действует: он действителен с {start} "
+        f"{kit['future'].cert.not_valid_before_utc:%H:%M} UTC."
+    )
 
 
 def test_a_trust_root_signing_for_itself_is_refused_though_pyhanko_trusts_it(kit):
@@ -313,9 +337,15 @@ def test_a_lookalike_ca_without_key_identifiers_is_refused_on_its_signature(kit)
     from cryptography.hazmat.primitives import hashes
 
     forged = kit["forged"]
-    builder = (x509.CertificateBuilder().subject_name(forged.cert.subject).issuer_name(forged.cert.issuer)
-               .public_key(forged.key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(forged.cert.not_valid_before_utc).not_valid_after(forged.cert.not_valid_after_utc))
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(forged.cert.subject)
+        .issuer_name(forged.cert.issuer)
+        .public_key(forged.key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(forged.cert.not_valid_before_utc)
+        .not_valid_after(forged.cert.not_valid_after_utc)
+    )
     for extension in forged.cert.extensions:
         if not isinstance(extension.value, x509.AuthorityKeyIdentifier):
             builder = builder.add_extension(extension.value, extension.critical)
@@ -341,9 +371,28 @@ def test_a_signature_with_sha1_is_refused_as_a_weak_algorithm(kit, tmp_path):
     signer = kit["sign"]
     for name, content in {"doc": DOCUMENT, "cert.pem": signer.cert_pem, "key.pem": signer.key_pem}.items():
         (tmp_path / name).write_bytes(content)
-    subprocess.run(["openssl", "cms", "-sign", "-binary", "-md", "sha1", "-outform", "DER",
-                    "-in", str(tmp_path / "doc"), "-signer", str(tmp_path / "cert.pem"), "-inkey", str(tmp_path / "key.pem"),
-                    "-out", str(tmp_path / "sig")], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "cms",
+            "-sign",
+            "-binary",
+            "-md",
+            "sha1",
+            "-outform",
+            "DER",
+            "-in",
+            str(tmp_path / "doc"),
+            "-signer",
+            str(tmp_path / "cert.pem"),
+            "-inkey",
+            str(tmp_path / "key.pem"),
+            "-out",
+            str(tmp_path / "sig"),
+        ],
+        check=True,
+        capture_output=True,
+    )
 
     rejection = rejected(kit, (tmp_path / "sig").read_bytes())
 
@@ -370,7 +419,8 @@ def test_trust_roots_are_read_from_every_certificate_file_of_a_folder(kit, tmp_p
     roots = trust_roots_from_dir(tmp_path)
 
     assert sorted(r.dump() for r in roots) == sorted(
-        [kit["root"].cert_der, kit["stranger"].cert_der, kit["lookalike"].cert_der])
+        [kit["root"].cert_der, kit["stranger"].cert_der, kit["lookalike"].cert_der]
+    )
     assert verify(kit, sign(kit["sign"]), trust_roots=roots).iin == IIN
     assert trust_roots_from_dir(tmp_path / "missing") == []
 
@@ -389,17 +439,41 @@ def test_pki_demo_writes_a_root_and_a_key_store_that_sign_for_the_demo_first_hea
     store = instance / "demo" / "ceo.p12"
     assert str(store) in result.output
     pem_file = tmp_path / "ceo.pem"
-    subprocess.run(["openssl", "pkcs12", "-in", str(store), "-nodes", "-passin", "pass:Demo!2345",
-                    "-out", str(pem_file)], check=True, capture_output=True)
+    subprocess.run(
+        ["openssl", "pkcs12", "-in", str(store), "-nodes", "-passin", "pass:Demo!2345", "-out", str(pem_file)],
+        check=True,
+        capture_output=True,
+    )
     (tmp_path / "doc.pdf").write_bytes(DOCUMENT)
-    subprocess.run(["openssl", "cms", "-sign", "-binary", "-md", "sha256", "-outform", "DER",
-                    "-in", str(tmp_path / "doc.pdf"), "-signer", str(pem_file), "-out", str(tmp_path / "doc.cms")],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "cms",
+            "-sign",
+            "-binary",
+            "-md",
+            "sha256",
+            "-outform",
+            "DER",
+            "-in",
+            str(tmp_path / "doc.pdf"),
+            "-signer",
+            str(pem_file),
+            "-out",
+            str(tmp_path / "doc.cms"),
+        ],
+        check=True,
+        capture_output=True,
+    )
 
     head = User.by_email("ceo@demo.kz")
-    report = verify_detached(DOCUMENT, (tmp_path / "doc.cms").read_bytes(),
-                             trust_roots=trust_roots_from_dir(instance / "trust"),
-                             expected_iin=head.iin, expected_bin=head.organisation.bin)
+    report = verify_detached(
+        DOCUMENT,
+        (tmp_path / "doc.cms").read_bytes(),
+        trust_roots=trust_roots_from_dir(instance / "trust"),
+        expected_iin=head.iin,
+        expected_bin=head.organisation.bin,
+    )
     assert report.full_name == "САПАРОВ ЕРЛАН"
 
     again = app.test_cli_runner().invoke(pki_group, ["demo"])

@@ -28,9 +28,17 @@ def trusted(app, test_ca, tmp_path):
 
 def sign_key(ca, user, purpose="sign", **overrides):
     surname, _, name = user.full_name.partition(" ")
-    return pki.make_person_cert(ca, surname=user.last_name.upper(), name=user.first_name.upper(), patronymic="",
-                                iin=overrides.pop("iin", user.iin), bin=overrides.pop("bin", user.organisation.bin),
-                                organisation=user.organisation.name_ru, purpose=purpose, **overrides)
+    return pki.make_person_cert(
+        ca,
+        surname=user.last_name.upper(),
+        name=user.first_name.upper(),
+        patronymic="",
+        iin=overrides.pop("iin", user.iin),
+        bin=overrides.pop("bin", user.organisation.bin),
+        organisation=user.organisation.name_ru,
+        purpose=purpose,
+        **overrides,
+    )
 
 
 def version_of(app_id):
@@ -44,7 +52,6 @@ class Journey:
         self.client, self.auth, self.app_id = client, auth, app_id
 
     def create(self, procedure="listing.shares", company=None):
-        from core.accounts.models import User
 
         page = self.client.get(f"/procedures/{procedure}/file").get_data(as_text=True)
         company = company or re.search(r'<option (?:selected )?value="(\d+)"', page).group(1)
@@ -63,8 +70,12 @@ class Journey:
         r = self.stage("general", GENERAL)
         assert r.status_code == 302, r.get_data(as_text=True)
         if consultant:
-            assert self.client.post(self.url("/stages/consultant/consultant"),
-                                    data={"employee": str(consultant.id)}).status_code == 302
+            assert (
+                self.client.post(
+                    self.url("/stages/consultant/consultant"), data={"employee": str(consultant.id)}
+                ).status_code
+                == 302
+            )
         else:
             assert self.client.post(self.url("/stages/consultant/skip")).status_code == 302
         assert self.stage("statement", STATEMENT).status_code == 302
@@ -75,8 +86,11 @@ class Journey:
         assert self.stage("aml", AML).status_code == 302
 
     def premium_path(self):
-        main = CascadeNode.get((CascadeNode.catalogue == "listing") & CascadeNode.parent.is_null()
-                               & (CascadeNode.label_ru == "Основная площадка"))
+        main = CascadeNode.get(
+            (CascadeNode.catalogue == "listing")
+            & CascadeNode.parent.is_null()
+            & (CascadeNode.label_ru == "Основная площадка")
+        )
         shares = CascadeNode.get((CascadeNode.parent == main) & (CascadeNode.label_ru == "Акции"))
         premium = CascadeNode.get((CascadeNode.parent == shares) & (CascadeNode.label_ru == "Премиум"))
         package = CascadeNode.get(CascadeNode.parent == premium)
@@ -85,8 +99,10 @@ class Journey:
     def add_security(self, isin=None):
         isin = isin or make_isin("KZ1C0000087")
         path = self.premium_path()
-        response = self.client.post(self.url("/stages/additional/securities"), data={
-            "isin": isin, **{f"level{i}": str(n) for i, n in enumerate(path)}})
+        response = self.client.post(
+            self.url("/stages/additional/securities"),
+            data={"isin": isin, **{f"level{i}": str(n) for i, n in enumerate(path)}},
+        )
         assert response.status_code == 302, response.get_data(as_text=True)
         security_url = response.headers["Location"]
         assert self.client.post(security_url, data=PREMIUM).status_code == 302
@@ -99,30 +115,61 @@ class Journey:
         with self.client.application.app_context():
             stage = definition(app).stage("documents")
         for title in stage.documents:
-            response = self.client.post(self.url("/stages/documents/documents"), data={
-                "title": str(title), "file": (io.BytesIO(PDF), "doc.pdf")}, content_type="multipart/form-data")
+            response = self.client.post(
+                self.url("/stages/documents/documents"),
+                data={"title": str(title), "file": (io.BytesIO(PDF), "doc.pdf")},
+                content_type="multipart/form-data",
+            )
             assert response.status_code == 302, response.get_data(as_text=True)
         assert self.client.post(self.url("/stages/documents/documents/done")).status_code == 302
 
     def act(self, action, data=None, expect=302, **kwargs):
-        response = self.client.post(self.url(f"/act/{action}"), data={
-            "version": str(version_of(self.app_id)), **(data or {})}, **kwargs)
+        response = self.client.post(
+            self.url(f"/act/{action}"), data={"version": str(version_of(self.app_id)), **(data or {})}, **kwargs
+        )
         assert response.status_code == expect, response.get_data(as_text=True)[-3000:]
         return response
 
 
-GENERAL = {"general-full_name": "АО «Demo Issuer»", "general-short_name": "Demo Issuer",
-           "general-registration_date": "2005-01-14", "general-legal_address": "Алматы, пр. Абая, 1",
-           "general-phone": "+7 727 000 00 00", "general-email": "info@demo.kz", "general-website": "",
-           "general-activity": "Производство"}
-STATEMENT = {"application-request": "Просим включить акции в официальный список.", "application-securities_count": "1000000",
-             "application-nominal": "1000", "application-confirm": "y"}
-BASIC = {"basic-equity": "5000000", "basic-years": "20", "basic-ifrs": "y", "basic-audited": "y",
-         "basic-auditor": "ТОО «Demo Audit»", "basic-governance_code": "y", "basic-no_default": "y"}
-AML = {"aml-beneficial_owners": "Иванов И.И., 60%", "aml-pep": "no", "aml-sanctions": "no",
-       "aml-internal_rules": "y", "aml-officer": "Петров П.П., комплаенс-контролер"}
-PREMIUM = {"free_float": "25", "capitalisation": "150000", "shareholders": "1200", "dividend_policy": "y",
-           "market_maker": "АО «Demo Broker»"}
+GENERAL = {
+    "general-full_name": "АО «Demo Issuer»",
+    "general-short_name": "Demo Issuer",
+    "general-registration_date": "2005-01-14",
+    "general-legal_address": "Алматы, пр. Абая, 1",
+    "general-phone": "+7 727 000 00 00",
+    "general-email": "info@demo.kz",
+    "general-website": "",
+    "general-activity": "Производство",
+}
+STATEMENT = {
+    "application-request": "Просим включить акции в официальный список.",
+    "application-securities_count": "1000000",
+    "application-nominal": "1000",
+    "application-confirm": "y",
+}
+BASIC = {
+    "basic-equity": "5000000",
+    "basic-years": "20",
+    "basic-ifrs": "y",
+    "basic-audited": "y",
+    "basic-auditor": "ТОО «Demo Audit»",
+    "basic-governance_code": "y",
+    "basic-no_default": "y",
+}
+AML = {
+    "aml-beneficial_owners": "Иванов И.И., 60%",
+    "aml-pep": "no",
+    "aml-sanctions": "no",
+    "aml-internal_rules": "y",
+    "aml-officer": "Петров П.П., комплаенс-контролер",
+}
+PREMIUM = {
+    "free_float": "25",
+    "capitalisation": "150000",
+    "shareholders": "1200",
+    "dividend_policy": "y",
+    "market_maker": "АО «Demo Broker»",
+}
 
 
 @pytest.fixture

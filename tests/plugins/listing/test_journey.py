@@ -50,5 +50,13 @@ def test_the_whole_listing_journey(client, auth, demo, journey, trusted, mailbox
     with client.application.app_context():
         assert Attachment.get(Attachment.kind == "letter").file.read().startswith(b"%PDF")
     assert [t.action for t in Transition.select().order_by(Transition.id)] == [
-        "send_to_head", "approve", "sign", "register", "schedule", "decide", "issue_letter", "archive"]
+        "send_to_head",
+        "approve",
+        "sign",
+        "register",
+        "schedule",
+        "decide",
+        "issue_letter",
+        "archive",
+    ]
     assert {q.form_code for q in Questionnaire.select()} == {"listing.general", "listing.aml"}
