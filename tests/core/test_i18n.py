@@ -1,0 +1,59 @@
+"""Languages: Russian by default, Kazakh and English complete; the switch; the guide's labels."""
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOGUES = sorted(ROOT.glob("core/translations/*/LC_MESSAGES/messages.po")) + sorted(
+    ROOT.glob("plugins/*/translations/*/LC_MESSAGES/messages.po")
+)
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+@pytest.mark.parametrize("path", CATALOGUES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_kazakh_and_english_catalogues_are_complete(path):
+    with path.open("rb") as fh:
+        catalogue = read_po(fh)
+    empty = [m.id for m in catalogue if m.id and not m.string]
+    fuzzy = [m.id for m in catalogue if m.id and m.fuzzy]
+    assert not empty, f"{len(empty)} untranslated, e.g. {empty[:3]}"
+    assert not fuzzy, f"fuzzy: {fuzzy[:3]}"
+    for message in catalogue:
+        if message.id and message.string:
+            assert set(PLACEHOLDER.findall(message.id)) == set(PLACEHOLDER.findall(message.string)), message.id
+
+
+def test_both_languages_exist_for_the_core():
+    assert {p.parts[-3] for p in CATALOGUES if "core" in p.parts} == {"kk", "en"}
+
+
+def test_language_switch_changes_the_page_and_is_remembered(client, auth, make):
+    from core.accounts.models import User
+
+    user = make.user(email="a@example.kz")
+    auth.login("a@example.kz")
+    response = client.post("/language", data={"lang": "kk", "next": "/procedures"})
+    assert response.headers["Location"] == "/procedures"
+    html = client.get("/procedures").get_data(as_text=True)
+    assert 'lang="kk"' in html and "Рәсімдер" in html
+    assert User.get_by_id(user.id).locale == "kk"
+    html = client.post("/language", data={"lang": "en", "next": "/procedures"}, follow_redirects=True).get_data(
+        as_text=True
+    )
+    assert 'lang="en"' in html and "Procedures" in html and "Sign out" in html
+
+
+def test_the_switch_refuses_foreign_targets_and_unknown_languages(client):
+    response = client.post("/language", data={"lang": "xx", "next": "https://evil.example/"})
+    assert response.headers["Location"] == "/"
+
+
+def test_guide_labels_are_exact_in_russian(client, auth, make):
+    make.user(email="a@example.kz")
+    auth.login("a@example.kz")
+    html = client.get("/cabinet/profile").get_data(as_text=True)
+    for label in ("Сохранить", "Редактировать профиль", "Уведомления", "Выйти", "Новый пароль еще раз"):
+        assert label in html
