@@ -36,5 +36,16 @@ def is2in_migrations():
 
 
 @hookspec
+def is2in_application_transition(application, action, from_process, to_process, user):
+    """React to an application's move (for example grant a role when a decision is archived); called
+    inside the move's transaction, so raising refuses the move. Returns nothing."""
+
+
+@hookspec
+def is2in_public_pages():
+    """Return a list of ``core.Link`` to public pages (no login) shown in the footer."""
+
+
+@hookspec
 def is2in_cli_commands():
     """Return a list of click commands to add under the ``is2in`` command."""

@@ -56,11 +56,12 @@ def init_app(app) -> None:
     from core.notifications.models import Notification
 
     app.jinja_env.add_extension("jinja2.ext.do")
+    public_pages = sorted(collect(app.extensions["is2in.pm"], "is2in_public_pages"), key=lambda link: link.order)
     app.add_template_global(get_locale, "get_locale")
 
     @app.context_processor
     def inject():
-        context = {"languages": app.config["LANGUAGES"]}
+        context = {"languages": app.config["LANGUAGES"], "public_pages": public_pages}
         if getattr(current_user, "is_authenticated", False):  # no user outside a request (mail, tasks)
             context["menu"] = menu_for(app, current_user)
             context["unread_count"] = Notification.unread_count(current_user)

@@ -488,6 +488,9 @@ def transition(app: Application, action: str, user: User, version: int, note: st
             note=note or "",
         )
         fresh = Application.get_by_id(fresh.id)
+        current_app.extensions["is2in.pm"].hook.is2in_application_transition(
+            application=fresh, action=action, from_process=process.code, to_process=target.code, user=user
+        )
         if target.actor == "first_head":
             for head in executors(fresh, target):
                 ApplicationMember.get_or_create(application=fresh, user=head, role="first_head")
