@@ -34,7 +34,11 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
     app.config.update(from_environment(app.instance_path))
     if config:
         app.config.update(config)
-    if not app.debug and not app.testing:
+    if app.config.get("JSON_LOGS"):
+        from core.ops import logging as json_logging
+
+        json_logging.configure()
+    elif not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
 
     pm = get_plugin_manager(
@@ -58,6 +62,9 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
     i18n.init_app(app, [module for _, module in pm.list_name_plugin()])
     security.init_app(app)
     tasks.init_app(app)
+    from core.ops import logging as request_logging
+
+    request_logging.init_app(app)
     app.before_request(access.enforce_declared)
     app.after_request(tasks.flush)
 
@@ -67,6 +74,7 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
     from core.cabinet import views as cabinet_views
     from core.insiders import views as insiders_views
     from core.notifications import views as notifications_views
+    from core.ops import views as ops_views
     from core.partnerships import views as partnerships_views
     from core.regulations import views as regulations_views
     from core.staff import views as staff_views
@@ -85,6 +93,7 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
         staff_views.bp,
         workflow_views.bp,
         workdays_views.bp,
+        ops_views.bp,
     ):
         app.register_blueprint(blueprint)
     for blueprint in collect(pm, "is2in_blueprints"):

@@ -49,6 +49,64 @@ def demo():
     load(echo=click.echo)
 
 
+@main.command("serve")
+@click.option("--production", is_flag=True, help="Serve with gunicorn (settings from IS2IN_BIND, IS2IN_WORKERS...).")
+def serve(production):
+    """Serve the app: gunicorn for production, Flask's server otherwise."""
+    if production:
+        from core.ops.serve import run
+
+        run()
+    else:
+        from core import create_app
+
+        create_app().run(host="127.0.0.1", port=5000, threaded=True)
+
+
+@main.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_command(path):
+    """Write the database and the file store to PATH (a .tar.gz), consistently while the app runs."""
+    from core.ops.backup import backup
+
+    manifest = backup(current_app.config, path)
+    click.echo(f"backup written to {path}: {manifest['database']} database, {manifest['files']} file(s)")
+
+
+@main.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(path, yes):
+    """Replace the database and restore the files from a backup made by `is2in backup`."""
+    from core.ops.backup import restore
+
+    if not yes:
+        click.confirm("This replaces the current database. Are the app servers and workers stopped?", abort=True)
+    manifest = restore(current_app.config, path)
+    click.echo(
+        f"restored {manifest['database']} database from {manifest['created_at']}; "
+        f"{manifest['restored_files']} file(s) copied back"
+    )
+
+
+@main.command("files")
+@click.argument("action", type=click.Choice(["verify"]))
+@with_appcontext
+def files_command(action):
+    """`is2in files verify`: report stored files that are missing or altered."""
+    from core.db import db as database
+    from core.ops.backup import verify_files
+
+    database.connect(reuse_if_open=True)
+    problems = verify_files()
+    for line in problems:
+        click.echo(line)
+    click.echo(f"{len(problems)} problem(s)")
+    raise SystemExit(1 if problems else 0)
+
+
 @main.command("worker")
 @click.option("--workers", default=2, show_default=True, help="Worker threads.")
 @with_appcontext

@@ -2,12 +2,34 @@
 
 The huey instance is built in ``create_app`` from the app's configuration (never at import time), and
 tasks are registered on it there, so the web process and ``is2in worker`` share one definition.
+Periodic jobs run once per scheduled minute however many workers run them (see ``JobRun``), and every
+job carries the id of the request that queued it into its log lines.
 """
 
+import datetime
+import logging
 from pathlib import Path
 
+import peewee as pw
 from flask import current_app, g, has_request_context
-from huey import RedisHuey, SqliteHuey, crontab
+from huey import RedisHuey, SqliteHuey, crontab  # noqa: F401  (crontab re-exported for plugins)
+
+from core.db import BaseModel, db, utcnow
+from core.ops.logging import request_id
+
+log = logging.getLogger("is2in.tasks")
+
+
+class JobRun(BaseModel):
+    """One run of a periodic job for one scheduled minute: the unique key lets only the first worker in."""
+
+    name = pw.CharField(max_length=128)
+    slot = pw.CharField(max_length=32)
+    started_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "job_run"
+        indexes = ((("name", "slot"), True),)
 
 
 def make_huey(app):
@@ -20,16 +42,18 @@ def make_huey(app):
     return huey
 
 
-def with_app(app, fn):
+def with_app(app, fn, name):
     """Wrap ``fn`` to run inside an app context with a database connection of its own."""
-    from core.db import db
 
-    def run(*args, **kwargs):
+    def run(*args, _request_id="", **kwargs):
+        token = request_id.set(_request_id)
         with app.app_context():
             db.connect(reuse_if_open=True)
             try:
+                log.info("job", extra={"task": name})
                 return fn(*args, **kwargs)
             finally:
+                request_id.reset(token)
                 if not db.is_closed():
                     db.close()
 
@@ -48,15 +72,37 @@ def init_app(app) -> None:
 def task(app, fn, **options):
     """Register ``fn`` as a huey task of ``app`` and remember it by name."""
     huey = app.extensions["huey"]
-    wrapped = huey.task(name=fn.__name__, **options)(with_app(app, fn))
+    wrapped = huey.task(name=fn.__name__, **options)(with_app(app, fn, fn.__name__))
     app.extensions["tasks"][fn.__name__] = wrapped
     return wrapped
 
 
-def periodic(app, fn, schedule: crontab, **options):
+def claim_slot(name: str, moment: datetime.datetime | None = None) -> bool:
+    """True for the first caller of ``name`` in this minute, False for every other worker."""
+    slot = (moment or utcnow()).strftime("%Y-%m-%dT%H:%M")
+    try:
+        with db.atomic():
+            JobRun.create(name=name, slot=slot)
+    except pw.IntegrityError:
+        return False
+    return True
+
+
+def periodic(app, fn, schedule, **options):
+    """Register ``fn`` to run on ``schedule`` (a huey crontab), once per slot across all workers."""
     huey = app.extensions["huey"]
-    wrapped = huey.periodic_task(schedule, name=fn.__name__, **options)(with_app(app, fn))
-    app.extensions["tasks"][fn.__name__] = wrapped
+    name = fn.__name__
+
+    def once(*args, **kwargs):
+        if not claim_slot(name):
+            log.info("job skipped: another worker has this slot", extra={"task": name})
+            return None
+        return fn(*args, **kwargs)
+
+    once.__name__ = fn.__name__
+    once.__module__ = fn.__module__
+    wrapped = huey.periodic_task(schedule, name=name, **options)(with_app(app, once, name))
+    app.extensions["tasks"][name] = wrapped
     return wrapped
 
 
@@ -70,7 +116,7 @@ def enqueue(name: str, *args) -> None:
 
 def _call(name, args):
     try:
-        current_app.extensions["tasks"][name](*args)
+        current_app.extensions["tasks"][name](*args, _request_id=request_id.get())
     except Exception:  # noqa: BLE001 - the queue being down must not fail the caller
         current_app.logger.exception("could not enqueue %s%r; the sweep will retry", name, args)
 
