@@ -10,10 +10,19 @@ from flask import Flask
 hookimpl = pluggy.HookimplMarker("is2in")
 
 from core.db import MigrationSet  # noqa: E402  (re-exported for plugin authors)
-from core.hooktypes import Link, NotificationKind  # noqa: E402
+from core.hooktypes import Link, NotificationKind, PeriodicJob  # noqa: E402
 from core.workflow.definitions import CATEGORIES, Procedure  # noqa: E402
 
-__all__ = ["create_app", "hookimpl", "Link", "NotificationKind", "MigrationSet", "Procedure", "CATEGORIES"]
+__all__ = [
+    "create_app",
+    "hookimpl",
+    "Link",
+    "NotificationKind",
+    "PeriodicJob",
+    "MigrationSet",
+    "Procedure",
+    "CATEGORIES",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -117,6 +126,8 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
     notifications.init_app(app, collect(pm, "is2in_notification_kinds"))
 
     app.extensions["is2in.migrations"] = [MigrationSet("core", "core.migrations")] + collect(pm, "is2in_migrations")
+    for job in collect(pm, "is2in_periodic_jobs"):
+        tasks.periodic(app, job.function, job.schedule)
     for command in collect(pm, "is2in_cli_commands"):
         app.cli.add_command(command)
 

@@ -47,5 +47,10 @@ def is2in_public_pages():
 
 
 @hookspec
+def is2in_periodic_jobs():
+    """Return a list of ``core.PeriodicJob`` (reminders, deadline checks) for the task queue to run."""
+
+
+@hookspec
 def is2in_cli_commands():
     """Return a list of click commands to add under the ``is2in`` command."""

@@ -14,6 +14,15 @@ class Link:
 
 
 @dataclass(frozen=True)
+class PeriodicJob:
+    """A function the task queue runs on ``schedule`` (a ``huey.crontab``), once per slot across
+    workers, inside an app context. It takes no arguments."""
+
+    function: object
+    schedule: object
+
+
+@dataclass(frozen=True)
 class NotificationKind:
     """A kind of notification: ``code`` is stored on each notification, ``label`` shown to people."""
 
