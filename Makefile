@@ -21,7 +21,8 @@ install: $(STAMP) translations
 # Compiled catalogues are build output; the .po files are the source.
 translations: $(STAMP)
 	@for dir in core/translations plugins/*/translations; do \
-	  [ -d $$dir ] && $(BIN)/pybabel compile -q -d $$dir -f || true; \
+	  [ -d $$dir ] || continue; \
+	  $(BIN)/pybabel compile -d $$dir -f >/dev/null || exit 1; \
 	done
 
 run: install

@@ -47,6 +47,12 @@ def is2in_public_pages():
 
 
 @hookspec
+def is2in_member_categories(organisation):
+    """Return the set of Exchange membership categories ("stock", "currency", "derivatives") the
+    ``organisation`` holds, or None when this plugin keeps no record of it."""
+
+
+@hookspec
 def is2in_periodic_jobs():
     """Return a list of ``core.PeriodicJob`` (reminders, deadline checks) for the task queue to run."""
 

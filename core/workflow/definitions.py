@@ -185,7 +185,7 @@ VIEW_TITLE = _l("Просмотр заявления и документов, н
 
 
 def standard_processes(
-    stages, *, fill_title=FILL_TITLE, decision_body=_l("Листинговой комиссии"), review_days=10, meeting=True
+    stages, *, fill_title=FILL_TITLE, decision_body=_l("Листинговая комиссия"), review_days=10, meeting=True
 ) -> tuple[Process, ...]:
     """The chain of the guide (G-13..G-25): filling, first head's approval and signature,
     registration by the office, review with requests for more documents, the decision body's

@@ -386,6 +386,14 @@ def assign_consultant(app: Application, stage: Stage, employee: User, user: User
         )
 
 
+def document_key(title) -> str:
+    """A required document's name as stored: its Russian source text, whatever the reader's language."""
+    from flask_babel import force_locale
+
+    with force_locale("ru"):
+        return str(title)
+
+
 def unfinished_stages(app: Application) -> list[Stage]:
     states = stage_states(app)
     return [

@@ -124,7 +124,7 @@ def summary(app: Application) -> list[dict]:
         elif stage.kind == "documents":
             docs = engine.attachments(app, kinds=("document",))
             rows = [(f"doc-{d.id}", d.title, f"{d.file.original_name} (SHA-256 {d.file.sha256[:16]}…)") for d in docs]
-            missing = [t for t in stage.documents if t not in {d.title for d in docs}]
+            missing = [t for t in stage.documents if engine.document_key(t) not in {d.title for d in docs}]
             rows += [(f"missing-{i}", str(t), _("Не приложен")) for i, t in enumerate(missing)]
             sections.append({"title": stage.title, "form_code": stage.code, "status": status, "rows": rows})
     return sections

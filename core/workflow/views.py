@@ -144,6 +144,7 @@ def _page(
         "attachments": engine.attachments(app),
         "days_left": working_days_between(engine.today(), app.deadline) if app.deadline else None,
         "action_form_for": lambda action: ACTION_FORMS[action](formdata=None),
+        "document_key": engine.document_key,
         "request_note": (
             Transition.select()
             .where((Transition.application == app) & (Transition.action == "request_documents"))
@@ -194,7 +195,7 @@ def _stage_context(app, stage, forms, security_form, document_form, consultant_f
         context["security_nodes"] = _nodes_of(context["securities"])
     elif stage.kind == "documents":
         form = document_form or DocumentForm(formdata=None)
-        form.title.choices = choices([("", _("— выберите —"))] + [(t, t) for t in stage.documents])
+        form.title.choices = choices([("", _("— выберите —"))] + [(engine.document_key(t), t) for t in stage.documents])
         context["document_form"] = form
         context["documents"] = engine.attachments(app, kinds=("document",))
     return context
@@ -329,7 +330,7 @@ def upload_document(app_id, stage_code):
     if (guard := _fill_guard(app)) is not None:
         return guard
     form = DocumentForm()
-    form.title.choices = choices([(t, t) for t in stage.documents])
+    form.title.choices = choices([(engine.document_key(t), t) for t in stage.documents])
     if not form.validate_on_submit():
         return _page(app, stage.code, document_form=form, status=422)
     with db.atomic():
@@ -350,7 +351,7 @@ def documents_done(app_id, stage_code):
     if (guard := _fill_guard(app)) is not None:
         return guard
     have = {a.title for a in engine.attachments(app, kinds=("document",))}
-    missing = [t for t in stage.documents if t not in have]
+    missing = [t for t in stage.documents if engine.document_key(t) not in have]
     if missing:
         flash(_("Не приложены документы: %(list)s.", list="; ".join(f"«{t}»" for t in missing)), "danger")
         return redirect(url_for("workflow.application", app_id=app.id, stage=stage.code))
