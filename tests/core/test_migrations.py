@@ -21,7 +21,6 @@ def test_a_database_made_by_the_first_migration_upgrades_to_the_latest(tmp_path)
     # the core's first migration only; every plugin history waits for the core
     target = {mset.app: "" for mset in _sets()} | {"core": "0001_accounts"}
     first = database.upgrade(_sets(), database=connection, target=target, echo=lambda *_: None)
-    )
     assert first == ["core.0001_accounts"]
     assert "notification" not in connection.get_tables()
     connection.execute_sql(
