@@ -92,6 +92,52 @@ USERS = [
         False,
         ("admin",),
     ),
+    # fmt: off
+    (
+        "trading@exchange.demo",
+        "KASE",
+        "Ержанов",
+        "Нурлан",
+        "Департамент торговли",
+        "88011230013",
+        False,
+        False,
+        ("trading",),
+    ),
+    (
+        "board@exchange.demo",
+        "KASE",
+        "Алиева",
+        "Сауле",
+        "Член Правления",
+        "75021230014",
+        False,
+        False,
+        ("board", "management"),
+    ),
+    (
+        "monitoring@exchange.demo",
+        "KASE",
+        "Оспанов",
+        "Ерик",
+        "Департамент мониторинга",
+        "86031230015",
+        False,
+        False,
+        ("monitoring",),
+    ),
+    (
+        "auditors@exchange.demo",
+        "KASE",
+        "Садыкова",
+        "Лаура",
+        "Отдел аудиторских организаций",
+        "87041230016",
+        False,
+        False,
+        ("auditors",),
+    ),
+    # fmt: on
 ]
 
 
@@ -131,5 +177,8 @@ def load(echo=print) -> None:
         if not Partnership.exists_between(orgs["DEMO"], orgs["BRKR"], "consultant"):
             Partnership.create(client=orgs["DEMO"], partner=orgs["BRKR"], kind="consultant")
             echo("partnership DEMO -> BRKR (consultant)")
+        from flask import current_app
+
+        current_app.extensions["is2in.pm"].hook.is2in_demo_data(echo=echo)
         audit.record("demo.load")
     echo(f"demo data ready; every demo account's password is {DEMO_PASSWORD}")

@@ -53,6 +53,12 @@ def is2in_member_categories(organisation):
 
 
 @hookspec
+def is2in_demo_data(echo):
+    """Load this plugin's demo data (idempotently) after the core's demo accounts exist; ``echo``
+    prints a line. Returns nothing."""
+
+
+@hookspec
 def is2in_periodic_jobs():
     """Return a list of ``core.PeriodicJob`` (reminders, deadline checks) for the task queue to run."""
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from flask import session
+from flask import has_request_context, session
 from flask_babel import Babel
 from flask_login import current_user
 
@@ -10,6 +10,8 @@ babel = Babel()
 
 
 def select_locale():
+    if not has_request_context():
+        return "ru"  # jobs and the CLI: mail is written under force_locale(user's language)
     languages = _languages()
     chosen = session.get("lang")
     if chosen in languages:

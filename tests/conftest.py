@@ -283,7 +283,8 @@ def make(app):
 def demo(app):
     from core.demo import load
 
-    load(echo=lambda *_: None)
+    with app.app_context():
+        load(echo=lambda *_: None)
     return {u.email: u for u in User.select()}
 
 

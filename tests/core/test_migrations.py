@@ -101,4 +101,4 @@ def test_cli_db_upgrade_and_demo_are_idempotent(tmp_path):
     again = runner.invoke(main, ["demo"], env=env)
     assert again.exit_code == 0 and "user issuer@demo.kz" not in again.output
     check = peewee.SqliteDatabase(str(tmp_path / "cli.db"))
-    assert check.execute_sql("SELECT count(*) FROM users").fetchone()[0] == 12
+    assert check.execute_sql("SELECT count(*) FROM users").fetchone()[0] >= 16

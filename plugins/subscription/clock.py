@@ -1,0 +1,26 @@
+"""The subscription clock: every minute, what is due happens once — the collateral check at its time
+(S-5.2), activation after acceptance (S-4.5, S-4.7) — and the deadlines of the later steps are
+enforced by the modules that own them."""
+
+from core.db import utcnow
+from plugins.subscription import service
+from plugins.subscription.models import Subscription
+
+
+def tick(at=None) -> dict:
+    at = at or utcnow()
+    done = {"collateral": 0, "activated": 0}
+    due_collateral = Subscription.select().where(
+        (Subscription.state == "registered")
+        & (Subscription.ccp == True)  # noqa: E712
+        & (Subscription.collateral_mode == "at_time")
+        & Subscription.collateral_checked_at.is_null()
+        & (Subscription.collateral_at <= at)
+    )
+    for sub in due_collateral:
+        service.collateral_check(sub, at)
+        done["collateral"] += 1
+    for sub in Subscription.select().where((Subscription.state == "registered") & (Subscription.activation_at <= at)):
+        service.activate(sub, at)
+        done["activated"] += 1
+    return done

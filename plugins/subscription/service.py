@@ -1,0 +1,809 @@
+"""Every change of a subscription and its orders (seed 004): one transaction each, audited, notified.
+Views and the JSON API call these, so both apply the same checks with the same messages."""
+
+import datetime
+import json
+from decimal import Decimal
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from peewee import fn
+
+from core import audit
+from core.accounts.models import Organisation, OrganisationRole, StaffRole, User
+from core.db import db, utcnow
+from core.notifications.service import notify
+from core.workdays import add_working_days
+from plugins.subscription import rules
+from plugins.subscription.models import (
+    ConditionChange,
+    ConsortiumMember,
+    Order,
+    Subscription,
+    TradeAccount,
+)
+
+PROCEDURE = _l("Подписка на ценные бумаги")
+
+
+class SubscriptionError(Exception):
+    """A refusal with a message for the person; nothing was changed."""
+
+    def __init__(self, message, field=None):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+def now() -> datetime.datetime:
+    return utcnow()
+
+
+# --- who is who ----------------------------------------------------------------------------------
+
+
+def member_categories(organisation) -> set[str] | None:
+    answers = [
+        a
+        for a in current_app.extensions["is2in.pm"].hook.is2in_member_categories(organisation=organisation)
+        if a is not None
+    ]
+    if not answers:
+        return None
+    return set().union(*answers)
+
+
+def is_stock_member(organisation) -> bool:
+    """S-1.2: sellers and buyers are Exchange members of the "stock" category."""
+    if not organisation.is_active or not organisation.has_role("member"):
+        return False
+    categories = member_categories(organisation)
+    return categories is None or "stock" in categories
+
+
+def staff_of(*departments) -> list[User]:
+    return list(
+        User.select().join(StaffRole).where(StaffRole.department.in_(departments) & (User.is_active == True)).distinct()
+    )  # noqa: E712
+
+
+def users_of(organisations) -> list[User]:
+    ids = [o.id if hasattr(o, "id") else o for o in organisations]
+    return list(User.select().where(User.organisation.in_(ids) & (User.is_active == True)))  # noqa: E712
+
+
+def stock_members() -> list[Organisation]:
+    query = (
+        Organisation.select()
+        .join(OrganisationRole)
+        .where((OrganisationRole.role == "member") & (Organisation.is_active == True))
+    )  # noqa: E712
+    return [org for org in query if is_stock_member(org)]
+
+
+def csd_users() -> list[User]:
+    orgs = Organisation.with_role("csd")
+    return users_of(orgs)
+
+
+def _tell(users, message, sub, actor, link=None):
+    notify(
+        users,
+        "subscription.update",
+        procedure=f"{PROCEDURE} {sub.number or sub.isin}",
+        executor=actor.full_name if actor else "",
+        message=message,
+        link=link or f"/subscriptions/{sub.id}",
+    )
+
+
+# --- the application (S-3) ------------------------------------------------------------------------
+
+
+def conditions_of(fields: dict, filed_at: datetime.datetime) -> rules.Conditions:
+    local = rules.local
+    return rules.Conditions(
+        filed_at=local(filed_at),
+        accept_from=local(fields["accept_from"]),
+        accept_to=local(fields["accept_to"]),
+        activation_at=local(fields["activation_at"]),
+        accepted_register_on=fields["accepted_register_on"],
+        satisfied_register_on=fields["satisfied_register_on"],
+        deal_at=local(fields["deal_at"]),
+        settlement_at=local(fields["settlement_at"]),
+        ccp=fields["ccp"],
+        settlement_org=fields["settlement_org"],
+        collateral_mode=fields["collateral_mode"],
+        collateral_at=local(fields["collateral_at"]) if fields.get("collateral_at") else None,
+        abroad=fields.get("abroad", False),
+        criteria_check=fields.get("criteria_check", False),
+        market_orders=fields.get("market_orders", False),
+        security_kind=fields["security_kind"],
+        quantity=fields.get("quantity"),
+        total_nominal=fields.get("total_nominal"),
+        nominal=fields.get("nominal"),
+    )
+
+
+def create(user: User, fields: dict, consortium=()) -> Subscription:
+    """A draft application (form S-A1) of the user's organisation as seller or lead member."""
+    if not is_stock_member(user.organisation):
+        raise SubscriptionError(_("Подать заявление может только член Биржи категории «фондовая»."))
+    with db.atomic():
+        sub = Subscription.create(seller=user.organisation, filed_by=user, **fields)
+        for org in consortium:
+            ConsortiumMember.create(subscription=sub, organisation=org)
+        audit.record("subscription.create", sub, organisation=user.organisation, isin=sub.isin)
+    return sub
+
+
+def file(sub: Subscription, user: User, at: datetime.datetime | None = None) -> Subscription:
+    """S-3.1: the seller files at least 3 working days before acceptance starts (30 minutes in S-3.7)."""
+    at = at or now()
+    with db.atomic():
+        sub = _fresh(sub, "draft", "board_refused", "refused")
+        fields = {name: getattr(sub, name) for name in rules.Conditions.__dataclass_fields__ if hasattr(sub, name)}
+        errors = rules.check_conditions(conditions_of(fields, at))
+        if errors:
+            raise SubscriptionError("; ".join(str(e) for e in errors.values()), field=next(iter(errors)))
+        _move(sub, "filed", filed_at=at, service_note="", decision_note="", decided_at=None)
+        audit.record("subscription.file", sub, organisation=sub.seller, refiled=sub.filed_at is not None)
+        _tell(
+            staff_of("trading"), _("Поступило заявление о проведении подписки на %(isin)s.", isin=sub.isin), sub, user
+        )
+    return sub
+
+
+def trading_check(sub: Subscription, user: User, note: str) -> Subscription:
+    """S-3.2: the trading department checks it and sends a service note to the board member."""
+    with db.atomic():
+        sub = _fresh(sub, "filed")
+        _move(sub, "checked", service_note=note)
+        audit.record("subscription.check", sub, note=note)
+        deadline = add_working_days(rules.local(sub.filed_at).date(), 1)
+        _tell(
+            staff_of("board"),
+            _(
+                "Служебная записка по подписке на %(isin)s: решение не позднее %(date)s.",
+                isin=sub.isin,
+                date=deadline.strftime("%d.%m.%Y"),
+            ),
+            sub,
+            user,
+        )
+    return sub
+
+
+def board_decide(sub: Subscription, user: User, approve: bool, note: str) -> Subscription:
+    """S-3.2: the board member in charge decides by the next working day; a refusal goes to the
+    Management Board for the final decision."""
+    with db.atomic():
+        sub = _fresh(sub, "checked")
+        audit.record("subscription.board_decision", sub, approved=approve, note=note)
+        if approve:
+            _approved(sub, user, note)
+        else:
+            _move(sub, "board_refused", decision_note=note, decided_at=now())
+            _tell(
+                staff_of("management"),
+                _("Отказ члена Правления по подписке на %(isin)s: нужно решение Правления.", isin=sub.isin),
+                sub,
+                user,
+            )
+    return sub
+
+
+def management_decide(sub: Subscription, user: User, approve: bool, note: str) -> Subscription:
+    with db.atomic():
+        sub = _fresh(sub, "board_refused")
+        audit.record("subscription.management_decision", sub, approved=approve, note=note)
+        if approve:
+            _approved(sub, user, note)
+        else:
+            _move(sub, "refused", decision_note=note, decided_at=now())
+            # S-3.6: a refusal is notified to the seller.
+            _tell(users_of([sub.seller]), _("В проведении подписки отказано: %(note)s", note=note), sub, user)
+    return sub
+
+
+def _approved(sub, user, note):
+    if sub.cd_settles:
+        # S-3.3: ask the CD's consent to check orders against the criteria and to disclose investor data.
+        _move(sub, "cd_consent", decision_note=note, decided_at=now())
+        _tell(
+            csd_users(),
+            _(
+                "Просим согласие на проведение подписки на %(isin)s (проверка заявок на соответствие "
+                "критериям, раскрытие сведений об инвесторах): ответ не позднее %(date)s.",
+                isin=sub.isin,
+                date=add_working_days(rules.local(now()).date(), 1).strftime("%d.%m.%Y"),
+            ),
+            sub,
+            user,
+        )
+    else:
+        _register(sub, user)
+
+
+def cd_answer(sub: Subscription, user: User, consent: bool, note: str = "") -> Subscription:
+    """S-3.4: the CD answers by the next working day."""
+    if not user.organisation.has_role("csd"):
+        raise SubscriptionError(_("Отвечает центральный депозитарий."))
+    with db.atomic():
+        sub = _fresh(sub, "cd_consent")
+        audit.record("subscription.cd_answer", sub, consent=consent, note=note)
+        if consent:
+            _move(sub, "cd_consent", cd_consent_at=now())
+            _register(sub, user)
+        else:
+            _move(sub, "refused", decision_note=note or _("Центральный депозитарий не дал согласия."))
+            _tell(users_of([sub.seller]), _("В проведении подписки отказано: %(note)s", note=note), sub, user)
+    return sub
+
+
+def _register(sub: Subscription, user):
+    """S-3.5: a unique number, the CD informed, and an announcement unless the placement is private."""
+    year = rules.local(now()).year
+    count = (
+        Subscription.select()
+        .where(Subscription.number.is_null(False) & Subscription.number.startswith(f"SUB-{year}-"))
+        .count()
+    )
+    number = f"SUB-{year}-{count + 1:04d}"
+    _move(sub, "registered", number=number, registered_at=now(), announced_at=None if sub.private else now())
+    sub.number = number
+    audit.record("subscription.register", sub, number=number, announced=not sub.private)
+    _tell(csd_users(), _("Подписке присвоен номер %(number)s.", number=number), sub, user)
+    _tell(users_of([sub.seller]), _("Подписка зарегистрирована под номером %(number)s.", number=number), sub, user)
+    if not sub.private:
+        _tell(
+            users_of(stock_members()),
+            _("Объявлена подписка %(number)s на %(isin)s.", number=number, isin=sub.isin),
+            sub,
+            user,
+        )
+
+
+CHANGEABLE = (
+    "accept_from",
+    "accept_to",
+    "activation_at",
+    "collateral_at",
+    "accepted_register_on",
+    "satisfied_register_on",
+    "deal_at",
+    "settlement_at",
+    "price",
+    "quantity",
+    "other_conditions",
+    "market_orders",
+)
+
+
+def request_change(sub: Subscription, user: User, text: str, changes: dict) -> ConditionChange:
+    """S-2.10: the seller asks in writing to change the conditions."""
+    if user.organisation_id != sub.seller_id:
+        raise SubscriptionError(_("Изменить условия может только продавец."))
+    unknown = set(changes) - set(CHANGEABLE)
+    if unknown:
+        raise SubscriptionError(_("Эти условия не меняются: %(list)s.", list=", ".join(sorted(unknown))))
+    with db.atomic():
+        record = {k: [_json(getattr(sub, k)), _json(v)] for k, v in changes.items()}
+        change = ConditionChange.create(
+            subscription=sub, requested_by=user, request_text=text, changes=json.dumps(record, ensure_ascii=False)
+        )
+        audit.record("subscription.change_request", sub, changes=record)
+        _tell(
+            staff_of("board"),
+            _("Продавец просит изменить условия подписки %(number)s.", number=sub.number or ""),
+            sub,
+            user,
+        )
+    return change
+
+
+def decide_change(change: ConditionChange, user: User, approve: bool) -> ConditionChange:
+    """S-2.10 by the board member in charge; S-2.11 the CD and stock members are told at once."""
+    with db.atomic():
+        change = ConditionChange.get_by_id(change.id)
+        if change.decided_at is not None:
+            raise SubscriptionError(_("По этой просьбе уже принято решение."))
+        sub = change.subscription
+        if approve:
+            updates = {
+                k: _parse(Subscription._meta.fields[k], new) for k, (_old, new) in json.loads(change.changes).items()
+            }
+            fields = {
+                n: updates.get(n, getattr(sub, n)) for n in rules.Conditions.__dataclass_fields__ if hasattr(sub, n)
+            }
+            # the dates must still hold together; the 3-day rule counted from the original filing
+            errors = {
+                k: v
+                for k, v in rules.check_conditions(conditions_of(fields, sub.filed_at or sub.created_at)).items()
+                if k != "accept_from" or "accept_from" in updates
+            }
+            if errors:
+                raise SubscriptionError("; ".join(str(e) for e in errors.values()))
+            Subscription.update(version=Subscription.version + 1, **updates).where(Subscription.id == sub.id).execute()
+        change.decided_by, change.decided_at, change.approved = user.id, now(), approve
+        change.save()
+        audit.record("subscription.change_decision", sub, approved=approve)
+        if approve:
+            message = _("Изменены условия подписки %(number)s.", number=sub.number or sub.isin)
+            _tell(csd_users() + users_of(stock_members()), message, sub, user)
+        else:
+            _tell(users_of([sub.seller]), _("В изменении условий отказано."), sub, user)
+    return change
+
+
+def _json(value):
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _parse(field, value):
+    import peewee as pw
+
+    if value is None:
+        return None
+    if isinstance(field, pw.DateTimeField):
+        return datetime.datetime.fromisoformat(value)
+    if isinstance(field, pw.DateField):
+        return datetime.date.fromisoformat(value)
+    if isinstance(field, pw.DecimalField):
+        return Decimal(value)
+    return value
+
+
+def _fresh(sub, *states) -> Subscription:
+    fresh = Subscription.get_by_id(sub.id)
+    if states and fresh.state not in states:
+        raise SubscriptionError(
+            _("Подписка сейчас в состоянии «%(state)s»: действие недоступно.", state=fresh.state_label)
+        )
+    return fresh
+
+
+def _move(sub, state, **fields):
+    moved = (
+        Subscription.update(state=state, version=Subscription.version + 1, **fields)
+        .where((Subscription.id == sub.id) & (Subscription.version == sub.version))
+        .execute()
+    )
+    if not moved:
+        raise SubscriptionError(_("Подписка уже изменена в другом окне. Обновите страницу."))
+    sub.state, sub.version = state, sub.version + 1
+    for name, value in fields.items():
+        setattr(sub, name, value)
+
+
+# --- orders (S-4, S-5, S-7) ----------------------------------------------------------------------
+
+
+def accepting(sub: Subscription, at=None) -> bool:
+    at = at or now()
+    return sub.state == "registered" and sub.accept_from <= at <= sub.accept_to
+
+
+def collateral_due(sub: Subscription, at) -> bool:
+    """S-5.1/5.2: with CCP, an order must be secured at submission, or once the set check time passed."""
+    if not sub.ccp:
+        return False
+    return sub.collateral_mode == "submission" or (sub.collateral_at is not None and at >= sub.collateral_at)
+
+
+def estimate_price(sub: Subscription) -> Decimal | None:
+    """The price a market order's amount is estimated at before activation."""
+    return sub.seller_price or sub.price or sub.fair_value or (sub.nominal if sub.is_debt else sub.book_value)
+
+
+def order_amount(order: Order, sub: Subscription) -> Decimal | None:
+    return order.amount(price=estimate_price(sub))
+
+
+def _investor_key(order_fields, buyer) -> str:
+    return (order_fields.get("investor_id") or "") if order_fields.get("for_client") else f"member:{buyer.id}"
+
+
+def _check_order(sub: Subscription, buyer: Organisation, fields: dict, at, existing: Order | None = None):
+    if not accepting(sub, at):
+        raise SubscriptionError(
+            _(
+                "Заявки принимаются с %(start)s по %(end)s.",
+                start=rules.local(sub.accept_from).strftime("%d.%m.%Y %H:%M"),
+                end=rules.local(sub.accept_to).strftime("%d.%m.%Y %H:%M"),
+            )
+        )
+    if not is_stock_member(buyer):
+        raise SubscriptionError(_("Заявки подают члены Биржи категории «фондовая»."))
+    kind = fields.get("kind")
+    if kind not in ("limit", "market"):
+        raise SubscriptionError(_("Укажите вид заявки: лимитированная или рыночная."), field="kind")
+    if kind == "market" and not sub.market_orders:
+        raise SubscriptionError(_("Условия подписки не допускают рыночные заявки."), field="kind")
+    if kind == "limit":
+        if sub.is_debt and fields.get("yield_rate") is None and fields.get("price") is None:
+            raise SubscriptionError(_("Укажите доходность или цену."), field="yield_rate")
+        if not sub.is_debt and (fields.get("price") is None or fields["price"] <= 0):
+            raise SubscriptionError(_("Укажите цену больше нуля."), field="price")
+    basis = fields.get("basis") or "quantity"
+    if kind == "market" and basis == "money":
+        if not fields.get("money") or fields["money"] <= 0:
+            raise SubscriptionError(_("Укажите объем заявки в деньгах больше нуля."), field="money")
+    elif not fields.get("quantity") or fields["quantity"] <= 0:
+        raise SubscriptionError(_("Укажите количество больше нуля."), field="quantity")
+    account = fields.get("account")
+    if account is None or account.organisation_id != buyer.id:
+        raise SubscriptionError(_("Выберите торгово-клиринговый счет своей организации."), field="account")
+    if account.currency != sub.currency:
+        raise SubscriptionError(
+            _("Валюта счета не совпадает с валютой расчетов подписки (%(cur)s).", cur=sub.currency), field="account"
+        )
+    if fields.get("for_client") and not (fields.get("investor_name") and fields.get("investor_id")):
+        if not fields.get("omnibus"):
+            raise SubscriptionError(_("Укажите наименование (ФИО) и БИН/ИИН инвестора."), field="investor_id")
+    if sub.investor_data and fields.get("for_client") and not fields.get("consent"):
+        # S-7.1: by submitting the buyer consents and confirms the investor's consent to disclosure.
+        raise SubscriptionError(_("Подтвердите согласие инвестора на раскрытие сведений о нем."), field="consent")
+    if sub.private:
+        if fields.get("for_client") and not fields.get("qualified"):
+            raise SubscriptionError(
+                _("В частном размещении заявки подаются только за квалифицированных инвесторов."), field="qualified"
+            )
+        probe = Order(
+            kind=kind,
+            basis=basis,
+            price=fields.get("price"),
+            quantity=fields.get("quantity"),
+            money=fields.get("money"),
+        )
+        amount = order_amount(probe, sub)
+        if amount is not None and sub.currency == "KZT" and amount < rules.PRIVATE_MIN_ORDER:
+            raise SubscriptionError(
+                _("Минимальный размер заявки в частном размещении — 100 000 тенге."), field="quantity"
+            )
+        investors = {
+            (o.investor_id if o.for_client else f"member:{o.buyer_id}")
+            for o in Order.select(Order.investor_id, Order.for_client, Order.buyer).where(
+                (Order.subscription == sub)
+                & (Order.status == "active")
+                & (Order.id != (existing.id if existing else 0))
+            )
+        }
+        investors.add(_investor_key(fields, buyer))
+        if len(investors) > rules.PRIVATE_MAX_INVESTORS:
+            raise SubscriptionError(_("В частном размещении участвуют не более 50 инвесторов."), field="investor_id")
+    return kind, basis, account
+
+
+def _block(order: Order, account: TradeAccount, amount: Decimal) -> None:
+    """Block ``amount`` on the account for the order (S-5.2); the update is refused if money is short."""
+    moved = (
+        TradeAccount.update(blocked=TradeAccount.blocked + amount)
+        .where((TradeAccount.id == account.id) & (TradeAccount.balance - TradeAccount.blocked >= amount))
+        .execute()
+    )
+    if not moved:
+        raise SubscriptionError(
+            _(
+                "Недостаточно денег на счете %(code)s для обеспечения заявки: нужно %(amount)s.",
+                code=account.code,
+                amount=f"{amount:,.2f}".replace(",", " "),
+            ),
+            field="account",
+        )
+    order.secured, order.blocked = True, amount
+
+
+def _release(order: Order) -> None:
+    if order.blocked:
+        TradeAccount.update(blocked=TradeAccount.blocked - order.blocked).where(
+            TradeAccount.id == order.account_id
+        ).execute()
+    order.secured, order.blocked = False, Decimal(0)
+
+
+ORDER_FIELDS = (
+    "kind",
+    "basis",
+    "price",
+    "yield_rate",
+    "quantity",
+    "money",
+    "for_client",
+    "investor_name",
+    "investor_id",
+    "investor_resident",
+    "investor_contacts",
+    "investor_other",
+    "qualified",
+    "omnibus",
+)
+
+
+def submit_order(sub: Subscription, user: User, fields: dict, at=None, client_ref=None) -> Order:
+    at = at or now()
+    buyer = user.organisation
+    with db.atomic():
+        sub = Subscription.get_by_id(sub.id)
+        if client_ref:
+            earlier = Order.get_or_none(
+                (Order.subscription == sub) & (Order.buyer == buyer) & (Order.client_ref == client_ref)
+            )
+            if earlier is not None:
+                return earlier  # the member system's retry of an order already taken
+        kind, basis, account = _check_order(sub, buyer, fields, at)
+        number = (Order.select(fn.COALESCE(fn.MAX(Order.number), 0)).where(Order.subscription == sub).scalar()) + 1
+        data = {k: fields.get(k) for k in ORDER_FIELDS if k in fields}
+        data.update(kind=kind, basis=basis)
+        order = Order(
+            subscription=sub,
+            number=number,
+            buyer=buyer,
+            entered_by=user,
+            account=account,
+            submitted_at=at,
+            client_ref=client_ref,
+            confirmed=None if account.controller_id else True,
+            **{k: v for k, v in data.items() if v is not None},
+        )
+        if collateral_due(sub, at):
+            amount = order_amount(order, sub)
+            if amount is None:
+                raise SubscriptionError(_("Сумма рыночной заявки неизвестна до активации: укажите объем в деньгах."))
+            _block(order, account, amount)
+        order.save(force_insert=True)
+        audit.record("order.submit", sub, organisation=buyer, order=order.number, kind=kind)
+    return order
+
+
+def amend_order(order: Order, user: User, fields: dict, version: int, at=None) -> Order:
+    """S-4.3: the buyer amends during the acceptance period; the block follows the new amount."""
+    at = at or now()
+    with db.atomic():
+        order = Order.get_by_id(order.id)
+        if order.buyer_id != user.organisation_id:
+            raise SubscriptionError(_("Изменить заявку может только подавший ее покупатель."))
+        if order.status != "active":
+            raise SubscriptionError(_("Заявка уже %(status)s.", status=str(order.status_label).lower()))
+        if order.version != version:
+            raise SubscriptionError(_("Заявка уже изменена в другом окне. Обновите страницу."))
+        sub = order.subscription
+        merged = {k: getattr(order, k) for k in ORDER_FIELDS}
+        merged.update({k: v for k, v in fields.items() if k in ORDER_FIELDS})
+        merged["account"] = fields.get("account") or order.account
+        merged["consent"] = fields.get("consent", True)
+        kind, basis, account = _check_order(sub, order.buyer, merged, at, existing=order)
+        was_secured = order.secured
+        _release(order)
+        for key in ORDER_FIELDS:
+            setattr(order, key, merged[key])
+        order.account, order.amended_at = account, at
+        if was_secured or collateral_due(sub, at):
+            _block(order, account, order_amount(order, sub))
+        moved = (
+            Order.update(
+                version=Order.version + 1,
+                **{k: getattr(order, k) for k in ORDER_FIELDS},
+                account=account,
+                amended_at=at,
+                secured=order.secured,
+                blocked=order.blocked,
+            )
+            .where((Order.id == order.id) & (Order.version == version))
+            .execute()
+        )
+        if not moved:
+            raise SubscriptionError(_("Заявка уже изменена в другом окне. Обновите страницу."))
+        audit.record("order.amend", sub, organisation=order.buyer, order=order.number)
+    return Order.get_by_id(order.id)
+
+
+def _close(order: Order, status: str, actor: User, action: str, reason: str = "", at=None):
+    at = at or now()
+    with db.atomic():
+        order = Order.get_by_id(order.id)
+        if order.status != "active":
+            raise SubscriptionError(_("Заявка уже %(status)s.", status=str(order.status_label).lower()))
+        sub = order.subscription
+        if action in ("order.cancel", "order.remove") and not accepting(sub, at):
+            raise SubscriptionError(_("Период приема заявок закончился."))
+        _release(order)
+        Order.update(status=status, secured=False, blocked=0, version=Order.version + 1).where(
+            Order.id == order.id
+        ).execute()
+        audit.record(action, sub, organisation=order.buyer, order=order.number, reason=reason)
+        if action == "order.cancel" and order.criteria_ok is not None:
+            # S-6: the CD is told when a buyer cancels an order it has already checked.
+            _tell(
+                csd_users(),
+                _("Покупатель отменил заявку № %(n)s, проверенную центральным депозитарием.", n=order.number),
+                sub,
+                actor,
+            )
+        if action != "order.cancel":
+            _tell(
+                users_of([order.buyer]),
+                _(
+                    "Заявка № %(n)s: %(status)s. %(reason)s",
+                    n=order.number,
+                    status=Order(status=status).status_label,
+                    reason=reason,
+                ),
+                sub,
+                actor,
+            )
+    return Order.get_by_id(order.id)
+
+
+def cancel_order(order: Order, user: User, at=None) -> Order:
+    """S-4.3: cancelling during the acceptance period releases the block (S-5.2)."""
+    if order.buyer_id != user.organisation_id:
+        raise SubscriptionError(_("Отменить заявку может только подавший ее покупатель."))
+    return _close(order, "cancelled", user, "order.cancel", at=at)
+
+
+def remove_order(order: Order, user: User, reason: str, at=None) -> Order:
+    """S-4.3: the seller may remove any order during the period."""
+    if user.organisation_id != order.subscription.seller_id:
+        raise SubscriptionError(_("Снять заявку может только продавец."))
+    return _close(order, "removed", user, "order.remove", reason, at=at)
+
+
+def refuse_order(order: Order, user: User, reason: str, at=None) -> Order:
+    """S-4.2: the control & collateral system user refuses to confirm an order on an account it controls,
+    until the time the application sets after acceptance ends."""
+    at = at or now()
+    sub = order.subscription
+    if order.account.controller_id != user.organisation_id:
+        raise SubscriptionError(_("Подтверждает заявки только пользователь, контролирующий этот счет."))
+    if at > sub.accept_to + datetime.timedelta(minutes=sub.confirmation_minutes):
+        raise SubscriptionError(_("Срок подтверждения заявок истек."))
+    return _close(order, "refused", user, "order.refuse", reason, at=at)
+
+
+def confirm_order(order: Order, user: User) -> Order:
+    if order.account.controller_id != user.organisation_id:
+        raise SubscriptionError(_("Подтверждает заявки только пользователь, контролирующий этот счет."))
+    with db.atomic():
+        Order.update(confirmed=True).where((Order.id == order.id) & (Order.status == "active")).execute()
+        audit.record("order.confirm", order.subscription, organisation=order.buyer, order=order.number)
+    return Order.get_by_id(order.id)
+
+
+def criteria_result(order: Order, user: User, ok: bool, reason: str = "") -> Order:
+    """S-6: after each day's acceptance the CD checks orders against the seller's criteria; a failing
+    order is returned (rejected)."""
+    if not user.organisation.has_role("csd"):
+        raise SubscriptionError(_("Проверку на соответствие критериям проводит центральный депозитарий."))
+    if not order.subscription.criteria_check:
+        raise SubscriptionError(_("Условия подписки не предусматривают проверку по критериям."))
+    if ok:
+        with db.atomic():
+            Order.update(criteria_ok=True).where(Order.id == order.id).execute()
+            audit.record("order.criteria_ok", order.subscription, organisation=order.buyer, order=order.number)
+        return Order.get_by_id(order.id)
+    Order.update(criteria_ok=False).where(Order.id == order.id).execute()
+    return _close(order, "rejected", user, "order.criteria_reject", reason)
+
+
+def collateral_check(sub: Subscription, at=None) -> dict:
+    """S-5.2 at the set time: every unsecured order is secured now or cancelled."""
+    at = at or now()
+    secured = cancelled = 0
+    with db.atomic():
+        sub = Subscription.get_by_id(sub.id)
+        if not sub.ccp or sub.collateral_checked_at is not None:
+            return {"secured": 0, "cancelled": 0}
+        for order in (
+            Order.select()
+            .where((Order.subscription == sub) & (Order.status == "active") & (Order.secured == False))
+            .order_by(Order.number)
+        ):  # noqa: E712
+            try:
+                with db.atomic():
+                    _block(order, order.account, order_amount(order, sub))
+                    Order.update(secured=True, blocked=order.blocked).where(Order.id == order.id).execute()
+                secured += 1
+            except SubscriptionError:
+                Order.update(status="unsecured", version=Order.version + 1).where(Order.id == order.id).execute()
+                cancelled += 1
+        Subscription.update(collateral_checked_at=at).where(Subscription.id == sub.id).execute()
+        audit.record("subscription.collateral_check", sub, secured=secured, cancelled=cancelled)
+    return {"secured": secured, "cancelled": cancelled}
+
+
+def set_seller_price(sub: Subscription, user: User, price: Decimal) -> Subscription:
+    """S-4.5 (1) and (3): for a one-day period the seller gives the market orders' price before activation
+    (with CCP, before the collateral check)."""
+    if user.organisation_id != sub.seller_id:
+        raise SubscriptionError(_("Цену для рыночных заявок указывает продавец."))
+    if price is None or price <= 0:
+        raise SubscriptionError(_("Укажите цену больше нуля."), field="price")
+    with db.atomic():
+        sub = _fresh(sub, "registered")
+        deadline = sub.collateral_at if (sub.ccp and sub.collateral_mode == "at_time") else sub.activation_at
+        if now() >= deadline:
+            raise SubscriptionError(
+                _("Цену нужно было указать до %(t)s.", t=rules.local(deadline).strftime("%d.%m.%Y %H:%M"))
+            )
+        Subscription.update(seller_price=price).where(Subscription.id == sub.id).execute()
+        audit.record("subscription.seller_price", sub, price=str(price))
+    return Subscription.get_by_id(sub.id)
+
+
+def activate(sub: Subscription, at=None) -> Subscription:
+    """After acceptance ends: the market orders' quantities at the seller's price (one-day period) or at
+    the fair value (S-4.5); no orders at all declares the subscription failed and publishes it (S-4.7)."""
+    at = at or now()
+    with db.atomic():
+        sub = Subscription.get_by_id(sub.id)
+        if sub.state != "registered":
+            return sub
+        active = Order.select().where((Order.subscription == sub) & (Order.status == "active"))
+        if not active.exists():
+            _move(sub, "failed", activated_at=at, failed_reason=str(_("Не подано ни одной заявки.")))
+            audit.record("subscription.failed", sub, reason="no orders")
+            _tell(
+                users_of([sub.seller]) + csd_users(),
+                _("Подписка %(number)s признана несостоявшейся: не подано ни одной заявки.", number=sub.number),
+                sub,
+                None,
+            )
+            return sub
+        if rules.one_day(sub.accept_from, sub.accept_to) and sub.market_orders:
+            price = sub.seller_price
+        else:
+            limits = [(o.price, o.quantity) for o in active.where((Order.kind == "limit") & Order.price.is_null(False))]
+            price = rules.fair_value(limits, sub.nominal if sub.is_debt else sub.book_value)
+        if sub.market_orders and price is not None:
+            for order in active.where(Order.kind == "market"):
+                quantity = rules.market_quantity(order.basis, order.quantity, order.money, price)
+                Order.update(quantity=quantity).where(Order.id == order.id).execute()
+        _move(sub, "activated", activated_at=at, fair_value=price)
+        audit.record("subscription.activate", sub, fair_value=str(price) if price is not None else None)
+    return sub
+
+
+def accepted_orders(sub: Subscription):
+    """S-8.2: the orders the accepted register lists: none that failed the criteria, were refused by the
+    control user, were cancelled, removed or unsecured."""
+    return (
+        Order.select()
+        .where(
+            (Order.subscription == sub)
+            & (Order.status == "active")
+            & ((Order.confirmed == True) | Order.confirmed.is_null())
+        )  # noqa: E712
+        .order_by(Order.number)
+    )
+
+
+def open_accounts(organisation) -> list[TradeAccount]:
+    return list(TradeAccount.select().where(TradeAccount.organisation == organisation).order_by(TradeAccount.code))
+
+
+def may_see_orders(user: User, sub: Subscription) -> str | None:
+    """Whose orders a user may see: "all" (the seller, S-4.6; the trading department; the CD where it
+    settles), "own" (a buyer), or None."""
+    if user.is_staff:
+        return "all" if user.in_department("trading", "board", "management") or user.is_admin else None
+    org = user.organisation
+    if org.id == sub.seller_id:
+        return "all"
+    if org.has_role("csd") and sub.cd_settles:
+        return "all"
+    if org.has_role("member"):
+        return "own"
+    return None
+
+
+def may_see_registers(user: User, sub: Subscription) -> bool:
+    """S-8.4: the registers are confidential to the seller and the issuer (and the Exchange's trading staff)."""
+    if user.is_staff:
+        return user.in_department("trading") or user.is_admin
+    return user.organisation_id in (sub.seller_id, sub.issuer_id)

@@ -1,0 +1,492 @@
+"""Subscription pages: the list, the application (S-A1), the way through the Exchange, orders, the
+trade-clearing accounts, and the public announcements."""
+
+from decimal import Decimal
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from core import audit
+from core.access import login_required, public, staff_required
+from core.accounts.models import Organisation
+from core.db import db
+from core.forms import choices
+from core.pagination import paginate
+from core.web import render
+from plugins.subscription import rules, service
+from plugins.subscription.forms import (
+    AccountForm,
+    ApplicationForm,
+    ChangeForm,
+    DecisionForm,
+    NoteForm,
+    OrderForm,
+    PriceForm,
+    ReasonForm,
+)
+from plugins.subscription.models import ConditionChange, Order, Subscription, TradeAccount
+
+bp = Blueprint("subscription", __name__, template_folder="templates")
+
+
+def _may_use(user) -> bool:
+    if user.is_staff:
+        return user.in_department("trading", "board", "management") or user.is_admin
+    return bool(user.organisation.roles & {"member", "csd", "control", "issuer"})
+
+
+def _sub_or_404(sub_id) -> Subscription:
+    sub = Subscription.get_or_none(Subscription.id == sub_id)
+    user = current_user
+    if sub is None or not _may_use(user):
+        abort(404)
+    if user.is_staff or user.organisation_id in (sub.seller_id, sub.issuer_id):
+        return sub
+    if sub.state in ("draft", "filed", "checked", "board_refused", "refused"):
+        abort(404)  # an application in the Exchange's hands is the seller's and the Exchange's only
+    if user.organisation.has_role("csd"):
+        return sub
+    if sub.private and not (service.is_stock_member(user.organisation) or user.organisation.has_role("control")):
+        abort(404)
+    return sub
+
+
+# --- the list and the application -----------------------------------------------------------------
+
+
+@bp.route("/subscriptions")
+@login_required
+def index():
+    if not _may_use(current_user):
+        abort(403)
+    query = Subscription.select().order_by(Subscription.created_at.desc())
+    if not current_user.is_staff:
+        mine = (Subscription.seller == current_user.organisation_id) | (
+            Subscription.issuer == current_user.organisation_id
+        )
+        open_ = Subscription.state.not_in(("draft", "filed", "checked", "board_refused", "refused"))
+        query = query.where(mine | open_)
+    state = request.args.get("state", "")
+    if state:
+        query = query.where(Subscription.state == state)
+    return render(
+        "subscription/index.html",
+        "subscription_list",
+        page=paginate(query, per_page=25),
+        state=state,
+        can_file=not current_user.is_staff and service.is_stock_member(current_user.organisation),
+    )
+
+
+@bp.route("/subscriptions/new", methods=["GET", "POST"])
+@login_required
+def new():
+    if current_user.is_staff or not service.is_stock_member(current_user.organisation):
+        abort(403)
+    form = ApplicationForm()
+    if form.validate_on_submit():
+        sub = service.create(current_user._get_current_object(), form.model_fields())
+        flash(_("Черновик заявления сохранен. Проверьте условия и нажмите «Подать на Биржу»."), "success")
+        return redirect(url_for("subscription.detail", sub_id=sub.id))
+    return render("subscription/application_form.html", form=form, sub=None), 200 if request.method == "GET" else 422
+
+
+@bp.route("/subscriptions/<int:sub_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(sub_id):
+    sub = _sub_or_404(sub_id)
+    if current_user.organisation_id != sub.seller_id or sub.state not in ("draft", "refused", "board_refused"):
+        abort(403)
+    form = ApplicationForm()
+    if request.method == "GET":
+        form.fill_from(sub)
+    elif form.validate_on_submit():
+        with db.atomic():
+            Subscription.update(version=Subscription.version + 1, **form.model_fields()).where(
+                Subscription.id == sub.id
+            ).execute()
+            audit.record("subscription.edit", sub, organisation=sub.seller)
+        flash(_("Изменения сохранены."), "success")
+        return redirect(url_for("subscription.detail", sub_id=sub.id))
+    return render("subscription/application_form.html", form=form, sub=sub)
+
+
+def _context(sub):
+    user = current_user._get_current_object()
+    scope = service.may_see_orders(user, sub)
+    orders = Order.select().where(Order.subscription == sub)
+    if scope == "own":
+        orders = orders.where(Order.buyer == user.organisation_id)
+    elif scope is None:
+        orders = orders.where(Order.id == 0)
+    accounts = service.open_accounts(user.organisation) if not user.is_staff else []
+    order_form = OrderForm(formdata=None)
+    order_form.account.choices = choices(
+        [("", _("— выберите —"))]
+        + [(a.id, f"{a.code} ({a.currency}), {_('свободно')}: {a.free:,.2f}".replace(",", " ")) for a in accounts]
+    )
+    return {
+        "sub": sub,
+        "scope": scope,
+        "orders": paginate(orders.order_by(Order.number), per_page=50),
+        "order_form": order_form,
+        "accepting": service.accepting(sub),
+        "is_seller": not user.is_staff and user.organisation_id == sub.seller_id,
+        "is_buyer": not user.is_staff and service.is_stock_member(user.organisation),
+        "is_csd": not user.is_staff and user.organisation.has_role("csd"),
+        "is_controller": not user.is_staff and user.organisation.has_role("control"),
+        "is_trading": user.is_staff and (user.in_department("trading") or user.is_admin),
+        "is_board": user.is_staff and (user.in_department("board") or user.is_admin),
+        "is_management": user.is_staff and (user.in_department("management") or user.is_admin),
+        "changes": list(
+            ConditionChange.select()
+            .where(ConditionChange.subscription == sub)
+            .order_by(ConditionChange.created_at.desc())
+        ),
+        "local": rules.local,
+        "one_day": rules.one_day(sub.accept_from, sub.accept_to),
+        "note_form": NoteForm(formdata=None),
+        "decision_form": DecisionForm(formdata=None),
+        "price_form": PriceForm(formdata=None),
+        "change_form": ChangeForm(formdata=None),
+        "reason_form": ReasonForm(formdata=None),
+        "controlled": {
+            a.id for a in TradeAccount.select(TradeAccount.id).where(TradeAccount.controller == user.organisation_id)
+        }
+        if not user.is_staff
+        else set(),
+    }
+
+
+@bp.route("/subscriptions/<int:sub_id>")
+@login_required
+def detail(sub_id):
+    sub = _sub_or_404(sub_id)
+    return render("subscription/detail.html", "order_list", **_context(sub))
+
+
+def _done(sub, message):
+    flash(message, "success")
+    return redirect(url_for("subscription.detail", sub_id=sub.id))
+
+
+def _refused(sub, exc):
+    flash(exc.message, "danger")
+    return redirect(url_for("subscription.detail", sub_id=sub.id))
+
+
+@bp.route("/subscriptions/<int:sub_id>/file", methods=["POST"])
+@login_required
+def file(sub_id):
+    sub = _sub_or_404(sub_id)
+    if current_user.organisation_id != sub.seller_id:
+        abort(403)
+    try:
+        service.file(sub, current_user._get_current_object())
+    except service.SubscriptionError as exc:
+        return _refused(sub, exc)
+    return _done(sub, _("Заявление подано на Биржу."))
+
+
+@bp.route("/subscriptions/<int:sub_id>/check", methods=["POST"])
+@staff_required("trading")
+def check(sub_id):
+    sub = _sub_or_404(sub_id)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        service.trading_check(sub, current_user._get_current_object(), (form.note.data or "").strip())
+    except service.SubscriptionError as exc:
+        return _refused(sub, exc)
+    return _done(sub, _("Служебная записка направлена члену Правления."))
+
+
+@bp.route("/subscriptions/<int:sub_id>/decide/<body>", methods=["POST"])
+@staff_required("board", "management")
+def decide(sub_id, body):
+    sub = _sub_or_404(sub_id)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "danger")
+        return redirect(url_for("subscription.detail", sub_id=sub.id))
+    approve = form.decision.data == "approve"
+    user = current_user._get_current_object()
+    try:
+        if body == "board" and (user.in_department("board") or user.is_admin):
+            service.board_decide(sub, user, approve, (form.note.data or "").strip())
+        elif body == "management" and (user.in_department("management") or user.is_admin):
+            service.management_decide(sub, user, approve, (form.note.data or "").strip())
+        else:
+            abort(403)
+    except service.SubscriptionError as exc:
+        return _refused(sub, exc)
+    return _done(sub, _("Решение записано."))
+
+
+@bp.route("/subscriptions/<int:sub_id>/cd", methods=["POST"])
+@login_required
+def cd(sub_id):
+    sub = _sub_or_404(sub_id)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "danger")
+        return redirect(url_for("subscription.detail", sub_id=sub.id))
+    try:
+        service.cd_answer(
+            sub, current_user._get_current_object(), form.decision.data == "approve", (form.note.data or "").strip()
+        )
+    except service.SubscriptionError as exc:
+        return _refused(sub, exc)
+    return _done(sub, _("Ответ центрального депозитария записан."))
+
+
+@bp.route("/subscriptions/<int:sub_id>/seller-price", methods=["POST"])
+@login_required
+def seller_price(sub_id):
+    sub = _sub_or_404(sub_id)
+    form = PriceForm()
+    if not form.validate_on_submit():
+        flash(_("Укажите цену больше нуля."), "danger")
+        return redirect(url_for("subscription.detail", sub_id=sub.id))
+    try:
+        service.set_seller_price(sub, current_user._get_current_object(), form.price.data)
+    except service.SubscriptionError as exc:
+        return _refused(sub, exc)
+    return _done(sub, _("Цена для рыночных заявок указана."))
+
+
+@bp.route("/subscriptions/<int:sub_id>/changes", methods=["POST"])
+@login_required
+def request_change(sub_id):
+    sub = _sub_or_404(sub_id)
+    form = ChangeForm()
+    if not form.validate_on_submit():
+        flash(_("Опишите просьбу об изменении условий."), "danger")
+        return redirect(url_for("subscription.detail", sub_id=sub.id))
+    changes = {}
+    if form.accept_from_date.data:
+        changes["accept_from"] = rules.utc(form.accept_from_date.data, rules.local(sub.accept_from).time())
+    if form.accept_to_date.data:
+        changes["accept_to"] = rules.utc(form.accept_to_date.data, rules.local(sub.accept_to).time())
+    if form.price.data is not None:
+        changes["price"] = form.price.data
+    if form.other_conditions.data:
+        changes["other_conditions"] = form.other_conditions.data.strip()
+    try:
+        service.request_change(sub, current_user._get_current_object(), form.request_text.data.strip(), changes)
+    except service.SubscriptionError as exc:
+        return _refused(sub, exc)
+    return _done(sub, _("Просьба направлена члену Правления."))
+
+
+@bp.route("/subscriptions/<int:sub_id>/changes/<int:change_id>", methods=["POST"])
+@staff_required("board")
+def decide_change(sub_id, change_id):
+    sub = _sub_or_404(sub_id)
+    change = ConditionChange.get_or_none(
+        (ConditionChange.id == change_id) & (ConditionChange.subscription == sub)
+    ) or abort(404)
+    try:
+        service.decide_change(change, current_user._get_current_object(), request.form.get("decision") == "approve")
+    except service.SubscriptionError as exc:
+        return _refused(sub, exc)
+    return _done(sub, _("Решение по изменению условий записано; ЦД и члены Биржи уведомлены."))
+
+
+# --- orders ------------------------------------------------------------------------------------------
+
+
+def _accounts_by_id(user):
+    return {str(a.id): a for a in service.open_accounts(user.organisation)}
+
+
+@bp.route("/subscriptions/<int:sub_id>/orders", methods=["POST"])
+@login_required
+def submit_order(sub_id):
+    sub = _sub_or_404(sub_id)
+    user = current_user._get_current_object()
+    if user.is_staff:
+        abort(403)
+    accounts = _accounts_by_id(user)
+    form = OrderForm()
+    form.account.choices = choices([(k, a.code) for k, a in accounts.items()])
+    if form.validate_on_submit():
+        try:
+            order = service.submit_order(sub, user, form.order_fields(accounts))
+        except service.SubscriptionError as exc:
+            if exc.field and exc.field in form:
+                form[exc.field].errors = list(form[exc.field].errors) + [exc.message]
+            else:
+                flash(exc.message, "danger")
+        else:
+            return _done(sub, _("Заявка № %(n)s принята.", n=order.number))
+    context = _context(sub)
+    form.account.choices = context["order_form"].account.choices
+    context["order_form"] = form
+    response = render("subscription/detail.html", **context)
+    response.status_code = 422
+    return response
+
+
+def _order_or_404(sub, order_id) -> Order:
+    order = Order.get_or_none((Order.id == order_id) & (Order.subscription == sub)) or abort(404)
+    user = current_user
+    if user.is_staff:
+        return order
+    if user.organisation_id in (order.buyer_id, sub.seller_id) or order.account.controller_id == user.organisation_id:
+        return order
+    if user.organisation.has_role("csd") and sub.cd_settles:
+        return order
+    abort(404)
+
+
+@bp.route("/subscriptions/<int:sub_id>/orders/<int:order_id>/amend", methods=["GET", "POST"])
+@login_required
+def amend_order(sub_id, order_id):
+    sub = _sub_or_404(sub_id)
+    order = _order_or_404(sub, order_id)
+    user = current_user._get_current_object()
+    if order.buyer_id != user.organisation_id:
+        abort(403)
+    accounts = _accounts_by_id(user)
+    form = OrderForm(obj=order) if request.method == "GET" else OrderForm()
+    form.account.choices = choices([(k, a.code) for k, a in accounts.items()])
+    if request.method == "GET":
+        form.account.data = str(order.account_id)
+    elif form.validate_on_submit():
+        try:
+            service.amend_order(order, user, form.order_fields(accounts), request.form.get("version", type=int))
+        except service.SubscriptionError as exc:
+            flash(exc.message, "danger")
+        else:
+            return _done(sub, _("Заявка № %(n)s изменена.", n=order.number))
+    return render("subscription/order_form.html", sub=sub, order=order, form=form)
+
+
+@bp.route("/subscriptions/<int:sub_id>/orders/<int:order_id>/<action>", methods=["POST"])
+@login_required
+def order_action(sub_id, order_id, action):
+    sub = _sub_or_404(sub_id)
+    order = _order_or_404(sub, order_id)
+    user = current_user._get_current_object()
+    reason = (request.form.get("reason") or "").strip()
+    try:
+        if action == "cancel":
+            service.cancel_order(order, user)
+            message = _("Заявка № %(n)s отменена, обеспечение освобождено.", n=order.number)
+        elif action == "remove":
+            if not reason:
+                raise service.SubscriptionError(_("Укажите причину."))
+            service.remove_order(order, user, reason)
+            message = _("Заявка № %(n)s снята.", n=order.number)
+        elif action == "refuse":
+            if not reason:
+                raise service.SubscriptionError(_("Укажите причину."))
+            service.refuse_order(order, user, reason)
+            message = _("Заявка № %(n)s не подтверждена.", n=order.number)
+        elif action == "confirm":
+            service.confirm_order(order, user)
+            message = _("Заявка № %(n)s подтверждена.", n=order.number)
+        elif action in ("criteria-ok", "criteria-reject"):
+            if action == "criteria-reject" and not reason:
+                raise service.SubscriptionError(_("Укажите причину."))
+            service.criteria_result(order, user, action == "criteria-ok", reason)
+            message = _("Результат проверки заявки № %(n)s записан.", n=order.number)
+        else:
+            abort(404)
+    except service.SubscriptionError as exc:
+        return _refused(sub, exc)
+    return _done(sub, message)
+
+
+# --- trade-clearing accounts (the trading department) ---------------------------------------------
+
+
+@bp.route("/staff/trade-accounts", methods=["GET", "POST"])
+@staff_required("trading")
+def accounts():
+    form = AccountForm()
+    members = [o for o in Organisation.with_role("member")]
+    controllers = list(Organisation.with_role("control"))
+    form.organisation.choices = choices([(o.id, f"{o.code} — {o.display_name}") for o in members])
+    form.controller.choices = choices([("", _("— нет —"))] + [(o.id, o.display_name) for o in controllers])
+    if form.validate_on_submit():
+        code = form.code.data.strip().upper()
+        with db.atomic():
+            account = TradeAccount.get_or_none(TradeAccount.code == code)
+            values = {
+                "organisation": int(form.organisation.data),
+                "currency": form.currency.data,
+                "balance": form.balance.data,
+                "controller": int(form.controller.data) if form.controller.data else None,
+            }
+            if account is None:
+                account = TradeAccount.create(code=code, **values)
+            else:
+                if form.balance.data < account.blocked:
+                    flash(_("Остаток не может быть меньше заблокированной суммы (%(b)s).", b=account.blocked), "danger")
+                    return redirect(url_for("subscription.accounts"))
+                TradeAccount.update(**values).where(TradeAccount.id == account.id).execute()
+            audit.record("trade_account.save", account, code=code, balance=str(form.balance.data))
+        flash(_("Счет %(code)s сохранен.", code=code), "success")
+        return redirect(url_for("subscription.accounts"))
+    rows = list(
+        TradeAccount.select(TradeAccount, Organisation)
+        .join(Organisation, on=(TradeAccount.organisation == Organisation.id))
+        .order_by(TradeAccount.code)
+    )
+    return render("subscription/accounts.html", form=form, accounts=rows)
+
+
+# --- public: announcements (S-3.5) and results (S-10.7, S-11.5) ------------------------------------
+
+
+def _published():
+    return (
+        Subscription.select()
+        .where(
+            (Subscription.private == False)  # noqa: E712
+            & Subscription.announced_at.is_null(False)
+        )
+        .order_by(Subscription.announced_at.desc())
+    )
+
+
+@bp.route("/announcements")
+@public
+def announcements():
+    return render_template("subscription/announcements.html", items=list(_published().limit(100)), local=rules.local)
+
+
+@bp.route("/announcements/<number>")
+@public
+def announcement(number):
+    sub = _published().where(Subscription.number == number).first() or abort(404)
+    return render_template("subscription/announcement.html", sub=sub, local=rules.local)
+
+
+@bp.route("/announcements.atom")
+@public
+def feed():
+    body = render_template("subscription/feed.xml", items=list(_published().limit(50)), local=rules.local)
+    return Response(body, mimetype="application/atom+xml")
+
+
+def decimal_text(value) -> str:
+    if value is None:
+        return "—"
+    return f"{Decimal(value):,.2f}".replace(",", " ")
+
+
+bp.add_app_template_filter(decimal_text, "money")
+
+
+def atom_time(moment) -> str:
+    from core.db import utcnow
+
+    return (moment or utcnow()).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+bp.add_app_template_filter(atom_time, "atomtime")
