@@ -8,7 +8,7 @@ from decimal import Decimal
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from peewee import fn
+from peewee import Cast, fn
 
 from core import audit
 from core.accounts.models import Organisation, OrganisationRole, StaffRole, User
@@ -482,9 +482,11 @@ def _check_order(sub: Subscription, buyer: Organisation, fields: dict, at, exist
 
 def _block(order: Order, account: TradeAccount, amount: Decimal) -> None:
     """Block ``amount`` on the account for the order (S-5.2); the update is refused if money is short."""
+    # CAST keeps the comparison numeric on SQLite too, where a Decimal parameter arrives as text.
+    wanted = Cast(str(amount), "NUMERIC")
     moved = (
-        TradeAccount.update(blocked=TradeAccount.blocked + amount)
-        .where((TradeAccount.id == account.id) & (TradeAccount.balance - TradeAccount.blocked >= amount))
+        TradeAccount.update(blocked=TradeAccount.blocked + wanted)
+        .where((TradeAccount.id == account.id) & (TradeAccount.balance - TradeAccount.blocked >= wanted))
         .execute()
     )
     if not moved:
@@ -799,6 +801,8 @@ def may_see_orders(user: User, sub: Subscription) -> str | None:
         return "all"
     if org.has_role("member"):
         return "own"
+    if org.has_role("control"):
+        return "controlled"  # orders on the accounts it controls (S-4.2)
     return None
 
 

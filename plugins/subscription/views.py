@@ -118,6 +118,9 @@ def _context(sub):
     orders = Order.select().where(Order.subscription == sub)
     if scope == "own":
         orders = orders.where(Order.buyer == user.organisation_id)
+    elif scope == "controlled":
+        controlled = TradeAccount.select(TradeAccount.id).where(TradeAccount.controller == user.organisation_id)
+        orders = orders.where(Order.account.in_(controlled))
     elif scope is None:
         orders = orders.where(Order.id == 0)
     accounts = service.open_accounts(user.organisation) if not user.is_staff else []
