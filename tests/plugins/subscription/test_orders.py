@@ -194,7 +194,14 @@ def test_the_control_user_refuses_orders_on_accounts_it_controls(app, client, au
     assert Order.get_by_id(order.id).status == "refused"
     late = submit(app, sub, members, buyer="buyer2")
     with app.test_request_context(), pytest.raises(service.SubscriptionError, match="Срок подтверждения"):
-        service.refuse_order(late, members["buyer2"], "поздно", at=sub.accept_to + datetime.timedelta(hours=1))
+        from core.accounts.models import User as Person
+
+        service.refuse_order(
+            late,
+            Person.get(Person.email == "control@demo.kz"),
+            "поздно",
+            at=sub.accept_to + datetime.timedelta(hours=1),
+        )
     other = submit(app, sub, members)  # BUY1-KZT: nobody controls it
     with app.test_request_context(), pytest.raises(service.SubscriptionError, match="контролирующий"):
         from core.accounts.models import User
