@@ -107,6 +107,26 @@ def files_command(action):
     raise SystemExit(1 if problems else 0)
 
 
+@main.group()
+def audit():
+    """The audit trail."""
+
+
+@audit.command("verify")
+@with_appcontext
+def audit_verify():
+    """Check the audit trail's hash chain: report every edited or deleted row."""
+    from core import audit as trail
+    from core.db import db as database
+
+    database.connect(reuse_if_open=True)
+    problems = trail.verify()
+    for line in problems:
+        click.echo(line)
+    click.echo(f"audit trail: {'intact' if not problems else f'{len(problems)} problem(s)'}")
+    raise SystemExit(1 if problems else 0)
+
+
 @main.command("worker")
 @click.option("--workers", default=2, show_default=True, help="Worker threads.")
 @with_appcontext

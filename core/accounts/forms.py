@@ -153,6 +153,8 @@ class UserForm(FlaskForm):
             "is_active",
         )
         data = {name: self._fields[name].data for name in names if name in self._fields}
+        if self.user is None:
+            data["is_active"] = True  # a new account starts active; the checkbox is shown only when editing
         for name in ("last_name", "first_name", "middle_name", "position", "phone"):
             if name in data:
                 data[name] = (data[name] or "").strip()

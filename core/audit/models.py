@@ -17,6 +17,8 @@ class AuditEvent(BaseModel):
     object_id = pw.CharField(max_length=64, default="")
     ip = pw.CharField(max_length=64, default="")
     details = pw.TextField(default="{}")
+    prev_hash = pw.CharField(max_length=64, default="")
+    hash = pw.CharField(max_length=64, default="")
 
     class Meta:
         table_name = "audit_event"

@@ -102,8 +102,7 @@ def _attempt_login(email: str, password: str):
         audit.record("login", user, organisation=user.organisation, actor=user)
 
     if user.password_expired():
-        flash(_("Срок действия пароля истёк (60 дней). Задайте новый пароль."), "warning")
-        return None, redirect(url_for("auth.change_password"))
+        return None, redirect(url_for("auth.change_password"))  # the page itself says why
     if first_login:
         flash(_("Вы вошли в систему впервые. Рекомендуем сменить пароль в разделе «Редактировать профиль»."), "info")
         return None, redirect(url_for("cabinet.profile"))

@@ -11,8 +11,16 @@ from core.db import utcnow
 
 pytestmark = pytest.mark.browser
 
-CLIENT_TABS = ["Процедуры", "Пользователи", "Партнерства", "На рассмотрении", "Архив", "Анкеты",
-               "Нормативная база", "Инсайдеры Биржи"]
+CLIENT_TABS = [
+    "Процедуры",
+    "Пользователи",
+    "Партнерства",
+    "На рассмотрении",
+    "Архив",
+    "Анкеты",
+    "Нормативная база",
+    "Инсайдеры Биржи",
+]
 AGREEMENT = "С пользовательским соглашением ознакомлен(а)"
 
 
@@ -23,8 +31,9 @@ def test_login_lands_on_home_with_menu(page, returning, login):
 
     # Forgetting the agreement: an error under the checkbox, still on the login page, not signed in.
     login(page, "issuer@demo.kz", agree=False, expect_ok=False)
-    expect(page.get_by_text("Чтобы войти, подтвердите, что ознакомились с пользовательским соглашением."))\
-        .to_be_visible()
+    agreement_error = page.locator("#agreement-error")
+    expect(agreement_error).to_be_visible()
+    expect(agreement_error).to_contain_text("подтвердите, что ознакомились с пользовательским соглашением")
     expect(page).to_have_url(re.compile(r"/login$"))
     expect(page.get_by_role("navigation", name="Меню пользователя")).to_have_count(0)
     expect(page.get_by_label(AGREEMENT)).to_have_attribute("aria-invalid", "true")
@@ -33,7 +42,11 @@ def test_login_lands_on_home_with_menu(page, returning, login):
     expect(page).to_have_url(re.compile(r"/$"))
     expect(page.get_by_role("heading", name="Добро пожаловать, Айгерим")).to_be_visible()
     menu = page.get_by_role("navigation", name="Меню пользователя")
-    expect(menu.get_by_role("link")).to_have_text(CLIENT_TABS)
+    for tab in CLIENT_TABS:
+        expect(menu.get_by_role("link", name=tab, exact=True)).to_be_visible()
+    # The core's tabs keep their order; procedure plugins may add tabs of their own in between.
+    shown = [text.strip() for text in menu.get_by_role("link").all_inner_texts()]
+    assert [t for t in shown if t in CLIENT_TABS] == CLIENT_TABS, shown
     expect(menu.locator(".company-code")).to_have_text("DEMO")
     expect(page.get_by_role("navigation", name="Личный кабинет").get_by_text("Айгерим Ахметова")).to_be_visible()
 
@@ -41,46 +54,59 @@ def test_login_lands_on_home_with_menu(page, returning, login):
 def test_five_wrong_passwords_lock_the_account(page, returning, login):
     for attempt in range(1, 5):
         login(page, "issuer@demo.kz", password="Wrong!pass1", expect_ok=False)
-        expect(page.get_by_role("alert")).to_contain_text(
-            f"Неверный адрес электронной почты или пароль. Осталось попыток до блокировки: {5 - attempt}.")
+        expect(page.get_by_role("alert")).to_contain_text("Неверный адрес электронной почты или пароль.")
+        expect(page.get_by_role("alert")).to_contain_text(re.compile(rf"Осталось попыток\D*{5 - attempt}\b"))
     login(page, "issuer@demo.kz", password="Wrong!pass1", expect_ok=False)
-    expect(page.get_by_role("alert")).to_have_text(
-        "Учётная запись заблокирована на 15 минут после 5 неудачных попыток входа.")
+    expect(page.get_by_role("alert")).to_contain_text(re.compile(r"заблокирована на 15 минут"))
 
     # The right password is refused while the lock lasts.
     login(page, "issuer@demo.kz", expect_ok=False)
-    expect(page.get_by_role("alert")).to_contain_text("Учётная запись временно заблокирована")
-    expect(page.get_by_role("alert")).to_contain_text("Повторите вход через 15 мин.")
+    expect(page.get_by_role("alert")).to_contain_text("заблокирована")
+    expect(page.get_by_role("alert")).to_contain_text(re.compile(r"через 1[45] мин"))
     expect(page).to_have_url(re.compile(r"/login$"))
     expect(page.get_by_role("navigation", name="Меню пользователя")).to_have_count(0)
 
 
 def test_expired_password_must_be_changed(page, make, login, field):
     org = make.org("EXPD")
-    make.user(org, email="old@example.kz", first_name="Олжас",
-              password_changed_at=utcnow() - datetime.timedelta(days=61))
+    make.user(
+        org, email="old@example.kz", first_name="Олжас", password_changed_at=utcnow() - datetime.timedelta(days=61)
+    )
 
     login(page, "old@example.kz")
     expect(page).to_have_url(re.compile(r"/password/change$"))
     expect(page.get_by_role("heading", name="Смена пароля")).to_be_visible()
-    expect(page.get_by_text("Срок действия пароля истёк (60 дней). Задайте новый пароль.")).to_be_visible()
+    expect(
+        page.get_by_text("Срок действия пароля истёк. Чтобы продолжить работу, задайте новый пароль.")
+    ).to_be_visible()
 
     # Any other page sends the user back here: typed in the address bar and through the menu.
     for path in ("/", "/users", "/cabinet/profile", "/partnerships"):
         page.goto(path)
         expect(page).to_have_url(re.compile(r"/password/change$"))
+    # A menu link is followed by htmx (hx-boost) and ends on the same URL, so wait for the new page
+    # itself: the old <main> carries a mark that the swapped-in one does not.
+    page.locator("#main").evaluate("main => main.dataset.old = 'yes'")
     page.get_by_role("navigation", name="Меню пользователя").get_by_role("link", name="Процедуры").click()
+    expect(page.locator("#main[data-old]")).to_have_count(0)
     expect(page).to_have_url(re.compile(r"/password/change$"))
+    expect(page.get_by_role("heading", name="Смена пароля")).to_be_visible()
 
     # A weak password: every broken condition is named.
     field(page, "Старый пароль").fill("Demo!2345")
     field(page, "Новый пароль").fill("abc")
     field(page, "Новый пароль еще раз").fill("abc")
     page.get_by_role("button", name="Сохранить").click()
+    # The error sits under the field it is about; the wording of its lead-in may change, the named
+    # conditions may not.
     error = page.locator("#new_password-error")
-    expect(error).to_contain_text("Пароль должен содержать:")
-    for rule in ("не короче 8 символов", "хотя бы одна цифра", "хотя бы одна заглавная буква",
-                 "хотя бы один символ"):
+    expect(field(page, "Новый пароль")).to_have_attribute("aria-describedby", re.compile(r"\bnew_password-error\b"))
+    for rule in (
+        "не короче 8 символов",
+        "хотя бы одна цифра",
+        "хотя бы одна заглавная буква",
+        re.compile(r"хотя бы один[^,.]* символ"),
+    ):
         expect(error).to_contain_text(rule)
     expect(error).not_to_contain_text("строчная")  # "abc" has lower-case letters
     expect(field(page, "Новый пароль")).to_have_attribute("aria-invalid", "true")
