@@ -1,7 +1,8 @@
 """Who may use each route. Every view declares it with one of these decorators; a route without a
 declaration is refused (see ``enforce_declared``), and the access-matrix test reads the declarations."""
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import wraps
 
 from flask import abort, current_app, redirect, request, url_for
@@ -10,20 +11,24 @@ from flask_login import current_user
 
 @dataclass(frozen=True)
 class Rule:
-    """``who`` is "public", "user", "client" or "staff"; ``departments``/``org_roles`` narrow it."""
+    """``who`` is "public", "user", "client", "staff" or "token" (a machine client authenticated by its
+    own bearer token, never by the session); ``departments``/``org_roles``/``predicate`` narrow it."""
 
     who: str
     departments: tuple[str, ...] = ()
     org_roles: tuple[str, ...] = ()
     org_admin: bool = False
+    predicate: Callable | None = field(default=None, compare=False)
 
     def allows(self, user) -> bool:
         if self.who == "public":
             return True
+        if self.who == "token":
+            return False  # a browser session never opens an API route; the token decides
         if not user or not user.is_authenticated:
             return False
         if self.who == "user":
-            return True
+            return self.predicate(user) if self.predicate else True
         if self.who == "staff":
             if not user.is_staff:
                 return False
@@ -41,6 +46,8 @@ def _declare(rule: Rule):
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
+            if rule.who == "token":
+                return view(*args, **kwargs)  # the view checks the bearer token itself
             if rule.who != "public" and not current_user.is_authenticated:
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             if not rule.allows(current_user):
@@ -66,6 +73,16 @@ def login_required(view):
 def client_required(*org_roles, org_admin=False):
     """A signed-in client user, optionally of an organisation with one of ``org_roles``."""
     return _declare(Rule("client", org_roles=tuple(org_roles), org_admin=org_admin))
+
+
+def requires(predicate: Callable):
+    """Signed-in users for whom ``predicate(user)`` is true: for rules no role list expresses."""
+    return _declare(Rule("user", predicate=predicate))
+
+
+def token_required(view):
+    """A machine API route: it authenticates the caller's bearer token itself (no cookies, no CSRF)."""
+    return _declare(Rule("token"))(view)
 
 
 def staff_required(*departments):

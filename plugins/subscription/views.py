@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from core import audit
-from core.access import login_required, public, staff_required
+from core.access import public, requires, staff_required
 from core.accounts.models import Organisation
 from core.db import db
 from core.forms import choices
@@ -31,6 +31,7 @@ bp = Blueprint("subscription", __name__, template_folder="templates")
 
 
 def _may_use(user) -> bool:
+    """Trading staff and the board; members, the CD, control users and issuers."""
     if user.is_staff:
         return user.in_department("trading", "board", "management") or user.is_admin
     return bool(user.organisation.roles & {"member", "csd", "control", "issuer"})
@@ -55,11 +56,13 @@ def _sub_or_404(sub_id) -> Subscription:
 # --- the list and the application -----------------------------------------------------------------
 
 
+def _files(user) -> bool:
+    return not user.is_staff and service.is_stock_member(user.organisation)
+
+
 @bp.route("/subscriptions")
-@login_required
+@requires(_may_use)
 def index():
-    if not _may_use(current_user):
-        abort(403)
     query = Subscription.select().order_by(Subscription.created_at.desc())
     if not current_user.is_staff:
         mine = (Subscription.seller == current_user.organisation_id) | (
@@ -80,10 +83,8 @@ def index():
 
 
 @bp.route("/subscriptions/new", methods=["GET", "POST"])
-@login_required
+@requires(_files)
 def new():
-    if current_user.is_staff or not service.is_stock_member(current_user.organisation):
-        abort(403)
     form = ApplicationForm()
     if form.validate_on_submit():
         sub = service.create(current_user._get_current_object(), form.model_fields())
@@ -93,7 +94,7 @@ def new():
 
 
 @bp.route("/subscriptions/<int:sub_id>/edit", methods=["GET", "POST"])
-@login_required
+@requires(_may_use)
 def edit(sub_id):
     sub = _sub_or_404(sub_id)
     if current_user.organisation_id != sub.seller_id or sub.state not in ("draft", "refused", "board_refused"):
@@ -163,7 +164,7 @@ def _context(sub):
 
 
 @bp.route("/subscriptions/<int:sub_id>")
-@login_required
+@requires(_may_use)
 def detail(sub_id):
     sub = _sub_or_404(sub_id)
     return render("subscription/detail.html", "order_list", **_context(sub))
@@ -180,7 +181,7 @@ def _refused(sub, exc):
 
 
 @bp.route("/subscriptions/<int:sub_id>/file", methods=["POST"])
-@login_required
+@requires(_may_use)
 def file(sub_id):
     sub = _sub_or_404(sub_id)
     if current_user.organisation_id != sub.seller_id:
@@ -229,7 +230,7 @@ def decide(sub_id, body):
 
 
 @bp.route("/subscriptions/<int:sub_id>/cd", methods=["POST"])
-@login_required
+@requires(_may_use)
 def cd(sub_id):
     sub = _sub_or_404(sub_id)
     form = DecisionForm()
@@ -246,7 +247,7 @@ def cd(sub_id):
 
 
 @bp.route("/subscriptions/<int:sub_id>/seller-price", methods=["POST"])
-@login_required
+@requires(_may_use)
 def seller_price(sub_id):
     sub = _sub_or_404(sub_id)
     form = PriceForm()
@@ -261,7 +262,7 @@ def seller_price(sub_id):
 
 
 @bp.route("/subscriptions/<int:sub_id>/changes", methods=["POST"])
-@login_required
+@requires(_may_use)
 def request_change(sub_id):
     sub = _sub_or_404(sub_id)
     form = ChangeForm()
@@ -306,7 +307,7 @@ def _accounts_by_id(user):
 
 
 @bp.route("/subscriptions/<int:sub_id>/orders", methods=["POST"])
-@login_required
+@requires(_may_use)
 def submit_order(sub_id):
     sub = _sub_or_404(sub_id)
     user = current_user._get_current_object()
@@ -346,7 +347,7 @@ def _order_or_404(sub, order_id) -> Order:
 
 
 @bp.route("/subscriptions/<int:sub_id>/orders/<int:order_id>/amend", methods=["GET", "POST"])
-@login_required
+@requires(_may_use)
 def amend_order(sub_id, order_id):
     sub = _sub_or_404(sub_id)
     order = _order_or_404(sub, order_id)
@@ -369,7 +370,7 @@ def amend_order(sub_id, order_id):
 
 
 @bp.route("/subscriptions/<int:sub_id>/orders/<int:order_id>/<action>", methods=["POST"])
-@login_required
+@requires(_may_use)
 def order_action(sub_id, order_id, action):
     sub = _sub_or_404(sub_id)
     order = _order_or_404(sub, order_id)
