@@ -2,6 +2,7 @@
 
 import datetime
 import importlib
+import threading
 import pkgutil
 from dataclasses import dataclass
 
@@ -32,10 +33,48 @@ class BaseModel(peewee.Model):
         legacy_table_names = False
 
 
+class SqliteDatabase(peewee.SqliteDatabase):
+    """SQLite for one app process (the try-out of `make run`): its transactions take the write lock when
+    they begin (BEGIN IMMEDIATE), and the threads of the process queue for it in Python first, so a
+    long transaction (a PDF made inside it) never runs another thread into "database is locked".
+    Production runs PostgreSQL."""
+
+    _writer = threading.RLock()
+
+    # The proxy's atomic() opens the outermost transaction through transaction(), so this is the
+    # one place that sees every transaction begin.
+    def transaction(self, lock_type=None):
+        return _Serialised(self, super().transaction(lock_type or "IMMEDIATE"))
+
+
+class _Serialised:
+    def __init__(self, database, inner):
+        self.database, self.inner = database, inner
+
+    def __enter__(self):
+        self.database._writer.acquire()
+        try:
+            return self.inner.__enter__()
+        except BaseException:
+            self.database._writer.release()
+            raise
+
+    def __exit__(self, *exc):
+        try:
+            return self.inner.__exit__(*exc)
+        finally:
+            self.database._writer.release()
+
+    def __getattr__(self, name):  # commit(), rollback() of the inner transaction
+        return getattr(self.inner, name)
+
+
 def open_database(url: str) -> peewee.Database:
     """Open (lazily) the database named by a URL: sqlite:///path or postgresql://..."""
     if url.startswith("sqlite"):
-        database = connect_url(url, pragmas=SQLITE_PRAGMAS)
+        from playhouse.db_url import parse
+
+        database = SqliteDatabase(parse(url)["database"], pragmas=SQLITE_PRAGMAS)
         # SQLite's own lower() folds only ASCII; searches must find "Альфа" from "альф" too.
         database.register_function(lambda value: value.lower() if isinstance(value, str) else value, "lower", 1)
     else:

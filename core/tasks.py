@@ -6,6 +6,7 @@ Periodic jobs run once per scheduled minute however many workers run them (see `
 job carries the id of the request that queued it into its log lines.
 """
 
+import contextvars
 import datetime
 import logging
 from pathlib import Path
@@ -48,14 +49,25 @@ def with_app(app, fn, name):
     def run(*args, _request_id="", **kwargs):
         token = request_id.set(_request_id)
         with app.app_context():
-            db.connect(reuse_if_open=True)
+            # Immediate mode runs the job inside its caller's connection (maybe mid-transaction):
+            # only a connection opened here is closed here.
+            opened = db.is_closed()
+            if opened:
+                db.connect()
+            queued = _deferred.set([])
             try:
                 log.info("job", extra={"task": name})
-                return fn(*args, **kwargs)
+                result = fn(*args, **kwargs)
             finally:
+                pending = _deferred.get()
+                _deferred.reset(queued)
                 request_id.reset(token)
-                if not db.is_closed():
-                    db.close()
+            # What the job queued leaves once the job's own transactions have committed.
+            for task_name, task_args in pending:
+                _call(task_name, task_args)
+            if opened and not db.is_closed():
+                db.close()
+            return result
 
     run.__name__ = fn.__name__
     run.__qualname__ = fn.__qualname__
@@ -106,12 +118,20 @@ def periodic(app, fn, schedule, **options):
     return wrapped
 
 
+_deferred = contextvars.ContextVar("deferred_tasks", default=None)
+
+
 def enqueue(name: str, *args) -> None:
-    """Queue task ``name`` once the current request's work is committed (see ``flush``)."""
-    if not has_request_context():
+    """Queue task ``name`` once the current request's (or job's) work is committed (see ``flush``)."""
+    if has_request_context():
+        g.setdefault("pending_tasks", []).append((name, args))
+    elif _deferred.get() is not None:
+        _deferred.get().append((name, args))
+    elif db.in_transaction():
+        raise RuntimeError(f"task {name} queued inside a transaction outside a request or job: "
+                           "queue it after the commit")
+    else:
         _call(name, args)
-        return
-    g.setdefault("pending_tasks", []).append((name, args))
 
 
 def _call(name, args):

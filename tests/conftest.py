@@ -124,6 +124,7 @@ def database_template(tmp_path_factory):
         parts = urlsplit(PG_URL)
         url = urlunsplit(parts._replace(path="/" + name))
         _migrate(url)
+        _keep_seed_rows(url)
         return {"kind": "postgres", "url": url}
     path = tmp_path_factory.mktemp("dbtemplate") / "template.db"
     _migrate(f"sqlite:///{path}")
@@ -138,12 +139,33 @@ def _migrate(url):
     connection.close()
 
 
+def _keep_seed_rows(url):
+    """Copy the rows data migrations wrote (catalogues) into a 'seed' schema, to put back after each
+    test's truncation: the SQLite run gets them for free by copying the migrated file."""
+    connection = database.open_database(url)
+    connection.connect()
+    connection.execute_sql("DROP SCHEMA IF EXISTS seed CASCADE")
+    connection.execute_sql("CREATE SCHEMA seed")
+    for table in connection.get_tables():
+        if table != "migration_history" and connection.execute_sql(f'SELECT 1 FROM "{table}" LIMIT 1').fetchone():
+            connection.execute_sql(f'CREATE TABLE seed."{table}" AS SELECT * FROM public."{table}"')
+    connection.close()
+
+
 def _empty_postgres(url):
     connection = database.open_database(url)
     connection.connect()
     tables = [t for t in connection.get_tables() if t != "migration_history"]
-    if tables:
-        connection.execute_sql("TRUNCATE {} RESTART IDENTITY CASCADE".format(", ".join(f'"{t}"' for t in tables)))
+    seeded = [r[0] for r in connection.execute_sql(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'seed'").fetchall()]
+    with connection.atomic():
+        if tables:
+            connection.execute_sql("TRUNCATE {} RESTART IDENTITY CASCADE".format(", ".join(f'"{t}"' for t in tables)))
+        for table in seeded:
+            connection.execute_sql(f'INSERT INTO public."{table}" SELECT * FROM seed."{table}"')
+            connection.execute_sql(
+                f"SELECT setval(pg_get_serial_sequence('public.\"{table}\"', 'id'), "
+                f'(SELECT COALESCE(MAX(id), 0) + 1 FROM public."{table}"), false)')
     connection.close()
 
 

@@ -5,6 +5,8 @@ a double click or a second tab never advances it twice."""
 import datetime
 import json
 
+import peewee
+
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -453,12 +455,22 @@ def comments_by_field(app, viewer) -> dict[tuple[str, str], list[Comment]]:
 KIND_FOR_ACTOR = "workflow.handoff"
 
 
+def locked(app_id) -> Application:
+    """The application's row, locked until the transaction ends (PostgreSQL's FOR UPDATE; SQLite's
+    transactions already hold the write lock from their BEGIN IMMEDIATE), so a second press waits
+    and then sees the first one's change."""
+    query = Application.select().where(Application.id == app_id)
+    if not isinstance(db.obj, peewee.SqliteDatabase):
+        query = query.for_update()
+    return query.get()
+
+
 def transition(app: Application, action: str, user: User, version: int, note: str = "", effect=None) -> Application:
     """Move the application by ``action``. ``effect(app)`` runs inside the same transaction, after
     the checks and before the move (it may raise WorkflowError to refuse). ``version`` is the one the
     user's page showed: if the application changed since, nothing happens."""
     with db.atomic():
-        fresh = Application.get_by_id(app.id)
+        fresh = locked(app.id)
         if fresh.version != version:
             raise WorkflowError(_("Заявление уже изменено (например, в другой вкладке). Обновите страницу."))
         process = process_of(fresh)
