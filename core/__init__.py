@@ -86,6 +86,7 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
     from core.ops import views as ops_views
     from core.partnerships import views as partnerships_views
     from core.regulations import views as regulations_views
+    from core.signing import views as signing_views
     from core.staff import views as staff_views
     from core.workdays import views as workdays_views
     from core.workflow import views as workflow_views
@@ -103,6 +104,7 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
         workflow_views.bp,
         workdays_views.bp,
         ops_views.bp,
+        signing_views.bp,
     ):
         app.register_blueprint(blueprint)
     for blueprint in collect(pm, "is2in_blueprints"):

@@ -17,9 +17,10 @@ def main():
 
 
 def _add_core_groups():
-    from core.signing.cli import pki
+    from core.signing.cli import pki, verify
 
     main.add_command(pki)
+    main.add_command(verify)
 
 
 @main.group()

@@ -34,6 +34,13 @@ def from_environment(instance_path: str | os.PathLike, environ=os.environ) -> di
         "DATA_DIR": str(data_dir),
         # Root and intermediate certificates (PEM/DER) the Exchange trusts for e-signatures.
         "TRUST_DIR": environ.get("IS2IN_TRUST_DIR") or str(instance / "trust"),
+        # The Exchange's seal (PKCS#12) for PAdES signatures of signed copies and letters; see docs/operations.md.
+        "SEAL_P12": environ.get("IS2IN_SEAL_P12") or str(instance / "seal" / "seal.p12"),
+        "SEAL_PASSWORD": environ.get("IS2IN_SEAL_PASSWORD", ""),
+        # NCANode-style service that verifies GOST 34.310 signatures (unset: such keys are not accepted yet).
+        "GOST_VERIFIER_URL": (environ.get("IS2IN_GOST_VERIFIER_URL") or "").rstrip("/") or None,
+        "NCALAYER_URL": environ.get("IS2IN_NCALAYER_URL", "wss://127.0.0.1:13579"),
+        "REVOCATION_TIMEOUT": float(environ.get("IS2IN_REVOCATION_TIMEOUT", "10")),
         "REDIS_URL": environ.get("IS2IN_REDIS_URL") or None,
         "DISABLED_PLUGINS": [
             name.strip() for name in environ.get("IS2IN_DISABLED_PLUGINS", "").split(",") if name.strip()

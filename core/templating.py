@@ -26,6 +26,7 @@ STAFF_MENU = (
     Link("workflow.inbox", _l("Входящие заявления"), 7),
     Link("workflow.archive", _l("Архив"), 8),
     Link("workflow.catalogues", _l("Справочники"), 84),
+    Link("signing.trust", _l("Доверенные сертификаты ЭЦП"), 86),
     Link("accounts.organisations", _l("Организации"), 10),
     Link("accounts.staff_users", _l("Пользователи"), 20),
     Link("partnerships.staff_index", _l("Партнерства"), 30),

@@ -13,11 +13,16 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509 import ocsp
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 # Extended key usage purposes of НУЦ РК certificates (arc 1.2.398.3.3.4 of the Kazakh registry).
+OID_KZ_INDIVIDUAL = x509.ObjectIdentifier("1.2.398.3.3.4.1.1")  # a private person
 OID_KZ_LEGAL_ENTITY = x509.ObjectIdentifier("1.2.398.3.3.4.1.2")  # employee of a legal entity
 OID_KZ_FIRST_HEAD = x509.ObjectIdentifier("1.2.398.3.3.4.1.2.1")  # the first head: may sign for it
+OID_KZ_AUTHORISED = x509.ObjectIdentifier("1.2.398.3.3.4.1.2.2")  # a person with the right to sign
+OID_KZ_EMPLOYEE = x509.ObjectIdentifier("1.2.398.3.3.4.1.2.5")  # any other employee
+ROLE_OIDS = {"first_head": OID_KZ_FIRST_HEAD, "authorised": OID_KZ_AUTHORISED, "employee": OID_KZ_EMPLOYEE}
 
 KEY_SIZE = 2048
 CA_LIFETIME = datetime.timedelta(days=3650)
@@ -64,7 +69,13 @@ def _ca_name(name: str) -> x509.Name:
 
 
 def _ca_cert(
-    subject: x509.Name, key, issuer: Issued | None, path_length: int | None, not_before=None, not_after=None
+    subject: x509.Name,
+    key,
+    issuer: Issued | None,
+    path_length: int | None,
+    not_before=None,
+    not_after=None,
+    crl_url: str | None = None,
 ) -> x509.Certificate:
     not_before = not_before or _now() - datetime.timedelta(days=1)
     not_after = not_after or not_before + CA_LIFETIME
@@ -95,7 +106,20 @@ def _ca_cert(
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signing_key.public_key()), critical=False)
     )
+    builder = _with_revocation_pointers(builder, crl_url, None)
     return builder.sign(signing_key, hashes.SHA256())
+
+
+def _with_revocation_pointers(builder, crl_url: str | None, ocsp_url: str | None):
+    """Where a verifier finds out whether the certificate was revoked: a CRL distribution point and an OCSP
+    responder (authority information access), as НУЦ РК puts in its certificates."""
+    if crl_url:
+        point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
+        builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
+    if ocsp_url:
+        access = x509.AccessDescription(AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url))
+        builder = builder.add_extension(x509.AuthorityInformationAccess([access]), critical=False)
+    return builder
 
 
 def make_ca(name: str, *, not_before=None, not_after=None) -> Issued:
@@ -104,10 +128,11 @@ def make_ca(name: str, *, not_before=None, not_after=None) -> Issued:
     return Issued(_ca_cert(_ca_name(name), key, None, None, not_before, not_after), key)
 
 
-def make_intermediate(ca: Issued, name: str) -> Issued:
-    """An issuing CA below ``ca`` (as НУЦ РК's RSA CA sits below the Kazakh root)."""
+def make_intermediate(ca: Issued, name: str, *, crl_url: str | None = None) -> Issued:
+    """An issuing CA below ``ca`` (as НУЦ РК's RSA CA sits below the Kazakh root); ``crl_url`` is where
+    ``ca`` publishes the CRL that covers it."""
     key = _new_key()
-    cert = _ca_cert(_ca_name(name), key, ca, 0)
+    cert = _ca_cert(_ca_name(name), key, ca, 0, crl_url=crl_url)
     return Issued(cert, key, (ca.cert,) + ca.chain)
 
 
@@ -141,14 +166,21 @@ def make_person_cert(
     bin: str | None = None,
     organisation: str | None = None,
     purpose: str = "sign",
+    role: str | None = "first_head",
     not_before: datetime.datetime | None = None,
     not_after: datetime.datetime | None = None,
+    crl_url: str | None = None,
+    ocsp_url: str | None = None,
 ) -> Issued:
     """A personal certificate issued by ``issuer``: ``purpose="sign"`` gives a SIGN key (digitalSignature +
-    nonRepudiation; first head + emailProtection), ``"auth"`` an AUTH key (digitalSignature +
-    keyEncipherment; clientAuth), as НУЦ РК issues them in pairs."""
+    nonRepudiation; emailProtection), ``"auth"`` an AUTH key (digitalSignature + keyEncipherment;
+    clientAuth), as НУЦ РК issues them in pairs. ``role`` ("first_head", "authorised", "employee") adds the
+    legal-entity purposes (1.2.398.3.3.4.1.2 and the role's own OID) when there is a BIN; a key without a
+    BIN is a private person's (1.2.398.3.3.4.1.1). ``crl_url``/``ocsp_url`` name the revocation sources."""
     if purpose not in ("sign", "auth"):
         raise ValueError(f"purpose must be 'sign' or 'auth', not {purpose!r}")
+    if role is not None and role not in ROLE_OIDS:
+        raise ValueError(f"role must be one of {sorted(ROLE_OIDS)}, not {role!r}")
     key = _new_key()
     not_before = not_before or _now() - datetime.timedelta(hours=1)
     not_after = not_after or not_before + PERSON_LIFETIME
@@ -164,10 +196,11 @@ def make_person_cert(
         encipher_only=False,
         decipher_only=False,
     )
-    if sign:
-        purposes = [OID_KZ_FIRST_HEAD, ExtendedKeyUsageOID.EMAIL_PROTECTION]
-    else:
-        purposes = [ExtendedKeyUsageOID.CLIENT_AUTH]
+    purposes = [ExtendedKeyUsageOID.EMAIL_PROTECTION if sign else ExtendedKeyUsageOID.CLIENT_AUTH]
+    if bin and role:
+        purposes += [OID_KZ_LEGAL_ENTITY, ROLE_OIDS[role]]
+    elif not bin:
+        purposes.append(OID_KZ_INDIVIDUAL)
     cert = (
         x509.CertificateBuilder()
         .subject_name(
@@ -185,9 +218,98 @@ def make_person_cert(
         .add_extension(x509.ExtendedKeyUsage(purposes), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False)
+    )
+    cert = _with_revocation_pointers(cert, crl_url, ocsp_url).sign(issuer.key, hashes.SHA256())
+    return Issued(cert, key, (issuer.cert,) + issuer.chain)
+
+
+def make_seal_cert(issuer: Issued, *, name: str, organisation: str, bin: str) -> Issued:
+    """The certificate of an organisation's seal (the Exchange's): CN and O of the organisation, its BIN,
+    nonRepudiation, for PAdES signatures of whole documents."""
+    key = _new_key()
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, name),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, f"BIN{bin}"),
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "KZ"),
+        ]
+    )
+    not_before = _now() - datetime.timedelta(hours=1)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_before + datetime.timedelta(days=3 * 365))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False)
         .sign(issuer.key, hashes.SHA256())
     )
     return Issued(cert, key, (issuer.cert,) + issuer.chain)
+
+
+def make_crl(issuer: Issued, revoked=(), *, next_update: datetime.timedelta = datetime.timedelta(days=1)) -> bytes:
+    """A CRL of ``issuer`` in DER listing ``revoked`` (certificates or ``Issued``), valid from a minute ago."""
+    now = _now() - datetime.timedelta(minutes=1)
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer.cert.subject)
+        .last_update(now)
+        .next_update(now + next_update)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False)
+        .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False)
+    )
+    for item in revoked:
+        cert = item.cert if isinstance(item, Issued) else item
+        entry = (
+            x509.RevokedCertificateBuilder()
+            .serial_number(cert.serial_number)
+            .revocation_date(now - datetime.timedelta(minutes=1))
+            .add_extension(x509.CRLReason(x509.ReasonFlags.key_compromise), critical=False)
+            .build()
+        )
+        builder = builder.add_revoked_certificate(entry)
+    return builder.sign(issuer.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+def make_ocsp_response(issuer: Issued, request_der: bytes, revoked=()) -> bytes:
+    """The OCSP answer of ``issuer`` (signing itself) to a request: "good", or "revoked" for a serial in
+    ``revoked`` — a stand-in responder for tests and demos."""
+    request = ocsp.load_der_ocsp_request(request_der)
+    revoked_serials = {(item.cert if isinstance(item, Issued) else item).serial_number for item in revoked}
+    now = _now() - datetime.timedelta(minutes=1)
+    is_revoked = request.serial_number in revoked_serials
+    builder = ocsp.OCSPResponseBuilder().add_response_by_hash(
+        issuer_name_hash=request.issuer_name_hash,
+        issuer_key_hash=request.issuer_key_hash,
+        serial_number=request.serial_number,
+        algorithm=request.hash_algorithm,
+        cert_status=ocsp.OCSPCertStatus.REVOKED if is_revoked else ocsp.OCSPCertStatus.GOOD,
+        this_update=now,
+        next_update=now + datetime.timedelta(hours=1),
+        revocation_time=now - datetime.timedelta(minutes=1) if is_revoked else None,
+        revocation_reason=x509.ReasonFlags.key_compromise if is_revoked else None,
+    )
+    builder = builder.responder_id(ocsp.OCSPResponderEncoding.HASH, issuer.cert)
+    return builder.sign(issuer.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
 
 def to_pkcs12(cert: x509.Certificate, key, chain=(), password: str | bytes = b"") -> bytes:

@@ -1,5 +1,7 @@
 """Verification of the detached CMS signature a first head uploads for the exact file he downloaded
-(G-20..G-22): integrity and trust by pyHanko, then the Kazakh certificate checks (SIGN key, IIN, BIN)."""
+(G-20..G-22): integrity and trust by pyHanko against the Exchange's own trust store, revocation (CRL and
+OCSP fetched at signing time, kept as evidence), then the Kazakh certificate checks (SIGN key, role, IIN,
+BIN). GOST signatures go to an external NCANode-style verifier."""
 
 import asyncio
 import base64
@@ -20,10 +22,15 @@ from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
+from core.signing import gost, revocation
+
 logger = logging.getLogger(__name__)
 
 # Arcs of the GOST algorithms: Kazakh (ГОСТ 34.310/34.311, 1.2.398.3.10) and Russian (1.2.643).
 GOST_ARCS = ("1.2.398.3.10.", "1.2.643.")
+# Roles of a legal entity's employee in the extended key usage of НУЦ РК certificates.
+ROLE_OIDS = {"1.2.398.3.3.4.1.2.1": "first_head", "1.2.398.3.3.4.1.2.2": "authorised"}
+ROLE_LABELS = {"first_head": "первый руководитель", "authorised": "лицо с правом подписи", "exchange": "Биржа"}
 PEM_LABELS = {"CMS", "PKCS7", "PKCS #7 SIGNED DATA"}
 TRUST_SUFFIXES = {".pem", ".crt", ".cer"}
 
@@ -33,6 +40,22 @@ MESSAGES = {
     "tampered": "Подпись не соответствует документу: документ изменён или подписан другой файл.",
     "untrusted": "Сертификат подписи выдан удостоверяющим центром, которому Биржа не доверяет: цепочка "
     "сертификатов не доходит до доверенного корневого сертификата.",
+    "lookalike": "Сертификат подписи выдан удостоверяющим центром, который выдаёт себя за доверенный «{name}»: "
+    "имя совпадает, но ключ другой. Такая подпись не принимается; сообщите об этом в службу безопасности.",
+    "revoked": "Сертификат подписи отозван удостоверяющим центром {date}: подписи этим ключом недействительны.",
+    "revocation_unavailable": "Не удалось проверить, не отозван ли сертификат подписи: источник сведений об "
+    "отзыве ({url}) сейчас недоступен. Подпись не принята и ничего не изменено — попробуйте отправить её ещё "
+    "раз через несколько минут.",
+    "revocation_invalid": "Сведения об отзыве сертификата, полученные от удостоверяющего центра ({url}), "
+    "не удалось проверить (устарели или повреждены). Подпись не принята и ничего не изменено — попробуйте "
+    "ещё раз позже.",
+    "wrong_role": "Ключ не даёт права подписывать документы от имени организации: в сертификате нет роли "
+    "{roles}. Подпишите документ ключом первого руководителя.",
+    "authorised_not_allowed": "Документ подписан ключом лица с правом подписи, но организация не разрешила "
+    "подписывать документы таким ключом. Подпишите документ ключом первого руководителя.",
+    "gost_unavailable": "Сервис проверки подписей по ГОСТ сейчас недоступен. Подпись не принята и ничего не "
+    "изменено — попробуйте ещё раз через несколько минут.",
+    "gost_invalid": "Сервис проверки подписей по ГОСТ признал подпись недействительной{reason}.",
     "expired": "Срок действия сертификата подписи истёк {date}. Подпишите документ действующим ключом.",
     "not_yet_valid": "Сертификат подписи ещё не действует: он действителен с {date}.",
     "auth_key": "Документ подписан ключом для аутентификации (AUTH), который не предназначен для подписания "
@@ -86,6 +109,11 @@ class SignatureReport:
     not_after: datetime.datetime
     certificate_der: bytes
     document_sha256: str
+    role: str | None = None  # "first_head" | "authorised" (from the extended key usage)
+    algorithm: str = ""
+    revocation: tuple = ()  # revocation.Fetched answers that showed the certificate not revoked
+    revocation_status: str = "not_checked"  # "good" when CRL/OCSP said so; nothing named: "not_checked"
+    verifier: str = "pyhanko"
 
 
 # --- parsing ----------------------------------------------------------------------------------------
@@ -172,26 +200,98 @@ def verify_detached(
     at: datetime.datetime | None = None,
     expected_iin: str | None = None,
     expected_bin: str | None = None,
+    roles: set[str] | frozenset[str] | None = None,
+    check_revocation: bool = True,
+    revocation_timeout: float = 10.0,
+    gost_verifier_url: str | None = None,
 ) -> SignatureReport:
     """Check that ``signature`` is a valid CMS signature of exactly ``document``, by a SIGN certificate that
-    chains to one of ``trust_roots``, valid at ``at`` (the moment of upload; now by default), of the person
-    with ``expected_iin`` in the organisation with ``expected_bin``. Raises :class:`SignatureRejected`."""
+    chains to one of ``trust_roots`` (``intermediates`` help build the path), valid and not revoked at ``at``
+    (the moment of upload; now by default), of the person with ``expected_iin`` in the organisation with
+    ``expected_bin``, holding one of ``roles`` ("first_head", "authorised"; None skips the role check).
+    Revocation sources the certificates name are fetched now (``check_revocation``); the answers come back in
+    the report as evidence. Raises :class:`SignatureRejected`."""
     at = _aware(at or datetime.datetime.now(datetime.UTC))
     info = parse_cms(signature)
     signed_data = _detached(info["content"], document)
     signer_cert = _signer_certificate(signed_data)
+    if _is_kazakh_gost(signed_data, signer_cert) and gost_verifier_url:
+        return _verify_gost(
+            document, info, signed_data, signer_cert, at, gost_verifier_url, expected_iin, expected_bin, roles
+        )
     _check_algorithms(signed_data, signer_cert)
 
-    context = ValidationContext(
-        trust_roots=[_load_certificate(c) for c in trust_roots],  # a list, even empty: never the OS store
-        other_certs=[_load_certificate(c) for c in intermediates],
-        moment=at,
-        allow_fetching=False,
-        revocation_mode="soft-fail",  # no CRL/OCSP yet: nothing to fetch, nothing required
-    )
+    roots = [_load_certificate(c) for c in trust_roots]  # a list, even empty: never the OS store
+    others = [_load_certificate(c) for c in intermediates]
     usage = KeyUsageConstraints(key_usage={"non_repudiation"}, match_all_key_usages=True)
+    # First pass: integrity and trust, with no revocation data, so nothing is fetched for a signature that
+    # is broken or chains to a stranger.
+    status = _validate(document, signed_data, usage, roots, others, at)
+    if not status.bottom_line:
+        raise _explain_failure(status, signer_cert, at, roots, signed_data, others)
+    # pyHanko skips key usage when the signer's certificate is itself a trust root: check it regardless.
+    _check_certificate(signer_cert, at)
+
+    fetched, revocation_status = (), "not_checked"
+    pairs = _path_pairs(status.validation_path)
+    if check_revocation and any(revocation.names_sources(cert) for cert, _issuer in pairs):
+        try:
+            fetched = tuple(revocation.fetch_for_path(pairs, revocation_timeout))
+        except revocation.RevocationUnavailable as e:
+            logger.warning("signature held back: revocation source unavailable (%s)", e)
+            raise _reject("revocation_unavailable", url=e.url) from e
+        status = _validate(
+            document,
+            signed_data,
+            usage,
+            roots,
+            others,
+            at,
+            crls=[f.data for f in fetched if f.kind == "crl"],
+            ocsps=[f.data for f in fetched if f.kind == "ocsp"],
+        )
+        if status.revoked:
+            details = status.revocation_details
+            raise _reject("revoked", date=_date(details.revocation_date))
+        if not status.bottom_line:
+            logger.warning("revocation data not usable: %s (%s)", status.summary(), status.trust_problem_indic)
+            raise _reject("revocation_invalid", url=", ".join(f.url for f in fetched))
+        revocation_status = "good"
+
+    report = _report(signer_cert, document, status.signer_reported_dt)
+    _check_identity(report, expected_iin, expected_bin)
+    _check_role(report, roles)
+    return _with(
+        report,
+        algorithm=f"{status.md_algorithm}/{status.pkcs7_signature_mechanism}",
+        revocation=fetched,
+        revocation_status=revocation_status,
+    )
+
+
+def _with(report: SignatureReport, **changes) -> SignatureReport:
+    import dataclasses
+
+    return dataclasses.replace(report, **changes)
+
+
+def _validate(document, signed_data, usage, roots, others, at, crls=None, ocsps=None):
+    if crls is None and ocsps is None:
+        context = ValidationContext(
+            trust_roots=roots, other_certs=others, moment=at, allow_fetching=False, revocation_mode="soft-fail"
+        )
+    else:
+        context = ValidationContext(
+            trust_roots=roots,
+            other_certs=others,
+            moment=at,
+            allow_fetching=False,
+            crls=crls,
+            ocsps=ocsps,
+            revocation_mode="hard-fail",
+        )
     try:
-        status = _run(
+        return _run(
             async_validate_detached_cms(
                 document, signed_data, signer_validation_context=context, key_usage_settings=usage
             )
@@ -200,13 +300,100 @@ def verify_detached(
         logger.info("signature rejected: pyHanko could not process it (%s)", e)
         raise _reject("corrupt") from e
 
-    if not status.bottom_line:
-        raise _explain_failure(status, signer_cert, at)
-    # pyHanko skips key usage when the signer's certificate is itself a trust root: check it regardless.
+
+def _path_pairs(path) -> list[tuple[asn1_x509.Certificate, asn1_x509.Certificate | None]]:
+    """(certificate, issuer) for each certificate of the path below its trust anchor, signer first."""
+    if path is None:
+        return []
+    certs = list(path.iter_certs(include_root=True))  # anchor first
+    pairs = []
+    for index in range(len(certs) - 1, 0, -1):
+        pairs.append((certs[index], certs[index - 1]))
+    return pairs
+
+
+def signed_digest(signature: bytes) -> tuple[str, bytes] | None:
+    """(digest algorithm, digest) of the content a signature covers, from its signed attributes or its
+    attached content: tells which document a signature was made for when it does not fit the one expected."""
+    try:
+        info = parse_cms(signature)
+        signer_info = extract_signer_info(info["content"])
+    except (SignatureRejected, CMSExtractionError, ValueError):
+        return None
+    algorithm = signer_info["digest_algorithm"]["algorithm"].native
+    for attribute in signer_info["signed_attrs"] or []:
+        if attribute["type"].native == "message_digest":
+            return algorithm, bytes(attribute["values"][0].native)
+    content = info["content"]["encap_content_info"]["content"]
+    if content.native is not None:
+        try:
+            return algorithm, hashlib.new(algorithm, bytes(content)).digest()
+        except ValueError:
+            return None
+    return None
+
+
+def signer_certificate(signature: bytes) -> asn1_x509.Certificate | None:
+    try:
+        return _signer_certificate(parse_cms(signature)["content"])
+    except SignatureRejected:
+        return None
+
+
+def _is_kazakh_gost(signed_data: cms.SignedData, cert: asn1_x509.Certificate) -> bool:
+    signer_info = extract_signer_info(signed_data)
+    oids = [
+        signer_info["signature_algorithm"]["algorithm"].dotted,
+        cert["tbs_certificate"]["subject_public_key_info"]["algorithm"]["algorithm"].dotted,
+    ]
+    return any(oid in gost.GOST_SIGNATURE_OIDS or oid.startswith(gost.KAZAKH_GOST_ARC) for oid in oids)
+
+
+def _verify_gost(document, info, signed_data, signer_cert, at, url, expected_iin, expected_bin, roles):
+    try:
+        verdict = gost.verify(url, document, info.dump())
+    except gost.GostServiceUnavailable as e:
+        logger.warning("GOST verifier unavailable: %s", e)
+        raise _reject("gost_unavailable") from e
+    if verdict.revoked:
+        raise _reject("revoked", date="(по данным сервиса проверки ГОСТ)")
+    if not verdict.valid:
+        raise _reject("gost_invalid", reason=f": {verdict.reason}" if verdict.reason else "")
     _check_certificate(signer_cert, at)
-    report = _report(signer_cert, document, status.signer_reported_dt)
+    signer_info = extract_signer_info(signed_data)
+    signing_time = None
+    for attribute in signer_info["signed_attrs"] or []:
+        if attribute["type"].native == "signing_time":
+            signing_time = attribute["values"][0].native
+    report = _report(signer_cert, document, signing_time)
     _check_identity(report, expected_iin, expected_bin)
-    return report
+    _check_role(report, roles)
+    return _with(
+        report,
+        algorithm=signer_info["signature_algorithm"]["algorithm"].dotted,
+        revocation_status="good",
+        verifier="gost-service",
+    )
+
+
+def _check_role(report: SignatureReport, roles) -> None:
+    if roles is None:
+        return
+    if report.role in roles:
+        return
+    if report.role == "authorised":
+        raise _reject("wrong_role", "authorised_not_allowed")
+    wanted = " или ".join(f"«{ROLE_LABELS[r]}»" for r in sorted(roles, key=list(ROLE_LABELS).index))
+    raise _reject("wrong_role", roles=wanted or "«первый руководитель»")
+
+
+def _role_of(cert: asn1_x509.Certificate) -> str | None:
+    usage = cert.extended_key_usage_value
+    dotted = {purpose.dotted for purpose in usage} if usage is not None else set()
+    for oid, role in ROLE_OIDS.items():  # the first head before the authorised signer
+        if oid in dotted:
+            return role
+    return None
 
 
 def _aware(moment: datetime.datetime) -> datetime.datetime:
@@ -274,7 +461,9 @@ def _check_algorithms(signed_data: cms.SignedData, cert: asn1_x509.Certificate) 
         raise _reject("algorithm", "unsupported", algorithm=digest) from e
 
 
-def _explain_failure(status, cert: asn1_x509.Certificate, at: datetime.datetime) -> SignatureRejected:
+def _explain_failure(
+    status, cert: asn1_x509.Certificate, at: datetime.datetime, roots=(), signed_data=None, others=()
+) -> SignatureRejected:
     """The most telling reason pyHanko's verdict was negative, as a rejection."""
     from pyhanko.sign.ades.report import AdESIndeterminate
 
@@ -290,7 +479,56 @@ def _explain_failure(status, cert: asn1_x509.Certificate, at: datetime.datetime)
         _check_certificate(cert, at)
     except SignatureRejected as rejection:
         return rejection
+    impostor = _impersonated_ca(cert, roots, signed_data, others)
+    if impostor is not None:
+        logger.warning("look-alike CA: a certificate claims to come from trusted %r with another key", impostor)
+        return _reject("lookalike", name=impostor)
     return _reject("untrusted")
+
+
+def _impersonated_ca(cert, roots, signed_data, others) -> str | None:
+    """The name of a trusted CA that the signer's chain names but whose key did not sign it: a look-alike CA
+    (same name, another key). Asked only once pyHanko has failed to build a trusted path."""
+    trusted: dict[bytes, list] = {}
+    for root in roots:
+        trusted.setdefault(root.subject.dump(), []).append(root)
+    if not trusted:
+        return None
+    pool = list(others)
+    if signed_data is not None:
+        for choice in signed_data["certificates"] or []:
+            if choice.name == "certificate":
+                pool.append(choice.chosen)
+    current, seen = cert, set()
+    while current is not None and current.dump() not in seen:
+        seen.add(current.dump())
+        namesakes = trusted.get(current.subject.dump(), [])
+        if namesakes and all(n.public_key.dump() != current.public_key.dump() for n in namesakes):
+            return _common_name(current.subject)  # a CA certificate with a trusted name and a stranger's key
+        issuers = trusted.get(current.issuer.dump(), [])
+        if issuers and not any(_issued_by(current, issuer) for issuer in issuers):
+            return _common_name(current.issuer)  # names a trusted issuer that did not sign it
+        current = next(
+            (c for c in pool if c.subject.dump() == current.issuer.dump() and c.dump() != current.dump()), None
+        )
+    return None
+
+
+def _issued_by(child: asn1_x509.Certificate, parent: asn1_x509.Certificate) -> bool:
+    from cryptography import x509 as pyca_x509
+
+    try:
+        pyca_x509.load_der_x509_certificate(child.dump()).verify_directly_issued_by(
+            pyca_x509.load_der_x509_certificate(parent.dump())
+        )
+        return True
+    except Exception:  # InvalidSignature, ValueError, TypeError: not issued by it
+        return False
+
+
+def _common_name(name: asn1_x509.Name) -> str:
+    values = _subject_values(name)
+    return (values.get("common_name") or [name.human_friendly])[0]
 
 
 def _check_certificate(cert: asn1_x509.Certificate, at: datetime.datetime) -> None:
@@ -347,6 +585,7 @@ def _report(cert: asn1_x509.Certificate, document: bytes, signing_time) -> Signa
         not_after=validity["not_after"].native,
         certificate_der=cert.dump(),
         document_sha256=hashlib.sha256(document).hexdigest(),
+        role=_role_of(cert),
     )
 
 

@@ -6,7 +6,6 @@ import datetime
 import json
 from pathlib import Path
 
-from flask import current_app
 from flask_babel import gettext as _
 
 from core.files import store
@@ -15,7 +14,7 @@ from core.pdf import render_pdf
 from core.workflow import engine
 from core.workflow.cascade import resolve
 from core.workflow.forms import DECISIONS
-from core.workflow.models import Application, ApplicationMember, Attachment, CascadeNode, Signature
+from core.workflow.models import Application, ApplicationMember, Attachment, CascadeNode
 
 # --- the summary of all forms (G-19) -------------------------------------------------------------
 
@@ -130,7 +129,7 @@ def summary(app: Application) -> list[dict]:
     return sections
 
 
-def summary_pdf(app: Application, sections=None) -> bytes:
+def summary_pdf(app: Application, sections=None, document_code=None) -> bytes:
     procedure = engine.definition(app)
     sections = sections if sections is not None else summary(app)
     printable = [{"title": s["title"], "rows": [(label, value) for _n, label, value in s["rows"]]} for s in sections]
@@ -144,7 +143,13 @@ def summary_pdf(app: Application, sections=None) -> bytes:
             ],
         }
     ]
-    return render_pdf("pdf/form.html", number=app.number, title=str(procedure.title), sections=header + printable)
+    return render_pdf(
+        "pdf/form.html",
+        number=app.number,
+        title=str(procedure.title),
+        sections=header + printable,
+        document_code=document_code,
+    )
 
 
 def form_pdf(app: Application, section: dict) -> bytes:
@@ -178,54 +183,45 @@ def approve(form, user):
     """ "Согласовано": the exact PDF the first head will sign is made now and kept unchanged."""
 
     def effect(app):
-        data = summary_pdf(app)
-        app.signing_file = store(data, f"{app.number}.pdf", "pdf")
+        from core.signing.service import issue
+
+        # The code printed on it is the one-time challenge the signature is bound to.
+        app.signing_file = issue(
+            app, "application", _("Заявление"), lambda code: summary_pdf(app, document_code=code), f"{app.number}.pdf"
+        )
         app.save()
 
     return effect
 
 
 def sign(form, user):
-    from core.signing.verify import SignatureRejected, trust_roots_from_dir, verify_detached
+    """ "Отправить файл": the CMS (uploaded, or made by NCALayer in the browser) must sign exactly the document
+    issued for signature, by the first head (or the authorised signer where allowed); it is kept with its
+    evidence and the signed copy, sealed by the Exchange, joins the documents."""
+    from core.signing import service
 
     cms_bytes = form.signature.data.read()
 
     def effect(app):
         if app.signing_file is None:
             raise engine.WorkflowError(_("Нет документа для подписи: попросите согласовать заявление заново."))
-        document = app.signing_file.read()
-        roots = trust_roots_from_dir(current_app.config["TRUST_DIR"])
-        if not roots:
-            raise engine.WorkflowError(
-                _(
-                    "Биржа ещё не настроила доверенные корневые сертификаты: подпись "
-                    "проверить нельзя. Обратитесь к администратору."
-                )
-            )
+        document = service.document_for(app, app.signing_file, title=_("Заявление"))
         try:
-            report = verify_detached(
-                document, cms_bytes, trust_roots=roots, expected_iin=user.iin, expected_bin=app.organisation.bin
+            service.accept(
+                document,
+                cms_bytes,
+                user,
+                expected_bin=app.organisation.bin,
+                roles=service.accepted_roles(app.organisation),
+                process=app.process,
             )
-        except SignatureRejected as exc:
+        except service.SigningError as exc:
             raise engine.WorkflowError(exc.message) from exc
-        cms_file = _store_cms(cms_bytes, app)
-        Signature.create(
-            application=app,
-            process=app.process,
-            document=app.signing_file,
-            cms=cms_file,
-            signer=user,
-            signer_name=report.full_name,
-            iin=report.iin or "",
-            bin=report.bin or "",
-            certificate_serial=report.serial_number,
-            certificate_issuer=report.issuer[:500],
-        )
         Attachment.create(
             application=app,
             kind="signed",
             title=_("Подписанное заявление") if app.process == "signing" else _("Подписанный ответ на запрос"),
-            file=app.signing_file,
+            file=document.signed_copy or app.signing_file,
             uploaded_by=user,
         )
         if app.submitted_at is None:
@@ -235,27 +231,6 @@ def sign(form, user):
         app.save()
 
     return effect
-
-
-def _store_cms(data: bytes, app):
-    """The client's CMS is stored byte for byte as uploaded."""
-    import hashlib
-    import os
-    import tempfile
-
-    from core.files import StoredFile, data_dir
-
-    digest = hashlib.sha256(data).hexdigest()
-    target = data_dir() / digest[:2] / digest
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.exists():
-        fd, tmp = tempfile.mkstemp(dir=target.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    return StoredFile.create(
-        sha256=digest, size=len(data), content_type="application/pkcs7-signature", original_name=f"{app.number}.p7s"
-    )
 
 
 def register(form, user):
@@ -300,13 +275,21 @@ def answer(form, user):
                 + [("", _("Документ"), name) for name, _d, _k in form.uploads],
             },
         ]
-        data = render_pdf(
-            "pdf/form.html",
-            number=app.number,
-            title=_("Ответ на запрос Биржи"),
-            sections=[{"title": s["title"], "rows": [(lbl, val) for _n, lbl, val in s["rows"]]} for s in sections],
+        from core.signing.service import issue
+
+        app.signing_file = issue(
+            app,
+            "answer",
+            _("Ответ на запрос Биржи"),
+            lambda code: render_pdf(
+                "pdf/form.html",
+                number=app.number,
+                title=_("Ответ на запрос Биржи"),
+                sections=[{"title": s["title"], "rows": [(lbl, val) for _n, lbl, val in s["rows"]]} for s in sections],
+                document_code=code,
+            ),
+            f"{app.number}-answer.pdf",
         )
-        app.signing_file = store(data, f"{app.number}-answer.pdf", "pdf")
         app.save()
 
     return effect
@@ -331,19 +314,23 @@ def decide(form, user):
 
 def issue_letter(form, user):
     def effect(app):
-        if form.file_bytes:
-            data = form.file_bytes
-        else:
-            procedure = engine.definition(app)
-            data = render_pdf(
+        from core.signing.service import seal_letter
+
+        def render(code):
+            if form.file_bytes:
+                return form.file_bytes
+            return render_pdf(
                 "workflow/letter_pdf.html",
                 number=app.number,
                 title=form.title.data,
                 app=app,
-                procedure=procedure,
+                procedure=engine.definition(app),
                 signer=user,
+                document_code=code,
             )
-        stored = store(data, f"{form.title.data}.pdf", "pdf")
+
+        # Sealed by the Exchange at once; the authorised person may add his signature to it afterwards.
+        stored, _document = seal_letter(app, form.title.data, render)
         Attachment.create(application=app, kind="letter", title=form.title.data, file=stored, uploaded_by=user)
         members = ApplicationMember.select(ApplicationMember.user).where(ApplicationMember.application == app)
         from core.accounts.models import User

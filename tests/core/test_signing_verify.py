@@ -327,7 +327,15 @@ def test_a_lookalike_ca_with_the_same_name_and_another_key_is_refused(kit):
 
     rejection = rejected(kit, sign(signer, chain_pem=signer.chain_pem))
 
-    assert rejection.code == "untrusted"
+    assert rejection.code == "lookalike"
+    assert rejection.message.startswith(
+        "Сертификат подписи выдан удостоверяющим центром, который выдаёт себя за доверенный "
+        "«ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (RSA)»: имя совпадает, но ключ другой."
+    )
+
+
+def test_a_lookalike_ca_not_embedded_in_the_signature_is_refused_as_a_lookalike_too(kit):
+    assert rejected(kit, sign(kit["forged"])).code == "lookalike"
 
 
 def test_a_lookalike_ca_without_key_identifiers_is_refused_on_its_signature(kit):
@@ -352,7 +360,7 @@ def test_a_lookalike_ca_without_key_identifiers_is_refused_on_its_signature(kit)
     cert = builder.sign(kit["lookalike"].key, hashes.SHA256())
     signer = pki.Issued(cert, forged.key)
 
-    assert rejected(kit, sign(signer, chain_pem=forged.chain_pem)).code == "untrusted"
+    assert rejected(kit, sign(signer, chain_pem=forged.chain_pem)).code == "lookalike"
 
 
 def test_a_gost_signature_is_refused_as_not_accepted_yet(kit):
