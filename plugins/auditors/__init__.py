@@ -1,34 +1,57 @@
-"""The list of audit organisations recognised by the Exchange (G-12 category 3)."""
+"""The list of audit organisations recognised by the Exchange (G-12 category 3): inclusion, the yearly
+confirmation with its reminders, exclusion, and the public list."""
 
 from flask_babel import lazy_gettext as _l
 
-from core import Procedure, hookimpl
-
-PROCEDURES = [
-    Procedure(
-        "auditors.inclusion",
-        "auditors",
-        _l("Включение в перечень аудиторских организаций, признаваемых Биржей"),
-        filers=("auditor",),
-        order=10,
-    ),
-    Procedure(
-        "auditors.confirmation",
-        "auditors",
-        _l("Ежегодное подтверждение соответствия требованиям (мониторинг)"),
-        filers=("auditor",),
-        order=20,
-    ),
-    Procedure(
-        "auditors.exclusion",
-        "auditors",
-        _l("Исключение из перечня аудиторских организаций, признаваемых Биржей"),
-        filers=("auditor",),
-        order=30,
-    ),
-]
+from core import Link, MigrationSet, NotificationKind, PeriodicJob, hookimpl
+from plugins.auditors.partners import is2in_partner_candidates  # noqa: F401  (an optional hook, see partners.py)
 
 
 @hookimpl
 def is2in_procedures():
+    from plugins.auditors.procedures import PROCEDURES
+
     return PROCEDURES
+
+
+@hookimpl
+def is2in_blueprints():
+    from plugins.auditors.views import bp
+
+    return [bp]
+
+
+@hookimpl
+def is2in_migrations():
+    return MigrationSet("auditors", "plugins.auditors.migrations")
+
+
+@hookimpl
+def is2in_notification_kinds():
+    return [NotificationKind("auditors.reminder", _l("Напоминание о ежегодном подтверждении соответствия"))]
+
+
+@hookimpl
+def is2in_application_transition(application, action, from_process, to_process, user):
+    from plugins.auditors.service import on_transition
+
+    on_transition(application, action, from_process, to_process)
+
+
+@hookimpl
+def is2in_public_pages():
+    return [Link("auditors.recognised", _l("Перечень аудиторских организаций, признаваемых Биржей"), order=30)]
+
+
+@hookimpl
+def is2in_staff_screens(user):
+    return [Link("auditors.staff", _l("Перечень аудиторских организаций"), order=40)]
+
+
+@hookimpl
+def is2in_periodic_jobs():
+    from core.tasks import crontab
+    from plugins.auditors.service import auditors_reminders
+
+    # Daily at 08:00 in Almaty (huey's crontab counts in UTC); the job sends each reminder once.
+    return [PeriodicJob(auditors_reminders, crontab(minute="0", hour="3"))]

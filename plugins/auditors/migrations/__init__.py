@@ -1,0 +1,1 @@
+"""The auditors plugin's own migration history."""

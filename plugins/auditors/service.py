@@ -1,0 +1,200 @@
+"""What the auditors' decisions change in the list, and the daily job that reminds recognised
+organisations of their yearly confirmation."""
+
+import datetime
+from contextlib import contextmanager
+
+from flask import current_app
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
+from peewee import IntegrityError
+
+from core import audit, tasks
+from core.accounts.models import Organisation, User
+from core.db import db
+from core.notifications.service import notify
+from core.workdays import working_days_between
+from core.workflow import engine
+from core.workflow.forms import DECISIONS
+from core.workflow.models import Application
+from plugins.auditors.models import OVERDUE, REMINDER_DAYS, SUSPEND_WHEN_OVERDUE, AuditorReminder, RecognisedAuditor
+
+INCLUSION, CONFIRMATION, EXCLUSION = "auditors.inclusion", "auditors.confirmation", "auditors.exclusion"
+REMINDER_KIND = "auditors.reminder"
+
+
+def is_positive(decision: str) -> bool:
+    """The engine keeps the decision as text, "<result>. <note>", in the language of whoever recorded
+    it: compare with the positive result in every language the portal speaks."""
+    for language in current_app.config["LANGUAGES"]:
+        with force_locale(language):
+            if (decision or "").startswith(f"{DECISIONS['approved']}."):
+                return True
+    return False
+
+
+# --- the hook: decisions ----------------------------------------------------------------------------
+
+
+def on_transition(application, action, from_process, to_process):
+    if application.procedure not in (INCLUSION, CONFIRMATION, EXCLUSION):
+        return
+    entry = RecognisedAuditor.of(application.organisation_id)
+    if action == "send_to_head":
+        _check_may_file(application, entry)
+    if to_process == "archived" and is_positive(application.decision):
+        _apply_decision(application, entry)
+
+
+def _check_may_file(application, entry):
+    """Refuse a filing that makes no sense for the organisation's place in the list."""
+    in_list = entry is not None and entry.in_list
+    if application.procedure == INCLUSION and in_list:
+        raise engine.WorkflowError(
+            _("Организация уже в перечне аудиторских организаций, признаваемых Биржей: подайте подтверждение.")
+        )
+    if application.procedure != INCLUSION and not in_list:
+        raise engine.WorkflowError(
+            _("Организация не включена в перечень аудиторских организаций, признаваемых Биржей.")
+        )
+
+
+def _apply_decision(application, entry):
+    today = engine.today()
+    if entry is None:
+        entry = RecognisedAuditor(organisation=application.organisation_id)
+    before = entry.status if entry.id else ""
+    if application.procedure == INCLUSION:
+        entry.include(today)
+    elif application.procedure == CONFIRMATION:
+        entry.confirm(today)
+    else:
+        entry.exclude(today)
+    audit.record(
+        "auditors.status",
+        application.organisation,
+        number=application.number,
+        before=before,
+        status=entry.status,
+        confirmed_until=entry.confirmed_until,
+    )
+
+
+# --- the daily job: reminders ---------------------------------------------------------------------
+
+
+class _Committed:
+    status_code = 200
+
+
+@contextmanager
+def job_change():
+    """One change of a background job, whose mail leaves only once it has committed.
+
+    Outside a request the core hands a mail to huey at once, before the job's transaction commits
+    (and with TASKS_IMMEDIATE inside it), so the job borrows a request context, whose queue
+    ``tasks.flush`` empties after the commit, as it does after a request."""
+    with current_app.test_request_context(environ_base={"REMOTE_ADDR": ""}):  # no client address to audit
+        with db.atomic():
+            yield
+        tasks.flush(_Committed())
+
+
+def contacts(organisation) -> list[User]:
+    """Who hears about the organisation's deadlines: its administrators and first heads."""
+    return list(
+        User.active_in(organisation).where((User.is_org_admin == True) | (User.is_first_head == True))  # noqa: E712
+    )
+
+
+def reminder_due(deadline: datetime.date, today: datetime.date) -> str | None:
+    """The reminder owed today, if any: the nearest threshold reached, or "overdue" after the deadline.
+    A job that missed days sends only the most urgent one, never a burst of stale ones."""
+    if today > deadline:
+        return OVERDUE
+    left = working_days_between(today, deadline)
+    reached = [days for days in REMINDER_DAYS if left <= days]
+    return str(min(reached)) if reached else None
+
+
+def _submitted_confirmation(organisation_id) -> bool:
+    """A confirmation is already with the Exchange: nothing to remind of."""
+    return (
+        Application.select()
+        .where(
+            (Application.organisation == organisation_id)
+            & (Application.procedure == CONFIRMATION)
+            & Application.submitted_at.is_null(False)
+            & Application.status.not_in(("archived", "withdrawn"))
+        )
+        .exists()
+    )
+
+
+def auditors_reminders(today: datetime.date | None = None) -> int:
+    """Daily: remind every organisation in the list of its confirmation deadline (20, 10 and 3 working
+    days before, and once when it is missed, suspending recognition). Each reminder is sent once:
+    the row in auditors_reminder is written in the same transaction as the notification."""
+    today = today or engine.today()
+    sent = 0
+    # A list, not a cursor: delivering a mail inline (TASKS_IMMEDIATE) closes the connection it runs on.
+    entries = list(
+        RecognisedAuditor.select(RecognisedAuditor, Organisation)
+        .join(Organisation)
+        .where(
+            RecognisedAuditor.status.in_(("recognised", "suspended")) & RecognisedAuditor.confirmed_until.is_null(False)
+        )
+    )
+    for entry in entries:
+        key = reminder_due(entry.deadline, today)
+        if key is None or _submitted_confirmation(entry.organisation_id):
+            continue
+        if AuditorReminder.select().where(_reminder(entry, key)).exists():
+            continue
+        try:
+            with job_change():
+                # The unique index is what makes it once only when two workers race.
+                AuditorReminder.create(organisation=entry.organisation_id, deadline=entry.confirmed_until, key=key)
+                if key == OVERDUE and SUSPEND_WHEN_OVERDUE and entry.status == "recognised":
+                    entry.status = "suspended"
+                    entry.save()
+                    audit.record("auditors.suspend", entry.organisation, deadline=entry.deadline)
+                _notify(entry, key, today)
+        except IntegrityError:
+            continue
+        sent += 1
+    return sent
+
+
+def _reminder(entry, key):
+    return (
+        (AuditorReminder.organisation == entry.organisation_id)
+        & (AuditorReminder.deadline == entry.confirmed_until)
+        & (AuditorReminder.key == key)
+    )
+
+
+def _notify(entry, key, today):
+    procedure = current_app.extensions["is2in.procedures"].get(CONFIRMATION)
+    for user in contacts(entry.organisation):
+        with force_locale(user.locale or "ru"):
+            deadline = format_date(entry.deadline, "dd.MM.yyyy")
+            if key == OVERDUE:
+                message = _(
+                    "Срок ежегодного подтверждения соответствия требованиям Биржи (%(date)s) пропущен. "
+                    "Признание организации Биржей приостановлено до принятия подтверждения.",
+                    date=deadline,
+                )
+            else:
+                message = _(
+                    "Подтвердите соответствие требованиям Биржи не позднее %(date)s: осталось рабочих дней: %(n)s.",
+                    date=deadline,
+                    n=working_days_between(today, entry.deadline),
+                )
+            notify(
+                [user],
+                REMINDER_KIND,
+                procedure=str(procedure.title) if procedure else "",
+                message=message,
+                link=f"/procedures/{CONFIRMATION}/file",
+            )

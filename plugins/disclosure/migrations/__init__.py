@@ -1,0 +1,1 @@
+"""The disclosure plugin's own migration history."""

@@ -1,0 +1,220 @@
+"""Fixtures for the auditors' procedures: a PKI the Exchange trusts, the audit organisation's first
+head and the Exchange's auditors department, and a journey that drives an application through the
+Flask client the way people do."""
+
+import io
+import re
+
+import pytest
+
+from core.accounts.models import Organisation, User
+from core.signing import pki
+from core.workflow.engine import definition
+from core.workflow.models import Application
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture(scope="session")
+def test_ca():
+    return pki.make_ca("Test NCA KZ")
+
+
+@pytest.fixture
+def trusted(app, test_ca, tmp_path):
+    trust = tmp_path / "trust"
+    trust.mkdir()
+    (trust / "root.pem").write_bytes(test_ca.cert_pem)
+    app.config["TRUST_DIR"] = str(trust)
+    return test_ca
+
+
+@pytest.fixture
+def firm(demo):
+    return Organisation.get(Organisation.code == "AUDT")
+
+
+@pytest.fixture
+def head(make, firm):
+    """The audit organisation's first head (the demo data has none)."""
+    return make.user(firm, email="head@audit.demo", first_name="Серик", last_name="Жаксылыков", is_first_head=True)
+
+
+@pytest.fixture
+def auditors_staff(make, demo):
+    """The Exchange's auditors department (a demo account in newer demo data)."""
+    return User.by_email("auditors@exchange.demo") or make.staff("auditors", email="auditors@exchange.demo")
+
+
+FIRM = {
+    "firm-full_name": "ТОО «Demo Audit»",
+    "firm-short_name": "Demo Audit",
+    "firm-registration_date": "2006-12-14",
+    "firm-legal_address": "Алматы, ул. Фурманова, 100",
+    "firm-phone": "+7 727 000 00 01",
+    "firm-email": "office@audit.demo",
+    "firm-website": "https://audit.demo",
+    "firm-head": "Жаксылыков С., директор",
+    "firm-employees": "85",
+}
+LICENCE = {
+    "licence-licence_number": "МФЮ-000123",
+    "licence-licence_date": "2007-02-01",
+    "licence-licence_issuer": "Министерство финансов Республики Казахстан",
+    "licence-professional_body": "Палата аудиторов Республики Казахстан",
+    "licence-professional_body_since": "2007-03-01",
+}
+PEOPLE = {
+    "people-partners": "2",
+    "people-partners_list": "Нурланова Д., 50%\nЖаксылыков С., 50%",
+    "people-auditors_count": "2",
+    "people-auditors_list": "Нурланова Дана; 0000123; 15.03.2012\nЖаксылыков Серик; 0000456; 01.07.2010",
+    "people-international": "1",
+}
+QUALITY = {
+    "quality-system": "isqm1",
+    "quality-quality_partner": "Нурланова Д.",
+    "quality-last_review": "2025-10-01",
+    "quality-reviewer": "Палата аудиторов Республики Казахстан",
+    "quality-review_result": "clean",
+    "quality-sanctions": "no",
+}
+CLIENTS = {
+    "clients-issuers_count": "2",
+    "clients-issuers_list": "АО «Demo Issuer»\nАО «Demo Seller»",
+    "clients-pie_count": "5",
+    "clients-revenue": "350000",
+}
+INSURANCE = {
+    "insurance-insurer": "АО «СК Demo»",
+    "insurance-policy_number": "ОС-2026-17",
+    "insurance-insured_sum": "500000",
+    "insurance-policy_until": "2030-12-31",
+    "insurance-network": "network",
+    "insurance-network_name": "Demo Global Network",
+    "insurance-ifac": "y",
+}
+STATEMENT = {
+    "statement-request": "Просим включить ТОО «Demo Audit» в перечень.",
+    "statement-confirm": "y",
+}
+CONFIRMATION = {
+    "confirmation-year": "2026",
+    "confirmation-changes": "none",
+    "confirmation-confirm": "y",
+}
+EXCLUSION = {
+    "exclusion-reason": "Прекращение аудита эмитентов.",
+    "exclusion-clients_informed": "y",
+}
+
+STAGES = {
+    "auditors.inclusion": {
+        "general": FIRM,
+        "licence": LICENCE,
+        "people": PEOPLE,
+        "quality": QUALITY,
+        "clients": CLIENTS,
+        "insurance": INSURANCE,
+        "statement": STATEMENT,
+    },
+    "auditors.confirmation": {
+        "general": FIRM,
+        "people": PEOPLE,
+        "quality": QUALITY,
+        "insurance": INSURANCE,
+        "confirmation": CONFIRMATION,
+    },
+    "auditors.exclusion": {"statement": EXCLUSION},
+}
+
+
+class Journey:
+    """One application driven through the client's and the Exchange's pages."""
+
+    def __init__(self, client, auth):
+        self.client, self.auth, self.app_id = client, auth, None
+
+    def url(self, tail=""):
+        return f"/applications/{self.app_id}{tail}"
+
+    @property
+    def application(self):
+        return Application.get_by_id(self.app_id)
+
+    def create(self, procedure):
+        page = self.client.get(f"/procedures/{procedure}/file").get_data(as_text=True)
+        company = re.search(r'<option (?:selected )?value="(\d+)"', page).group(1)
+        response = self.client.post(f"/procedures/{procedure}/file", data={"company": company})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        self.app_id = int(response.headers["Location"].rsplit("/", 1)[1])
+        return self.app_id
+
+    def fill(self, procedure):
+        for stage, data in STAGES[procedure].items():
+            response = self.client.post(self.url(f"/stages/{stage}"), data={**data, "do": "done"})
+            assert response.status_code == 302, (stage, response.get_data(as_text=True)[-3000:])
+        with self.client.application.app_context():
+            titles = definition(self.application).stage("documents").documents
+        for title in titles:
+            response = self.client.post(
+                self.url("/stages/documents/documents"),
+                data={"title": str(title), "file": (io.BytesIO(PDF), "doc.pdf")},
+                content_type="multipart/form-data",
+            )
+            assert response.status_code == 302, response.get_data(as_text=True)
+        assert self.client.post(self.url("/stages/documents/documents/done")).status_code == 302
+
+    def act(self, action, data=None, expect=302, **kwargs):
+        response = self.client.post(
+            self.url(f"/act/{action}"), data={"version": str(self.application.version), **(data or {})}, **kwargs
+        )
+        assert response.status_code == expect, response.get_data(as_text=True)[-3000:]
+        return response
+
+    def sign(self, ca, head):
+        document = self.client.get(self.url("/signing-document")).data
+        key = pki.make_person_cert(
+            ca,
+            surname=head.last_name.upper(),
+            name=head.first_name.upper(),
+            patronymic="",
+            iin=head.iin,
+            bin=head.organisation.bin,
+            organisation=head.organisation.name_ru,
+            purpose="sign",
+        )
+        cms = pki.sign_detached_with_openssl(document, key.cert_pem, key.key_pem)
+        self.act("sign", {"signature": (io.BytesIO(cms), "sig.p7s")}, content_type="multipart/form-data")
+
+    def file_and_sign(self, procedure, ca, head, filer="auditor@demo.kz"):
+        """The client's part: fill, send to the first head, approve and sign."""
+        self.auth.login(filer)
+        self.create(procedure)
+        self.fill(procedure)
+        self.act("send_to_head")
+        self.auth.logout()
+        self.auth.login(head.email)
+        self.act("approve")
+        self.sign(ca, head)
+        self.auth.logout()
+        assert self.application.process == "registration"
+
+    def exchange(self, staff, result="approved", meeting=True):
+        """The Exchange's part: the office registers, the department decides, writes and archives."""
+        self.auth.login("office@exchange.demo")
+        self.act("register", {"registration_number": "ВХ-7", "registered_on": "2026-11-20"})
+        self.auth.logout()
+        self.auth.login(staff.email)
+        if meeting:
+            self.act("schedule", {"meeting_date": "2030-01-10", "meeting_time": "15:00"})
+        self.act("decide", {"result": result, "note": "Решение комитета."})
+        self.act("issue_letter", {"title": "Письмо Биржи"}, content_type="multipart/form-data")
+        self.act("archive")
+        self.auth.logout()
+        assert self.application.status == "archived"
+
+
+@pytest.fixture
+def journey(client, auth):
+    return Journey(client, auth)
