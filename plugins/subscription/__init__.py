@@ -8,16 +8,22 @@ from core import Link, MigrationSet, NotificationKind, PeriodicJob, hookimpl
 
 @hookimpl
 def is2in_blueprints():
+    from plugins.subscription import api, book
+    from plugins.subscription.registers import bp as registers_bp
+    from plugins.subscription.settlement import bp as settlement_bp
     from plugins.subscription.views import bp
 
-    return [bp]
+    return [bp, settlement_bp, book.bp, api.bp, api.tokens_bp, registers_bp]
 
 
 @hookimpl
 def is2in_menu_links(user):
+    links = []
     if user.organisation.roles & {"member", "csd", "control", "issuer"}:
-        return [Link("subscription.index", _l("Подписки"), order=45)]
-    return []
+        links.append(Link("subscription.index", _l("Подписки"), order=45))
+    if "member" in user.organisation.roles:
+        links.append(Link("subscription_tokens.tokens", _l("Ключи API"), order=46))
+    return links
 
 
 @hookimpl
@@ -47,13 +53,26 @@ def is2in_migrations():
 def is2in_periodic_jobs():
     from huey import crontab
 
-    return [PeriodicJob(subscription_clock, crontab(minute="*"))]
+    from plugins.subscription.settlement import settlement_clock
+
+    return [
+        PeriodicJob(subscription_clock, crontab(minute="*")),
+        PeriodicJob(settlement_clock, crontab(minute="*")),
+        PeriodicJob(subscription_registers, crontab(minute="*")),
+    ]
 
 
 def subscription_clock():
     from plugins.subscription.clock import tick
 
     return tick()
+
+
+def subscription_registers():
+    """The registers' deadlines (S-8.1, S-9.3, S-9.6)."""
+    from plugins.subscription.registers import enforce_deadlines
+
+    return enforce_deadlines()
 
 
 @hookimpl
