@@ -1,0 +1,1 @@
+"""The membership plugin's own migration history."""

@@ -1,0 +1,1 @@
+"""The nonlisting plugin's own migration history."""
