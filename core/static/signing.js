@@ -119,7 +119,7 @@
       }
       var transfer = new DataTransfer();
       transfer.items.add(new File([cms], 'signature.p7s.b64', { type: 'application/pkcs7-signature' }));
-      form.querySelector('input[type=file][name=signature]').files = transfer.files;
+      form.querySelector('input[type=file][data-nca-target]').files = transfer.files;
       show(panel, 'Подпись получена, отправка на Биржу…', false);
       form.submit();
     } catch (err) {

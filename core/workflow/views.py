@@ -143,7 +143,8 @@ def _page(
         "can_comment": _may_comment(user, app),
         "attachments": engine.attachments(app),
         "days_left": working_days_between(engine.today(), app.deadline) if app.deadline else None,
-        "action_form_for": lambda action: ACTION_FORMS[action](formdata=None),
+        # Each action's form has its own prefix: several on one page must not share ids.
+        "action_form_for": lambda action: ACTION_FORMS[action](formdata=None, prefix=action),
         "document_key": engine.document_key,
         "request_note": (
             Transition.select()
@@ -277,7 +278,8 @@ def _validate_types(form) -> bool:
     for field in form:
         if field.type in ("CSRFTokenField",):
             continue
-        if field.process_errors:
+        blank = not any((value or "").strip() for value in (field.raw_data or []) if isinstance(value, str))
+        if field.process_errors and not blank:  # an empty date or number is simply not filled in yet
             field.errors = list(field.process_errors)
             ok = False
     return ok and (not hasattr(form, "csrf_token") or form.csrf_token.validate(form))
@@ -657,7 +659,7 @@ def act(app_id, action):
     if action not in engine.actions_for(current_user, app):
         flash(_("Это действие сейчас недоступно."), "danger")
         return redirect(url_for("workflow.application", app_id=app.id))
-    form = form_class()
+    form = form_class(prefix=action)
     if not form.validate_on_submit():
         return _page(app, action_forms={action: form}, status=422)
     user = current_user._get_current_object()

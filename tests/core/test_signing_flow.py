@@ -65,7 +65,7 @@ def send(client, app_id, cms, expect=302):
     version = Application.get_by_id(app_id).version
     response = client.post(
         f"/applications/{app_id}/act/sign",
-        data={"version": str(version), "signature": (io.BytesIO(cms), "signature.p7s")},
+        data={"version": str(version), "sign-signature": (io.BytesIO(cms), "signature.p7s")},
         content_type="multipart/form-data",
     )
     assert response.status_code == expect, response.get_data(as_text=True)[-3000:]
@@ -457,7 +457,7 @@ def test_an_exchange_letter_is_sealed_and_signed_by_two_authorised_persons(app, 
     version = Application.get_by_id(app_id).version
     response = client.post(
         f"/applications/{app_id}/act/issue_letter",
-        data={"version": str(version), "title": "Письмо Биржи"},
+        data={"version": str(version), "issue_letter-title": "Письмо Биржи"},
         content_type="multipart/form-data",
     )
     assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
@@ -495,7 +495,7 @@ def test_an_exchange_letter_is_not_signed_with_a_key_of_another_organisation(cli
     auth.login("listing@exchange.demo")
     client.post(
         f"/applications/{app_id}/act/issue_letter",
-        data={"version": str(Application.get_by_id(app_id).version), "title": "Письмо Биржи"},
+        data={"version": str(Application.get_by_id(app_id).version), "issue_letter-title": "Письмо Биржи"},
         content_type="multipart/form-data",
     )
     letter = SigningDocument.get(SigningDocument.kind == "letter")

@@ -167,7 +167,9 @@ class Journey:
 
     def act(self, action, data=None, expect=302, **kwargs):
         response = self.client.post(
-            self.url(f"/act/{action}"), data={"version": str(self.application.version), **(data or {})}, **kwargs
+            self.url(f"/act/{action}"),
+            data={"version": str(self.application.version), **{f"{action}-{k}": v for k, v in (data or {}).items()}},
+            **kwargs,
         )
         assert response.status_code == expect, response.get_data(as_text=True)[-3000:]
         return response
