@@ -47,6 +47,12 @@ def is2in_public_pages():
 
 
 @hookspec
+def is2in_partner_candidates(kind, query):
+    """Return a condition on ``Organisation`` that candidate partners of ``kind`` ("consultant",
+    "auditor") must also meet, or None; ``query`` is the core's candidate query, for context."""
+
+
+@hookspec
 def is2in_member_categories(organisation):
     """Return the set of Exchange membership categories ("stock", "currency", "derivatives") the
     ``organisation`` holds, or None when this plugin keeps no record of it."""

@@ -128,8 +128,9 @@ def enqueue(name: str, *args) -> None:
     elif _deferred.get() is not None:
         _deferred.get().append((name, args))
     elif db.in_transaction():
-        raise RuntimeError(f"task {name} queued inside a transaction outside a request or job: "
-                           "queue it after the commit")
+        raise RuntimeError(
+            f"task {name} queued inside a transaction outside a request or job: queue it after the commit"
+        )
     else:
         _call(name, args)
 

@@ -1,6 +1,6 @@
 """The tab "Партнерства": add a partner from the active companies of its role; only the Exchange removes."""
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,6 +15,7 @@ from core.db import db, matches, utcnow
 from core.forms import choices
 from core.notifications.service import notify
 from core.pagination import paginate
+from core.plugins import collect
 from core.partnerships.models import PARTNER_KINDS, Partnership
 from core.web import render
 
@@ -34,9 +35,14 @@ class PartnerForm(FlaskForm):
     def __init__(self, organisation, *args, **kwargs):
         super().__init__(*args, **kwargs)
         kind = self.kind.data if self.kind.data in PARTNER_KINDS else ""
+        candidates = Partnership.candidates(organisation, kind)
+        # Plugins narrow the offer (only auditors the Exchange recognises); the same list validates the POST.
+        for condition in collect(
+            current_app.extensions["is2in.pm"], "is2in_partner_candidates", kind=kind, query=candidates
+        ):
+            candidates = candidates.where(condition)
         self.partner.choices = choices(
-            [("", _l("— выберите —"))]
-            + ([(o.id, o.display_name) for o in Partnership.candidates(organisation, kind)] if kind else [])
+            [("", _l("— выберите —"))] + ([(o.id, o.display_name) for o in candidates] if kind else [])
         )
 
 

@@ -6,7 +6,6 @@ import datetime
 import json
 
 import peewee
-
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l

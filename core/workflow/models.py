@@ -39,6 +39,7 @@ class Application(BaseModel):
     registered_on = pw.DateField(null=True)
     meeting_at = pw.DateTimeField(null=True)
     decision = pw.TextField(default="")
+    decision_result = pw.CharField(max_length=16, default="")  # approved | refused (migration 0011)
     signing_file = pw.ForeignKeyField(StoredFile, null=True, backref="+")
     filed_by_consultant = pw.BooleanField(default=False)
 

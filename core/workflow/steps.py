@@ -307,6 +307,7 @@ def schedule(form, user):
 def decide(form, user):
     def effect(app):
         app.decision = f"{DECISIONS[form.result.data]}. {form.note.data.strip()}"
+        app.decision_result = form.result.data  # what plugins compare, in any reader's language
         app.save()
 
     return effect

@@ -4,7 +4,7 @@ confirmation with its reminders, exclusion, and the public list."""
 from flask_babel import lazy_gettext as _l
 
 from core import Link, MigrationSet, NotificationKind, PeriodicJob, hookimpl
-from plugins.auditors.partners import is2in_partner_candidates  # noqa: F401  (an optional hook, see partners.py)
+from plugins.auditors.partners import is2in_partner_candidates  # noqa: F401  (narrows "Партнерства")
 
 
 @hookimpl

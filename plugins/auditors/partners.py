@@ -25,6 +25,6 @@ def recognised_only(kind):
     return Organisation.id.in_(RecognisedAuditor.recognised_ids())
 
 
-@hookimpl(optionalhook=True)
+@hookimpl
 def is2in_partner_candidates(kind, query):
     return recognised_only(kind)

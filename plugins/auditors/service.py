@@ -15,7 +15,6 @@ from core.db import db
 from core.notifications.service import notify
 from core.workdays import working_days_between
 from core.workflow import engine
-from core.workflow.forms import DECISIONS
 from core.workflow.models import Application
 from plugins.auditors.models import OVERDUE, REMINDER_DAYS, SUSPEND_WHEN_OVERDUE, AuditorReminder, RecognisedAuditor
 
@@ -23,14 +22,8 @@ INCLUSION, CONFIRMATION, EXCLUSION = "auditors.inclusion", "auditors.confirmatio
 REMINDER_KIND = "auditors.reminder"
 
 
-def is_positive(decision: str) -> bool:
-    """The engine keeps the decision as text, "<result>. <note>", in the language of whoever recorded
-    it: compare with the positive result in every language the portal speaks."""
-    for language in current_app.config["LANGUAGES"]:
-        with force_locale(language):
-            if (decision or "").startswith(f"{DECISIONS['approved']}."):
-                return True
-    return False
+def is_positive(application) -> bool:
+    return application.decision_result == "approved"
 
 
 # --- the hook: decisions ----------------------------------------------------------------------------
@@ -42,7 +35,7 @@ def on_transition(application, action, from_process, to_process):
     entry = RecognisedAuditor.of(application.organisation_id)
     if action == "send_to_head":
         _check_may_file(application, entry)
-    if to_process == "archived" and is_positive(application.decision):
+    if to_process == "archived" and is_positive(application):
         _apply_decision(application, entry)
 
 

@@ -3,15 +3,13 @@ its categories. Runs inside the transaction of the application's move (is2in_app
 
 import datetime
 
-from flask import current_app, url_for
-from flask_babel import force_locale
+from flask import url_for
 from flask_babel import gettext as _
 
 from core import audit
 from core.accounts.models import User
 from core.notifications.service import notify
 from core.workflow import engine
-from core.workflow.forms import DECISIONS
 from core.workflow.models import Transition
 from plugins.membership.models import CATEGORIES, Membership, category_order, set_member_role
 from plugins.membership.procedures import CATEGORY_FORMS
@@ -19,14 +17,8 @@ from plugins.membership.procedures import CATEGORY_FORMS
 GRANTING = ("membership.admission", "membership.add_category")
 
 
-def is_positive(decision: str) -> bool:
-    """The engine keeps the decision as text that starts with the label of the result, in the
-    language of whoever recorded it; so compare with the positive label in every language."""
-    positive = set()
-    for lang in current_app.config.get("LANGUAGES", {"ru": ""}):
-        with force_locale(lang):
-            positive.add(str(DECISIONS["approved"]))
-    return any((decision or "").startswith(label) for label in positive)
+def is_positive(application) -> bool:
+    return application.decision_result == "approved"
 
 
 def requested(application) -> list[str]:
@@ -84,7 +76,7 @@ def on_transition(application, action, to_process, user) -> None:
     if action == "send_to_head":
         check_request(application)
         return
-    if to_process != "archived" or not is_positive(application.decision):
+    if to_process != "archived" or not is_positive(application):
         return
     day = decision_date(application)
     if application.procedure in GRANTING:

@@ -248,10 +248,6 @@ def test_the_plugin_narrows_auditor_candidates_to_recognised_ones(app, demo, two
 
 
 @pytest.mark.rule("G-9.3")
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs core hook is2in_partner_candidates(kind, query) called by partnerships.PartnerForm",
-)
 def test_partnerships_offer_issuers_only_recognised_auditors(client, auth, demo, two_auditors):
     auth.login("issuer@demo.kz")
     html = client.get("/partnerships?kind=auditor").get_data(as_text=True)
