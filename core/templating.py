@@ -84,10 +84,17 @@ def init_app(app) -> None:
         return format_date(value, fmt) if value else ""
 
     @app.template_global()
-    def is_active_link(link: Link) -> bool:
-        """The current page is the link's page or below it."""
-        target = url_for(link.endpoint, **link.values)
-        return request.path == target or (target != "/" and request.path.startswith(target + "/"))
+    def is_active_link(link: Link, links=()) -> bool:
+        """The current page is the link's page or below it, and no other menu link is nearer."""
+
+        def depth(candidate):
+            target = url_for(candidate.endpoint, **candidate.values)
+            if request.path == target or (target != "/" and request.path.startswith(target + "/")):
+                return len(target)
+            return -1
+
+        mine = depth(link)
+        return mine >= 0 and all(depth(other) <= mine for other in links)
 
     def error_page(code: int, message):
         def handler(error):

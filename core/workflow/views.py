@@ -146,6 +146,12 @@ def _page(
         # Each action's form has its own prefix: several on one page must not share ids.
         "action_form_for": lambda action: ACTION_FORMS[action](formdata=None, prefix=action),
         "document_key": engine.document_key,
+        "return_note": (
+            Transition.select()
+            .where((Transition.application == app) & (Transition.action == "return"))
+            .order_by(Transition.id.desc())
+            .first()
+        ),
         "request_note": (
             Transition.select()
             .where((Transition.application == app) & (Transition.action == "request_documents"))
@@ -628,6 +634,7 @@ def add_comment(app_id):
             app=app,
             form_code=form.form_code.data,
             field=form.field.data,
+            oob=True,  # the dialog closes (its container empties); the comments update out of band
         )
     flash(_("Комментарий добавлен. Нажмите «Сохранить», чтобы его увидели другие."), "info")
     return redirect(
@@ -786,6 +793,7 @@ def _listing(query, template, block, **extra):
         versions=current_app.extensions["is2in.procedure_versions"],
         today=today,
         days_left=lambda d: working_days_between(today, d),
+        executor_label=engine.executor_label,
         **extra,
     )
 
