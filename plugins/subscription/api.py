@@ -1,0 +1,534 @@
+"""The orders API for members' systems, and the page where a member's users make and revoke its tokens.
+The API calls the same service functions as the pages and validates through the same order form, so it
+applies the same checks with the same messages. JSON times are ISO 8601 UTC with "Z"; decimals are strings."""
+
+import hashlib
+import secrets
+from decimal import Decimal
+from functools import wraps
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from peewee import IntegrityError
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from core import audit
+from core.access import Rule, client_required, public
+from core.accounts.models import Organisation, User
+from core.db import db, utcnow
+from core.forms import choices
+from core.security import csrf, limiter
+from core.web import render
+from plugins.subscription import service
+from plugins.subscription.forms import OrderForm
+from plugins.subscription.models import ApiToken, Order, Subscription, TradeAccount
+
+bp = Blueprint("subscription_api", __name__, url_prefix="/api/v1")
+# The token page is a cookie-signed-in page with CSRF like every other; only the API is exempt.
+tokens_bp = Blueprint("subscription_tokens", __name__, template_folder="templates")
+
+OPENAPI = Path(__file__).with_name("openapi.json")
+TOKEN_PREFIX = "is2in_"
+MAX_PER_PAGE = 1000
+DEFAULT_PER_PAGE = 100
+# before registration a subscription has no number and is the seller's and the Exchange's only
+UNREGISTERED = ("draft", "filed", "checked", "board_refused", "refused", "cd_consent")
+BOOLEANS = ("for_client", "investor_resident", "qualified", "omnibus", "consent")
+INVESTOR_FIELDS = (
+    "for_client",
+    "investor_name",
+    "investor_id",
+    "investor_resident",
+    "investor_contacts",
+    "investor_other",
+    "qualified",
+    "omnibus",
+)
+ORDER_INPUT = ("account", "kind", "basis", "price", "yield_rate", "quantity", "money", *INVESTOR_FIELDS, "consent")
+# what the page's form starts with; a JSON body that leaves a field out means this, not "unticked"
+POST_DEFAULTS = {"kind": "limit", "basis": "quantity", "investor_resident": True}
+
+# Declared like every route: a machine client with a member's bearer token; a browser session opens
+# nothing here (the access matrix expects 401 from every cookie). TOKEN_USERS is whom a token may act for.
+API_RULE = Rule("token", org_roles=("member",))
+TOKEN_USERS = Rule("client", org_roles=("member",))
+
+
+class Refusal(Exception):
+    def __init__(self, status: int, message, field: str | None = None, **extra):
+        super().__init__(str(message))
+        self.status, self.message, self.field, self.extra = status, message, field, extra
+
+
+def _error(status: int, message, field=None, **extra):
+    response = jsonify({"error": str(message), "field": field, **extra})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="is2in"'
+    return response
+
+
+@bp.errorhandler(Refusal)
+def _refused(exc: Refusal):
+    return _error(exc.status, exc.message, exc.field, **exc.extra)
+
+
+HTTP_MESSAGES = {
+    400: _l("Запрос не может быть обработан."),
+    403: _l("Нет доступа."),
+    404: _l("Не найдено."),
+    405: _l("Этот способ запроса здесь не поддерживается."),
+}
+
+
+def _http_error(exc: HTTPException):
+    if exc.code == 429:
+        response = _error(429, _("Слишком много запросов: не более %(limit)s.", limit=exc.description))
+        retry = getattr(exc, "retry_after", None)
+        if retry:
+            response.headers["Retry-After"] = str(retry)
+        return response
+    return _error(exc.code or 500, HTTP_MESSAGES.get(exc.code, exc.description))
+
+
+# By code as well as by class: Flask prefers the app's handler for a code (its HTML pages) to a
+# blueprint's handler for a class, so the API's JSON must claim the codes the app renders.
+bp.register_error_handler(HTTPException, _http_error)
+for _code in (400, 403, 404, 405, 413, 429):
+    bp.register_error_handler(_code, _http_error)
+
+
+# --- tokens --------------------------------------------------------------------------------------------------
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def _bearer() -> str | None:
+    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def _rate_key() -> str:
+    token = _bearer()
+    return f"api-token:{digest(token)}" if token else f"api-ip:{request.remote_addr or ''}"
+
+
+def _rate_limit() -> str:
+    return current_app.config.get("API_RATE_LIMIT", "6000 per minute")
+
+
+csrf.exempt(bp)  # bearer tokens, no cookies: a cross-site request has no credential to ride on
+limiter.limit(_rate_limit, key_func=_rate_key)(bp)  # per token
+
+
+def token_user(token: str | None) -> User | None:
+    """The user a live token acts for, while the user, the organisation and its membership stand."""
+    if not token:
+        return None
+    row = (
+        ApiToken.select(ApiToken, User, Organisation)
+        .join(User, on=(ApiToken.user == User.id))
+        .switch(ApiToken)
+        .join(Organisation, on=(ApiToken.organisation == Organisation.id))
+        .where((ApiToken.token_hash == digest(token)) & ApiToken.revoked_at.is_null())
+        .first()
+    )
+    if row is None:
+        return None
+    user = row.user
+    if not (user.is_active and row.organisation.is_active and user.organisation_id == row.organisation_id):
+        return None
+    user.organisation = row.organisation
+    return user if TOKEN_USERS.allows(user) else None
+
+
+def api_token_required(view):
+    """Declares the API's access rule for the route list and enforces it with the bearer token; the
+    token's user becomes ``current_user`` for this request only (no session), so the service and the
+    audit trail see who acted."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        user = token_user(_bearer())
+        if user is None:
+            return _error(401, _("Нужен действующий ключ API: заголовок «Authorization: Bearer <ключ>»."))
+        g._login_user = user
+        return view(*args, **kwargs)
+
+    wrapped.access = API_RULE
+    return wrapped
+
+
+class TokenForm(FlaskForm):
+    name = StringField(
+        _l("Название ключа (например, бэк-офис)"),
+        validators=[DataRequired(_l("Заполните это поле.")), Length(max=100)],
+    )
+
+
+@tokens_bp.route("/api-tokens", methods=["GET", "POST"])
+@client_required("member")
+def tokens():
+    user = current_user._get_current_object()
+    form = TokenForm()
+    created = None
+    if form.validate_on_submit():
+        created = new_token()
+        with db.atomic():
+            row = ApiToken.create(
+                organisation=user.organisation_id, user=user, name=form.name.data.strip(), token_hash=digest(created)
+            )
+            audit.record("api_token.create", row, organisation=user.organisation, name=row.name)
+        form = TokenForm(formdata=None)
+    rows = (
+        ApiToken.select(ApiToken, User)
+        .join(User, on=(ApiToken.user == User.id))
+        .where(ApiToken.organisation == user.organisation_id)
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    )
+    response = render("subscription/api_tokens.html", form=form, tokens=list(rows), created=created)
+    # the token is shown in this answer only: never in a flash message, which the session cookie carries
+    response.headers["Cache-Control"] = "no-store"
+    if form.errors:
+        response.status_code = 422
+    return response
+
+
+@tokens_bp.route("/api-tokens/<int:token_id>/revoke", methods=["POST"])
+@client_required("member")
+def revoke(token_id):
+    row = ApiToken.get_or_none(
+        (ApiToken.id == token_id) & (ApiToken.organisation == current_user.organisation_id)
+    ) or abort(404)
+    with db.atomic():
+        revoked = (
+            ApiToken.update(revoked_at=utcnow())
+            .where((ApiToken.id == row.id) & ApiToken.revoked_at.is_null())
+            .execute()
+        )
+        if revoked:
+            audit.record("api_token.revoke", row, organisation=current_user.organisation, name=row.name)
+    if revoked:
+        flash(_("Ключ «%(name)s» отозван: запросы с ним больше не принимаются.", name=row.name), "success")
+    return redirect(url_for("subscription_tokens.tokens"))
+
+
+# --- JSON -------------------------------------------------------------------------------------------------------
+
+
+def utc_time(moment) -> str | None:
+    """A stored (naive UTC) moment in ISO 8601 with Z."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+def decimal_text(value, places: int) -> str | None:
+    return None if value is None else str(Decimal(value).quantize(Decimal(1).scaleb(-places)))
+
+
+def subscription_json(sub: Subscription) -> dict:
+    return {
+        "number": sub.number,
+        "isin": sub.isin,
+        "issuer_name": sub.issuer_name,
+        "security_kind": sub.security_kind,
+        "state": sub.state,
+        "state_label": str(sub.state_label),
+        "private": sub.private,
+        "ccp": sub.ccp,
+        "currency": sub.currency,
+        "quantity": sub.quantity,
+        "total_nominal": decimal_text(sub.total_nominal, 2),
+        "nominal": decimal_text(sub.nominal, 4),
+        "price": decimal_text(sub.price, 4),
+        "market_orders": sub.market_orders,
+        "collateral_mode": sub.collateral_mode,
+        "investor_data": sub.investor_data,
+        "investor_items": sub.items,
+        "accept_from": utc_time(sub.accept_from),
+        "accept_to": utc_time(sub.accept_to),
+        "activation_at": utc_time(sub.activation_at),
+        "deal_at": utc_time(sub.deal_at),
+        "settlement_at": utc_time(sub.settlement_at),
+        "accepting": service.accepting(sub),
+        "orders_url": url_for("subscription_api.orders", number=sub.number),
+    }
+
+
+def order_json(order: Order, sub: Subscription) -> dict:
+    return {
+        "number": order.number,
+        "subscription": sub.number,
+        "status": order.status,
+        "status_label": str(order.status_label),
+        "account": order.account.code,
+        "kind": order.kind,
+        "basis": order.basis,
+        "price": decimal_text(order.price, 4),
+        "yield_rate": decimal_text(order.yield_rate, 4),
+        "quantity": order.quantity,
+        "money": decimal_text(order.money, 2),
+        "for_client": order.for_client,
+        "investor_name": order.investor_name,
+        "investor_id": order.investor_id,
+        "investor_resident": order.investor_resident,
+        "investor_contacts": order.investor_contacts,
+        "investor_other": order.investor_other,
+        "qualified": order.qualified,
+        "omnibus": order.omnibus,
+        "confirmed": order.confirmed,
+        "criteria_ok": order.criteria_ok,
+        "secured": order.secured,
+        "blocked": decimal_text(order.blocked, 2),
+        "submitted_at": utc_time(order.submitted_at),
+        "amended_at": utc_time(order.amended_at),
+        "version": order.version,
+        "client_ref": order.client_ref,
+        "url": url_for("subscription_api.order", number=sub.number, order_number=order.number),
+    }
+
+
+def _page_args() -> tuple[int, int]:
+    values = {}
+    for name, default in (("page", 1), ("per_page", DEFAULT_PER_PAGE)):
+        raw = request.args.get(name, default)
+        try:
+            values[name] = int(raw)
+        except (TypeError, ValueError):
+            raise Refusal(422, _("Укажите целое число."), name) from None
+    if values["page"] < 1:
+        raise Refusal(422, _("Страницы нумеруются с 1."), "page")
+    if not 1 <= values["per_page"] <= MAX_PER_PAGE:
+        raise Refusal(422, _("На странице от 1 до %(n)s записей.", n=MAX_PER_PAGE), "per_page")
+    return values["page"], values["per_page"]
+
+
+def _page(query, serialise) -> dict:
+    page, per_page = _page_args()
+    total = query.count()
+    return {
+        "items": [serialise(row) for row in query.paginate(page, per_page)],
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+        "pages": max(1, -(-total // per_page)),
+    }
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise Refusal(400, _("Тело запроса — объект JSON (Content-Type: application/json)."))
+    return body
+
+
+# --- what a member may reach ------------------------------------------------------------------------------------
+
+
+def visible_subscriptions(organisation):
+    """Registered subscriptions the member may see: private placements only for stock members (S-2.3),
+    the seller and the issuer, as on the pages."""
+    query = Subscription.select().where(Subscription.number.is_null(False) & Subscription.state.not_in(UNREGISTERED))
+    if not service.is_stock_member(organisation):
+        query = query.where(
+            (Subscription.private == False)  # noqa: E712
+            | (Subscription.seller == organisation.id)
+            | (Subscription.issuer == organisation.id)
+        )
+    return query
+
+
+def _subscription(number) -> Subscription:
+    sub = visible_subscriptions(current_user.organisation).where(Subscription.number == number).first()
+    if sub is None:
+        raise Refusal(404, _("Подписка %(number)s не найдена.", number=number))
+    return sub
+
+
+def _own_orders(sub):
+    return (
+        Order.select(Order, TradeAccount)
+        .join(TradeAccount, on=(Order.account == TradeAccount.id))
+        .where((Order.subscription == sub.id) & (Order.buyer == current_user.organisation_id))
+    )
+
+
+def _own_order(sub, order_number) -> Order:
+    """The member's own order; another member's is as unknown as one that does not exist."""
+    order = _own_orders(sub).where(Order.number == order_number).first()
+    if order is None:
+        raise Refusal(404, _("Заявка № %(n)s не найдена.", n=order_number))
+    return order
+
+
+# --- the order form, fed with JSON -------------------------------------------------------------------------------
+
+
+def _formdata(values: dict) -> MultiDict:
+    """JSON values as a browser would post them: a true boolean is a ticked box, a false one is absent."""
+    data = MultiDict()
+    for key, value in values.items():
+        if key in BOOLEANS:
+            if value is True:
+                data[key] = "y"
+            elif value not in (False, None):
+                raise Refusal(422, _("Ожидается true или false."), key)
+        elif value is None:
+            continue
+        elif isinstance(value, (bool, list, dict)):
+            raise Refusal(422, _("Неверное значение."), key)
+        else:
+            data[key] = str(value)
+    return data
+
+
+def order_fields(values: dict, user) -> dict:
+    """The fields the service takes, from the page's own order form: the same checks, the same words."""
+    unknown = [key for key in values if key not in ORDER_INPUT]
+    if unknown:
+        raise Refusal(422, _("Неизвестное поле."), unknown[0])
+    accounts = {a.code: a for a in service.open_accounts(user.organisation)}
+    form = OrderForm(formdata=_formdata(values), meta={"csrf": False})
+    form.account.choices = choices([(code, code) for code in accounts])
+    form.account.validate_choice = False  # another organisation's account gets the service's own message
+    if not form.validate():
+        errors = {name: [str(e) for e in messages] for name, messages in form.errors.items()}
+        name = next(iter(errors))
+        raise Refusal(422, errors[name][0], name, errors=errors)
+    return form.order_fields(accounts)
+
+
+def _current_values(order: Order) -> dict:
+    values = {key: getattr(order, key) for key in ORDER_INPUT if key not in ("account", "consent")}
+    values["account"] = order.account.code
+    return values
+
+
+def _service_refusal(exc: service.SubscriptionError, status: int = 422) -> Refusal:
+    return Refusal(status, exc.message, exc.field)
+
+
+# --- the routes --------------------------------------------------------------------------------------------------
+
+
+@bp.route("/openapi.json")
+@public
+def openapi():
+    return current_app.response_class(OPENAPI.read_bytes(), mimetype="application/json")
+
+
+@bp.route("/subscriptions")
+@api_token_required
+def subscriptions():
+    query = visible_subscriptions(current_user.organisation).order_by(Subscription.accept_from.desc(), Subscription.id)
+    state = request.args.get("state")
+    if state:
+        query = query.where(Subscription.state == state)
+    return jsonify(_page(query, subscription_json))
+
+
+@bp.route("/subscriptions/<number>/orders")
+@api_token_required
+def orders(number):
+    sub = _subscription(number)
+    query = _own_orders(sub).order_by(Order.number)
+    status = request.args.get("status")
+    if status:
+        query = query.where(Order.status == status)
+    return jsonify(_page(query, lambda order: order_json(order, sub)))
+
+
+@bp.route("/subscriptions/<number>/orders", methods=["POST"])
+@api_token_required
+def submit_order(number):
+    sub = _subscription(number)
+    user = current_user._get_current_object()
+    body = _body()
+    client_ref = body.pop("client_ref", None)
+    if client_ref is not None and not (isinstance(client_ref, str) and 0 < len(client_ref) <= 64):
+        raise Refusal(422, _("client_ref — строка до 64 знаков."), "client_ref")
+
+    def earlier():
+        order = _own_orders(sub).where(Order.client_ref == client_ref).first() if client_ref else None
+        if order is not None:
+            response = jsonify(order_json(order, sub))
+            response.headers["Idempotent-Replayed"] = "true"
+            return response
+        return None
+
+    # a retry of an order already taken gets that order back, whatever its body now says
+    replay = earlier()
+    if replay is not None:
+        return replay
+    fields = order_fields({**POST_DEFAULTS, **body}, user)
+    try:
+        order = service.submit_order(sub, user, fields, client_ref=client_ref)
+    except service.SubscriptionError as exc:
+        raise _service_refusal(exc) from None
+    except IntegrityError:
+        replay = earlier()  # a concurrent retry with the same client_ref was inserted first
+        if replay is None:
+            raise
+        return replay
+    order = _own_order(sub, order.number)
+    response = jsonify(order_json(order, sub))
+    response.status_code = 201
+    response.headers["Location"] = url_for("subscription_api.order", number=sub.number, order_number=order.number)
+    return response
+
+
+@bp.route("/subscriptions/<number>/orders/<int:order_number>")
+@api_token_required
+def order(number, order_number):
+    sub = _subscription(number)
+    return jsonify(order_json(_own_order(sub, order_number), sub))
+
+
+@bp.route("/subscriptions/<number>/orders/<int:order_number>", methods=["PATCH"])
+@api_token_required
+def amend_order(number, order_number):
+    """S-4.3: the fields given replace the order's; ``version`` is the one last read (optimistic lock)."""
+    sub = _subscription(number)
+    user = current_user._get_current_object()
+    current = _own_order(sub, order_number)
+    body = _body()
+    version = body.pop("version", None)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise Refusal(422, _("Укажите версию заявки (version) из последнего ответа."), "version")
+    values = {**_current_values(current), **body}
+    # S-7.1: the consent given with the order stands unless the investor changes
+    values.setdefault("consent", not any(key in body for key in INVESTOR_FIELDS))
+    fields = order_fields(values, user)
+    try:
+        service.amend_order(current, user, fields, version)
+    except service.SubscriptionError as exc:
+        fresh = Order.get_by_id(current.id)
+        conflict = fresh.status == "active" and fresh.version != version
+        raise _service_refusal(exc, 409 if conflict else 422) from None
+    return jsonify(order_json(_own_order(sub, order_number), sub))
+
+
+@bp.route("/subscriptions/<number>/orders/<int:order_number>", methods=["DELETE"])
+@api_token_required
+def cancel_order(number, order_number):
+    """S-4.3, S-5.2: cancelled during the acceptance period, the collateral released."""
+    sub = _subscription(number)
+    current = _own_order(sub, order_number)
+    try:
+        service.cancel_order(current, current_user._get_current_object())
+    except service.SubscriptionError as exc:
+        raise _service_refusal(exc) from None
+    return jsonify(order_json(_own_order(sub, order_number), sub))
