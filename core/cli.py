@@ -40,14 +40,28 @@ def db_upgrade():
 
 
 @main.command("demo")
+@click.option(
+    "--scale",
+    is_flag=True,
+    help="Also load the scale demo: 1,000 companies, 5,000 users, 20,000 applications with their histories, "
+    "200,000 notifications (once per database).",
+)
+@click.option("--factor", default=1.0, show_default=True, help="With --scale: a fraction of those sizes.")
 @with_appcontext
-def demo():
+def demo(scale, factor):
     """Load the demo organisations and accounts (idempotent; password Demo!2345)."""
     from core.db import db as database
     from core.demo import load
 
     database.connect(reuse_if_open=True)
     load(echo=click.echo)
+    if scale:
+        from core import demo_scale
+
+        try:
+            demo_scale.load(factor=factor, echo=click.echo)
+        except demo_scale.AlreadyLoaded as exc:
+            raise click.ClickException(str(exc)) from None
 
 
 @main.command("serve")

@@ -2,8 +2,8 @@
 
 import datetime
 import importlib
-import threading
 import pkgutil
+import threading
 from dataclasses import dataclass
 
 import peewee
@@ -37,36 +37,39 @@ class SqliteDatabase(peewee.SqliteDatabase):
     """SQLite for one app process (the try-out of `make run`): its transactions take the write lock when
     they begin (BEGIN IMMEDIATE), and the threads of the process queue for it in Python first, so a
     long transaction (a PDF made inside it) never runs another thread into "database is locked".
-    Production runs PostgreSQL."""
+    Production runs PostgreSQL.
 
-    _writer = threading.RLock()
+    begin/commit/rollback are the hooks: the proxy's atomic() and transaction() reach the database
+    only through them."""
 
-    # The proxy's atomic() opens the outermost transaction through transaction(), so this is the
-    # one place that sees every transaction begin.
-    def transaction(self, lock_type=None):
-        return _Serialised(self, super().transaction(lock_type or "IMMEDIATE"))
+    _writer = threading.Lock()
+    _held = threading.local()
 
-
-class _Serialised:
-    def __init__(self, database, inner):
-        self.database, self.inner = database, inner
-
-    def __enter__(self):
-        self.database._writer.acquire()
+    def begin(self, lock_type=None):
+        self._writer.acquire()
+        self._held.depth = getattr(self._held, "depth", 0) + 1
         try:
-            return self.inner.__enter__()
+            super().begin(lock_type or "IMMEDIATE")
         except BaseException:
-            self.database._writer.release()
+            self._release()
             raise
 
-    def __exit__(self, *exc):
+    def commit(self):
         try:
-            return self.inner.__exit__(*exc)
+            super().commit()
         finally:
-            self.database._writer.release()
+            self._release()
 
-    def __getattr__(self, name):  # commit(), rollback() of the inner transaction
-        return getattr(self.inner, name)
+    def rollback(self):
+        try:
+            super().rollback()
+        finally:
+            self._release()
+
+    def _release(self):
+        if getattr(self._held, "depth", 0) > 0:
+            self._held.depth -= 1
+            self._writer.release()
 
 
 def open_database(url: str) -> peewee.Database:

@@ -15,8 +15,8 @@ from core.db import db, matches, utcnow
 from core.forms import choices
 from core.notifications.service import notify
 from core.pagination import paginate
-from core.plugins import collect
 from core.partnerships.models import PARTNER_KINDS, Partnership
+from core.plugins import collect
 from core.web import render
 
 bp = Blueprint("partnerships", __name__, template_folder="templates")

@@ -40,11 +40,19 @@ def test_two_concurrent_approvals_advance_once(app, auth, demo, journey):
         c = app.test_client()
         Auth(c).login("ceo@demo.kz")
         clients.append(c)
-    results = _race([lambda c=c: c.post(f"/applications/{journey.app_id}/act/approve",
-                                         data={"version": str(version)}).status_code for c in clients])
+    results = _race(
+        [
+            lambda c=c: (
+                c.post(f"/applications/{journey.app_id}/act/approve", data={"version": str(version)}).status_code
+            )
+            for c in clients
+        ]
+    )
     assert sorted(map(str, results)) in (["302", "409"], ["302", "302"]), results  # the loser sees "already changed"
-    assert Transition.select().where((Transition.application == journey.app_id)
-                                     & (Transition.action == "approve")).count() == 1
+    assert (
+        Transition.select().where((Transition.application == journey.app_id) & (Transition.action == "approve")).count()
+        == 1
+    )
     assert Application.get_by_id(journey.app_id).version == version + 1
 
 
@@ -60,13 +68,21 @@ def test_two_concurrent_done_on_a_stage_keep_one_state(app, auth, demo, journey)
         c = app.test_client()
         Auth(c).login("issuer@demo.kz")
         clients.append(c)
-    results = _race([lambda c=c: c.post(f"/applications/{journey.app_id}/stages/general",
-                                         data={**GENERAL, "do": "done"}).status_code for c in clients])
+    results = _race(
+        [
+            lambda c=c: (
+                c.post(f"/applications/{journey.app_id}/stages/general", data={**GENERAL, "do": "done"}).status_code
+            )
+            for c in clients
+        ]
+    )
     assert all(code == 302 for code in results)
     from core.workflow.models import FormData, StageState
 
     assert FormData.select().where(FormData.application == journey.app_id).count() == 1
-    assert StageState.get((StageState.application == journey.app_id) & (StageState.stage == "general")).status == "filled"
+    assert (
+        StageState.get((StageState.application == journey.app_id) & (StageState.stage == "general")).status == "filled"
+    )
 
 
 def test_two_concurrent_order_amendments_apply_once(app, members, make_subscription):
@@ -75,13 +91,17 @@ def test_two_concurrent_order_amendments_apply_once(app, members, make_subscript
 
     sub = make_subscription(ccp=True)
     with app.test_request_context():
-        order = service.submit_order(sub, members["buyer1"], {"kind": "limit", "price": Decimal("1000"),
-                                                              "quantity": 10, "account": members["acc1"]})
+        order = service.submit_order(
+            sub,
+            members["buyer1"],
+            {"kind": "limit", "price": Decimal("1000"), "quantity": 10, "account": members["acc1"]},
+        )
 
     def amend(quantity):
         def run():
             with app.test_request_context():
                 return service.amend_order(order, members["buyer1"], {"quantity": quantity}, version=order.version)
+
         return run
 
     results = _race([amend(20), amend(30)])
