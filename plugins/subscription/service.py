@@ -5,10 +5,11 @@ import datetime
 import json
 from decimal import Decimal
 
+import peewee
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from peewee import Cast, fn
+from peewee import Cast, IntegrityError, fn
 
 from core import audit
 from core.accounts.models import Organisation, OrganisationRole, StaffRole, User
@@ -34,6 +35,10 @@ class SubscriptionError(Exception):
         super().__init__(str(message))
         self.message = message
         self.field = field
+
+
+class ConflictError(SubscriptionError):
+    """The thing changed since the person's page (or the API caller) read it: a version mismatch."""
 
 
 def now() -> datetime.datetime:
@@ -527,40 +532,61 @@ ORDER_FIELDS = (
 )
 
 
+def locked(sub_id) -> Subscription:
+    """The subscription's row, locked for the transaction on PostgreSQL, so orders are numbered one
+    after another and a retried client_ref finds its first order (SQLite's writers queue anyway)."""
+    query = Subscription.select().where(Subscription.id == sub_id)
+    if not isinstance(db.obj, peewee.SqliteDatabase):
+        query = query.for_update()
+    return query.get()
+
+
 def submit_order(sub: Subscription, user: User, fields: dict, at=None, client_ref=None) -> Order:
     at = at or now()
     buyer = user.organisation
-    with db.atomic():
-        sub = Subscription.get_by_id(sub.id)
+    try:
+        with db.atomic():
+            sub = locked(sub.id)
+            if client_ref:
+                earlier = Order.get_or_none(
+                    (Order.subscription == sub) & (Order.buyer == buyer) & (Order.client_ref == client_ref)
+                )
+                if earlier is not None:
+                    return earlier  # the member system's retry of an order already taken
+            kind, basis, account = _check_order(sub, buyer, fields, at)
+            number = (Order.select(fn.COALESCE(fn.MAX(Order.number), 0)).where(Order.subscription == sub).scalar()) + 1
+            data = {k: fields.get(k) for k in ORDER_FIELDS if k in fields}
+            data.update(kind=kind, basis=basis)
+            order = Order(
+                subscription=sub,
+                number=number,
+                buyer=buyer,
+                entered_by=user,
+                account=account,
+                submitted_at=at,
+                client_ref=client_ref,
+                confirmed=None if account.controller_id else True,
+                **{k: v for k, v in data.items() if v is not None},
+            )
+            if collateral_due(sub, at):
+                amount = order_amount(order, sub)
+                if amount is None:
+                    raise SubscriptionError(
+                        _("Сумма рыночной заявки неизвестна до активации: укажите объем в деньгах.")
+                    )
+                _block(order, account, amount)
+            order.save(force_insert=True)
+            audit.record("order.submit", sub, organisation=buyer, order=order.number, kind=kind, actor=user)
+        return order
+    except IntegrityError:
+        # Everything above rolled back, the block included; a raced retry finds its first order.
         if client_ref:
             earlier = Order.get_or_none(
                 (Order.subscription == sub) & (Order.buyer == buyer) & (Order.client_ref == client_ref)
             )
             if earlier is not None:
-                return earlier  # the member system's retry of an order already taken
-        kind, basis, account = _check_order(sub, buyer, fields, at)
-        number = (Order.select(fn.COALESCE(fn.MAX(Order.number), 0)).where(Order.subscription == sub).scalar()) + 1
-        data = {k: fields.get(k) for k in ORDER_FIELDS if k in fields}
-        data.update(kind=kind, basis=basis)
-        order = Order(
-            subscription=sub,
-            number=number,
-            buyer=buyer,
-            entered_by=user,
-            account=account,
-            submitted_at=at,
-            client_ref=client_ref,
-            confirmed=None if account.controller_id else True,
-            **{k: v for k, v in data.items() if v is not None},
-        )
-        if collateral_due(sub, at):
-            amount = order_amount(order, sub)
-            if amount is None:
-                raise SubscriptionError(_("Сумма рыночной заявки неизвестна до активации: укажите объем в деньгах."))
-            _block(order, account, amount)
-        order.save(force_insert=True)
-        audit.record("order.submit", sub, organisation=buyer, order=order.number, kind=kind)
-    return order
+                return earlier
+        raise
 
 
 def amend_order(order: Order, user: User, fields: dict, version: int, at=None) -> Order:
@@ -573,7 +599,7 @@ def amend_order(order: Order, user: User, fields: dict, version: int, at=None) -
         if order.status != "active":
             raise SubscriptionError(_("Заявка уже %(status)s.", status=str(order.status_label).lower()))
         if order.version != version:
-            raise SubscriptionError(_("Заявка уже изменена в другом окне. Обновите страницу."))
+            raise ConflictError(_("Заявка уже изменена в другом окне. Обновите страницу."), field="version")
         sub = order.subscription
         merged = {k: getattr(order, k) for k in ORDER_FIELDS}
         merged.update({k: v for k, v in fields.items() if k in ORDER_FIELDS})
@@ -600,8 +626,8 @@ def amend_order(order: Order, user: User, fields: dict, version: int, at=None) -
             .execute()
         )
         if not moved:
-            raise SubscriptionError(_("Заявка уже изменена в другом окне. Обновите страницу."))
-        audit.record("order.amend", sub, organisation=order.buyer, order=order.number)
+            raise ConflictError(_("Заявка уже изменена в другом окне. Обновите страницу."), field="version")
+        audit.record("order.amend", sub, organisation=order.buyer, order=order.number, actor=user)
     return Order.get_by_id(order.id)
 
 
