@@ -56,6 +56,9 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
         entry_points=app.config.get("PLUGIN_ENTRY_POINTS", True),
     )
     app.extensions["is2in.pm"] = pm
+    from core.auth.passwords import use_fast_hashing
+
+    use_fast_hashing(bool(app.config.get("FAST_PASSWORD_HASHING")))
     if app.config["PROXY_COUNT"]:
         # Behind nginx the client's address and scheme come from X-Forwarded-*: the rate limiter,
         # the audit trail and Secure cookies depend on them.

@@ -156,8 +156,12 @@ def _empty_postgres(url):
     connection = database.open_database(url)
     connection.connect()
     tables = [t for t in connection.get_tables() if t != "migration_history"]
-    seeded = [r[0] for r in connection.execute_sql(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'seed'").fetchall()]
+    seeded = [
+        r[0]
+        for r in connection.execute_sql(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'seed'"
+        ).fetchall()
+    ]
     with connection.atomic():
         if tables:
             connection.execute_sql("TRUNCATE {} RESTART IDENTITY CASCADE".format(", ".join(f'"{t}"' for t in tables)))
@@ -165,7 +169,8 @@ def _empty_postgres(url):
             connection.execute_sql(f'INSERT INTO public."{table}" SELECT * FROM seed."{table}"')
             connection.execute_sql(
                 f"SELECT setval(pg_get_serial_sequence('public.\"{table}\"', 'id'), "
-                f'(SELECT COALESCE(MAX(id), 0) + 1 FROM public."{table}"), false)')
+                f'(SELECT COALESCE(MAX(id), 0) + 1 FROM public."{table}"), false)'
+            )
     connection.close()
 
 
@@ -216,6 +221,7 @@ def app_config(database_url, tmp_path, smtp_server):
         "TASKS_IMMEDIATE": True,
         "LOGIN_RATE_LIMIT": "10000 per minute",
         "PLUGIN_ENTRY_POINTS": False,
+        "FAST_PASSWORD_HASHING": True,
     }
 
 

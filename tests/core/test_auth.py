@@ -245,3 +245,14 @@ def test_next_parameter_cannot_redirect_elsewhere(client, make):
 def test_passwords_are_stored_with_argon2id(make):
     user = make.user()
     assert user.password_hash.startswith("$argon2id$")
+
+
+def test_production_hashes_with_the_strong_argon2_profile(app_config):
+    from core import create_app
+    from core.auth import passwords
+
+    create_app({**app_config, "FAST_PASSWORD_HASHING": False})
+    try:
+        assert "$m=65536,t=3,p=4$" in passwords.hash_password("Demo!2345")
+    finally:
+        passwords.use_fast_hashing(True)
