@@ -33,9 +33,9 @@ run: install
 
 # Browser tests drive Debian's Chromium; never a downloaded browser.
 browser:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/pdftoppm ]; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; \
-	  else echo "chromium or poppler-utils is missing: sudo apt-get install -y chromium poppler-utils"; exit 1; fi; \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/pdftoppm ] || [ ! -x /usr/bin/certutil ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils libnss3-tools >/dev/null; \
+	  else echo "missing: sudo apt-get install -y chromium poppler-utils libnss3-tools"; exit 1; fi; \
 	fi
 
 lint: $(STAMP)
