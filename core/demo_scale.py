@@ -213,7 +213,9 @@ class Chain:
             "details": json.dumps(details, ensure_ascii=False, default=str, sort_keys=True),
         }
         digest = audit.digest(self.prev, row)
-        self.writer.add(AuditEvent, {"id": self.writer.new_id(AuditEvent), **row, "prev_hash": self.prev, "hash": digest})
+        self.writer.add(
+            AuditEvent, {"id": self.writer.new_id(AuditEvent), **row, "prev_hash": self.prev, "hash": digest}
+        )
         self.prev = digest
 
 
@@ -388,8 +390,8 @@ def load(factor: float = 1.0, echo=print, seed: int = SEED) -> dict:
             echo(f"{len(companies)} companies, {writer.counts[User]} users")
             _applications(writer, chain, companies, users, staff, sizes, rng)
             writer.flush()
-        audit.record(MARKER, factor=factor, **sizes, seconds=round((utcnow() - started).total_seconds(), 1))
         writer.reset_sequences()
+        audit.record(MARKER, factor=factor, **sizes, seconds=round((utcnow() - started).total_seconds(), 1))
     counts = {model._meta.table_name: count for model, count in writer.counts.items()}
     echo("scale demo: " + ", ".join(f"{name} {count:,}" for name, count in counts.items()))
     return counts
@@ -428,7 +430,9 @@ def _people(writer, chain, exchange, sizes, factor, rng):
             writer.add(OrganisationRole, {"id": writer.new_id(OrganisationRole), "organisation": org_id, "role": role})
         # how busy the company is: a few file and staff a lot, most a little
         activity = rng.paretovariate(1.3)
-        companies.append({"id": org_id, "code": code, "name": name, "roles": set(roles), "users": [], "activity": activity})
+        companies.append(
+            {"id": org_id, "code": code, "name": name, "roles": set(roles), "users": [], "activity": activity}
+        )
         chain.record("organisation.create", created, organisation=org_id, obj_type="organisation", obj_id=org_id)
 
     emails = set()
@@ -890,4 +894,6 @@ class Notes:
         while self.written < self.total:
             user_id = self.rng.choice(ids)
             at = now - datetime.timedelta(days=self.rng.uniform(0, 700))
-            self._write(user_id, "partnership_added", "", "", "Добавлено партнерство с финансовым консультантом.", "", at)
+            self._write(
+                user_id, "partnership_added", "", "", "Добавлено партнерство с финансовым консультантом.", "", at
+            )

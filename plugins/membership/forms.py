@@ -5,13 +5,13 @@ import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput
 
 from core.accounts import forms as core_forms
 from core.accounts.validators import XIN
-from core.forms import choices
+from core.forms import IntegerField, choices
 from plugins.membership.models import CATEGORIES
 
 PICK = ("", _l("— выберите —"))

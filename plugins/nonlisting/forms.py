@@ -5,20 +5,11 @@ import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DateField,
-    DecimalField,
-    EmailField,
-    IntegerField,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from core.accounts.validators import XIN
-from core.forms import choices
+from core.forms import DecimalField, IntegerField, choices
 from core.workflow.cascade import isin_problem
 
 PICK = ("", _l("— выберите —"))

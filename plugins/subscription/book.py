@@ -12,11 +12,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from peewee import Case, Value, fn
-from wtforms import DecimalField, IntegerField, RadioField
+from wtforms import RadioField
 from wtforms.validators import NumberRange, Optional
 
 from core.access import login_required
-from core.forms import choices
+from core.forms import DecimalField, IntegerField, choices
 from core.web import render
 from plugins.subscription import rules, service
 from plugins.subscription.models import Order, Subscription

@@ -32,7 +32,7 @@ from lxml import etree
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
-from wtforms import DecimalField, IntegerField, RadioField, TextAreaField
+from wtforms import RadioField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from core import audit, tasks
@@ -40,7 +40,7 @@ from core.access import login_required, public, staff_required
 from core.accounts.models import Organisation, User
 from core.db import BaseModel, db, utcnow
 from core.files import KINDS, FileIntegrityError, StoredFile, data_dir, safe_name, sniff, store
-from core.forms import choices
+from core.forms import DecimalField, IntegerField, choices
 from core.web import external_url, render
 from plugins.subscription import rules, service
 from plugins.subscription.models import ORDER_STATUSES, Fill, Order, Register, Subscription

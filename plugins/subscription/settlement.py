@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, RadioField, TextAreaField
+from wtforms import DateField, RadioField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from core import audit
@@ -21,7 +21,7 @@ from core.access import client_required, login_required, requires, staff_require
 from core.accounts.models import Organisation, User
 from core.db import BaseModel, db, utcnow
 from core.files import store
-from core.forms import choices
+from core.forms import DecimalField, choices
 from core.pdf import pdf_response, render_pdf
 from core.web import render
 from core.workdays import add_working_days

@@ -6,6 +6,7 @@ from decimal import Decimal
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from core import audit
 from core.access import public, requires, staff_required
@@ -481,7 +482,8 @@ def feed():
 def decimal_text(value) -> str:
     if value is None:
         return "—"
-    return f"{Decimal(value):,.2f}".replace(",", " ")
+    # A span that never wraps between the thousands (a plain space keeps copy-paste and search simple).
+    return Markup('<span class="num">{}</span>').format(f"{Decimal(value):,.2f}".replace(",", " "))
 
 
 bp.add_app_template_filter(decimal_text, "money")
