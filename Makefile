@@ -39,8 +39,8 @@ browser:
 	fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check core plugins tests
-	$(BIN)/ruff format --check core plugins tests
+	$(BIN)/ruff check core plugins tests examples bench
+	$(BIN)/ruff format --check core plugins tests examples bench
 
 test: install browser lint
 	$(BIN)/pytest -q -n 2 --dist loadfile

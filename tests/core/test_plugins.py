@@ -44,7 +44,7 @@ def test_a_misspelt_hookimpl_fails_at_start_up(tmp_path, monkeypatch):
 
 @pytest.fixture
 def installed_example(tmp_path_factory):
-    """pip-install the example package of tests/external_plugin into a folder on sys.path."""
+    """pip-install the example package of examples/is2in-example-plugin into a folder on sys.path."""
     target = tmp_path_factory.mktemp("site")
     subprocess.run(
         [
@@ -58,7 +58,7 @@ def installed_example(tmp_path_factory):
             "--no-index",
             "--target",
             str(target),
-            str(ROOT / "tests" / "external_plugin"),
+            str(ROOT / "examples" / "is2in-example-plugin"),
         ],
         check=True,
         capture_output=True,
