@@ -6,6 +6,7 @@ Periodic jobs run once per scheduled minute however many workers run them (see `
 job carries the id of the request that queued it into its log lines.
 """
 
+import contextlib
 import contextvars
 import datetime
 import logging
@@ -130,6 +131,25 @@ def enqueue(name: str, *args) -> None:
     else:
         # The CLI or a test: queued now. A worker that runs it before the caller commits finds no row
         # and skips it; the periodic sweep sends it a minute or two later.
+        _call(name, args)
+
+
+@contextlib.contextmanager
+def change():
+    """One change made by a background job or a CLI command, in one transaction: the tasks it queues
+    (mail) leave only once it has committed, as they do after a request."""
+    if _deferred.get() is not None:  # inside a job already: the job sends them when it finishes
+        with db.atomic():
+            yield
+        return
+    token = _deferred.set([])
+    try:
+        with db.atomic():
+            yield
+        pending = _deferred.get()
+    finally:
+        _deferred.reset(token)
+    for name, args in pending:
         _call(name, args)
 
 

@@ -2,7 +2,6 @@
 organisations of their yearly confirmation."""
 
 import datetime
-from contextlib import contextmanager
 
 from flask import current_app
 from flask_babel import force_locale, format_date
@@ -11,7 +10,6 @@ from peewee import IntegrityError
 
 from core import audit, tasks
 from core.accounts.models import Organisation, User
-from core.db import db
 from core.notifications.service import notify
 from core.workdays import working_days_between
 from core.workflow import engine
@@ -76,23 +74,6 @@ def _apply_decision(application, entry):
 # --- the daily job: reminders ---------------------------------------------------------------------
 
 
-class _Committed:
-    status_code = 200
-
-
-@contextmanager
-def job_change():
-    """One change of a background job, whose mail leaves only once it has committed.
-
-    Outside a request the core hands a mail to huey at once, before the job's transaction commits
-    (and with TASKS_IMMEDIATE inside it), so the job borrows a request context, whose queue
-    ``tasks.flush`` empties after the commit, as it does after a request."""
-    with current_app.test_request_context(environ_base={"REMOTE_ADDR": ""}):  # no client address to audit
-        with db.atomic():
-            yield
-        tasks.flush(_Committed())
-
-
 def contacts(organisation) -> list[User]:
     """Who hears about the organisation's deadlines: its administrators and first heads."""
     return list(
@@ -145,7 +126,7 @@ def auditors_reminders(today: datetime.date | None = None) -> int:
         if AuditorReminder.select().where(_reminder(entry, key)).exists():
             continue
         try:
-            with job_change():
+            with tasks.change():
                 # The unique index is what makes it once only when two workers race.
                 AuditorReminder.create(organisation=entry.organisation_id, deadline=entry.confirmed_until, key=key)
                 if key == OVERDUE and SUSPEND_WHEN_OVERDUE and entry.status == "recognised":

@@ -3,7 +3,6 @@ move of a disclosure application changes in it, and the daily reminder job."""
 
 import datetime
 import json
-from contextlib import contextmanager
 
 from flask import current_app
 from flask_babel import force_locale, format_date
@@ -169,23 +168,6 @@ def _adopt(application):
 # --- the daily job: reminders -------------------------------------------------------------------------
 
 
-class _Committed:
-    status_code = 200
-
-
-@contextmanager
-def job_change():
-    """One change of a background job, whose mail leaves only once it has committed.
-
-    Outside a request the core hands a mail to huey at once, before the job's transaction commits
-    (and with TASKS_IMMEDIATE inside it), so the job borrows a request context, whose queue
-    ``tasks.flush`` empties after the commit, as it does after a request."""
-    with current_app.test_request_context(environ_base={"REMOTE_ADDR": ""}):  # no client address to audit
-        with db.atomic():
-            yield
-        tasks.flush(_Committed())
-
-
 def contacts(organisation) -> list[User]:
     """Who hears about the organisation's deadlines: its administrators and first heads."""
     return list(
@@ -229,7 +211,7 @@ def disclosure_reminders(today: datetime.date | None = None) -> int:
         ):
             continue
         try:
-            with job_change():
+            with tasks.change():
                 # The unique index is what makes it once only when two workers race.
                 DisclosureReminder.create(obligation=obligation, key=key)
                 _notify(obligation, key, today)
