@@ -11,6 +11,10 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(str(value), label) for value, label in pairs]
 
 
+# WTForms' own messages, translated by WTForms' catalogue (not ours, so kept out of our extraction).
+WTFORMS_BAD_DECIMAL = "Not a valid decimal value."
+WTFORMS_BAD_INTEGER = "Not a valid integer value."
+
 # The widest number a column holds: NUMERIC(20, 4) for prices and amounts, BIGINT for counts.
 DECIMAL_LIMIT = Decimal(10) ** 16
 INTEGER_LIMIT = 2**63 - 1
@@ -24,7 +28,7 @@ class DecimalField(wtforms.DecimalField):
         super().process_formdata(valuelist)
         if self.data is not None and (not self.data.is_finite() or abs(self.data) >= DECIMAL_LIMIT):
             self.data = None
-            raise ValueError(self.gettext("Not a valid decimal value."))
+            raise ValueError(self.gettext(WTFORMS_BAD_DECIMAL))
 
 
 class IntegerField(wtforms.IntegerField):
@@ -34,4 +38,4 @@ class IntegerField(wtforms.IntegerField):
         super().process_formdata(valuelist)
         if self.data is not None and abs(self.data) > INTEGER_LIMIT:
             self.data = None
-            raise ValueError(self.gettext("Not a valid integer value."))
+            raise ValueError(self.gettext(WTFORMS_BAD_INTEGER))

@@ -101,29 +101,6 @@ class BasicRequirementsForm(FlaskForm):
     no_default = BooleanField(_l("Отсутствуют неисполненные обязательства перед держателями ценных бумаг"))
 
 
-class AmlForm(FlaskForm):
-    """The AML/CFT questionnaire (Анкета по ПОД/ФТ) the guide shows as a stage."""
-
-    beneficial_owners = TextAreaField(
-        _l("Бенефициарные собственники (ФИО, доля владения)"), validators=[required(), Length(max=4000)]
-    )
-    pep = SelectField(
-        _l("Являются ли бенефициарные собственники публичными должностными лицами"),
-        choices=choices([("", _l("— выберите —")), ("no", _l("Нет")), ("yes", _l("Да"))]),
-        validators=[required()],
-    )
-    sanctions = SelectField(
-        _l("Включены ли эмитент или его бенефициары в санкционные списки"),
-        choices=choices([("", _l("— выберите —")), ("no", _l("Нет")), ("yes", _l("Да"))]),
-        validators=[required()],
-    )
-    offshore = BooleanField(_l("Есть участники, зарегистрированные в офшорных зонах"))
-    internal_rules = BooleanField(_l("Утверждены правила внутреннего контроля по ПОД/ФТ"))
-    officer = StringField(
-        _l("Ответственный работник по ПОД/ФТ (ФИО, должность)"), validators=[required(), Length(max=255)]
-    )
-
-
 class PremiumSharesForm(FlaskForm):
     free_float = DecimalField(
         _l("Количество акций в свободном обращении, % от размещенных"),

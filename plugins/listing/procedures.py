@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 from core import Procedure
 from core.workflow.definitions import FormSpec, Stage, standard_processes
+from core.workflow.shared import AML  # the questionnaire every category shares
 from plugins.listing import forms
 
 GENERAL = FormSpec("listing.general", _l("Общие сведения"), forms.GeneralInfoForm, reusable=True)
@@ -11,7 +12,6 @@ APPLICATION = FormSpec("listing.application", _l("Заявление"), forms.Ap
 TRANSFER = FormSpec("listing.transfer", _l("Заявление о переводе"), forms.TransferForm)
 DELISTING = FormSpec("listing.delisting", _l("Заявление об исключении"), forms.DelistingForm)
 BASIC = FormSpec("listing.basic", _l("Базовые требования"), forms.BasicRequirementsForm)
-AML = FormSpec("listing.aml", _l("Анкета по ПОД/ФТ"), forms.AmlForm, reusable=True)
 # The requirement packages that the cascade's leaves name (see migrations/0001_catalogue.py).
 PACKAGES = (
     FormSpec("listing.req_premium", _l("Пакет требований к акциям категории «Премиум»"), forms.PremiumSharesForm),

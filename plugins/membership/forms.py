@@ -203,23 +203,3 @@ class TechnicalForm(FlaskForm):
     it_contact = StringField(
         _l("Ответственный за техническое взаимодействие (ФИО, телефон)"), validators=[required(), Length(max=255)]
     )
-
-
-class AmlForm(FlaskForm):
-    """Анкета по ПОД/ФТ: kept as a questionnaire for the next application (G-9.6)."""
-
-    beneficial_owners = TextAreaField(
-        _l("Бенефициарные собственники (ФИО, доля владения)"), validators=[required(), Length(max=4000)]
-    )
-    pep = SelectField(
-        _l("Являются ли бенефициарные собственники публичными должностными лицами"),
-        choices=YES_NO,
-        validators=[required()],
-    )
-    sanctions = SelectField(
-        _l("Включены ли организация или ее бенефициары в санкционные списки"), choices=YES_NO, validators=[required()]
-    )
-    internal_rules = BooleanField(_l("Утверждены правила внутреннего контроля по ПОД/ФТ"))
-    officer = StringField(
-        _l("Ответственный работник по ПОД/ФТ (ФИО, должность)"), validators=[required(), Length(max=255)]
-    )

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 
 from core import Procedure
 from core.workflow.definitions import FormSpec, Stage, standard_processes
+from core.workflow.shared import AML  # the questionnaire every category shares
 from plugins.membership import forms
 
 ORGANISATION = FormSpec("membership.organisation", _l("Сведения об организации"), forms.OrganisationForm, reusable=True)
@@ -14,7 +15,6 @@ ADDITIONAL = FormSpec("membership.additional", _l("Заявление"), forms.A
 TERMINATION = FormSpec("membership.termination", _l("Заявление"), forms.TerminationForm)
 STAFF = FormSpec("membership.staff", _l("Квалифицированный персонал"), forms.StaffForm)
 TECHNICAL = FormSpec("membership.technical", _l("Техническая готовность"), forms.TechnicalForm)
-AML = FormSpec("membership.aml", _l("Анкета по ПОД/ФТ"), forms.AmlForm, reusable=True)
 
 # Where each procedure keeps the categories it asks for (read when its decision is archived).
 CATEGORY_FORMS = {

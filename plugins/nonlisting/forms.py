@@ -133,27 +133,6 @@ class PrivateMarketApplicationForm(FlaskForm):
     )
 
 
-class AmlForm(FlaskForm):
-    """Анкета по ПОД/ФТ: kept as a questionnaire for the next application (G-9.6)."""
-
-    beneficial_owners = TextAreaField(
-        _l("Бенефициарные собственники (ФИО, доля владения)"), validators=[required(), Length(max=4000)]
-    )
-    pep = SelectField(
-        _l("Являются ли бенефициарные собственники публичными должностными лицами"),
-        choices=YES_NO,
-        validators=[required()],
-    )
-    sanctions = SelectField(
-        _l("Включены ли эмитент или его бенефициары в санкционные списки"), choices=YES_NO, validators=[required()]
-    )
-    offshore = BooleanField(_l("Есть участники, зарегистрированные в офшорных зонах"))
-    internal_rules = BooleanField(_l("Утверждены правила внутреннего контроля по ПОД/ФТ"))
-    officer = StringField(
-        _l("Ответственный работник по ПОД/ФТ (ФИО, должность)"), validators=[required(), Length(max=255)]
-    )
-
-
 # --- the instruments -----------------------------------------------------------------------------
 
 

@@ -5,13 +5,13 @@ from flask_babel import lazy_gettext as _l
 
 from core import Procedure
 from core.workflow.definitions import FormSpec, Stage, standard_processes
+from core.workflow.shared import AML  # the questionnaire every category shares
 from plugins.nonlisting import forms
 
 ISSUER = FormSpec("nonlisting.issuer", _l("Сведения об эмитенте"), forms.IssuerForm, reusable=True)
 ADMISSION = FormSpec("nonlisting.application", _l("Заявление"), forms.AdmissionForm)
 PRIVATE_APPLICATION = FormSpec("nonlisting.kpm_application", _l("Заявление"), forms.PrivateMarketApplicationForm)
 SECURITIES = FormSpec("nonlisting.securities", _l("Сведения о ценных бумагах"), forms.SecuritiesForm)
-AML = FormSpec("nonlisting.aml", _l("Анкета по ПОД/ФТ"), forms.AmlForm, reusable=True)
 # The requirement forms that the leaves of the "kpm" cascade name (see migrations/0001_catalogue.py).
 PRIVATE_PACKAGES = (
     FormSpec("nonlisting.kpm_shares", _l("Требования к акциям"), forms.PrivateSharesForm),

@@ -59,4 +59,4 @@ def test_the_whole_listing_journey(client, auth, demo, journey, trusted, mailbox
         "issue_letter",
         "archive",
     ]
-    assert {q.form_code for q in Questionnaire.select()} == {"listing.general", "listing.aml"}
+    assert {q.form_code for q in Questionnaire.select()} == {"listing.general", "aml"}

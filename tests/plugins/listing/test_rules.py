@@ -426,8 +426,8 @@ def test_questionnaire_of_an_archived_application_prefills_a_new_one(client, aut
     journey.create()
     page = client.get(journey.url("?stage=aml")).get_data(as_text=True)
     assert "Заполнить из анкеты" in page
-    source = Questionnaire.get((Questionnaire.form_code == "listing.aml") & (Questionnaire.application == old))
-    client.post(journey.url("/prefill/listing.aml"), data={"questionnaire": str(source.id)})
+    source = Questionnaire.get((Questionnaire.form_code == "aml") & (Questionnaire.application == old))
+    client.post(journey.url("/prefill/aml"), data={"questionnaire": str(source.id)})
     page = client.get(journey.url("?stage=aml")).get_data(as_text=True)
     assert "Петров П.П., комплаенс-контролер" in page
 

@@ -68,7 +68,7 @@ def test_admission_to_the_unlisted_sector_from_filing_to_archive(client, auth, d
     assert [t.action for t in Transition.select().order_by(Transition.id)] == CHAIN
     with client.application.app_context():
         assert Attachment.get(Attachment.kind == "letter").file.read().startswith(b"%PDF")
-    assert {q.form_code for q in Questionnaire.select()} == {"nonlisting.issuer", "nonlisting.aml"}
+    assert {q.form_code for q in Questionnaire.select()} == {"nonlisting.issuer", "aml"}
     summary = client.get(filing.url("/summary")).get_data(as_text=True)
     for expected in (SECURITIES["securities-isin"], "Облигации", "Ким Виктор", "Подписанное заявление"):
         assert expected in summary, expected
