@@ -7,7 +7,7 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 HTMX_VERSION := 2.0.11
 
 
-.PHONY: lint run test test-sqlite test-postgres install translations browser extract-messages vendor bench clean
+.PHONY: lint run test test-sqlite test-postgres install translations browser extract-messages vendor bench clean audit soak
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,12 +42,27 @@ lint: $(STAMP)
 	$(BIN)/ruff check core plugins tests examples bench
 	$(BIN)/ruff format --check core plugins tests examples bench
 
-test: install browser lint
+# Supply chain (docs/security.md): bandit over the app's code, pip-audit over the pinned lock file.
+audit: $(STAMP)
+	$(BIN)/bandit -c pyproject.toml -r core plugins -q
+	$(BIN)/python .ci/pip_audit.py requirements.lock
+
+test: install browser lint audit
 	$(BIN)/pytest -q -n 2 --dist loadfile
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
 	  echo "--- the same suite on PostgreSQL ($(PG_TEST_URL))"; \
-	  IS2IN_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -n 2 --dist loadfile -m "not browser"; \
+	  IS2IN_SOAK_SECONDS=30 IS2IN_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -n 2 --dist loadfile -m "not browser"; \
 	else echo "PostgreSQL is not reachable at 127.0.0.1:5432: PostgreSQL run skipped"; fi
+
+# Benchmarks report, they are not tests: a fresh instance and database in bench/.work, the scale demo, three
+# scenarios, a table on stdout and bench/results.json (20-30 minutes). BENCH_SECONDS, BENCH_ORDERS... shrink it;
+# BENCH_DATABASE_URL runs it on PostgreSQL (README, "Benchmarks").
+bench: install
+	$(BIN)/python -m bench
+
+# The issue's load: 32 clients for five minutes against gunicorn on PostgreSQL (`make test` runs it for 30 s).
+soak: install
+	IS2IN_SOAK_SECONDS=$${IS2IN_SOAK_SECONDS:-300} IS2IN_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q tests/security/test_load.py
 
 # One catalogue for the core (core/ and templates/), one per plugin in its own translations/ folder.
 extract-messages: $(STAMP)

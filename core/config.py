@@ -61,6 +61,8 @@ def from_environment(instance_path: str | os.PathLike, environ=os.environ) -> di
         "BABEL_DEFAULT_TIMEZONE": "Asia/Almaty",
         "LANGUAGES": {"ru": "Рус", "kk": "Қаз", "en": "Eng"},
         "TASKS_IMMEDIATE": False,
+        # A mail claimed for sending this long ago lost its worker: the sweep queues it again.
+        "MAIL_STALE_MINUTES": float(environ.get("IS2IN_MAIL_STALE_MINUTES", "10")),
         "JSON_LOGS": environ.get("IS2IN_JSON_LOGS", "0") in ("1", "true", "yes"),
         # How many reverse proxies (nginx) stand in front and set X-Forwarded-For/-Proto/-Host.
         "PROXY_COUNT": int(environ.get("IS2IN_PROXY_COUNT", "0")),

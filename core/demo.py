@@ -7,7 +7,7 @@ from core.auth.passwords import hash_password
 from core.db import db, utcnow
 from core.partnerships.models import Partnership
 
-DEMO_PASSWORD = "Demo!2345"
+DEMO_PASSWORD = "Demo!2345"  # the demo's published password (README), never a real one  # nosec B105
 
 ORGANISATIONS = [
     # code, legal form, ru, kk, en, BIN (first 11 digits), roles

@@ -169,8 +169,8 @@ class Writer:
             return
         for model in self.next_ids:
             table = model._meta.table_name
-            db.execute_sql(
-                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+            db.execute_sql(  # table names of our own models, no input
+                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "  # nosec B608
                 f'(SELECT COALESCE(MAX(id), 1) FROM "{table}"))'
             )
 
@@ -379,7 +379,7 @@ def load(factor: float = 1.0, echo=print, seed: int = SEED) -> dict:
     if exchange is None:
         raise RuntimeError("the Exchange's organisation is missing: run `is2in demo` first")
     sizes = {name: max(1, round(count * factor)) for name, count in SIZES.items()}
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # made-up demo data, reproducible by its seed  # nosec B311
     started = utcnow()
     with db.atomic():
         writer = Writer(echo)
@@ -465,7 +465,7 @@ def _people(writer, chain, exchange, sizes, factor, rng):
             "is_active": True,
             "password_hash": password,
             "password_changed_at": now - datetime.timedelta(days=rng.randint(0, 20)),
-            "must_change_password": False,
+            "must_change_password": False,  # a flag, not a password  # nosec B105
             "failed_logins": 0,
             "last_login_at": now - datetime.timedelta(hours=rng.randint(1, 500)),
             "locale": "ru",

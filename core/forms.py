@@ -20,6 +20,15 @@ DECIMAL_LIMIT = Decimal(10) ** 16
 INTEGER_LIMIT = 2**63 - 1
 
 
+def db_int(value) -> int:
+    """``type=`` for ``request.form.get``/``request.args.get``: an int a database integer column holds; any
+    other value raises ValueError, so ``get`` answers its default instead of a query failing on it."""
+    number = int(value)
+    if not -(2**31) <= number < 2**31:
+        raise ValueError(f"{value!r} is out of range")
+    return number
+
+
 class DecimalField(wtforms.DecimalField):
     """WTForms' DecimalField that also refuses NaN, the infinities and magnitudes no column holds: Python's
     Decimal reads "sNaN" or "1e999" happily, and either would fail later, as a server error."""

@@ -1,9 +1,10 @@
 """Web protections every response gets: CSRF on state changes, security headers, rate limits."""
 
-from flask import current_app, request
+from flask import abort, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
@@ -36,8 +37,43 @@ def security_headers(response):
     return response
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def refuse_nul():
+    """before_request: a NUL character anywhere in what a request submits is refused (400). No field needs
+    one, and PostgreSQL cannot store one in text: it would otherwise surface as a server error mid-save."""
+    if "\x00" in request.path or any(_has_nul(values) for _key, values in request.args.lists()):
+        abort(400)
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if any(_has_nul(key) or _has_nul(values) for key, values in request.form.lists()):
+            abort(400)
+        if any(_has_nul(key) or _has_nul(f.filename or "") for key, f in request.files.items(multi=True)):
+            abort(400)
+        if request.is_json and _has_nul(request.get_json(silent=True)):
+            abort(400)
+
+
+class DatabaseIntConverter(IntegerConverter):
+    """``<int:...>`` in URLs: an id a database integer holds. A longer number is simply not found (404); it
+    would otherwise reach the query and fail there (PostgreSQL: integer out of range; SQLite: overflow)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app) -> None:
+    app.url_map.converters["int"] = DatabaseIntConverter  # before any blueprint adds its rules
     csrf.init_app(app)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
     limiter.init_app(app)
+    app.before_request(refuse_nul)
     app.after_request(security_headers)

@@ -17,8 +17,13 @@ def control_digit(first11: str) -> int | None:
     return None
 
 
+def _twelve_digits(value: str) -> bool:
+    # str.isdigit() is also true for "¹" or "١", which int() refuses or reads: only ASCII digits make an IIN
+    return len(value) == 12 and value.isascii() and value.isdigit()
+
+
 def is_valid_xin(value: str) -> bool:
-    if not value or len(value) != 12 or not value.isdigit():
+    if not value or not _twelve_digits(value):
         return False
     return control_digit(value[:11]) == int(value[11])
 
@@ -41,7 +46,7 @@ class XIN:
         value = (field.data or "").strip()
         if not value:
             return
-        if len(value) != 12 or not value.isdigit():
+        if not _twelve_digits(value):
             raise ValidationError(_l("%(what)s должен состоять из 12 цифр.", what=self.what))
         if not is_valid_xin(value):
             raise ValidationError(_l("%(what)s указан с ошибкой: не сходится контрольная цифра.", what=self.what))

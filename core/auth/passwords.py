@@ -18,6 +18,7 @@ def use_fast_hashing(fast: bool) -> None:
     global _hasher
     _hasher = _FAST if fast else _STRONG
 
+
 MIN_LENGTH, MAX_LENGTH = 8, 12
 SYMBOLS = set(string.punctuation) | {" ", "№", "«", "»", "—"}
 

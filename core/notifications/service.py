@@ -36,7 +36,7 @@ MAIL_STATUSES = {
 
 MAX_ATTEMPTS = 6
 RETRY_DELAY = 60  # seconds between attempts; huey schedules them
-STALE_CLAIM_MINUTES = 10
+STALE_CLAIM_MINUTES = 10  # IS2IN_MAIL_STALE_MINUTES overrides: a claim older than this lost its worker
 
 
 def kinds() -> dict[str, NotificationKind]:
@@ -146,25 +146,25 @@ def sweep_mail() -> int:
     import datetime
 
     now = utcnow()
+    stale_minutes = float(current_app.config.get("MAIL_STALE_MINUTES") or STALE_CLAIM_MINUTES)
+    stale = (MailMessage.status == "sending") & (
+        MailMessage.claimed_at < now - datetime.timedelta(minutes=stale_minutes)
+    )
     with db.atomic():
-        (
-            MailMessage.update(status="pending")
-            .where(
-                (MailMessage.status == "sending")
-                & (MailMessage.claimed_at < now - datetime.timedelta(minutes=STALE_CLAIM_MINUTES))
-            )
-            .execute()
-        )
+        # Their worker died mid-send (its task went with it), so nothing else will queue them: queue them now.
+        # (Two sweeps queueing one message is harmless: deliver_mail's claim lets one send it.)
+        orphaned = [m.id for m in MailMessage.select(MailMessage.id).where(stale)]
+        MailMessage.update(status="pending").where(MailMessage.id.in_(orphaned) & stale).execute()
     # Never tried (the queue was down when it was written), or its retry was lost with a worker;
     # a message waiting for huey's own retry is left to it.
     never_tried = (MailMessage.attempts == 0) & (MailMessage.created_at < now - datetime.timedelta(minutes=2))
     retry_lost = (MailMessage.attempts > 0) & (
         MailMessage.claimed_at < now - datetime.timedelta(seconds=RETRY_DELAY * 3)
     )
-    ids = [
+    ids = orphaned + [
         m.id
         for m in MailMessage.select(MailMessage.id).where(
-            (MailMessage.status == "pending") & (never_tried | retry_lost)
+            (MailMessage.status == "pending") & (never_tried | retry_lost) & MailMessage.id.not_in(orphaned or [0])
         )
     ]
     for mail_id in ids:

@@ -5,7 +5,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-DEMO_PASSWORD = "Demo!2345"
+DEMO_PASSWORD = "Demo!2345"  # the demo PKI's published password, never a real one  # nosec B105
 DEMO_FIRST_HEAD = "ceo@demo.kz"
 DEMO_ROOT_NAME = "IS2IN DEMO ROOT CA (RSA)"
 ROOT_FILE = "demo-root-ca.pem"

@@ -158,7 +158,7 @@ def trust_upload():
             validity = cert["tbs_certificate"]["validity"]
             row = TrustCertificate.create(
                 sha256=digest,
-                sha1=hashlib.sha1(der).hexdigest(),  # noqa: S324 - a fingerprint people compare, not security
+                sha1=hashlib.sha1(der, usedforsecurity=False).hexdigest(),  # a fingerprint people compare, not security
                 subject=cert.subject.human_friendly,
                 issuer=cert.issuer.human_friendly,
                 serial=format(cert.serial_number, "x"),

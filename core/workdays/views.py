@@ -45,6 +45,7 @@ class CalendarDayForm(FlaskForm):
 def index():
     try:
         year = int(request.args.get("year", datetime.date.today().year))
+        datetime.date(year, 1, 1)  # a year the calendar has (1..9999)
     except ValueError:
         abort(404)
     form = CalendarDayForm()

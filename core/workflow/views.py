@@ -1,6 +1,7 @@
 """Applications: "Процедуры" and filing, the application with its stages and actions, the lists
 ("На рассмотрении", "Архив", "Анкеты"), and the Exchange's inbox."""
 
+import functools
 import json
 import re
 
@@ -17,7 +18,7 @@ from core.access import client_required, login_required, staff_required
 from core.accounts.models import DEPARTMENTS, Organisation, User
 from core.db import db, matches
 from core.files import FileIntegrityError, store
-from core.forms import choices
+from core.forms import choices, db_int
 from core.pagination import paginate
 from core.pdf import pdf_response
 from core.web import render
@@ -523,7 +524,7 @@ def prefill(app_id, form_code):
     if (guard := _fill_guard(app)) is not None:
         return guard
     source = Questionnaire.get_or_none(
-        (Questionnaire.id == request.form.get("questionnaire", type=int))
+        (Questionnaire.id == request.form.get("questionnaire", type=db_int))
         & (Questionnaire.organisation == app.organisation)
         & (Questionnaire.form_code == form_code)
     ) or abort(404)
@@ -677,7 +678,7 @@ def act(app_id, action):
             app,
             action,
             user,
-            version=request.form.get("version", type=int, default=-1),
+            version=request.form.get("version", type=db_int, default=-1),
             note=note,
             effect=make_effect(form, user) if make_effect else None,
         )
@@ -792,7 +793,8 @@ def _listing(query, template, block, **extra):
         procedures=current_app.extensions["is2in.procedures"],
         versions=current_app.extensions["is2in.procedure_versions"],
         today=today,
-        days_left=lambda d: working_days_between(today, d),
+        # once per distinct deadline, not per row: each count reads the calendar's transferred days
+        days_left=functools.cache(lambda d: working_days_between(today, d)),
         executor_label=engine.executor_label,
         **extra,
     )
@@ -929,7 +931,7 @@ def add_node(catalogue):
     if catalogue not in found:
         abort(404)
     levels, specs = found[catalogue]
-    parent_id = request.form.get("parent", type=int)
+    parent_id = request.form.get("parent", type=db_int)
     parent = (
         CascadeNode.get_or_none((CascadeNode.id == parent_id) & (CascadeNode.catalogue == catalogue))
         if parent_id

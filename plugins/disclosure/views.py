@@ -42,6 +42,8 @@ def _calendar(form=None, status=200):
     organisation = current_user.organisation
     today = engine.today()
     year = request.args.get("year", type=int) or today.year
+    if not 2000 <= year <= 2100:  # the years an obligation can have; datetime refuses 0 or 10000 outright
+        abort(404)
     if year == today.year:
         with db.atomic():  # generated on demand: the issuer's first visit of the year makes its calendar
             service.generate(organisation, year)
@@ -122,6 +124,8 @@ def staff():
     """Every initiator's obligations of the year, filtered by status, kind and company."""
     today = engine.today()
     year = request.args.get("year", type=int) or today.year
+    if not 2000 <= year <= 2100:  # the years an obligation can have; datetime refuses 0 or 10000 outright
+        abort(404)
     status = request.args.get("status", "")
     kind = request.args.get("kind", "")
     q = request.args.get("q", "").strip()

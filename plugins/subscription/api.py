@@ -35,7 +35,7 @@ bp = Blueprint("subscription_api", __name__, url_prefix="/api/v1")
 tokens_bp = Blueprint("subscription_tokens", __name__, template_folder="templates")
 
 OPENAPI = Path(__file__).with_name("openapi.json")
-TOKEN_PREFIX = "is2in_"
+TOKEN_PREFIX = "is2in_"  # the visible prefix of every token, not a secret  # nosec B105
 MAX_PER_PAGE = 1000
 DEFAULT_PER_PAGE = 100
 # before registration a subscription has no number and is the seller's and the Exchange's only

@@ -928,18 +928,23 @@ def _moment(value, row, report):
             try:
                 moment = datetime.datetime.fromisoformat(text)
             except ValueError:
-                report.add(
-                    row,
-                    "2",
-                    _(
-                        "В графе 2 не удается прочитать дату и время «%(text)s» (нужно ДД.ММ.ГГГГ ЧЧ:ММ:СС).",
-                        text=_shown(value),
-                    ),
-                )
-                return BAD
-    if moment.tzinfo is not None:
-        return moment.astimezone(datetime.UTC).replace(tzinfo=None)
-    return moment - rules.ALMATY
+                moment = BAD
+    try:
+        if moment is not BAD:
+            if moment.tzinfo is not None:
+                return moment.astimezone(datetime.UTC).replace(tzinfo=None)
+            return moment - rules.ALMATY
+    except OverflowError:  # a moment in year 1 or 9999 has no UTC moment to move to
+        pass
+    report.add(
+        row,
+        "2",
+        _(
+            "В графе 2 не удается прочитать дату и время «%(text)s» (нужно ДД.ММ.ГГГГ ЧЧ:ММ:СС).",
+            text=_shown(value),
+        ),
+    )
+    return BAD
 
 
 def _cell(row: Row, column: str, value, report) -> None:
@@ -1134,6 +1139,9 @@ def read_xml(data: bytes, report: Report, progress=None, debt: bool = False, max
     except SafeET.ParseError as exc:
         line = exc.position[0] if getattr(exc, "position", None) else "?"
         report.add(None, None, _("Файл поврежден: XML не читается (строка файла %(line)s).", line=line))
+        return None
+    except (LookupError, ValueError):  # an encoding="..." Python does not know, or bytes it cannot decode
+        report.add(None, None, _("Файл поврежден: XML не читается (строка файла %(line)s).", line=1))
         return None
     return rows
 

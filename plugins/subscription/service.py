@@ -727,6 +727,9 @@ def collateral_check(sub: Subscription, at=None) -> dict:
         sub = Subscription.get_by_id(sub.id)
         if not sub.ccp or sub.collateral_checked_at is not None:
             return {"secured": 0, "cancelled": 0}
+        # The book's accounts in one query: read through each order, 200,000 orders were 200,000 queries.
+        booked = Order.select(Order.account).where(Order.subscription == sub)
+        accounts = {a.id: a for a in TradeAccount.select().where(TradeAccount.id.in_(booked))}
         for order in (
             Order.select()
             .where((Order.subscription == sub) & (Order.status == "active") & (Order.secured == False))
@@ -734,7 +737,7 @@ def collateral_check(sub: Subscription, at=None) -> dict:
         ):  # noqa: E712
             try:
                 with db.atomic():
-                    _block(order, order.account, order_amount(order, sub))
+                    _block(order, accounts[order.account_id], order_amount(order, sub))
                     Order.update(secured=True, blocked=order.blocked).where(Order.id == order.id).execute()
                 secured += 1
             except SubscriptionError:

@@ -12,7 +12,7 @@ from core import audit
 from core.access import public, requires, staff_required
 from core.accounts.models import Organisation
 from core.db import db
-from core.forms import choices
+from core.forms import choices, db_int
 from core.pagination import paginate
 from core.web import render
 from plugins.subscription import rules, service
@@ -362,7 +362,7 @@ def amend_order(sub_id, order_id):
         form.account.data = str(order.account_id)
     elif form.validate_on_submit():
         try:
-            service.amend_order(order, user, form.order_fields(accounts), request.form.get("version", type=int))
+            service.amend_order(order, user, form.order_fields(accounts), request.form.get("version", type=db_int))
         except service.SubscriptionError as exc:
             flash(exc.message, "danger")
         else:

@@ -10,11 +10,13 @@ from hypothesis import strategies as st
 
 # Derandomised in CI, so a landing never depends on luck; random on a developer's machine, to keep exploring.
 CI = bool(os.environ.get("CI"))
+# IS2IN_FUZZ_SCALE=10 runs ten times the examples everywhere, for a longer hunt than `make test` affords.
+SCALE = float(os.environ.get("IS2IN_FUZZ_SCALE", "1"))
 
 
 def bounded(examples: int, **extra):
     return settings(
-        max_examples=examples,
+        max_examples=max(1, int(examples * SCALE)),
         deadline=None,
         database=None,
         derandomize=CI,
@@ -92,7 +94,7 @@ dates = st.one_of(
 )
 # Huge values: past the form size limits (413) as well as under them.
 huge = st.sampled_from([1_000, 70_000, 600_000]).map(lambda n: "Ж" * n)
-hostile_text = st.one_of(st.sampled_from(PAYLOADS), text, unicode_text, numbers, dates, huge)
+hostile_text = st.one_of(st.sampled_from(PAYLOADS), text, unicode_text, numbers, dates)
 
 # field names a form does not have
 extra_names = st.one_of(
@@ -154,7 +156,7 @@ json_scalars = st.one_of(
     st.booleans(),
     st.integers(min_value=-(10**30), max_value=10**30),
     st.floats(allow_nan=False, allow_infinity=False),
-    hostile_text.filter(lambda s: len(s) < 100_000),
+    hostile_text,
 )
 json_values = st.recursive(
     json_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3), max_leaves=6

@@ -5,6 +5,8 @@ import json
 import re
 from pathlib import Path
 
+from werkzeug.routing import IntegerConverter
+
 from core.access import Rule
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,8 +37,8 @@ ROLES = [
 def _url(rule) -> str:
     url = rule.rule
     for arg in rule.arguments:
-        converter = rule._converters[arg].__class__.__name__
-        url = re.sub(rf"<(?:[a-z]+:)?{arg}>", "999999" if converter == "IntegerConverter" else "nothing", url)
+        number = isinstance(rule._converters[arg], IntegerConverter)
+        url = re.sub(rf"<(?:[a-z]+:)?{arg}>", "999999" if number else "nothing", url)
     return url
 
 
