@@ -196,7 +196,9 @@ def test_shares_listing_journey_in_the_browser(page, other_browser, returning, l
     expect(issuer.get_by_label("Заполнить из анкеты")).to_have_count(0)  # nothing archived yet
     field(issuer, "Бенефициарные собственники (ФИО, доля владения)").fill(OWNERS)
     field(issuer, "Являются ли бенефициарные собственники публичными должностными лицами").select_option(label="Нет")
-    field(issuer, "Включены ли организация или ее бенефициарные собственники в санкционные списки").select_option(label="Нет")
+    field(issuer, "Включены ли организация или ее бенефициарные собственники в санкционные списки").select_option(
+        label="Нет"
+    )
     issuer.get_by_label("Утверждены правила внутреннего контроля по ПОД/ФТ").check()
     field(issuer, "Ответственный работник по ПОД/ФТ (ФИО, должность)").fill(AML_OFFICER)
     shot(issuer, "3_aml")

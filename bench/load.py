@@ -1,0 +1,203 @@
+"""The load generator: an asyncio HTTP client (aiohttp) run as its own process, so the server's two workers and
+the clients never share an interpreter. It signs its clients in like browsers do (the login form with its CSRF
+token), then drives each phase of a plan with a fixed number of concurrent clients in a closed loop, keeping the
+latency of every request.
+
+    python -m bench.load plan.json  ->  one JSON object on stdout: per phase, requests/s and latency percentiles
+
+A plan names the server, the sessions to open and the phases; a phase says which sessions its clients use and
+which requests they send (each client takes its own from a list, round robin). The "orders" phase posts orders
+to the JSON API with each client's bearer token instead of a cookie."""
+
+import asyncio
+import json
+import random
+import re
+import resource
+import sys
+import time
+import uuid
+
+import aiohttp
+
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def percentile(sorted_values: list[float], share: float) -> float | None:
+    """The nearest-rank percentile of already sorted values."""
+    if not sorted_values:
+        return None
+    rank = max(1, round(share * len(sorted_values) + 0.5))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def summary(latencies: list[float], elapsed: float, statuses: dict, errors: int, cpu: float) -> dict:
+    values = sorted(latencies)
+    ms = 1000.0
+    return {
+        "requests": len(values),
+        "seconds": round(elapsed, 3),
+        "rps": round(len(values) / elapsed, 1) if elapsed else 0.0,
+        "p50_ms": round(percentile(values, 0.50) * ms, 2) if values else None,
+        "p95_ms": round(percentile(values, 0.95) * ms, 2) if values else None,
+        "p99_ms": round(percentile(values, 0.99) * ms, 2) if values else None,
+        "max_ms": round(values[-1] * ms, 2) if values else None,
+        "errors": errors,
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        # the generator's own CPU time over the wall time: near 1.0 means the client, not the server, was the limit
+        "client_cpu": round(cpu / elapsed, 2) if elapsed else 0.0,
+    }
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def sign_in(base: str, email: str, password: str) -> aiohttp.ClientSession:
+    """A browser-like session signed in through the login form (unsafe jar: cookies of a bare IP are kept)."""
+    session = aiohttp.ClientSession(
+        base_url=base,
+        cookie_jar=aiohttp.CookieJar(unsafe=True),
+        connector=aiohttp.TCPConnector(limit=1),
+        timeout=aiohttp.ClientTimeout(total=60),
+    )
+    async with session.get("/login") as response:
+        page = await response.text()
+    token = CSRF.search(page)
+    if token is None:
+        raise RuntimeError(f"no CSRF token on the login page for {email}")
+    form = {"csrf_token": token.group(1), "email": email, "password": password, "agreement": "y"}
+    async with session.post("/login", data=form, allow_redirects=False) as response:
+        if response.status != 302 or "/login" in response.headers.get("Location", "/login"):
+            raise RuntimeError(f"could not sign in as {email}: HTTP {response.status}")
+    return session
+
+
+def bare_session(base: str) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
+        base_url=base, connector=aiohttp.TCPConnector(limit=1), timeout=aiohttp.ClientTimeout(total=60)
+    )
+
+
+def order_body(rng: random.Random, account: str, price: float) -> dict:
+    """An order as a member's back office sends it: mostly limit orders around the price, some market orders (by
+    quantity or by money), a third for clients with the investor's details."""
+    body = {"account": account, "client_ref": uuid.uuid4().hex}
+    roll = rng.random()
+    if roll < 0.85:
+        body |= {"kind": "limit", "price": f"{price * rng.uniform(0.9, 1.1):.2f}", "quantity": rng.randint(10, 2000)}
+    elif roll < 0.93:
+        body |= {"kind": "market", "basis": "quantity", "quantity": rng.randint(10, 2000)}
+    else:
+        body |= {"kind": "market", "basis": "money", "money": f"{rng.randint(10, 2000) * price:.2f}"}
+    if rng.random() < 0.33:
+        body |= {
+            "for_client": True,
+            "investor_name": f"Инвестор {rng.randint(1, 99999)}",
+            "investor_id": f"{rng.randint(60, 99)}0101{rng.randint(300000, 699999)}"[:12],
+            "investor_contacts": "+7 701 000 00 00",
+            "consent": True,
+        }
+    return body
+
+
+async def _client(phase, index, session, deadline_warm, deadline_end, sink, rng, counter):
+    requests = phase["requests"]
+    own = requests[index % len(requests)]
+    headers = dict(own.get("headers") or {})
+    if phase.get("tokens"):
+        token = phase["tokens"][index % len(phase["tokens"])]
+        headers["Authorization"] = f"Bearer {token['token']}"
+    expect = set(phase.get("expect", [200]))
+    while True:
+        now = time.perf_counter()
+        if now >= deadline_end:
+            return
+        if counter is not None:
+            if counter["left"] <= 0:
+                return
+            counter["left"] -= 1
+        kwargs = {"headers": headers, "allow_redirects": False}
+        if phase.get("tokens"):
+            token = phase["tokens"][index % len(phase["tokens"])]
+            kwargs["json"] = order_body(rng, token["account"], phase.get("price", 1000.0))
+        started = time.perf_counter()
+        try:
+            async with session.request(own.get("method", "GET"), own["path"], **kwargs) as response:
+                await response.read()
+                status = response.status
+        except (TimeoutError, aiohttp.ClientError):
+            status = 0
+        finished = time.perf_counter()
+        if started >= deadline_warm:
+            sink["latencies"].append(finished - started)
+            sink["statuses"][status] = sink["statuses"].get(status, 0) + 1
+            if status not in expect:
+                sink["errors"] += 1
+                if len(sink["samples"]) < 3:
+                    sink["samples"].append(f"{own['path']}: HTTP {status}")
+
+
+async def run_phase(phase: dict, sessions: list, seconds: float, warmup: float, seed: int) -> dict:
+    rng = random.Random(seed)
+    sink = {"latencies": [], "statuses": {}, "errors": 0, "samples": []}
+    start = time.perf_counter()
+    warm_until = start + warmup
+    end = warm_until + seconds
+    counter = {"left": phase["max_requests"]} if phase.get("max_requests") else None
+    cpu_before = None
+
+    async def measured_cpu():
+        nonlocal cpu_before
+        await asyncio.sleep(max(0.0, warm_until - time.perf_counter()))
+        cpu_before = _cpu()
+
+    watcher = asyncio.create_task(measured_cpu())
+    await asyncio.gather(
+        *(
+            _client(phase, i, sessions[i], warm_until, end, sink, random.Random(rng.random()), counter)
+            for i in range(len(sessions))
+        )
+    )
+    finished = time.perf_counter()
+    await watcher
+    elapsed = finished - max(warm_until, start)
+    result = summary(sink["latencies"], elapsed, sink["statuses"], sink["errors"], _cpu() - (cpu_before or _cpu()))
+    if sink["samples"]:
+        result["error_samples"] = sink["samples"]
+    return result
+
+
+async def main(plan: dict) -> dict:
+    base = plan["base"]
+    clients = plan["clients"]
+    pools = {}
+    # Sign in one session per client and pool (sequentially: the login form is rate limited and argon2 is slow).
+    for name, people in plan.get("sessions", {}).items():
+        pools[name] = [await sign_in(base, p["email"], p["password"]) for p in people[:clients]]
+        while len(pools[name]) < clients:  # fewer people than clients: a person with a second browser
+            person = people[len(pools[name]) % len(people)]
+            pools[name].append(await sign_in(base, person["email"], person["password"]))
+    results = {}
+    try:
+        for number, phase in enumerate(plan["phases"]):
+            pool = phase.get("sessions")
+            sessions = pools[pool] if pool else [bare_session(base) for _ in range(clients)]
+            seconds = phase.get("seconds", plan["seconds"])
+            warmup = phase.get("warmup", plan.get("warmup", max(1.0, seconds / 10)))
+            results[phase["name"]] = await run_phase(phase, sessions, seconds, warmup, seed=number)
+            if not pool:
+                for session in sessions:
+                    await session.close()
+    finally:
+        for pool in pools.values():
+            for session in pool:
+                await session.close()
+    return results
+
+
+if __name__ == "__main__":
+    with open(sys.argv[1], encoding="utf-8") as fh:
+        loaded = json.load(fh)
+    print(json.dumps(asyncio.run(main(loaded)), ensure_ascii=False))

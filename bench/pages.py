@@ -1,0 +1,160 @@
+"""Scenario 1, pages under load: on the scale demo, gunicorn with two workers and 32 signed-in browsers, each page
+driven for a fixed time, against the floor of a route that touches neither the database nor a template (/healthz,
+asked without a session cookie, measured before and after the pages)."""
+
+from bench import harness, report
+
+P95_LIMIT = 50.0  # ms
+FLOOR_SHARE = 0.25  # each page at least a quarter of the floor's requests/s
+
+PAGES = (
+    # name, label, the sessions its clients use
+    ("cabinet", "Cabinet `/`", "clients"),
+    ("applications", "«На рассмотрении» `/applications`", "clients"),
+    ("stage", "Application stage page", "clients"),
+    ("cascade", "Cascade fragment (htmx)", "clients"),
+    ("inbox", "Exchange inbox `/staff/inbox?department=listing`", "staff"),
+    ("archive", "Archive search `/archive?q=…`", "staff"),
+)
+
+
+# --- in a child process: who signs in and what they open --------------------------------------------------------
+
+
+def plan(clients: int) -> dict:
+    """People and URLs from the scale demo: the authors of draft applications that have a securities cascade (for
+    the cabinet, their lists, their stage page and its cascade), the listing department (for the inbox and the
+    archive) and the companies with the most archived applications (what the archive is searched for)."""
+    from flask import current_app
+    from peewee import fn
+
+    from core.accounts.models import Organisation, StaffRole, User
+    from core.demo import DEMO_PASSWORD
+    from core.workflow.models import Application, CascadeNode
+
+    versions = current_app.extensions["is2in.procedure_versions"]
+    cascading = {key: p for key, p in versions.items() if any(s.kind == "securities" for s in p.stages)}
+    drafts = (
+        Application.select(Application, User)
+        .join(User, on=(Application.author == User.id))
+        .where(
+            (Application.process == "fill")
+            & Application.procedure.in_({code for code, _v in cascading})
+            & (User.organisation == Application.organisation)
+        )
+        .order_by(Application.id)
+    )
+    people, stage_paths, cascade_paths = [], [], []
+    seen = set()
+    for app in drafts:
+        if app.author_id in seen:
+            continue
+        seen.add(app.author_id)
+        procedure = cascading[(app.procedure, app.procedure_version)]
+        form_stage = next(s for s in procedure.stages if s.kind == "form")
+        securities = next(s for s in procedure.stages if s.kind == "securities")
+        platform = CascadeNode.options(securities.catalogue, None)[0]
+        people.append({"email": app.author.email, "password": DEMO_PASSWORD})
+        stage_paths.append({"path": f"/applications/{app.id}?stage={form_stage.code}"})
+        cascade_paths.append(
+            {
+                "path": f"/applications/{app.id}?stage={securities.code}&cascade=1&level0={platform.id}",
+                "headers": {"HX-Request": "true"},
+            }
+        )
+        if len(people) >= clients:
+            break
+    staff = (
+        User.select()
+        .join(StaffRole)
+        .where((StaffRole.department == "listing") & (User.is_active == True))  # noqa: E712
+        .order_by(User.id)
+    )
+    searched = (
+        Organisation.select(Organisation.code, fn.COUNT(Application.id).alias("n"))
+        .join(Application, on=(Application.organisation == Organisation.id))
+        .where(Application.status == "archived")
+        .group_by(Organisation.code)
+        .order_by(fn.COUNT(Application.id).desc())
+        .limit(8)
+        .tuples()
+    )
+    return {
+        "clients": people,
+        "staff": [{"email": u.email, "password": DEMO_PASSWORD} for u in staff],
+        "stage": stage_paths,
+        "cascade": cascade_paths,
+        "archive": [{"path": f"/archive?q={code}"} for code, _n in searched],
+    }
+
+
+# --- in the bench process ---------------------------------------------------------------------------------------
+
+
+def run(env: harness.Environment, settings: harness.Settings) -> dict:
+    who = harness.run_step(env, "pages:plan", {"clients": settings.clients})
+    if not who["clients"] or not who["staff"]:
+        raise harness.ChildFailed("the scale demo has no draft applications or no listing staff to sign in as")
+    requests = {
+        "cabinet": [{"path": "/"}],
+        "applications": [{"path": "/applications"}],
+        "stage": who["stage"],
+        "cascade": who["cascade"],
+        "inbox": [{"path": "/staff/inbox?department=listing"}],
+        "archive": who["archive"],
+    }
+    phases = [{"name": "floor-before", "requests": [{"path": "/healthz"}]}]
+    phases += [{"name": name, "sessions": pool, "requests": requests[name]} for name, _label, pool in PAGES]
+    phases.append({"name": "floor-after", "requests": [{"path": "/healthz"}]})
+    load_plan = {
+        "clients": settings.clients,
+        "seconds": settings.seconds,
+        "warmup": settings.warm,
+        "sessions": {"clients": who["clients"], "staff": who["staff"]},
+        "phases": phases,
+    }
+    with harness.Server(env, workers=2, log_name="pages-server") as server:
+        load_plan["base"] = server.base
+        measured = harness.run_load(env, load_plan, "pages")
+        worker_peak = server.workers_peak_mb()
+
+    before, after = measured["floor-before"], measured["floor-after"]
+    floor_rps = round((before["rps"] + after["rps"]) / 2, 1)
+    floor = {
+        "label": "`/healthz` without a session (mean of before and after)",
+        "measured": f"{report.number(floor_rps)} req/s, p95 {report.ms(before['p95_ms'])} ms",
+        "rps": floor_rps,
+        "before": before,
+        "after": after,
+    }
+    figures = []
+    for name, label, _pool in PAGES:
+        m = measured[name]
+        share = report.ratio(m["rps"], floor_rps)
+        figures.append(
+            report.figure(
+                name,
+                label,
+                m,
+                f"{report.number(m['rps'])} req/s; p50 {report.ms(m['p50_ms'])} / p95 {report.ms(m['p95_ms'])} / "
+                f"p99 {report.ms(m['p99_ms'])} ms",
+                targets=[
+                    report.target("p95", m["p95_ms"], "<=", P95_LIMIT, " ms"),
+                    report.target("req/s vs floor", share, ">=", FLOOR_SHARE),
+                ],
+                floor="healthz",
+                ratio=share,
+            )
+        )
+    notes = [
+        f"{settings.clients} concurrent clients in a closed loop (bench/load.py, aiohttp, its own process); "
+        f"the generator's own CPU share during the floor: {before['client_cpu']:.2f} of a core.",
+        f"Peak resident memory of a gunicorn worker: {worker_peak} MB.",
+    ]
+    return {
+        "title": "1. Pages under load",
+        "floors": {"healthz": floor},
+        "figures": figures,
+        "notes": notes,
+        "server_worker_peak_mb": worker_peak,
+    }
