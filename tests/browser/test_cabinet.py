@@ -105,6 +105,18 @@ def test_org_admin_adds_a_user_who_sets_a_password(page, returning, login, field
 
 
 def test_client_adds_an_auditor_partner(page, returning, login, logout, field):
+    # Issuers may choose only an audit organisation the Exchange recognises (the auditors plugin).
+    import datetime
+
+    from core.accounts.models import Organisation
+    from plugins.auditors.models import RecognisedAuditor
+
+    RecognisedAuditor.create(
+        organisation=Organisation.get(Organisation.code == "AUDT"),
+        status="recognised",
+        recognised_on=datetime.date.today(),
+        confirmed_until=datetime.date.today().replace(year=datetime.date.today().year + 1),
+    )
     login(page, "issuer@demo.kz")
     page.get_by_role("navigation", name="Меню пользователя").get_by_role("link", name="Партнерства").click()
     expect(page.get_by_role("heading", name="Партнерства", exact=True)).to_be_visible()

@@ -397,13 +397,6 @@ def test_shares_listing_journey_in_the_browser(page, other_browser, returning, l
 
 
 @pytest.mark.rule("G-14")
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="'Сохранить' refuses an incomplete stage when a number or date field is empty ('Неверное десятичное "
-    "число.', 'Неверное значение даты.'): core/workflow/views.py _validate_types treats the empty value's "
-    "process_errors as type errors",
-)
 def test_save_keeps_an_incomplete_stage(page, returning, login, field):
     login(page, "issuer@demo.kz")
     start_application(page, field)
