@@ -266,6 +266,11 @@ def make_signed_copy(document: SigningDocument) -> StoredFile | None:
     if not original.startswith(b"%PDF"):
         return None
     number = document.application.number if document.application else document.code
+    try:  # known before the signature page is drawn, so the page never claims a seal it lacks
+        key = sealing.load_seal(current_app.config)
+    except sealing.SealUnavailable as e:
+        key = None
+        logger.warning("signed copy of %s left unsealed: %s", document.code, e)
     with force_locale("ru"):
         page = render_pdf(
             "signing/stamp_pdf.html",
@@ -274,17 +279,16 @@ def make_signed_copy(document: SigningDocument) -> StoredFile | None:
             code=document.code,
             signers=signers_of(document),
             verify_url=_verify_url(),
+            sealed=key is not None,
         )
     merged = _merge(original, page, document)
     stored_data = merged
     sealed_at = None
-    try:
-        key = sealing.load_seal(current_app.config)
+    if key is not None:
         stored_data = sealing.seal_pdf(merged, key, code=document.code)
         sealed_at = utcnow()
-    except sealing.SealUnavailable as e:
-        logger.warning("signed copy of %s left unsealed: %s", document.code, e)
-    copy = store(stored_data, f"{number}-signed.pdf", "pdf")
+    # One name per document (its code), so a signed answer never shadows the signed application.
+    copy = store(stored_data, f"{number}-{document.code}-signed.pdf", "pdf")
     SigningDocument.update(signed_copy=copy, sealed_at=sealed_at).where(SigningDocument.id == document.id).execute()
     document.signed_copy, document.sealed_at = copy, sealed_at
     return copy
