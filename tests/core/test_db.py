@@ -1,0 +1,35 @@
+"""core.db helpers on the test database (SQLite, and PostgreSQL in the second run)."""
+
+from decimal import Decimal
+
+from core.accounts.models import Organisation
+from core.db import bulk_update, db
+from plugins.subscription.models import TradeAccount
+
+
+def test_bulk_update_sets_each_row_its_own_values_and_nothing_else(app, make):
+    org = make.org("BULK")
+    accounts = [
+        TradeAccount.create(organisation=org, code=f"BULK-{n}", currency="KZT", balance=Decimal("100.50"))
+        for n in range(5)
+    ]
+    with db.atomic():
+        changed = bulk_update(
+            TradeAccount,
+            [TradeAccount.blocked, TradeAccount.currency],
+            ((a.id, Decimal(n) + Decimal("0.25"), "USD") for n, a in enumerate(accounts[:4])),
+            batch=3,  # two statements on PostgreSQL: the batching itself is exercised
+        )
+    assert changed == 4
+    after = {a.code: a for a in TradeAccount.select().where(TradeAccount.organisation == org)}
+    for n in range(4):
+        assert after[f"BULK-{n}"].blocked == Decimal(n) + Decimal("0.25")
+        assert after[f"BULK-{n}"].currency == "USD"
+        assert after[f"BULK-{n}"].balance == Decimal("100.50")
+    assert after["BULK-4"].blocked == 0 and after["BULK-4"].currency == "KZT"
+    assert Organisation.get_by_id(org.id).code == "BULK"
+
+
+def test_bulk_update_of_nothing_is_no_statement(app):
+    with db.atomic():
+        assert bulk_update(TradeAccount, [TradeAccount.blocked], iter(())) == 0
