@@ -35,6 +35,7 @@ class Settings:
     scale: float = 1.0  # BENCH_SCALE: the scale demo's --factor
     repeats: int = 5  # BENCH_REPEATS: runs of each document operation
     warmup: float | None = None  # BENCH_WARMUP: seconds of load before measuring (default: a tenth, at least 1 s)
+    step_timeout: float = 600.0  # BENCH_STEP_TIMEOUT: a book step still running then is stopped (a miss)
     database_url: str | None = None  # BENCH_DATABASE_URL: PostgreSQL instead of SQLite
     only: tuple = ("pages", "book", "documents")  # BENCH_ONLY
     workdir: Path = field(default_factory=lambda: ROOT / "bench" / ".work")  # BENCH_WORKDIR
@@ -55,6 +56,7 @@ class Settings:
             ("scale", float),
             ("repeats", int),
             ("warmup", float),
+            ("step_timeout", float),
         ):
             raw = environ.get(f"BENCH_{name.upper()}")
             if raw:
@@ -139,6 +141,14 @@ class ChildFailed(RuntimeError):
     pass
 
 
+class StepTimeout(ChildFailed):
+    """A step still running at its time limit: stopped, and reported as a miss."""
+
+    def __init__(self, step: str, seconds: float):
+        super().__init__(f"step {step} stopped after {seconds:.0f} s")
+        self.seconds = seconds
+
+
 def run_command(env: Environment, args: list[str], log_name: str, timeout: float = 3600) -> float:
     """Run a command of the app (``is2in ...``) to its end, its output in a log file; return the wall seconds."""
     started = time.perf_counter()
@@ -167,6 +177,8 @@ def run_step(env: Environment, step: str, params: dict | None = None, timeout: f
             timer.cancel()
         process.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
+    if process.returncode and wall >= timeout:
+        raise StepTimeout(step, wall)
     if process.returncode:
         raise ChildFailed(f"step {step} failed ({process.returncode}):\n{log_path.read_text()[-3000:]}")
     lines = [line for line in out_path.read_text().splitlines() if line.startswith(RESULT_MARK)]
