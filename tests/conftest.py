@@ -98,7 +98,8 @@ def mailbox(smtp_server):
 
 
 def _worker():
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    # IS2IN_TEST_RUN keeps two test runs on one PostgreSQL server (two checkouts, two people) apart
+    return os.environ.get("IS2IN_TEST_RUN", "") + os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 def _migration_sets():
