@@ -13,7 +13,7 @@ from peewee import Cast, IntegrityError, fn
 
 from core import audit
 from core.accounts.models import Organisation, OrganisationRole, StaffRole, User
-from core.db import db, utcnow
+from core.db import bulk_update, db, utcnow
 from core.notifications.service import notify
 from core.workdays import add_working_days
 from plugins.subscription import rules
@@ -719,33 +719,65 @@ def criteria_result(order: Order, user: User, ok: bool, reason: str = "") -> Ord
     return _close(order, "rejected", user, "order.criteria_reject", reason)
 
 
+def _accounts_locked(sub: Subscription) -> dict:
+    """The free money (balance less blocked) of every account the book uses, its rows locked for the
+    transaction on PostgreSQL (SQLite's writers queue anyway): nothing else blocks on them meanwhile."""
+    booked = Order.select(Order.account).where(Order.subscription == sub).distinct()
+    query = TradeAccount.select(TradeAccount.id, TradeAccount.balance, TradeAccount.blocked).where(
+        TradeAccount.id.in_(booked)
+    )
+    if not isinstance(db.obj, peewee.SqliteDatabase):
+        query = query.order_by(TradeAccount.id).for_update()
+    return {id_: Decimal(balance) - Decimal(blocked) for id_, balance, blocked in query.tuples()}
+
+
+def _add_blocked(totals: dict) -> None:
+    """Add each account's newly blocked total (the increments, so a concurrent release still counts)."""
+    for account_id, amount in totals.items():
+        if amount:
+            TradeAccount.update(blocked=TradeAccount.blocked + Cast(str(amount), "NUMERIC")).where(
+                TradeAccount.id == account_id
+            ).execute()
+
+
 def collateral_check(sub: Subscription, at=None) -> dict:
-    """S-5.2 at the set time: every unsecured order is secured now or cancelled."""
+    """S-5.2 at the set time: every unsecured order is secured now, in the order of the book, while its
+    account's free money lasts; an order it does not cover is cancelled (unsecured).
+
+    One pass over the book: the accounts' free money is read once (locked), the orders are walked as
+    tuples in number order and the outcome written set-based. Done order by order, 200,000 orders were
+    400,000 statements and 52 s."""
     at = at or now()
-    secured = cancelled = 0
     with db.atomic():
-        sub = Subscription.get_by_id(sub.id)
+        sub = locked(sub.id)
         if not sub.ccp or sub.collateral_checked_at is not None:
             return {"secured": 0, "cancelled": 0}
-        # The book's accounts in one query: read through each order, 200,000 orders were 200,000 queries.
-        booked = Order.select(Order.account).where(Order.subscription == sub)
-        accounts = {a.id: a for a in TradeAccount.select().where(TradeAccount.id.in_(booked))}
-        for order in (
-            Order.select()
-            .where((Order.subscription == sub) & (Order.status == "active") & (Order.secured == False))
+        free = _accounts_locked(sub)
+        price = estimate_price(sub)
+        blocks, unsecured, totals = [], [], {}
+        unsecured_orders = (
+            Order.select(Order.id, Order.account, Order.kind, Order.basis, Order.price, Order.quantity, Order.money)
+            .where((Order.subscription == sub) & (Order.status == "active") & (Order.secured == False))  # noqa: E712
             .order_by(Order.number)
-        ):  # noqa: E712
-            try:
-                with db.atomic():
-                    _block(order, accounts[order.account_id], order_amount(order, sub))
-                    Order.update(secured=True, blocked=order.blocked).where(Order.id == order.id).execute()
-                secured += 1
-            except SubscriptionError:
-                Order.update(status="unsecured", version=Order.version + 1).where(Order.id == order.id).execute()
-                cancelled += 1
+            .tuples()
+        )
+        for order_id, account_id, kind, basis, unit, quantity, money in unsecured_orders.iterator():
+            amount = Order(kind=kind, basis=basis, price=unit, quantity=quantity, money=money).amount(price=price)
+            if amount is not None and free[account_id] >= amount:
+                free[account_id] -= amount
+                totals[account_id] = totals.get(account_id, Decimal(0)) + amount
+                blocks.append((order_id, True, amount))
+            else:
+                unsecured.append(order_id)
+        bulk_update(Order, [Order.secured, Order.blocked], blocks)
+        _add_blocked(totals)
+        for start in range(0, len(unsecured), 500):
+            Order.update(status="unsecured", version=Order.version + 1).where(
+                Order.id.in_(unsecured[start : start + 500])
+            ).execute()
         Subscription.update(collateral_checked_at=at).where(Subscription.id == sub.id).execute()
-        audit.record("subscription.collateral_check", sub, secured=secured, cancelled=cancelled)
-    return {"secured": secured, "cancelled": cancelled}
+        audit.record("subscription.collateral_check", sub, secured=len(blocks), cancelled=len(unsecured))
+    return {"secured": len(blocks), "cancelled": len(unsecured)}
 
 
 def set_seller_price(sub: Subscription, user: User, price: Decimal) -> Subscription:
@@ -772,7 +804,7 @@ def activate(sub: Subscription, at=None) -> Subscription:
     the fair value (S-4.5); no orders at all declares the subscription failed and publishes it (S-4.7)."""
     at = at or now()
     with db.atomic():
-        sub = Subscription.get_by_id(sub.id)
+        sub = locked(sub.id)
         if sub.state != "registered":
             return sub
         active = Order.select().where((Order.subscription == sub) & (Order.status == "active"))
@@ -789,12 +821,28 @@ def activate(sub: Subscription, at=None) -> Subscription:
         if rules.one_day(sub.accept_from, sub.accept_to) and sub.market_orders:
             price = sub.seller_price
         else:
-            limits = [(o.price, o.quantity) for o in active.where((Order.kind == "limit") & Order.price.is_null(False))]
-            price = rules.fair_value(limits, sub.nominal if sub.is_debt else sub.book_value)
+            limits = (
+                Order.select(Order.price, Order.quantity)
+                .where(
+                    (Order.subscription == sub)
+                    & (Order.status == "active")
+                    & (Order.kind == "limit")
+                    & Order.price.is_null(False)
+                )
+                .tuples()
+            )
+            price = rules.fair_value(limits.iterator(), sub.nominal if sub.is_debt else sub.book_value)
         if sub.market_orders and price is not None:
-            for order in active.where(Order.kind == "market"):
-                quantity = rules.market_quantity(order.basis, order.quantity, order.money, price)
-                Order.update(quantity=quantity).where(Order.id == order.id).execute()
+            market = (
+                Order.select(Order.id, Order.basis, Order.quantity, Order.money)
+                .where((Order.subscription == sub) & (Order.status == "active") & (Order.kind == "market"))
+                .tuples()
+            )
+            bulk_update(
+                Order,
+                [Order.quantity],
+                [(id_, rules.market_quantity(basis, qty, money, price)) for id_, basis, qty, money in market],
+            )
         _move(sub, "activated", activated_at=at, fair_value=price)
         audit.record("subscription.activate", sub, fair_value=str(price) if price is not None else None)
     return sub

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from core.audit.models import AuditEvent
 from core.db import utcnow
 from core.notifications.models import Notification
 from plugins.subscription import rules, service
@@ -147,6 +148,31 @@ def test_unsecured_orders_allowed_before_the_check_cancelled_at_it_refused_after
     with pytest.raises(service.SubscriptionError, match="Недостаточно денег"):
         submit(app, sub, members, buyer="buyer2", price="1000", quantity=10, at=after)
     assert submit(app, sub, members, price="1000", quantity=1, at=after).secured
+
+
+@pytest.mark.rule("S-5.2")
+def test_the_check_secures_in_book_order_while_the_money_lasts(app, members, make_subscription):
+    """One pass over the book: an account covers its orders in the order they came, each order's own amount
+    blocked, the rest cancelled; the account's blocked total is exactly the sum of the secured orders."""
+    now = utcnow()
+    sub = make_subscription(ccp=True, collateral_mode="at_time", collateral_at=now + datetime.timedelta(hours=1))
+    TradeAccount.update(balance=Decimal("25000.50")).where(TradeAccount.code == "BUY2-KZT").execute()
+    first = submit(app, sub, members, buyer="buyer2", price="1000.25", quantity=10)  # 10,002.50
+    second = submit(app, sub, members, buyer="buyer2", price="1500", quantity=10)  # 15,000: 25,002.50 > 25,000.50
+    third = submit(app, sub, members, buyer="buyer2", price="1499.80", quantity=10)  # 14,998.00: exactly what is left
+    with app.test_request_context():
+        assert service.collateral_check(sub, at=sub.collateral_at) == {"secured": 2, "cancelled": 1}
+        assert service.collateral_check(sub, at=sub.collateral_at) == {"secured": 0, "cancelled": 0}  # once only
+    taken = second.version
+    first, second, third = (Order.get_by_id(o.id) for o in (first, second, third))
+    assert (first.secured, first.blocked) == (True, Decimal("10002.50"))
+    assert second.status == "unsecured" and not second.secured and second.version == taken + 1
+    assert (third.secured, third.blocked) == (True, Decimal("14998.00"))
+    assert account("BUY2-KZT").blocked == Decimal("25000.50")
+    assert AuditEvent.select().where(AuditEvent.action == "subscription.collateral_check").get().data == {
+        "secured": 2,
+        "cancelled": 1,
+    }
 
 
 def test_two_orders_never_spend_the_same_money(app, members, make_subscription):
