@@ -339,42 +339,45 @@ def _announce_deals(sub, count, volume, user):
 
 
 def _announce_fills(sub, user, number):
-    """S-11.3: each buyer is told how each of its accepted orders was filled. The orders are read as plain
-    rows, one buyer after another, and each buyer's message leaves once its orders are read; the buyers'
-    users come from one query."""
+    """S-11.3: each buyer is told how each of its accepted orders was filled, in the orders' numbers.
+    The orders are read as plain rows in the order of their numbers (the index order: no sort, no model
+    instances), only each buyer's message lines are kept, and the buyers' users come from one query."""
     line = _("заявка № %(n)s — %(outcome)s")  # translated once, filled per order
     labels = {key: str(label) for key, label in FILL_OUTCOMES.items()}
-    rows = (
+    to_decimal = Fill.price.python_value  # Decimal(str(x)) of SQLite's REAL, as a model read would give
+    query = (
         service.accepted_orders(sub)
         .select(Order.buyer, Order.number, Order.quantity, Order.money, Fill.id, Fill.quantity, Fill.price, Fill.volume)
         .join(Fill, pw.JOIN.LEFT_OUTER, on=((Fill.order == Order.id) & (Fill.subscription == sub)))
-        .order_by(Order.buyer, Order.number)
-        .tuples()
+        .order_by(Order.number)
     )
+    by_buyer = {}
+    for buyer, order_number, quantity, money, fill_id, filled, price, fill_volume in db.execute(query):
+        filled = filled if fill_id is not None else 0
+        if filled <= 0:
+            outcome = "none"
+        elif quantity:
+            outcome = "full" if filled >= quantity else "partial"
+        else:
+            outcome = _outcome(quantity, to_decimal(money), filled, to_decimal(fill_volume))
+        text = line % {"n": order_number, "outcome": labels[outcome]}
+        if filled:
+            text = f"{text} ({filled} × {_fmt(to_decimal(price))})"
+        lines = by_buyer.get(buyer)
+        if lines is None:
+            lines = by_buyer[buyer] = []
+        lines.append(text)
     users = {}
-    buyers = service.accepted_orders(sub).select(Order.buyer).distinct().order_by()
-    for person in service.users_of([buyer for (buyer,) in buyers.tuples()]):
+    for person in service.users_of(list(by_buyer)):
         users.setdefault(person.organisation_id, []).append(person)
-
-    def tell(buyer, lines):
+    for buyer in list(by_buyer):
+        lines = by_buyer.pop(buyer)
         _tell(
             users.get(buyer, []),
             _("Итоги удовлетворения заявок по подписке %(number)s: %(lines)s.", number=number, lines="; ".join(lines)),
             sub,
             user,
         )
-
-    current, lines = None, []
-    for buyer, order_number, quantity, money, fill_id, filled, price, fill_volume in rows.iterator():
-        if buyer != current:
-            if lines:
-                tell(current, lines)
-            current, lines = buyer, []
-        filled = filled if fill_id is not None else 0
-        text = line % {"n": order_number, "outcome": labels[_outcome(quantity, money, filled, fill_volume)]}
-        lines.append(f"{text} ({filled} × {_fmt(price)})" if filled else text)
-    if lines:
-        tell(current, lines)
 
 
 def _outcome(quantity, money, filled, fill_volume) -> str:
