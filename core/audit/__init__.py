@@ -11,7 +11,7 @@ from flask import has_request_context, request
 from flask_login import current_user
 
 from core.audit.models import AuditEvent
-from core.db import db, utcnow
+from core.db import bulk_insert, db, utcnow
 
 GENESIS = "0" * 64
 # One key for PostgreSQL's transaction-scoped advisory lock that serialises appends to the chain.
@@ -39,8 +39,7 @@ def _last_hash() -> str:
     return last.hash if last else GENESIS
 
 
-def record(action: str, obj=None, organisation=None, actor=None, **details) -> AuditEvent:
-    """Append one event. Call it inside the transaction of the change it describes."""
+def _row(action: str, obj, organisation, actor, details: dict) -> dict:
     if actor is None and has_request_context() and current_user and current_user.is_authenticated:
         actor = current_user._get_current_object()
     ip = ""
@@ -48,7 +47,7 @@ def record(action: str, obj=None, organisation=None, actor=None, **details) -> A
         ip = request.remote_addr or ""
     if organisation is None and obj is not None:
         organisation = getattr(obj, "organisation", None) if not _is_org(obj) else obj
-    row = {
+    return {
         "created_at": utcnow().replace(microsecond=0),
         "actor": actor.id if actor else None,
         "organisation": organisation.id if organisation is not None else None,
@@ -58,9 +57,32 @@ def record(action: str, obj=None, organisation=None, actor=None, **details) -> A
         "ip": ip[:64],
         "details": json.dumps(details, ensure_ascii=False, default=str, sort_keys=True),
     }
+
+
+def record(action: str, obj=None, organisation=None, actor=None, **details) -> AuditEvent:
+    """Append one event. Call it inside the transaction of the change it describes."""
+    row = _row(action, obj, organisation, actor, details)
     with db.atomic():
         prev = _last_hash()
         return AuditEvent.create(prev_hash=prev, hash=digest(prev, row), **row)
+
+
+def record_many(action: str, obj=None, entries=(), organisation=None, actor=None) -> int:
+    """Append one event per entry of ``entries`` (each a dict of details), exactly as many ``record`` calls
+    would, chained in turn, in one INSERT per thousand: a batch of orders is a batch of events."""
+    base = _row(action, obj, organisation, actor, {})
+    rows = []
+    with db.atomic():
+        prev = _last_hash()
+        for details in entries:
+            row = {**base, "details": json.dumps(details, ensure_ascii=False, default=str, sort_keys=True)}
+            row["prev_hash"], row["hash"] = prev, digest(prev, row)
+            prev = row["hash"]
+            rows.append(row)
+        if rows:
+            fields = [AuditEvent._meta.fields[name] for name in rows[0]]
+            bulk_insert(AuditEvent, fields, (list(row.values()) for row in rows))
+    return len(rows)
 
 
 def verify(echo=None) -> list[str]:

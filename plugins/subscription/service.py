@@ -13,7 +13,7 @@ from peewee import Cast, IntegrityError, fn
 
 from core import audit
 from core.accounts.models import Organisation, OrganisationRole, StaffRole, User
-from core.db import bulk_update, db, utcnow
+from core.db import bulk_insert, bulk_update, db, utcnow
 from core.notifications.service import notify
 from core.workdays import add_working_days
 from plugins.subscription import rules
@@ -414,7 +414,7 @@ def _investor_key(order_fields, buyer) -> str:
     return (order_fields.get("investor_id") or "") if order_fields.get("for_client") else f"member:{buyer.id}"
 
 
-def _check_order(sub: Subscription, buyer: Organisation, fields: dict, at, existing: Order | None = None):
+def _check_order(sub: Subscription, buyer: Organisation, fields: dict, at, existing: Order | None = None, member=None):
     if not accepting(sub, at):
         raise SubscriptionError(
             _(
@@ -423,7 +423,7 @@ def _check_order(sub: Subscription, buyer: Organisation, fields: dict, at, exist
                 end=rules.local(sub.accept_to).strftime("%d.%m.%Y %H:%M"),
             )
         )
-    if not is_stock_member(buyer):
+    if not (is_stock_member(buyer) if member is None else member):
         raise SubscriptionError(_("Заявки подают члены Биржи категории «фондовая»."))
     kind = fields.get("kind")
     if kind not in ("limit", "market"):
@@ -542,51 +542,147 @@ def locked(sub_id) -> Subscription:
 
 
 def submit_order(sub: Subscription, user: User, fields: dict, at=None, client_ref=None) -> Order:
+    """One order, as the order page and the API submit it: checked, numbered, secured if collateral is due
+    (S-5.2), audited. A refusal raises SubscriptionError and changes nothing."""
+    try:
+        (taken,) = submit_orders(sub, user, [(fields, client_ref)], at=at)
+    except IntegrityError:
+        # Everything rolled back, the block included; a raced retry finds its first order.
+        earlier = _earlier(sub, user.organisation, [client_ref]).get(client_ref) if client_ref else None
+        if earlier is None:
+            raise
+        return earlier
+    if isinstance(taken, SubscriptionError):
+        raise taken
+    return taken
+
+
+def _earlier(sub, buyer, refs) -> dict:
+    refs = [r for r in refs if r]
+    if not refs:
+        return {}
+    found = Order.select().where((Order.subscription == sub) & (Order.buyer == buyer) & (Order.client_ref.in_(refs)))
+    return {o.client_ref: o for o in found}
+
+
+def _free_money(accounts) -> dict:
+    """The free money of the buyer's accounts, their rows locked for the transaction on PostgreSQL."""
+    query = TradeAccount.select(TradeAccount.id, TradeAccount.balance, TradeAccount.blocked).where(
+        TradeAccount.id.in_([a.id for a in accounts])
+    )
+    if not isinstance(db.obj, peewee.SqliteDatabase):
+        query = query.order_by(TradeAccount.id).for_update()
+    return {id_: Decimal(balance) - Decimal(blocked) for id_, balance, blocked in query.tuples()}
+
+
+def _short_of_money(account, amount) -> SubscriptionError:
+    return SubscriptionError(
+        _(
+            "Недостаточно денег на счете %(code)s для обеспечения заявки: нужно %(amount)s.",
+            code=account.code,
+            amount=f"{amount:,.2f}".replace(",", " "),
+        ),
+        field="account",
+    )
+
+
+def submit_orders(sub: Subscription, user: User, items, at=None) -> list:
+    """A member's orders in one transaction: ``items`` are ``(fields, client_ref)`` pairs; the result has,
+    for each, its Order (a new one, or the one an earlier request with the same client_ref made) or the
+    SubscriptionError that refused it alone. Each is checked and secured exactly as a single order is
+    (S-4, S-5.2, S-7.1): the same messages; the block of each is its own amount, while the account's
+    free money lasts, in the order given; numbers follow one another.
+
+    The checks that read the database (stock membership, the accounts' money, the last number, earlier
+    client_refs) are read once per batch, and the orders and their audit events written with one INSERT
+    per thousand: a member's back office sending its book no longer pays a transaction per order."""
     at = at or now()
     buyer = user.organisation
-    try:
-        with db.atomic():
-            sub = locked(sub.id)
-            if client_ref:
-                earlier = Order.get_or_none(
-                    (Order.subscription == sub) & (Order.buyer == buyer) & (Order.client_ref == client_ref)
+    items = list(items)
+    results = []
+    with db.atomic():
+        sub = locked(sub.id)
+        earlier = _earlier(sub, buyer, [ref for _fields, ref in items])
+        member = is_stock_member(buyer)
+        due = collateral_due(sub, at)
+        free = None
+        number = Order.select(fn.COALESCE(fn.MAX(Order.number), 0)).where(Order.subscription == sub).scalar()
+        pending, new, blocked = [], [], {}
+        for fields, client_ref in items:
+            if client_ref and client_ref in earlier:
+                results.append(earlier[client_ref])  # the member system's retry of an order already taken
+                continue
+            try:
+                if sub.private and pending:
+                    _insert(pending)  # the private placement's investor count reads the orders before this one
+                    pending = []
+                kind, basis, account = _check_order(sub, buyer, fields, at, member=member)
+                data = {k: fields.get(k) for k in ORDER_FIELDS if k in fields}
+                data.update(kind=kind, basis=basis)
+                order = Order(
+                    subscription=sub,
+                    number=number + 1,
+                    buyer=buyer,
+                    entered_by=user,
+                    account=account,
+                    submitted_at=at,
+                    client_ref=client_ref,
+                    confirmed=None if account.controller_id else True,
+                    **{k: v for k, v in data.items() if v is not None},
                 )
-                if earlier is not None:
-                    return earlier  # the member system's retry of an order already taken
-            kind, basis, account = _check_order(sub, buyer, fields, at)
-            number = (Order.select(fn.COALESCE(fn.MAX(Order.number), 0)).where(Order.subscription == sub).scalar()) + 1
-            data = {k: fields.get(k) for k in ORDER_FIELDS if k in fields}
-            data.update(kind=kind, basis=basis)
-            order = Order(
-                subscription=sub,
-                number=number,
-                buyer=buyer,
-                entered_by=user,
-                account=account,
-                submitted_at=at,
-                client_ref=client_ref,
-                confirmed=None if account.controller_id else True,
-                **{k: v for k, v in data.items() if v is not None},
-            )
-            if collateral_due(sub, at):
-                amount = order_amount(order, sub)
-                if amount is None:
-                    raise SubscriptionError(
-                        _("Сумма рыночной заявки неизвестна до активации: укажите объем в деньгах.")
-                    )
-                _block(order, account, amount)
-            order.save(force_insert=True)
-            audit.record("order.submit", sub, organisation=buyer, order=order.number, kind=kind, actor=user)
-        return order
-    except IntegrityError:
-        # Everything above rolled back, the block included; a raced retry finds its first order.
-        if client_ref:
-            earlier = Order.get_or_none(
-                (Order.subscription == sub) & (Order.buyer == buyer) & (Order.client_ref == client_ref)
-            )
-            if earlier is not None:
-                return earlier
-        raise
+                if due:
+                    amount = order_amount(order, sub)
+                    if amount is None:
+                        raise SubscriptionError(
+                            _("Сумма рыночной заявки неизвестна до активации: укажите объем в деньгах.")
+                        )
+                    if free is None:
+                        free = _free_money(open_accounts(buyer))
+                    if free.get(account.id, Decimal(0)) < amount:
+                        raise _short_of_money(account, amount)
+                    free[account.id] -= amount
+                    blocked[account.id] = blocked.get(account.id, Decimal(0)) + amount
+                    order.secured, order.blocked = True, amount
+            except SubscriptionError as exc:
+                results.append(exc)
+                continue
+            number += 1
+            pending.append(order)
+            new.append(order)
+            results.append(order)
+            if client_ref:
+                earlier[client_ref] = order
+        _insert(pending)
+        _add_blocked(blocked)
+        audit.record_many(
+            "order.submit",
+            sub,
+            organisation=buyer,
+            actor=user,
+            entries=[{"order": o.number, "kind": o.kind} for o in new],
+        )
+        _ids(sub, new)
+    return results
+
+
+_INSERTED = [f for f in Order._meta.sorted_fields if f.name != "id"]
+
+
+def _insert(orders: list) -> None:
+    bulk_insert(Order, _INSERTED, ([o.__data__.get(f.name) for f in _INSERTED] for o in orders))
+
+
+def _ids(sub, orders: list) -> None:
+    """The new orders' ids, read back by their numbers (one query; RETURNING differs between databases)."""
+    if not orders:
+        return
+    numbers = {o.number: o for o in orders}
+    query = Order.select(Order.number, Order.id).where(
+        (Order.subscription == sub) & Order.number.between(min(numbers), max(numbers))
+    )
+    for number, id_ in query.tuples():
+        if number in numbers:
+            numbers[number].id = id_
 
 
 def amend_order(order: Order, user: User, fields: dict, version: int, at=None) -> Order:

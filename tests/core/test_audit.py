@@ -22,6 +22,19 @@ def test_every_row_links_to_the_one_before(app):
     assert all(b.prev_hash == a.hash for a, b in zip(rows, rows[1:], strict=False))
 
 
+def test_a_batch_of_events_is_chained_as_the_same_events_one_by_one(app, make):
+    org = make.org("AUD")
+    with app.test_request_context():
+        audit.record("test.before")
+        assert audit.record_many("test.batch", org, [{"n": n} for n in range(2500)]) == 2500
+        audit.record("test.after")
+        assert audit.record_many("test.batch", org, []) == 0
+    assert audit.verify() == []
+    batch = list(AuditEvent.select().where(AuditEvent.action == "test.batch").order_by(AuditEvent.id))
+    assert [e.data for e in batch] == [{"n": n} for n in range(2500)]
+    assert {(e.object_type, e.object_id, e.organisation_id) for e in batch} == {("organisation", str(org.id), org.id)}
+
+
 def test_updates_and_deletes_are_refused_by_the_database(app):
     _events(app)
     with pytest.raises(DatabaseError):

@@ -175,6 +175,57 @@ def test_the_check_secures_in_book_order_while_the_money_lasts(app, members, mak
     }
 
 
+@pytest.mark.rule("S-5.2")
+@pytest.mark.rule("S-4.1")
+def test_a_batch_of_orders_is_taken_as_the_same_orders_one_by_one(app, members, make_subscription):
+    """A member's back office sends several orders at once: each is checked, numbered and secured as a single
+    order is, a refused one is refused alone with the single order's message, a client_ref already taken
+    (earlier, or earlier in the same batch) returns its first order; one audit event per new order."""
+    sub = make_subscription(ccp=True)
+    TradeAccount.update(balance=Decimal("25000")).where(TradeAccount.code == "BUY2-KZT").execute()
+    with app.test_request_context():  # 1,000 blocked
+        first = service.submit_order(sub, members["buyer2"], limit(members, "buyer2", quantity=1), client_ref="A")
+    items = [
+        (limit(members, "buyer2", price=Decimal("1000"), quantity=10), "B"),  # 10,000
+        (limit(members, "buyer2", price=Decimal("1000"), quantity=20), "C"),  # 20,000: only 14,000 left
+        (limit(members, "buyer2", price=Decimal("0"), quantity=1), None),  # no price
+        (limit(members, "buyer2", price=Decimal("1000"), quantity=14), None),  # 14,000: exactly what is left
+        (limit(members, "buyer2", price=Decimal("5"), quantity=1), "A"),  # a retry of the first order
+        (limit(members, "buyer2", price=Decimal("5"), quantity=1), "B"),  # a retry within the batch
+    ]
+    with app.test_request_context():
+        results = service.submit_orders(sub, members["buyer2"], items)
+    b, short, no_price, d, retry_a, retry_b = results
+    assert (b.number, d.number) == (2, 3) and b.id and d.id
+    assert isinstance(short, service.SubscriptionError) and "Недостаточно денег на счете BUY2-KZT" in short.message
+    assert isinstance(no_price, service.SubscriptionError) and no_price.field == "price"
+    assert retry_a.id == first.id and retry_b is b
+    assert [(o.number, o.secured, o.blocked) for o in Order.select().order_by(Order.number)] == [
+        (1, True, Decimal("1000.00")),
+        (2, True, Decimal("10000.00")),
+        (3, True, Decimal("14000.00")),
+    ]
+    assert account("BUY2-KZT").blocked == Decimal("25000.00")
+    events = AuditEvent.select().where(AuditEvent.action == "order.submit").order_by(AuditEvent.id)
+    assert [e.data["order"] for e in events] == [1, 2, 3]
+    assert {e.actor_id for e in events} == {members["buyer2"].id}
+
+
+@pytest.mark.rule("S-2.3")
+def test_a_batch_counts_its_own_investors_in_a_private_placement(app, members, make_subscription, monkeypatch):
+    sub = make_subscription(private=True)
+    monkeypatch.setattr(rules, "PRIVATE_MAX_INVESTORS", 2)
+    one = {"for_client": True, "qualified": True, "investor_name": "Инвестор", "consent": True}
+    items = [
+        (limit(members, "buyer1", price=Decimal("100000"), quantity=1, **one, investor_id=iid), None)
+        for iid in ("850101300001", "850101300002", "850101300003")
+    ]
+    with app.test_request_context():
+        results = service.submit_orders(sub, members["buyer1"], items)
+    assert [type(r).__name__ for r in results] == ["Order", "Order", "SubscriptionError"]
+    assert "не более 50" in results[2].message or results[2].field == "investor_id"
+
+
 def test_two_orders_never_spend_the_same_money(app, members, make_subscription):
     sub = make_subscription(ccp=True)
     TradeAccount.update(balance=Decimal("15000")).where(TradeAccount.code == "BUY2-KZT").execute()
