@@ -455,8 +455,12 @@ def book_orders(sub: Subscription, numbers) -> dict:
     found = {}
     for start in range(0, len(numbers), BATCH):
         chunk = numbers[start : start + BATCH]
-        query = service.accepted_orders(sub).select(*BOOK_FIELDS).where(Order.number.in_(chunk))
-        for order in _fetch(query):
+        low, high = chunk[0], chunk[-1]
+        if high - low < 2 * len(chunk):  # a file in number order: one range of the index, not a list
+            query = service.accepted_orders(sub).where(Order.number.between(low, high))
+        else:
+            query = service.accepted_orders(sub).where(Order.number.in_(chunk))
+        for order in _fetch(query.select(*BOOK_FIELDS)):
             found[order.number] = order
     return found
 
@@ -1109,6 +1113,13 @@ class Report:
     def __bool__(self) -> bool:
         return self.count > 0
 
+    def extend(self, other: "Report") -> None:
+        """Add another report's mismatches after this one's (as if added here in turn)."""
+        for item in other.items:
+            if len(self.items) < REPORT_LIMIT:
+                self.items.append(item)
+        self.count += other.count
+
     def as_list(self) -> list[dict]:
         items = sorted(self.items, key=lambda e: (e["row"] is not None, e["row"] or 0))
         if self.count > len(self.items):
@@ -1130,8 +1141,9 @@ class Row:
 
     def __init__(self, row):
         self.row = row
-        for name in FIELDS.values():
-            setattr(self, name, None)
+        self.number = self.submitted = None
+        self.acc_price = self.acc_yield = self.acc_qty = self.acc_volume = None
+        self.sat_price = self.sat_yield = self.sat_qty = self.sat_volume = None
 
 
 def _shown(value) -> str:
@@ -1142,10 +1154,14 @@ def _shown(value) -> str:
 def _number(value, row, column, report, integer=False):
     if value is None:
         return None
-    if isinstance(value, bool) or isinstance(value, datetime.datetime | datetime.date):
+    if value.__class__ is str and NUMBER.fullmatch(value):  # the usual cell: a plain number, read at once
+        if integer and "." not in value and len(value) <= 18:
+            return int(value)
+        number = Decimal(value)
+    elif isinstance(value, bool) or isinstance(value, datetime.datetime | datetime.date):
         report.add(row, column, _("В графе %(col)s вместо числа значение «%(text)s».", col=column, text=_shown(value)))
         return BAD
-    if isinstance(value, int | Decimal):
+    elif isinstance(value, int | Decimal):
         number = Decimal(value)
     elif isinstance(value, float):
         number = Decimal(repr(value))
@@ -1180,7 +1196,12 @@ def _moment(value, row, report):
     else:
         text = str(value).strip()
         moment = None
-        for fmt in ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M"):
+        if text[4:5] == "-":  # ISO 8601, as the XML registers write it: none of the formats below reads it
+            try:
+                moment = datetime.datetime.fromisoformat(text)
+            except ValueError:
+                pass
+        for fmt in () if moment is not None else ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M"):
             try:
                 moment = datetime.datetime.strptime(text, fmt)
                 break
@@ -1217,12 +1238,34 @@ def _cell(row: Row, column: str, value, report) -> None:
         setattr(row, name, _number(value, row.row, column, report, integer=column in INTEGER_COLUMNS))
 
 
-def check_zip(data: bytes, report: Report) -> bool:
+class _Refused(Exception):
+    """The file cannot be read as a register; why is in the report already."""
+
+
+class _SchemaInvalid(Exception):
+    """The XML breaks register-v1.xsd (or is not well-formed): read it again without the schema."""
+
+    def __init__(self, error):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _opened(source):
+    """A path, bytes or a binary file as a binary file (and whether it is ours to close)."""
+    if isinstance(source, bytes | bytearray):
+        return io.BytesIO(source), True
+    if isinstance(source, str | os.PathLike):
+        return open(source, "rb"), True
+    return source, False
+
+
+def check_zip(data, report: Report) -> bool:
     """Refuse a zip bomb before anything decompresses it: the declared sizes bound what ``zipfile`` will
-    ever inflate, so they are what is checked."""
+    ever inflate, so they are what is checked. ``data``: the file's bytes or its path."""
     limit = 25 * current_app.config["MAX_CONTENT_LENGTH"]
     try:
-        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+        with zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes | bytearray) else data) as archive:
+            members = archive.infolist()
     except (zipfile.BadZipFile, ValueError):
         report.add(None, None, _("Файл поврежден: архив XLSX не читается."))
         return False
@@ -1258,28 +1301,55 @@ def check_zip(data: bytes, report: Report) -> bool:
     return True
 
 
+def _listed(rows, progress=None) -> list[Row] | None:
+    """A reader's rows as a list, or None when the file could not be read."""
+    out = []
+    try:
+        for row in rows:
+            out.append(row)
+            if progress and len(out) % PROGRESS_EVERY == 0:
+                progress(len(out))
+    except _Refused:
+        return None
+    return out
+
+
 def read_xlsx(data: bytes, report: Report, progress=None, debt: bool = False, max_rows=None) -> list[Row] | None:
     """The rows of an XLSX register (openpyxl, read-only), its columns found by the row numbering them."""
-    if not check_zip(data, report):
-        return None
+    return _listed(xlsx_rows(data, report, debt, max_rows), progress)
+
+
+def xlsx_rows(source, report: Report, debt: bool = False, max_rows=None):
+    """The rows of an XLSX register one by one (``source``: bytes or a path). Raises ``_Refused`` once the
+    report says why the file cannot be read: a zip bomb, entity declarations, a corrupt archive, no row
+    numbering the columns, more rows than ``max_rows``."""
+    stream, ours = _opened(source)  # a file object: openpyxl judges a path by its extension, and ours have none
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except DefusedXmlException:
-        report.add(None, None, _("Файл отклонен: XLSX содержит объявления сущностей XML (DOCTYPE/ENTITY)."))
-        return None
-    except Exception as exc:  # noqa: BLE001 - any failure to open is a corrupt file for the seller
-        report.add(None, None, _("Файл поврежден: XLSX не читается (%(e)s).", e=type(exc).__name__))
-        return None
-    try:
-        return _xlsx_rows(wb, report, progress, debt, max_rows)
-    except DefusedXmlException:
-        report.add(None, None, _("Файл отклонен: XLSX содержит объявления сущностей XML (DOCTYPE/ENTITY)."))
-        return None
-    except Exception as exc:  # noqa: BLE001
-        report.add(None, None, _("Файл поврежден: XLSX не читается (%(e)s).", e=type(exc).__name__))
-        return None
+        if not check_zip(stream, report):
+            raise _Refused
+        try:
+            wb = load_workbook(stream, read_only=True, data_only=True)
+        except DefusedXmlException:
+            report.add(None, None, _("Файл отклонен: XLSX содержит объявления сущностей XML (DOCTYPE/ENTITY)."))
+            raise _Refused from None
+        except Exception as exc:  # noqa: BLE001 - any failure to open is a corrupt file for the seller
+            report.add(None, None, _("Файл поврежден: XLSX не читается (%(e)s).", e=type(exc).__name__))
+            raise _Refused from None
+        try:
+            yield from _xlsx_rows(wb, report, debt, max_rows)
+        except _Refused:
+            raise
+        except DefusedXmlException:
+            report.add(None, None, _("Файл отклонен: XLSX содержит объявления сущностей XML (DOCTYPE/ENTITY)."))
+            raise _Refused from None
+        except Exception as exc:  # noqa: BLE001
+            report.add(None, None, _("Файл поврежден: XLSX не читается (%(e)s).", e=type(exc).__name__))
+            raise _Refused from None
+        finally:
+            wb.close()
     finally:
-        wb.close()
+        if ours:
+            stream.close()
 
 
 def _too_many(report: Report, max_rows: int) -> None:
@@ -1302,13 +1372,13 @@ def _column_name(value) -> str | None:
 TOTAL_WORDS = ("ИТОГО", "БАРЛЫҒЫ", "TOTAL", "ВСЕГО")
 
 
-def _xlsx_rows(wb, report, progress, debt, max_rows) -> list[Row] | None:
+def _xlsx_rows(wb, report, debt, max_rows):
     if not wb.worksheets:
         report.add(None, None, _("В файле XLSX нет ни одного листа."))
-        return None
+        raise _Refused
     ws = wb.worksheets[0]
     positions = None
-    rows = []
+    count = 0
     for number, values in enumerate(ws.iter_rows(values_only=True, max_col=40), start=1):
         if positions is None:
             names = [_column_name(v) for v in values]
@@ -1322,7 +1392,7 @@ def _xlsx_rows(wb, report, progress, debt, max_rows) -> list[Row] | None:
                             column,
                             _("В реестре нет графы %(col)s (%(label)s).", col=column, label=LABELS[column]),
                         )
-                    return None
+                    raise _Refused
             elif number >= 30:
                 break
             continue
@@ -1336,12 +1406,11 @@ def _xlsx_rows(wb, report, progress, debt, max_rows) -> list[Row] | None:
             index = positions.get(column)
             if index is not None and index < len(values):
                 _cell(row, column, values[index], report)
-        rows.append(row)
-        if max_rows is not None and len(rows) > max_rows:
+        count += 1
+        if max_rows is not None and count > max_rows:
             _too_many(report, max_rows)
-            return None
-        if progress and len(rows) % PROGRESS_EVERY == 0:
-            progress(len(rows))
+            raise _Refused
+        yield row
     if positions is None:
         report.add(
             None,
@@ -1351,43 +1420,26 @@ def _xlsx_rows(wb, report, progress, debt, max_rows) -> list[Row] | None:
                 "используйте реестр принятых заявок или предложение Биржи как образец."
             ),
         )
-        return None
-    return rows
+        raise _Refused
 
 
 def read_xml(data: bytes, report: Report, progress=None, debt: bool = False, max_rows=None) -> list[Row] | None:
-    """The rows of an XML register, parsed with defusedxml: a DOCTYPE, entity or external reference refuses the
-    file before anything is expanded; ``Order`` elements are cleared as they are read."""
-    rows = []
-    root = None
+    """The rows of an XML register (``xml_rows``), as a list, or None when the file is refused."""
+    return _listed(xml_rows(data, report, max_rows=max_rows), progress)
+
+
+def _xml_gate(source, report: Report) -> None:
+    """defusedxml reads the file up to its root element: a DOCTYPE, an entity or an external reference is
+    refused there, before any parser expands anything (a DOCTYPE can stand nowhere else: after the root it is
+    not XML at all, and lxml refuses it as such); and the root must be the register's."""
+    stream, ours = _opened(source)
     try:
-        for event, elem in SafeET.iterparse(
-            io.BytesIO(data), events=("start", "end"), forbid_dtd=True, forbid_entities=True, forbid_external=True
+        root = None
+        for _event, elem in SafeET.iterparse(
+            stream, events=("start",), forbid_dtd=True, forbid_entities=True, forbid_external=True
         ):
-            if event == "start":
-                if root is None:
-                    root = elem
-                    if elem.tag != _q("Register"):
-                        report.add(
-                            None,
-                            None,
-                            _(
-                                "Это не реестр заявок: корневой элемент должен быть Register в пространстве имен "
-                                "%(ns)s (схема %(schema)s).",
-                                ns=NS,
-                                schema=SCHEMA_NAME,
-                            ),
-                        )
-                        return None
-                continue
-            if elem.tag == _q("Order"):
-                rows.append(_xml_row(elem, len(rows) + 1, report))
-                elem.clear()
-                if max_rows is not None and len(rows) > max_rows:
-                    _too_many(report, max_rows)
-                    return None
-                if progress and len(rows) % PROGRESS_EVERY == 0:
-                    progress(len(rows))
+            root = elem
+            break
     except DefusedXmlException:
         report.add(
             None,
@@ -1397,37 +1449,112 @@ def read_xml(data: bytes, report: Report, progress=None, debt: bool = False, max
                 "Такие файлы не принимаются."
             ),
         )
-        return None
+        raise _Refused from None
     except SafeET.ParseError as exc:
         line = exc.position[0] if getattr(exc, "position", None) else "?"
         report.add(None, None, _("Файл поврежден: XML не читается (строка файла %(line)s).", line=line))
-        return None
+        raise _Refused from None
     except (LookupError, ValueError):  # an encoding="..." Python does not know, or bytes it cannot decode
         report.add(None, None, _("Файл поврежден: XML не читается (строка файла %(line)s).", line=1))
-        return None
-    return rows
+        raise _Refused from None
+    finally:
+        if ours:
+            stream.close()
+    if root is None or root.tag != _q("Register"):
+        report.add(
+            None,
+            None,
+            _(
+                "Это не реестр заявок: корневой элемент должен быть Register в пространстве имен "
+                "%(ns)s (схема %(schema)s).",
+                ns=NS,
+                schema=SCHEMA_NAME,
+            ),
+        )
+        raise _Refused
+
+
+def xml_rows(source, report: Report, max_rows=None, validate: bool = False):
+    """The rows of an XML register one by one (``source``: bytes or a path), streaming: ``_xml_gate`` first,
+    then lxml with entities, DTDs and the network off, each ``Order`` dropped once read. With ``validate``
+    the same pass checks register-v1.xsd and raises ``_SchemaInvalid`` at the first breach (the caller reads
+    the file again without it, to report the rows first). Raises ``_Refused`` once the report says why the
+    file cannot be read."""
+    _xml_gate(source, report)
+    stream, ours = _opened(source)
+    position = 0
+    try:
+        for _event, elem in etree.iterparse(
+            stream,
+            events=("end",),
+            tag=_q("Order"),
+            schema=schema() if validate else None,
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            huge_tree=False,
+            remove_comments=True,  # as the ElementTree reader did: a comment does not split a cell's text
+            remove_pis=True,
+        ):
+            position += 1
+            if max_rows is not None and position > max_rows:
+                _too_many(report, max_rows)
+                raise _Refused
+            row = _xml_row(elem, position, report)
+            elem.clear()
+            parent = elem.getparent()
+            if parent is not None and parent.tag == ORDERS:
+                while elem.getprevious() is not None:
+                    del parent[0]
+            yield row
+    except etree.XMLSyntaxError as exc:
+        if validate:
+            raise _SchemaInvalid(exc) from None
+        report.add(None, None, _("Файл поврежден: XML не читается (строка файла %(line)s).", line=exc.lineno or "?"))
+        raise _Refused from None
+    except (LookupError, ValueError):
+        report.add(None, None, _("Файл поврежден: XML не читается (строка файла %(line)s).", line=1))
+        raise _Refused from None
+    finally:
+        if ours:
+            stream.close()
+
+
+ORDERS = _q("Orders")
+_NUMBER, _SUBMITTED = _q("Number"), _q("Submitted")
+# The cells of Accepted (columns 3-6) and Satisfied (7-10): element -> (column, Row field).
+_XML_GROUPS = {
+    _q("Accepted"): {_q("Price"): "3", _q("Yield"): "4", _q("Quantity"): "5", _q("Volume"): "6"},
+    _q("Satisfied"): {_q("Price"): "7", _q("Yield"): "8", _q("Quantity"): "9", _q("Volume"): "10"},
+}
 
 
 def _xml_row(elem, position: int, report: Report) -> Row:
+    """Columns 1-10 of an ``Order``: for each, the text of the first element at its path (as ``find`` takes
+    it: Number, Submitted, Accepted/Price, ...), in one walk over the children."""
+    texts = {}
+    for child in elem:
+        tag = child.tag
+        if tag == _NUMBER or tag == _SUBMITTED:
+            if tag not in texts:
+                texts[tag] = child.text
+        else:
+            group = _XML_GROUPS.get(tag)
+            if group is not None:
+                for cell in child:
+                    column = group.get(cell.tag)
+                    if column is not None and column not in texts:
+                        texts[column] = cell.text
     row = Row(position)
-
-    def text(path):
-        found = elem.find(path, {"r": NS})
-        return None if found is None else (found.text or "").strip() or None
-
-    for column, path in (
-        ("1", "r:Number"),
-        ("2", "r:Submitted"),
-        ("3", "r:Accepted/r:Price"),
-        ("4", "r:Accepted/r:Yield"),
-        ("5", "r:Accepted/r:Quantity"),
-        ("6", "r:Accepted/r:Volume"),
-        ("7", "r:Satisfied/r:Price"),
-        ("8", "r:Satisfied/r:Yield"),
-        ("9", "r:Satisfied/r:Quantity"),
-        ("10", "r:Satisfied/r:Volume"),
-    ):
-        _cell(row, column, text(path), report)
+    text = texts.get(_NUMBER)
+    row.number = _number((text or "").strip() or None, position, "1", report, integer=True)
+    text = texts.get(_SUBMITTED)
+    row.submitted = _moment((text or "").strip() or None, position, report)
+    for column in ("3", "4", "5", "6", "7", "8", "9", "10"):
+        text = texts.get(column)
+        if text is not None:
+            value = _number(text.strip() or None, position, column, report, integer=column in INTEGER_COLUMNS)
+            setattr(row, FIELDS[column], value)
     return row
 
 
@@ -1442,12 +1569,24 @@ def schema() -> etree.XMLSchema:
     return _schema
 
 
-def validate_schema(data: bytes, report: Report) -> None:
-    """The structure against register-v1.xsd, streaming. Only run once defusedxml accepted the file, and with
-    entities, DTDs and the network off anyway."""
+def _schema_message(exc: etree.XMLSyntaxError) -> str:
+    line = exc.lineno or "?"
+    detail = str(exc.msg or exc).replace("{" + NS + "}", "")
+    return _(
+        "Файл не соответствует схеме реестра %(schema)s (строка файла %(line)s): %(detail)s",
+        schema=SCHEMA_NAME,
+        line=line,
+        detail=detail,
+    )
+
+
+def validate_schema(data, report: Report) -> None:
+    """The structure against register-v1.xsd, streaming (``data``: bytes or a path). Only run once defusedxml
+    accepted the file, and with entities, DTDs and the network off anyway."""
+    stream, ours = _opened(data)
     try:
         for _event, elem in etree.iterparse(
-            io.BytesIO(data),
+            stream,
             events=("end",),
             schema=schema(),
             resolve_entities=False,
@@ -1458,18 +1597,10 @@ def validate_schema(data: bytes, report: Report) -> None:
             if elem.tag == _q("Order"):
                 elem.clear()
     except etree.XMLSyntaxError as exc:
-        line = exc.lineno or "?"
-        detail = str(exc.msg or exc).replace("{" + NS + "}", "")
-        report.add(
-            None,
-            None,
-            _(
-                "Файл не соответствует схеме реестра %(schema)s (строка файла %(line)s): %(detail)s",
-                schema=SCHEMA_NAME,
-                line=line,
-                detail=detail,
-            ),
-        )
+        report.add(None, None, _schema_message(exc))
+    finally:
+        if ours:
+            stream.close()
 
 
 # --- checking the satisfied register against the accepted one (S-9.1, S-9.2, S-9.5) -------------------------
@@ -1598,46 +1729,100 @@ def _satisfied(order: Order, sub: Subscription, row: Row, report: Report) -> dic
     }
 
 
-def check_rows(sub: Subscription, rows: list[Row], report: Report, progress=None) -> list[dict]:
+class _Fills:
+    """The fills of a register being checked, spooled to a temporary file as they are found (a few dozen
+    bytes each) rather than held as 200,000 dictionaries until the register is accepted."""
+
+    def __init__(self):
+        self.file = tempfile.TemporaryFile(mode="w+", encoding="ascii", newline="\n")
+        self.count = 0
+        self.quantity = 0
+        self.volume = Decimal(0)
+
+    def add(self, fill: dict) -> None:
+        self.count += 1
+        self.quantity += fill["quantity"]
+        self.volume += fill["volume"]
+        yield_rate = "" if fill["yield_rate"] is None else format(fill["yield_rate"], "f")
+        self.file.write(f"{fill['order']}\t{fill['price']:f}\t{yield_rate}\t{fill['quantity']}\t{fill['volume']:f}\n")
+
+    def rows(self):
+        """(order, price, yield, quantity, volume) per fill, in the order found."""
+        self.file.seek(0)
+        for line in self.file:
+            order, price, yield_rate, quantity, volume = line.rstrip("\n").split("\t")
+            yield (
+                int(order),
+                Decimal(price),
+                Decimal(yield_rate) if yield_rate else None,
+                int(quantity),
+                Decimal(volume),
+            )
+
+    def close(self) -> None:
+        self.file.close()
+
+
+INT64 = 2**63  # an order number outside a BIGINT is no order: never sent to the database
+
+
+class Checker:
     """S-9.5: every row against the accepted register (the orders, columns 1-6 unchanged), every fill against
-    its order, the total against the offer and, in a private placement, at most 50 investors (S-9.2). Walks
-    the book in number order; only the uploaded rows are held."""
-    by_number = {}
-    for row in rows:
-        if row.number is None:
-            report.add(row.row, "1", _("Не указан номер заявки."))
-            continue
-        if row.number is BAD:
-            continue
-        if row.number in by_number:
-            report.add(
-                row.row,
-                "1",
-                _(
-                    "Заявка № %(n)s указана в реестре дважды (также в строке %(other)s).",
-                    n=row.number,
-                    other=by_number[row.number].row,
-                ),
-                row.number,
-            )
-            continue
-        by_number[row.number] = row
-    fills = []
-    investors = set()
-    total = 0
-    for index, order in enumerate(stream_orders(sub), start=1):
-        if progress and index % PROGRESS_EVERY == 0:
-            progress(index)
-        row = by_number.pop(order.number, None)
-        if row is None:
-            report.add(
-                None,
-                "1",
-                _("Заявка № %(n)s из реестра принятых заявок отсутствует в файле.", n=order.number),
-                order.number,
-            )
-            continue
-        expected = accepted_values(order, sub)
+    its order, the total against the offer and, in a private placement, at most 50 investors (S-9.2).
+
+    Rows come in batches in the file's order (``feed``); each batch finds its orders in one query by number.
+    Held meanwhile: the number and row of every row seen (for duplicates and missing orders), the rows whose
+    order the accepted register does not list, and in a private placement (order, row, investor) per fill;
+    the fills themselves go to a temporary file. ``finish`` reports the orders missing from the file (walking
+    the book's numbers), the investors past the 50th (in number order, as the book lists them), unknown rows
+    and the total."""
+
+    def __init__(self, sub: Subscription, report: Report):
+        self.sub = sub
+        self.report = report
+        self.rows = 0
+        self.seen = {}  # order number -> the row it is on (its first row)
+        self.unknown = {}  # order number -> Row, for rows whose order the accepted register does not list
+        self.total = 0
+        self.fills = _Fills()
+        self.investors = [] if sub.private else None
+        self.market = None
+
+    def feed(self, rows: list[Row]) -> None:
+        report = self.report
+        fresh = []
+        for row in rows:
+            self.rows += 1
+            number = row.number
+            if number is None:
+                report.add(row.row, "1", _("Не указан номер заявки."))
+                continue
+            if number is BAD:
+                continue
+            other = self.seen.get(number)
+            if other is not None:
+                report.add(
+                    row.row,
+                    "1",
+                    _("Заявка № %(n)s указана в реестре дважды (также в строке %(other)s).", n=number, other=other),
+                    number,
+                )
+                continue
+            self.seen[number] = row.row
+            fresh.append(row)
+        orders = book_orders(self.sub, [r.number for r in fresh if -INT64 <= r.number < INT64])
+        for row in fresh:
+            order = orders.get(row.number)
+            if order is None:
+                self.unknown[row.number] = row
+            else:
+                self._match(order, row)
+
+    def _match(self, order, row: Row) -> None:
+        sub, report = self.sub, self.report
+        if order.kind == "market" and self.market is None:
+            self.market = market_price(sub)
+        expected = accepted_values(order, sub, self.market)
         for column in ("2", "3", "4", "5", "6"):
             if column == "4" and not sub.is_debt and row.acc_yield is None:
                 continue
@@ -1658,47 +1843,80 @@ def check_rows(sub: Subscription, rows: list[Row], report: Report, progress=None
                     order.number,
                 )
         if isinstance(row.sat_qty, int) and row.sat_qty > 0:
-            total += row.sat_qty  # the file's total, whatever else is wrong with the row
+            self.total += row.sat_qty  # the file's total, whatever else is wrong with the row
         fill = _satisfied(order, sub, row, report)
         if fill is None:
-            continue
-        if fill["investor"] not in investors:
-            investors.add(fill["investor"])
-            if sub.private and len(investors) > rules.PRIVATE_MAX_INVESTORS:
-                report.add(
-                    row.row,
-                    "9",
-                    _(
-                        "Заявка № %(n)s — %(k)s-й инвестор: в частном размещении удовлетворяются заявки не более "
-                        "50 инвесторов (пункт 2 статьи 9 Правил).",
-                        n=order.number,
-                        k=len(investors),
-                    ),
-                    order.number,
-                )
-        fills.append(fill)
-    if by_number:
-        _unknown(sub, by_number, report)
-    limit = offered(sub)
-    if total > limit:
-        report.add(
-            None,
-            "9",
-            _(
-                "Всего к удовлетворению %(total)s ценных бумаг — больше предложенного количества (%(offered)s).",
-                total=total,
-                offered=limit,
-            ),
-        )
-    return fills
+            return
+        self.fills.add(fill)
+        if self.investors is not None:
+            self.investors.append((order.number, row.row, fill["investor"]))
+
+    def finish(self) -> None:
+        sub, report = self.sub, self.report
+        last = 0
+        while True:
+            query = service.accepted_orders(sub).select(Order.number).where(Order.number > last).limit(BATCH * 10)
+            numbers = [number for (number,) in db.execute(query).fetchall()]
+            for number in numbers:
+                if number not in self.seen:
+                    report.add(
+                        None,
+                        "1",
+                        _("Заявка № %(n)s из реестра принятых заявок отсутствует в файле.", n=number),
+                        number,
+                    )
+            if len(numbers) < BATCH * 10:
+                break
+            last = numbers[-1]
+        if self.investors:
+            investors = set()
+            for number, row, investor in sorted(self.investors):
+                if investor in investors:
+                    continue
+                investors.add(investor)
+                if len(investors) > rules.PRIVATE_MAX_INVESTORS:
+                    report.add(
+                        row,
+                        "9",
+                        _(
+                            "Заявка № %(n)s — %(k)s-й инвестор: в частном размещении удовлетворяются заявки не "
+                            "более 50 инвесторов (пункт 2 статьи 9 Правил).",
+                            n=number,
+                            k=len(investors),
+                        ),
+                        number,
+                    )
+        if self.unknown:
+            _unknown(sub, self.unknown, report)
+        limit = offered(sub)
+        if self.total > limit:
+            report.add(
+                None,
+                "9",
+                _(
+                    "Всего к удовлетворению %(total)s ценных бумаг — больше предложенного количества (%(offered)s).",
+                    total=self.total,
+                    offered=limit,
+                ),
+            )
+
+
+def check_rows(sub: Subscription, rows, report: Report) -> _Fills:
+    """Check a whole list of rows (``Checker`` in batches)."""
+    checker = Checker(sub, report)
+    for start in range(0, len(rows), BATCH):
+        checker.feed(rows[start : start + BATCH])
+    checker.finish()
+    return checker.fills
 
 
 def _unknown(sub, by_number: dict, report: Report) -> None:
     """Rows whose order the accepted register does not list: excluded from it (S-8.2), or unknown."""
     numbers = sorted(by_number)
     statuses = {}
-    for start in range(0, len(numbers), 500):
-        chunk = numbers[start : start + 500]
+    queried = [n for n in numbers if -INT64 <= n < INT64]
+    for start in range(0, len(queried), 500):
+        chunk = queried[start : start + 500]
         query = Order.select(Order.number, Order.status, Order.confirmed).where(
             (Order.subscription == sub) & Order.number.in_(chunk)
         )
@@ -1841,31 +2059,85 @@ def check_satisfied_register(job_id: int) -> None:
     _run(job_id, _check)
 
 
+def _verified(stored: StoredFile) -> Path:
+    """The path of a stored file, once its hash is checked in chunks (``StoredFile.read`` without holding it)."""
+    digest = hashlib.sha256()
+    try:
+        with open(stored.path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except FileNotFoundError as exc:
+        raise FileIntegrityError(f"file {stored.id} ({stored.original_name}) is missing") from exc
+    if digest.hexdigest() != stored.sha256:
+        raise FileIntegrityError(f"file {stored.id} ({stored.original_name}) was altered")
+    return stored.path
+
+
+def _batched(rows, size: int):
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def check_file(sub: Subscription, fmt: str, source, total: int, progress=None) -> tuple[Report, _Fills | None]:
+    """Read an uploaded register (``source``: a path or bytes) and check it, streaming: rows are read, matched
+    to their orders and checked a batch at a time. Returns the report and the fills (None when the file was
+    refused). As before, a file that cannot be read is reported as such alone (its rows' mismatches are
+    dropped), and an XML file's schema breach is reported only when its rows hold: the first pass checks
+    the schema along, and on a breach the file is read again without it."""
+    validate = fmt == "xml"
+    while True:
+        report = Report()
+        checker = Checker(sub, Report())
+        max_rows = total + 100  # a few stray rows get their own messages; a flood is refused early
+        if fmt == "xml":
+            rows = xml_rows(source, report, max_rows=max_rows, validate=validate)
+        else:
+            rows = xlsx_rows(source, report, debt=sub.is_debt, max_rows=max_rows)
+        try:
+            for batch in _batched(rows, BATCH):
+                checker.feed(batch)
+                if progress:
+                    progress(min(2 * checker.rows, 2 * total))
+        except _SchemaInvalid as exc:
+            checker.fills.close()
+            validate = False
+            breach = exc.error
+            continue
+        except _Refused:
+            checker.fills.close()
+            return report, None
+        break
+    if not checker.rows:
+        checker.fills.close()
+        report.add(None, None, _("В файле нет ни одной строки с заявками."))
+        return report, None
+    checker.finish()
+    report.extend(checker.report)
+    if fmt == "xml" and not validate and not report:
+        report.add(None, None, _schema_message(breach))
+    return report, checker.fills
+
+
 def _check(job: RegisterJob) -> None:
     sub = Subscription.get_by_id(job.subscription_id)
     user = job.requested_by
     total = service.accepted_orders(sub).count()
     _progress(job.id, 0, 2 * total)
-    report = Report()
-    data = job.file.read()
-    reader = read_xml if job.format == "xml" else read_xlsx
-    rows = reader(
-        data,
-        report,
-        progress=lambda n: _progress(job.id, min(n, total)),
-        debt=sub.is_debt,
-        max_rows=total + 100,  # a few stray rows get their own messages; a flood is refused early
-    )
-    del data
-    fills = []
-    if rows is not None:
-        if not rows:
-            report.add(None, None, _("В файле нет ни одной строки с заявками."))
-        else:
-            fills = check_rows(sub, rows, report, progress=lambda n: _progress(job.id, total + n))
-        del rows
-        if not report and job.format == "xml":
-            validate_schema(job.file.read(), report)
+    report, fills = check_file(sub, job.format, _verified(job.file), total, Progress(job.id))
+    try:
+        _conclude(job, sub, user, total, report, fills)
+    finally:
+        if fills is not None:
+            fills.close()
+
+
+def _conclude(job: RegisterJob, sub: Subscription, user, total: int, report: Report, fills) -> None:
     outbox = Outbox()
     with db.atomic():
         fresh = Subscription.get_by_id(sub.id)
@@ -1896,26 +2168,56 @@ def _check(job: RegisterJob) -> None:
     outbox.send()
 
 
-def _accept(sub: Subscription, user, job: RegisterJob, fills: list[dict], outbox: Outbox) -> Register:
+def insert_rows(model, fields: list, rows, batch: int = 2000) -> int:
+    """Insert many rows of ``model`` (``rows`` yields values in the order of ``fields``) with one prepared
+    statement run by ``executemany`` (SQLite) or multi-row ``INSERT ... VALUES`` pages (PostgreSQL,
+    psycopg2's ``execute_values``), the values converted by each field's ``db_value`` as peewee would. The
+    generic sibling of ``core.db.bulk_update``; run it inside the caller's transaction."""
+    database = db.obj if isinstance(db, pw.DatabaseProxy) else db
+    table = model._meta.table_name
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    converters = [f.db_value for f in fields]
+    count = 0
+
+    def prepared():
+        nonlocal count
+        for row in rows:
+            count += 1
+            yield [convert(value) for convert, value in zip(converters, row, strict=True)]
+
+    cursor = database.cursor()
+    if isinstance(database, pw.PostgresqlDatabase):
+        from psycopg2.extras import execute_values
+
+        execute_values(cursor, f'INSERT INTO "{table}" ({columns}) VALUES %s', prepared(), page_size=batch)
+    else:
+        marks = ", ".join([database.param] * len(fields))
+        cursor.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', prepared())
+    return count
+
+
+def _accept(sub: Subscription, user, job: RegisterJob, fills: _Fills, outbox: Outbox) -> Register:
     """Accept it: the fills replace any earlier ones, and the subscription moves on. Its receipt is the seller's
     consent to the deals (S-9.4)."""
     register = Register.create(
         subscription=sub, kind="satisfied", format=job.format, file=job.file, status="accepted", uploaded_by=user
     )
     Fill.delete().where(Fill.subscription == sub).execute()
-    rows = [{k: v for k, v in fill.items() if k != "investor"} | {"subscription": sub.id} for fill in fills]
-    for start in range(0, len(rows), 500):
-        Fill.insert_many(rows[start : start + 500]).execute()
+    insert_rows(
+        Fill,
+        [Fill.subscription, Fill.order, Fill.price, Fill.yield_rate, Fill.quantity, Fill.volume],
+        ((sub.id, *fill) for fill in fills.rows()),
+    )
     service._move(sub, "satisfied_register")
-    quantity = sum(f["quantity"] for f in fills)
-    volume = sum((f["volume"] for f in fills), Decimal(0))
+    quantity = fills.quantity
+    volume = fills.volume
     audit.record(
         "subscription.satisfied_register",
         sub,
         organisation=sub.seller,
         actor=user,
         register=register.id,
-        fills=len(fills),
+        fills=fills.count,
         quantity=quantity,
         volume=str(volume),
         consent_to_deals=True,
@@ -1926,7 +2228,7 @@ def _accept(sub: Subscription, user, job: RegisterJob, fills: list[dict], outbox
         "%(q)s шт. на %(v)s %(cur)s. Его получение Биржей означает согласие продавца на заключение сделок "
         "на указанных в нем условиях.",
         number=sub.number or sub.isin,
-        n=len(fills),
+        n=fills.count,
         q=quantity,
         v=f"{volume:,.2f}".replace(",", " "),
         cur=sub.currency,
