@@ -489,33 +489,43 @@ def settle_buyer(sub: Subscription, buyer_id: int, user: User, at=None) -> list[
     with db.atomic():
         sub = service._fresh(sub, "deals")
         deals = _open_deals(sub, buyer_id)
+        mine = (Deal.subscription == sub) & (Deal.buyer == buyer_id)
+        # One UPDATE per trade account (a buyer's deals name a few), not two per deal.
+        by_account = {}
         for deal in deals:
-            order = deal.order
-            if sub.ccp:
-                TradeAccount.update(
-                    balance=TradeAccount.balance - deal.volume, blocked=TradeAccount.blocked - order.blocked
-                ).where(TradeAccount.id == order.account_id).execute()
-                Order.update(blocked=0, secured=False).where(Order.id == order.id).execute()
-            else:
+            due, blocked = by_account.get(deal.order.account_id, (Decimal(0), Decimal(0)))
+            by_account[deal.order.account_id] = (due + deal.volume, blocked + Decimal(deal.order.blocked or 0))
+        if sub.ccp:
+            for account, (due, blocked) in by_account.items():
+                TradeAccount.update(balance=TradeAccount.balance - due, blocked=TradeAccount.blocked - blocked).where(
+                    TradeAccount.id == account
+                ).execute()
+            Order.update(blocked=0, secured=False).where(Order.id.in_(Deal.select(Deal.order).where(mine))).execute()
+        else:
+            short = []
+            for account, (due, _blocked) in by_account.items():
                 # CAST keeps the comparison numeric on SQLite, where a Decimal parameter arrives as text.
-                due = pw.Cast(str(deal.volume), "NUMERIC")
+                amount = pw.Cast(str(due), "NUMERIC")
                 paid = (
-                    TradeAccount.update(balance=TradeAccount.balance - due)
-                    .where((TradeAccount.id == order.account_id) & (TradeAccount.balance - TradeAccount.blocked >= due))
+                    TradeAccount.update(balance=TradeAccount.balance - amount)
+                    .where((TradeAccount.id == account) & (TradeAccount.balance - TradeAccount.blocked >= amount))
                     .execute()
                 )
                 if not paid:
-                    raise SubscriptionError(
-                        _(
-                            "Недостаточно денег на счете %(code)s для расчетов по сделке %(deal)s: нужно %(amount)s. "
-                            "Откажите в расчетах по всем сделкам покупателя.",
-                            code=order.account.code,
-                            deal=deal_number(deal, sub),
-                            amount=_fmt(deal.volume),
-                        ),
-                        field="money",
-                    )
-        Deal.update(status="settled", refusal="").where(Deal.id.in_([d.id for d in deals])).execute()
+                    short.append(account)
+            if short:  # the whole transaction rolls back: nothing is paid
+                deal = min((_first_unpaid(deals, account) for account in short), key=deals.index)
+                raise SubscriptionError(
+                    _(
+                        "Недостаточно денег на счете %(code)s для расчетов по сделке %(deal)s: нужно %(amount)s. "
+                        "Откажите в расчетах по всем сделкам покупателя.",
+                        code=deal.order.account.code,
+                        deal=deal_number(deal, sub),
+                        amount=_fmt(deal.volume),
+                    ),
+                    field="money",
+                )
+        Deal.update(status="settled", refusal="").where(mine).execute()
         for deal in deals:
             deal.status = "settled"
             issue_certificate(deal, sub)
@@ -537,6 +547,19 @@ def settle_buyer(sub: Subscription, buyer_id: int, user: User, at=None) -> list[
     return deals
 
 
+def _first_unpaid(deals, account_id) -> Deal:
+    """The first of a buyer's deals on ``account_id`` that its free money does not cover, the deals paid
+    one after another in their order (the deal a payment deal by deal would have stopped at)."""
+    account = TradeAccount.get_by_id(account_id)
+    free, paid = account.balance - account.blocked, Decimal(0)
+    on_account = [d for d in deals if d.order.account_id == account_id]
+    for deal in on_account:
+        paid += deal.volume
+        if paid > free:
+            return deal
+    return on_account[-1]
+
+
 def refuse_buyer(sub: Subscription, buyer_id: int, user: User, ground: str, note: str = "", at=None) -> list[Deal]:
     """S-10.6: without CCP the CD refuses settlement of ALL of a buyer's deals (short money, a settlement
     date outside the conditions, no CD consent, or its own rules); the deals are declared failed that day
@@ -552,7 +575,8 @@ def refuse_buyer(sub: Subscription, buyer_id: int, user: User, ground: str, note
         deals = _open_deals(sub, buyer_id)
         reason = str(GROUNDS[ground]) + (f": {note}" if note else "")
         guilty = buyer_id if ground == "money" else None
-        _fail(sub, deals, "refused", ground, reason, note, guilty, user, at)
+        which = (Deal.subscription == sub) & (Deal.buyer == buyer_id)
+        _fail(sub, deals, which, "refused", ground, reason, note, guilty, user, at)
         numbers = [deal_number(d, sub) for d in deals]
         audit.record("subscription.refuse", sub, actor=user, buyer=buyer_id, ground=ground, note=note, deals=numbers)
         _finish(sub, user, at)
@@ -577,18 +601,34 @@ def securities_missing(sub: Subscription, user: User, note: str = "", at=None) -
         if not deals:
             raise SubscriptionError(_("Нет сделок, ожидающих расчетов."))
         reason = str(NO_SECURITIES) + (f": {note}" if note else "")
-        _fail(sub, deals, "failed", "securities", reason, note, sub.seller_id, user, at)
+        _fail(sub, deals, Deal.subscription == sub, "failed", "securities", reason, note, sub.seller_id, user, at)
         audit.record("subscription.securities_missing", sub, actor=user, note=note, count=len(deals))
         _finish(sub, user, at)
     return deals
 
 
-def _fail(sub, deals, status, ground, reason, note, guilty, user, at):
+def _fail(sub, deals, which, status, ground, reason, note, guilty, user, at):
+    """Declare ``deals`` (the open deals that ``which`` selects) failed: one UPDATE for the deals, their
+    failure records inserted in batches."""
     day = today(at)
-    Deal.update(status=status, refusal=reason[:255]).where(Deal.id.in_([d.id for d in deals])).execute()
+    Deal.update(status=status, refusal=reason[:255]).where(which & (Deal.status == "formed")).execute()
+    created = utcnow()
+    rows = []
     for deal in deals:
         deal.status = status
-        DealFailure.create(deal=deal, ground=ground, note=note, guilty=guilty, declared_on=day, declared_by=user)
+        rows.append(
+            {
+                "deal": deal.id,
+                "ground": ground,
+                "note": note,
+                "guilty": guilty,
+                "declared_on": day,
+                "declared_by": user.id if user else None,
+                "created_at": created,
+            }
+        )
+    for batch in pw.chunked(rows, 1000):
+        DealFailure.insert_many(batch).execute()
     until = add_working_days(day, 5).strftime("%d.%m.%Y")
     numbers = ", ".join(deal_number(d, sub) for d in deals)
     parties = {d.buyer_id for d in deals} | {sub.seller_id}
@@ -623,14 +663,16 @@ def _finish(sub, user, at):
     published unless the placement is private (S-10.7), the subscription settled."""
     if Deal.select().where((Deal.subscription == sub) & (Deal.status == "formed")).exists():
         return
-    for order in Order.select().where((Order.subscription == sub) & (Order.blocked > 0)):
-        service._release(order)
-        Order.update(blocked=0, secured=False).where(Order.id == order.id).execute()
-    settled = list(Deal.select().where((Deal.subscription == sub) & (Deal.status == "settled")))
-    quantity = sum(d.quantity for d in settled)
-    volume = sum((d.volume for d in settled), Decimal(0))
+    _release_collateral(sub)
+    count, quantity, volume = (
+        Deal.select(pw.fn.COUNT(Deal.id), pw.fn.SUM(Deal.quantity), _sum_money(Deal.volume))
+        .where((Deal.subscription == sub) & (Deal.status == "settled"))
+        .tuples()
+        .get()
+    )
+    quantity, volume = quantity or 0, _summed_money(volume)
     price = (volume / quantity).quantize(Decimal("0.0001")) if quantity else (sub.price or Decimal(0))
-    accepted = sum((service.order_amount(o, sub) or Decimal(0) for o in service.accepted_orders(sub)), Decimal(0))
+    accepted = accepted_volume(sub)
     values = {
         "settlement_date": today(at),
         "price": price,
@@ -644,7 +686,7 @@ def _finish(sub, user, at):
     if Results.update(**values).where(Results.subscription == sub).execute() == 0:
         Results.create(subscription=sub, **values)
     service._move(sub, "settled", results_published_at=at if sub.public else None)
-    audit.record("subscription.settled", sub, actor=user, settled=len(settled), published=sub.public)
+    audit.record("subscription.settled", sub, actor=user, settled=count, published=sub.public)
     _tell(
         service.users_of([sub.seller_id]) + service.staff_of("trading"),
         _("Расчеты по подписке %(number)s завершены.", number=sub.number)
@@ -652,6 +694,32 @@ def _finish(sub, user, at):
         sub,
         user,
     )
+
+
+def _release_collateral(sub):
+    """The collateral still blocked on the subscription's orders released (S-5): each trade account's
+    block falls by the sum over its orders, in one UPDATE per account, and the orders in one UPDATE."""
+    held = (Order.subscription == sub) & (Order.blocked > 0)
+    for account, amount in (
+        Order.select(Order.account, _sum_money(Order.blocked)).where(held).group_by(Order.account).tuples()
+    ):
+        TradeAccount.update(blocked=TradeAccount.blocked - _summed_money(amount)).where(
+            TradeAccount.id == account
+        ).execute()
+    Order.update(blocked=0, secured=False).where(held).execute()
+
+
+def accepted_volume(sub: Subscription) -> Decimal:
+    """The money amount of the accepted orders (S-8.2), each as collateral counts it (S-5.2), the orders
+    read one at a time with only the fields the amount needs."""
+    price = service.estimate_price(sub)
+    orders = service.accepted_orders(sub).select(Order.kind, Order.basis, Order.price, Order.quantity, Order.money)
+    return sum((order.amount(price=price) or Decimal(0) for order in orders.iterator()), Decimal(0))
+
+
+def satisfied_volume(sub: Subscription) -> Decimal:
+    (volume,) = Deal.select(_sum_money(Deal.volume)).where(Deal.subscription == sub).tuples().get()
+    return _summed_money(volume)
 
 
 # --- exchange certificates (S-10.7) --------------------------------------------------------------------
@@ -740,9 +808,7 @@ def results_problems(sub: Subscription, values: dict, at=None) -> dict:
 
 def exchange_figures(sub: Subscription) -> dict:
     """What the Exchange knows of the accepted and satisfied volumes, to compare with the seller's form."""
-    accepted = sum((service.order_amount(o, sub) or Decimal(0) for o in service.accepted_orders(sub)), Decimal(0))
-    satisfied = sum((d.volume for d in Deal.select().where(Deal.subscription == sub)), Decimal(0))
-    return {"accepted": rules.money(accepted), "satisfied": rules.money(satisfied)}
+    return {"accepted": rules.money(accepted_volume(sub)), "satisfied": rules.money(satisfied_volume(sub))}
 
 
 def submit_results(sub: Subscription, user: User, values: dict, at=None) -> Results:
