@@ -170,7 +170,10 @@ def init_app(app: Flask) -> None:
 
     @app.teardown_request
     def _close(exc):
-        if not db.is_closed():
+        # An SQLite connection stays open for the thread's next request: opening the file and setting its
+        # pragmas cost more than many a page's queries. PostgreSQL's are closed (or handed back to the
+        # pool of a postgresql+pool:// URL). Either way no transaction outlives its request.
+        if not db.is_closed() and not isinstance(database, peewee.SqliteDatabase):
             db.close()
 
 

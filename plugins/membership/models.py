@@ -56,9 +56,10 @@ class Membership(BaseModel):
     def recorded_categories(cls, organisation) -> set[str] | None:
         """The current categories, or None when nothing was ever recorded for the organisation
         (a member admitted before the portal): the answer to ``is2in_member_categories``."""
-        if not cls.select().where(cls.organisation == organisation).exists():
+        rows = list(cls.select(cls.category, cls.until).where(cls.organisation == organisation).tuples())
+        if not rows:
             return None
-        return set(cls.categories_of(organisation))
+        return {category for category, until in rows if until is None}
 
     @classmethod
     def has_category(cls, organisation, category: str) -> bool:

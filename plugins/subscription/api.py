@@ -483,8 +483,7 @@ def submit_order(number):
         if replay is None:
             raise
         return replay
-    order = _own_order(sub, order.number)
-    response = jsonify(order_json(order, sub))
+    response = jsonify(order_json(order, sub))  # the service's own order: its account is the one just checked
     response.status_code = 201
     response.headers["Location"] = url_for("subscription_api.order", number=sub.number, order_number=order.number)
     return response

@@ -60,11 +60,15 @@ def member_categories(organisation) -> set[str] | None:
 
 
 def is_stock_member(organisation) -> bool:
-    """S-1.2: sellers and buyers are Exchange members of the "stock" category."""
-    if not organisation.is_active or not organisation.has_role("member"):
-        return False
-    categories = member_categories(organisation)
-    return categories is None or "stock" in categories
+    """S-1.2: sellers and buyers are Exchange members of the "stock" category. Kept on the organisation
+    object, like its roles: one request asks it several times (the API's visibility, then the order)."""
+    if not hasattr(organisation, "_stock_member"):
+        if not organisation.is_active or not organisation.has_role("member"):
+            organisation._stock_member = False
+        else:
+            categories = member_categories(organisation)
+            organisation._stock_member = categories is None or "stock" in categories
+    return organisation._stock_member
 
 
 def staff_of(*departments) -> list[User]:
