@@ -1483,11 +1483,12 @@ def xml_rows(source, report: Report, max_rows=None, validate: bool = False):
     _xml_gate(source, report)
     stream, ours = _opened(source)
     position = 0
+    complete = False
     try:
         for _event, elem in etree.iterparse(
             stream,
             events=("end",),
-            tag=_q("Order"),
+            tag=(_q("Order"), REGISTER),
             schema=schema() if validate else None,
             resolve_entities=False,
             no_network=True,
@@ -1496,6 +1497,9 @@ def xml_rows(source, report: Report, max_rows=None, validate: bool = False):
             remove_comments=True,  # as the ElementTree reader did: a comment does not split a cell's text
             remove_pis=True,
         ):
+            if elem.tag == REGISTER:
+                complete = complete or elem.getparent() is None
+                continue
             position += 1
             if max_rows is not None and position > max_rows:
                 _too_many(report, max_rows)
@@ -1507,6 +1511,10 @@ def xml_rows(source, report: Report, max_rows=None, validate: bool = False):
                 while elem.getprevious() is not None:
                     del parent[0]
             yield row
+        if not complete:
+            # lxml validating with entities off may stop at a broken tag without a word: a file is read only
+            # once its root has ended, and otherwise read again without the schema, which says where it breaks
+            raise etree.XMLSyntaxError("the document ends before Register is closed", None, 0, 0)
     except etree.XMLSyntaxError as exc:
         if validate:
             raise _SchemaInvalid(exc) from None
@@ -1521,6 +1529,7 @@ def xml_rows(source, report: Report, max_rows=None, validate: bool = False):
 
 
 ORDERS = _q("Orders")
+REGISTER = _q("Register")
 _NUMBER, _SUBMITTED = _q("Number"), _q("Submitted")
 # The cells of Accepted (columns 3-6) and Satisfied (7-10): element -> (column, Row field).
 _XML_GROUPS = {
@@ -1585,6 +1594,7 @@ def validate_schema(data, report: Report) -> None:
     accepted the file, and with entities, DTDs and the network off anyway."""
     stream, ours = _opened(data)
     try:
+        complete = False
         for _event, elem in etree.iterparse(
             stream,
             events=("end",),
@@ -1596,6 +1606,9 @@ def validate_schema(data, report: Report) -> None:
         ):
             if elem.tag == _q("Order"):
                 elem.clear()
+            complete = elem.getparent() is None
+        if not complete:  # see ``xml_rows``: a broken tag may end the validation without an error
+            raise etree.XMLSyntaxError("the document ends before Register is closed", None, 0, 0)
     except etree.XMLSyntaxError as exc:
         report.add(None, None, _schema_message(exc))
     finally:
