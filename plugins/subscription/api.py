@@ -37,6 +37,7 @@ tokens_bp = Blueprint("subscription_tokens", __name__, template_folder="template
 OPENAPI = Path(__file__).with_name("openapi.json")
 TOKEN_PREFIX = "is2in_"  # the visible prefix of every token, not a secret  # nosec B105
 MAX_PER_PAGE = 1000
+MAX_BATCH = 500  # orders in one request to /orders/batch
 DEFAULT_PER_PAGE = 100
 # before registration a subscription has no number and is the seller's and the Exchange's only
 UNREGISTERED = ("draft", "filed", "checked", "board_refused", "refused", "cd_consent")
@@ -395,12 +396,13 @@ def _formdata(values: dict) -> MultiDict:
     return data
 
 
-def order_fields(values: dict, user) -> dict:
+def order_fields(values: dict, user, accounts: dict | None = None) -> dict:
     """The fields the service takes, from the page's own order form: the same checks, the same words."""
     unknown = [key for key in values if key not in ORDER_INPUT]
     if unknown:
         raise Refusal(422, _("Неизвестное поле."), unknown[0])
-    accounts = {a.code: a for a in service.open_accounts(user.organisation)}
+    if accounts is None:
+        accounts = {a.code: a for a in service.open_accounts(user.organisation)}
     form = OrderForm(formdata=_formdata(values), meta={"csrf": False})
     form.account.choices = choices([(code, code) for code in accounts])
     form.account.validate_choice = False  # another organisation's account gets the service's own message
@@ -419,6 +421,13 @@ def _current_values(order: Order) -> dict:
 
 def _service_refusal(exc: service.SubscriptionError, status: int = 422) -> Refusal:
     return Refusal(status, exc.message, exc.field)
+
+
+def _client_ref(values: dict) -> str | None:
+    client_ref = values.pop("client_ref", None)
+    if client_ref is not None and not (isinstance(client_ref, str) and 0 < len(client_ref) <= 64):
+        raise Refusal(422, _("client_ref — строка до 64 знаков."), "client_ref")
+    return client_ref
 
 
 # --- the routes --------------------------------------------------------------------------------------------------
@@ -457,9 +466,7 @@ def submit_order(number):
     sub = _subscription(number)
     user = current_user._get_current_object()
     body = _body()
-    client_ref = body.pop("client_ref", None)
-    if client_ref is not None and not (isinstance(client_ref, str) and 0 < len(client_ref) <= 64):
-        raise Refusal(422, _("client_ref — строка до 64 знаков."), "client_ref")
+    client_ref = _client_ref(body)
 
     def earlier():
         order = _own_orders(sub).where(Order.client_ref == client_ref).first() if client_ref else None
@@ -487,6 +494,58 @@ def submit_order(number):
     response.status_code = 201
     response.headers["Location"] = url_for("subscription_api.order", number=sub.number, order_number=order.number)
     return response
+
+
+@bp.route("/subscriptions/<number>/orders/batch", methods=["POST"])
+@api_token_required
+def submit_orders(number):
+    """Up to MAX_BATCH orders in one request, as a member's back office sends its book: each checked as
+    a single order is, with the same messages; the taken ones are committed together, a refused one is
+    refused alone. The answer lists, in the order sent, each order (201 new, 200 a client_ref already
+    taken) or its refusal (422)."""
+    sub = _subscription(number)
+    user = current_user._get_current_object()
+    items = _body().get("orders")
+    if not isinstance(items, list) or not 0 < len(items) <= MAX_BATCH:
+        raise Refusal(422, _("orders — список от 1 до %(n)s заявок.", n=MAX_BATCH), "orders")
+    accounts = {a.code: a for a in service.open_accounts(user.organisation)}
+    results, work, positions = [None] * len(items), [], []
+    for index, values in enumerate(items):
+        try:
+            if not isinstance(values, dict):
+                raise Refusal(422, _("Заявка — объект JSON."))
+            values = dict(values)
+            client_ref = _client_ref(values)
+            work.append((order_fields({**POST_DEFAULTS, **values}, user, accounts), client_ref))
+            positions.append(index)
+        except Refusal as exc:
+            results[index] = _refused_item(exc.message, exc.field, **exc.extra)
+    if work:
+        try:
+            taken = service.submit_orders(sub, user, work)
+        except IntegrityError:
+            # a concurrent request took one of these client_refs first: everything here rolled back, and
+            # taken again the retry finds that order
+            taken = service.submit_orders(sub, user, work)
+        told = set()
+        for index, outcome in zip(positions, taken, strict=True):
+            if isinstance(outcome, service.SubscriptionError):
+                results[index] = _refused_item(outcome.message, outcome.field)
+                continue
+            new = getattr(outcome, "taken_now", False) and id(outcome) not in told
+            told.add(id(outcome))
+            results[index] = {"status": 201 if new else 200, "order": order_json(outcome, sub)}
+    return jsonify(
+        {
+            "taken": sum(r["status"] == 201 for r in results),
+            "refused": sum(r["status"] == 422 for r in results),
+            "results": results,
+        }
+    )
+
+
+def _refused_item(message, field=None, **extra) -> dict:
+    return {"status": 422, "error": str(message), "field": field, **extra}
 
 
 @bp.route("/subscriptions/<number>/orders/<int:order_number>")

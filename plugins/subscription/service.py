@@ -651,6 +651,7 @@ def submit_orders(sub: Subscription, user: User, items, at=None) -> list:
                 results.append(exc)
                 continue
             number += 1
+            order.taken_now = True
             pending.append(order)
             new.append(order)
             results.append(order)

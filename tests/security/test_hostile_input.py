@@ -779,9 +779,9 @@ def _json_body():
 
 
 def test_api_json_bodies_survive_hostile_input(app, members, make_subscription):
-    """POST, PATCH and DELETE of orders with any JSON (or not JSON at all): no 500; a refusal (4xx) writes no
-    row; an acceptance adds at most one order; the money blocked on each account always equals the blocks of
-    its active orders."""
+    """POST, PATCH and DELETE of orders and POST of batches with any JSON (or not JSON at all): no 500; a
+    refusal (4xx) writes no row; an acceptance adds at most one order (a batch: the orders it says it took);
+    the money blocked on each account always equals the blocks of its active orders."""
     import json
 
     from core import db as database
@@ -803,11 +803,17 @@ def test_api_json_bodies_survive_hostile_input(app, members, make_subscription):
     @hostile.bounded(int(os.environ.get("IS2IN_FUZZ_API_EXAMPLES", "250")))
     @given(data=st.data())
     def call(data):
-        method = data.draw(st.sampled_from(["POST", "PATCH", "DELETE"]), label="method")
-        url = base if method == "POST" else f"{base}/{data.draw(st.sampled_from([1, 2, 3, 999999]), label='order')}"
+        method = data.draw(st.sampled_from(["POST", "PATCH", "DELETE", "BATCH"]), label="method")
+        if method == "BATCH":
+            url = f"{base}/batch"
+        else:
+            url = base if method == "POST" else f"{base}/{data.draw(st.sampled_from([1, 2, 3, 999999]), label='order')}"
         kind = data.draw(st.sampled_from(["json", "json", "json", "bytes", "text"]), label="body kind")
         if kind == "json":
-            body = json.dumps(data.draw(_json_body(), label="body"), ensure_ascii=data.draw(st.booleans()))
+            value = data.draw(_json_body(), label="body")
+            if method == "BATCH" and data.draw(st.booleans(), label="as a batch"):
+                value = {"orders": data.draw(st.lists(_json_body(), max_size=4), label="orders")}
+            body = json.dumps(value, ensure_ascii=data.draw(st.booleans()))
             content_type = "application/json"
         else:
             body = data.draw(st.binary(max_size=300) if kind == "bytes" else hostile.hostile_text, label="body")
@@ -815,7 +821,8 @@ def test_api_json_bodies_survive_hostile_input(app, members, make_subscription):
                 st.sampled_from(["application/json", "text/plain", "application/x-www-form-urlencoded"])
             )
         before = _counts(database.db)
-        response = system.open(url, method=method, data=body, content_type=content_type, headers=headers)
+        verb = "POST" if method == "BATCH" else method
+        response = system.open(url, method=verb, data=body, content_type=content_type, headers=headers)
         tried[method] += 1
         tried[response.status_code] += 1
         assert response.status_code < 500, response.get_data(as_text=True)[:500]
@@ -823,6 +830,9 @@ def test_api_json_bodies_survive_hostile_input(app, members, make_subscription):
         after = _counts(database.db)
         if response.status_code >= 400:
             assert before == after, {t: (before[t], after[t]) for t in before if before[t] != after[t]}
+        elif method == "BATCH":
+            taken = response.get_json()["taken"]
+            assert after["subscription_order"] - before["subscription_order"] == taken <= 4
         else:
             assert after["subscription_order"] - before["subscription_order"] in (0, 1)
 
@@ -830,7 +840,7 @@ def test_api_json_bodies_survive_hostile_input(app, members, make_subscription):
     for account in TradeAccount.select():
         active = Order.select().where((Order.account == account) & (Order.status == "active"))
         assert account.blocked == sum((o.blocked for o in active), Decimal(0)), account.code
-    calls = sum(tried[m] for m in ("POST", "PATCH", "DELETE"))
+    calls = sum(tried[m] for m in ("POST", "PATCH", "DELETE", "BATCH"))
     assert tried[201] + tried[200] and tried[422] and tried[400], tried  # accepted, refused and unreadable all seen
     record("hostile_parsers", {"api_json_bodies": calls})
 

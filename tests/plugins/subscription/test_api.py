@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from decimal import Decimal
+from unittest.mock import ANY
 
 import pytest
 
@@ -342,6 +343,57 @@ def test_client_ref_makes_a_retry_safe(call, token, members, make_subscription):
     assert theirs.status_code == 201 and theirs.json["number"] != first.json["number"]
     too_long = call("POST", orders_url(sub), raw, {**LIMIT, "client_ref": "x" * 65})
     assert too_long.status_code == 422 and too_long.json["field"] == "client_ref"
+
+
+@pytest.mark.rule("S-4.1")
+@pytest.mark.rule("S-5.2")
+def test_a_batch_of_orders_answers_each_order_in_the_order_sent(call, token, members, make_subscription):
+    """A back office sends its book in one request: each order gets the single route's answer, the taken ones
+    are numbered in turn and blocked, a refused one is refused alone with the page's message."""
+    sub = make_subscription()
+    raw = token()
+    first = call("POST", orders_url(sub), raw, {**LIMIT, "client_ref": "BO-1"}).json
+    batch = [
+        {**LIMIT, "client_ref": "BO-2"},
+        {**LIMIT, "price": "0"},  # the form's own check
+        {**LIMIT, "account": "BUY2-KZT"},  # another member's account: the service's message
+        "not an order",
+        {**LIMIT, "client_ref": "BO-1", "quantity": 99},  # a retry of an order taken before
+        {**LIMIT, "quantity": 5, "client_ref": "BO-3"},
+        {**LIMIT, "client_ref": "BO-3"},  # the same reference twice in one batch: one order
+        {**LIMIT, "surprise": 1},
+    ]
+    response = call("POST", orders_url(sub) + "/batch", raw, {"orders": batch})
+    assert response.status_code == 200
+    body = response.json
+    statuses = [r["status"] for r in body["results"]]
+    assert statuses == [201, 422, 422, 422, 200, 201, 200, 422]
+    assert (body["taken"], body["refused"]) == (2, 4)
+    results = body["results"]
+    assert results[1] == {"status": 422, "error": "Цена должна быть больше нуля.", "field": "price", "errors": ANY}
+    assert results[2]["field"] == "account" and "своей организации" in results[2]["error"]
+    assert results[3]["error"] == "Заявка — объект JSON."
+    assert results[7] == {"status": 422, "error": "Неизвестное поле.", "field": "surprise"}
+    assert results[4]["order"] == first
+    assert [results[0]["order"]["number"], results[5]["order"]["number"]] == [2, 3]
+    assert results[6]["order"] == results[5]["order"]
+    assert results[0]["order"]["url"] == orders_url(sub, 2)
+    assert call("GET", orders_url(sub, 3), raw).json == results[5]["order"]
+    assert TradeAccount.get(TradeAccount.code == "BUY1-KZT").blocked == Decimal("25000")  # 10 + 10 + 5 thousand
+    assert AuditEvent.select().where(AuditEvent.action == "order.submit").count() == 3
+
+
+def test_a_batch_is_a_list_of_1_to_500_orders_for_a_subscription_the_member_sees(call, token, make, make_subscription):
+    sub = make_subscription()
+    raw = token()
+    for body in ({}, {"orders": []}, {"orders": {}}, {"orders": [LIMIT] * 501}):
+        refused = call("POST", orders_url(sub) + "/batch", raw, body)
+        assert refused.status_code == 422 and refused.json["field"] == "orders", body
+    assert call("POST", orders_url(sub) + "/batch", raw, [LIMIT]).status_code == 400
+    assert call("POST", orders_url(sub) + "/batch", None, {"orders": [LIMIT]}).status_code == 401
+    missing = call("POST", "/api/v1/subscriptions/SUB-1999-0001/orders/batch", raw, {"orders": [LIMIT]})
+    assert missing.status_code == 404
+    assert Order.select().count() == 0
 
 
 def test_another_member_cannot_see_or_touch_an_order(call, token, make_subscription):
