@@ -4,8 +4,10 @@ or refusal of a buyer's deals, exchange certificates, the results (form S-A3) an
 and the penalties for failed deals without CCP."""
 
 import datetime
+import uuid
 from collections.abc import Sequence
 from decimal import Decimal
+from types import SimpleNamespace
 
 import peewee as pw
 from flask import Blueprint, abort, flash, has_request_context, redirect, request, url_for
@@ -347,12 +349,12 @@ def _announce_fills(sub, user, number):
     to_decimal = Fill.price.python_value  # Decimal(str(x)) of SQLite's REAL, as a model read would give
     query = (
         service.accepted_orders(sub)
-        .select(Order.buyer, Order.number, Order.quantity, Order.money, Fill.id, Fill.quantity, Fill.price, Fill.volume)
+        .select(Order.number, Order.buyer, Order.quantity, Order.money, Fill.id, Fill.quantity, Fill.price, Fill.volume)
         .join(Fill, pw.JOIN.LEFT_OUTER, on=((Fill.order == Order.id) & (Fill.subscription == sub)))
         .order_by(Order.number)
     )
     by_buyer = {}
-    for buyer, order_number, quantity, money, fill_id, filled, price, fill_volume in db.execute(query):
+    for order_number, buyer, quantity, money, fill_id, filled, price, fill_volume in _rows(query):
         filled = filled if fill_id is not None else 0
         if filled <= 0:
             outcome = "none"
@@ -378,6 +380,31 @@ def _announce_fills(sub, user, number):
             sub,
             user,
         )
+
+
+def _rows(query, size: int = 5000):
+    """The rows of ``query`` as plain tuples, streamed: SQLite's cursor steps through them as they are
+    read; on PostgreSQL a server-side cursor (DECLARE ... FETCH) brings ``size`` at a time, where
+    psycopg2's client cursor would fetch a whole book's rows into memory at once. Read-only; the cursor
+    lives in a transaction (a savepoint inside the caller's)."""
+    if _is_sqlite():
+        yield from db.execute(query)
+        return
+    sql, params = query.sql()
+    name = f"is2in_rows_{uuid.uuid4().hex}"
+    with db.atomic():
+        db.execute_sql(f'DECLARE "{name}" NO SCROLL CURSOR FOR {sql}', params)
+        try:
+            while True:
+                rows = db.execute_sql(f'FETCH {int(size)} FROM "{name}"').fetchall()
+                yield from rows
+                if len(rows) < size:
+                    break
+        finally:
+            try:
+                db.execute_sql(f'CLOSE "{name}"')
+            except pw.DatabaseError:  # the transaction failed meanwhile: its rollback ends the cursor
+                pass
 
 
 def _outcome(quantity, money, filled, fill_volume) -> str:
@@ -713,8 +740,14 @@ def accepted_volume(sub: Subscription) -> Decimal:
     """The money amount of the accepted orders (S-8.2), each as collateral counts it (S-5.2), the orders
     read one at a time with only the fields the amount needs."""
     price = service.estimate_price(sub)
-    orders = service.accepted_orders(sub).select(Order.kind, Order.basis, Order.price, Order.quantity, Order.money)
-    return sum((order.amount(price=price) or Decimal(0) for order in orders.iterator()), Decimal(0))
+    fields = (Order.kind, Order.basis, Order.price, Order.quantity, Order.money)
+    query = service.accepted_orders(sub).select(*fields)
+    amount = Order.amount  # the model's own rule, applied to the plain row
+    total = Decimal(0)
+    for row in _rows(query):
+        order = SimpleNamespace(**{f.name: f.python_value(value) for f, value in zip(fields, row, strict=True)})
+        total += amount(order, price=price) or Decimal(0)
+    return total
 
 
 def satisfied_volume(sub: Subscription) -> Decimal:
