@@ -353,7 +353,7 @@ def _announce_fills(sub, user, number):
         .join(Fill, pw.JOIN.LEFT_OUTER, on=((Fill.order == Order.id) & (Fill.subscription == sub)))
         .order_by(Order.number)
     )
-    by_buyer = {}
+    by_buyer, prices = {}, {}  # prices: the raw column value -> as the message shows it
     for order_number, buyer, quantity, money, fill_id, filled, price, fill_volume in _rows(query):
         filled = filled if fill_id is not None else 0
         if filled <= 0:
@@ -364,7 +364,10 @@ def _announce_fills(sub, user, number):
             outcome = _outcome(quantity, to_decimal(money), filled, to_decimal(fill_volume))
         text = line % {"n": order_number, "outcome": labels[outcome]}
         if filled:
-            text = f"{text} ({filled} × {_fmt(to_decimal(price))})"
+            shown = prices.get(price)
+            if shown is None:
+                shown = prices[price] = _fmt(to_decimal(price))
+            text = f"{text} ({filled} × {shown})"
         lines = by_buyer.get(buyer)
         if lines is None:
             lines = by_buyer[buyer] = []
