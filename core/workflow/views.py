@@ -1,7 +1,7 @@
 """Applications: "Процедуры" and filing, the application with its stages and actions, the lists
 ("На рассмотрении", "Архив", "Анкеты"), and the Exchange's inbox."""
 
-import functools
+import datetime
 import json
 import re
 
@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -19,10 +20,11 @@ from core.accounts.models import DEPARTMENTS, Organisation, User
 from core.db import db, matches
 from core.files import FileIntegrityError, store
 from core.forms import choices, db_int
-from core.pagination import paginate
+from core.pagination import Page
 from core.pdf import pdf_response
 from core.web import render
-from core.workdays import working_days_between
+from core.workdays import is_working_day, working_days_between
+from core.workdays.models import CalendarDay
 from core.workflow import engine, steps
 from core.workflow.definitions import ACTORS, CATEGORIES
 from core.workflow.forms import (
@@ -103,7 +105,12 @@ def file(code):
 
 
 def _application_or_404(app_id) -> Application:
-    app = Application.get_or_none(Application.id == app_id)
+    app = (
+        Application.select(Application, Organisation)
+        .join(Organisation, on=(Application.organisation == Organisation.id))
+        .where(Application.id == app_id)
+        .first()
+    )  # with its company, which every page of it shows
     if app is None or not engine.may_view(current_user, app):
         abort(404)  # another organisation's application does not exist for this user
     return app
@@ -122,11 +129,25 @@ def _page(
     procedure = engine.definition(app)
     process = engine.process_of(app)
     user = current_user._get_current_object()
-    states = engine.stage_states(app)
+    can_fill = engine.may_fill(user, app)
     stage = None
-    if process.code == "fill" and engine.may_fill(user, app):
+    if process.code == "fill" and can_fill:
         stages = process.stages
         stage = next((s for s in stages if s.code == stage_code), stages[0] if stages else None)
+    if stage is not None and stage.kind == "securities" and request.args.get("cascade"):
+        # The cascade's lists alone (htmx swaps #cascade as the user picks a level): only what they show.
+        levels = steps.security_levels(stage, request.args)
+        leaf = _leaf(stage, levels)
+        return render("workflow/_cascade.html", "cascade", app=app, stage=stage, levels=levels, leaf=leaf)
+    states = engine.stage_states(app)
+    # The latest return to the applicant and the latest request for documents, in one read.
+    notes = {}
+    for transition in (
+        Transition.select()
+        .where((Transition.application == app) & Transition.action.in_(("return", "request_documents")))
+        .order_by(Transition.id.desc())
+    ):
+        notes.setdefault(transition.action, transition)
     context = {
         "app": app,
         "procedure": procedure,
@@ -136,9 +157,9 @@ def _page(
         "actions": engine.actions_for(user, app),
         "action_labels": engine.ACTION_LABELS,
         "action_forms": action_forms or {},
-        "executor": engine.executor_label(app),
+        "executor": engine.executor_label(app, {user.id: user}),
         "actors": ACTORS,
-        "can_fill": engine.may_fill(user, app),
+        "can_fill": can_fill,
         "can_delete": engine.may_delete(user, app),
         "comments": engine.comments_by_field(app, user),
         "can_comment": _may_comment(user, app),
@@ -147,18 +168,8 @@ def _page(
         # Each action's form has its own prefix: several on one page must not share ids.
         "action_form_for": lambda action: ACTION_FORMS[action](formdata=None, prefix=action),
         "document_key": engine.document_key,
-        "return_note": (
-            Transition.select()
-            .where((Transition.application == app) & (Transition.action == "return"))
-            .order_by(Transition.id.desc())
-            .first()
-        ),
-        "request_note": (
-            Transition.select()
-            .where((Transition.application == app) & (Transition.action == "request_documents"))
-            .order_by(Transition.id.desc())
-            .first()
-        ),
+        "return_note": notes.get("return"),
+        "request_note": notes.get("request_documents"),
     }
     if stage is not None:
         context.update(_stage_context(app, stage, forms, security_form, document_form, consultant_form))
@@ -172,15 +183,24 @@ def _page(
 def _stage_context(app, stage, forms, security_form, document_form, consultant_form):
     context = {"stage_forms": {}, "prefill": {}}
     if stage.kind == "form":
+        # what was saved in the stage's forms, in one read (engine.form_values reads one form)
+        saved = (
+            {
+                row.form_code: row
+                for row in FormData.select().where(
+                    (FormData.application == app) & FormData.form_code.in_([spec.code for spec in stage.forms])
+                )
+            }
+            if stage.forms
+            else {}
+        )
         for spec in stage.forms:
             if forms and spec.code in forms:
                 form = forms[spec.code]
             else:
-                form = engine.load_form(spec.form, engine.form_values(app, spec.code), spec.prefix)
+                form = engine.load_form(spec.form, saved[spec.code].values if spec.code in saved else {}, spec.prefix)
             context["stage_forms"][spec.code] = (spec, form)
-            if spec.reusable and not FormData.get_or_none(
-                (FormData.application == app) & (FormData.form_code == spec.code)
-            ):
+            if spec.reusable and spec.code not in saved:
                 context["prefill"][spec.code] = engine.questionnaires_for(app, spec.code)
     elif stage.kind == "consultant":
         form = consultant_form or ConsultantForm(formdata=None)
@@ -764,28 +784,109 @@ def history_details(event, procedure) -> str:
 # --- the lists (G-9.4..G-9.6) -----------------------------------------------------------------------
 
 
+def _icontains(column, text: str):
+    """``matches`` (case-insensitive, Cyrillic and Kazakh letters folded too) at the database's own speed where it
+    can be: ASCII text needs no folding beyond what LIKE (SQLite) and ILIKE (PostgreSQL) do themselves, whereas
+    ``matches`` on SQLite calls a Python ``lower()`` for every row it looks at (a scan of the archive cost 50 ms)."""
+    return column.contains(text) if text.isascii() else matches(column, text)
+
+
+def _search(q: str):
+    """The lists' search: the number, the procedure's code or the company's code contains ``q``. Companies are
+    matched in their own small table, so the applications are never joined to them just to be filtered."""
+    companies = Organisation.select(Organisation.id).where(_icontains(Organisation.code, q))
+    return (
+        _icontains(Application.number, q)
+        | _icontains(Application.procedure, q)
+        | Application.organisation.in_(companies)
+    )
+
+
+# What a row of the lists shows: the applications' long texts (the decision) never leave the database for them.
+LIST_COLUMNS = (
+    Application.id,
+    Application.number,
+    Application.organisation,
+    Application.procedure,
+    Application.procedure_version,
+    Application.process,
+    Application.status,
+    Application.author,
+    Application.executor,
+    Application.created_at,
+    Application.submitted_at,
+    Application.deadline,
+)
+
+
+def _page_of(query, ordering, per_page=25) -> Page:
+    """``paginate`` for the lists: the total is counted on the applications alone (no join), the page's ids are
+    chosen in a subquery that the indexes of migration 0012 answer without reading the rows, and only those rows
+    are read, with their companies: the database sorts ids and dates, not whole joined rows."""
+    try:
+        number = max(1, int(request.args.get("page", 1)))
+    except (TypeError, ValueError):
+        number = 1
+    total = query.count()
+    number = min(number, max(1, -(-total // per_page)))
+    if not total:
+        return Page([], number, per_page, total)
+    ids = query.select(Application.id).order_by(*ordering).paginate(number, per_page)
+    items = (
+        Application.select(*LIST_COLUMNS, Organisation.id, Organisation.code)
+        .join(Organisation, on=(Application.organisation == Organisation.id))
+        .where(Application.id.in_(ids))
+        .order_by(*ordering)
+    )
+    return Page(list(items), number, per_page, total)
+
+
+def _days_left(today, deadlines) -> dict:
+    """``working_days_between(today, deadline)`` for every deadline of a page, with one read of the calendar's
+    transferred days for the whole span instead of one per deadline."""
+    deadlines = {d for d in deadlines if d}
+    if not deadlines:
+        return {}
+    start, end = min(deadlines | {today}), max(deadlines | {today})
+    overrides = {
+        row.date: row.working
+        for row in CalendarDay.select(CalendarDay.date, CalendarDay.working).where(
+            (CalendarDay.date >= start) & (CalendarDay.date <= end)
+        )
+    }
+    # worked[i]: working days after ``start`` up to and including start + i
+    worked = [0]
+    for n in range(1, (end - start).days + 1):
+        worked.append(worked[-1] + is_working_day(start + datetime.timedelta(days=n), overrides))
+    return {d: worked[(d - start).days] - worked[(today - start).days] for d in deadlines}
+
+
 def _listing(query, template, block, **extra):
+    """A list of applications: ``query`` selects the applications (no join), here searched, counted, sorted and
+    read one page at a time with their companies, authors and executors (four queries, whatever the page)."""
     q = request.args.get("q", "").strip()
     sort = request.args.get("sort", "created")
     desc = request.args.get("dir", "desc") != "asc"
     if q:
-        query = query.where(
-            matches(Application.number, q) | matches(Application.procedure, q) | matches(Organisation.code, q)
-        )
+        query = query.where(_search(q))
     column = SORTS.get(sort, Application.created_at)
-    query = query.order_by(column.desc() if desc else column.asc(), Application.id.desc())
-    page = paginate(query, per_page=25)
-    users = {
-        u.id: u
-        for u in User.select().where(
-            User.id.in_({a.author_id for a in page.items} | {a.executor_id for a in page.items if a.executor_id})
-        )
-    }
+    page = _page_of(query, (column.desc() if desc else column.asc(), Application.id.desc()))
+    people = {a.author_id for a in page.items} | {a.executor_id for a in page.items if a.executor_id}
+    users = (
+        {
+            u.id: u
+            for u in User.select(User.id, User.first_name, User.last_name, User.middle_name).where(User.id.in_(people))
+        }
+        if people
+        else {}
+    )
     today = engine.today()
+    left = _days_left(today, (a.deadline for a in page.items)) if extra.get("show_deadline") else {}
     return render(
         template,
         block,
         page=page,
+        rows=_rows(page.items, users, left),
         q=q,
         sort=sort,
         desc=desc,
@@ -793,29 +894,75 @@ def _listing(query, template, block, **extra):
         procedures=current_app.extensions["is2in.procedures"],
         versions=current_app.extensions["is2in.procedure_versions"],
         today=today,
-        # once per distinct deadline, not per row: each count reads the calendar's transferred days
-        days_left=functools.cache(lambda d: working_days_between(today, d)),
-        executor_label=engine.executor_label,
         **extra,
     )
 
 
-def _with_org(query):
-    return query.select(Application, Organisation).join(Organisation, on=(Application.organisation == Organisation.id))
+def _rows(items, users, left) -> list:
+    """What each row of a list shows, as text. A page repeats a few procedures, processes, statuses and deadlines:
+    each is translated (a lookup of the locale's catalogue) and formatted once per page, not once per row. Labels
+    are escaped here exactly as the template escaped them, so the page's HTML is the same."""
+    versions = current_app.extensions["is2in.procedure_versions"]
+    day = current_app.jinja_env.filters["d"]
+    memo = {}
+
+    def once(key, make, *args):
+        if key not in memo:
+            memo[key] = make(*args)
+        return memo[key]
+
+    def procedure_labels(app):
+        definition = versions.get((app.procedure, app.procedure_version))
+        if definition is None:
+            return escape(app.procedure), None
+        process = escape(definition.process(app.process).title) if definition.processes else None
+        return escape(definition.title), process
+
+    def deadline_note(days):
+        if days >= 0:
+            return Markup(_("осталось раб. дней: %(n)s")) % {"n": days}
+        return Markup(_("просрочено на %(n)s раб. дн.")) % {"n": -days}
+
+    rows = []
+    for app in items:
+        procedure, process = once(
+            ("procedure", app.procedure, app.procedure_version, app.process), procedure_labels, app
+        )
+        author = users[app.author_id].full_name if app.author_id in users else "—"
+        if app.executor_id in users:
+            executor = users[app.executor_id].full_name
+        else:
+            key = ("executor", app.procedure, app.procedure_version, app.process, app.executor_id)
+            executor = once(key, lambda a: escape(engine.executor_label(a) or "—"), app)
+        row = {
+            "procedure": procedure,
+            "process": process,
+            "author": author,
+            "executor": executor,
+            "status": once(("status", app.status), lambda a: escape(a.status_label), app),
+            "created": day(app.created_at),
+            "submitted": day(app.submitted_at) or "—",
+        }
+        if app.deadline and app.deadline in left:
+            row["deadline"] = once(("deadline", app.deadline), day, app.deadline)
+            row["left"] = left[app.deadline]
+            row["left_note"] = once(("left", row["left"]), deadline_note, row["left"])
+        rows.append((app, row))
+    return rows
 
 
 @bp.route("/applications")
 @client_required()
 def active():
     """G-9.4: active applications the user takes part in."""
-    return _listing(_with_org(Application.active_for(current_user)), "workflow/active.html", "application_list")
+    return _listing(Application.active_for(current_user), "workflow/active.html", "application_list")
 
 
 @bp.route("/archive")
 @login_required
 def archive():
     """G-9.5: finished applications with the status "Архив"."""
-    return _listing(_with_org(Application.archived_for(current_user)), "workflow/archive.html", "application_list")
+    return _listing(Application.archived_for(current_user), "workflow/archive.html", "application_list")
 
 
 @bp.route("/questionnaires")
@@ -836,7 +983,7 @@ def inbox():
         abort(403)
     codes = [key for key, p in versions.items() if p.department == department or department == "office"]
     process_filter = request.args.get("process", "")
-    query = _with_org(Application.select()).where(
+    query = Application.select().where(
         Application.submitted_at.is_null(False) & Application.status.not_in(("archived", "withdrawn"))
     )
     if department == "office":
@@ -857,6 +1004,7 @@ def inbox():
         },
         process_filter=process_filter,
         statuses=STATUSES,
+        show_deadline=True,
     )
 
 

@@ -1,0 +1,60 @@
+"""The application page after issue #8's trimming: the latest return and the latest request of the Exchange are
+still the ones shown (one read now finds both), and another organisation's application still does not exist."""
+
+from core.db import utcnow
+from core.workflow.models import Application, ApplicationMember, Transition
+
+
+def _application(org, author, **fields):
+    app = Application.create(
+        number="LD-2026-00001",
+        organisation=org,
+        procedure="listing.delisting",
+        author=author,
+        submitted_at=utcnow(),
+        **fields,
+    )
+    ApplicationMember.create(application=app, user=author, role="author")
+    return app
+
+
+def _transition(app, action, actor, note):
+    Transition.create(
+        application=app, action=action, from_process="review", to_process="additional", actor=actor, note=note
+    )
+
+
+def test_the_page_shows_the_latest_return_and_the_latest_request(client, auth, make):
+    org = make.org()
+    author = make.user(org, email="a@example.kz")
+    staff = make.staff("listing")
+    app = _application(org, author, status="revision", process="additional")
+    _transition(app, "return", staff, "Первый возврат")
+    _transition(app, "request_documents", staff, "Старый запрос")
+    _transition(app, "return", staff, "Второй возврат")
+    _transition(app, "request_documents", staff, "Новый запрос")
+    _transition(app, "approve", staff, "Не возврат")
+    auth.login("a@example.kz")
+    html = client.get(f"/applications/{app.id}").get_data(as_text=True)
+    assert "Второй возврат" in html and "Первый возврат" not in html
+    assert "Новый запрос" in html and "Старый запрос" not in html
+    assert org.code in html and org.display_name in html  # the company, read with the application
+
+
+def test_without_a_return_or_a_request_the_page_shows_neither(client, auth, make):
+    org = make.org()
+    author = make.user(org, email="a@example.kz")
+    app = _application(org, author, status="revision", process="additional")
+    auth.login("a@example.kz")
+    html = client.get(f"/applications/{app.id}").get_data(as_text=True)
+    assert "Возвращено на доработку" not in html and "Запрос Биржи:" not in html
+
+
+def test_another_organisations_application_and_its_cascade_do_not_exist(client, auth, make):
+    theirs = make.org()
+    app = _application(theirs, make.user(theirs), status="draft", process="fill")
+    make.user(make.org(), email="me@example.kz")
+    auth.login("me@example.kz")
+    assert client.get(f"/applications/{app.id}").status_code == 404
+    fragment = client.get(f"/applications/{app.id}?stage=additional&cascade=1", headers={"HX-Request": "true"})
+    assert fragment.status_code == 404
