@@ -121,16 +121,22 @@ async def _client(phase, index, session, deadline_warm, deadline_end, sink, rng,
         kwargs = {"headers": headers, "allow_redirects": False}
         if phase.get("tokens"):
             token = phase["tokens"][index % len(phase["tokens"])]
-            kwargs["json"] = order_body(rng, token["account"], phase.get("price", 1000.0))
+            if phase.get("batch"):  # the back office's batch route: {"orders": [...]}
+                orders = [order_body(rng, token["account"], phase.get("price", 1000.0)) for _ in range(phase["batch"])]
+                kwargs["json"] = {"orders": orders}
+            else:
+                kwargs["json"] = order_body(rng, token["account"], phase.get("price", 1000.0))
         started = time.perf_counter()
         try:
             async with session.request(own.get("method", "GET"), own["path"], **kwargs) as response:
-                await response.read()
+                content = await response.read()
                 status = response.status
+            taken = json.loads(content)["taken"] if phase.get("batch") and status == 200 else 0
         except (TimeoutError, aiohttp.ClientError):
             status = 0
         finished = time.perf_counter()
         if started >= deadline_warm:
+            sink["taken"] += taken
             sink["latencies"].append(finished - started)
             sink["statuses"][status] = sink["statuses"].get(status, 0) + 1
             if status not in expect:
@@ -141,7 +147,7 @@ async def _client(phase, index, session, deadline_warm, deadline_end, sink, rng,
 
 async def run_phase(phase: dict, sessions: list, seconds: float, warmup: float, seed: int) -> dict:
     rng = random.Random(seed)
-    sink = {"latencies": [], "statuses": {}, "errors": 0, "samples": []}
+    sink = {"latencies": [], "statuses": {}, "errors": 0, "samples": [], "taken": 0}
     start = time.perf_counter()
     warm_until = start + warmup
     end = warm_until + seconds
@@ -166,6 +172,8 @@ async def run_phase(phase: dict, sessions: list, seconds: float, warmup: float, 
     result = summary(sink["latencies"], elapsed, sink["statuses"], sink["errors"], _cpu() - (cpu_before or _cpu()))
     if sink["samples"]:
         result["error_samples"] = sink["samples"]
+    if phase.get("batch"):
+        result["orders_taken"] = sink["taken"]
     return result
 
 

@@ -13,10 +13,21 @@ ROOT = Path(__file__).resolve().parents[2]
 
 FIGURES = {
     "pages": {"cabinet", "applications", "stage", "cascade", "inbox", "archive"},
-    "book": {"api_intake", "service_intake", "collateral", "activation", "xlsx", "xml", "satisfied", "deals"},
+    "book": {
+        "api_intake",
+        "api_batches",
+        "service_single",
+        "service_intake",
+        "collateral",
+        "activation",
+        "xlsx",
+        "xml",
+        "satisfied",
+        "deals",
+    },
     "documents": {"pdf", "seal", "verify"},
 }
-FLOORS = {"pages": {"healthz"}, "book": {"insert", "csv"}, "documents": {"pdf", "seal", "verify"}}
+FLOORS = {"pages": {"healthz"}, "book": {"http", "insert", "csv"}, "documents": {"pdf", "seal", "verify"}}
 
 
 @pytest.mark.skipif(bool(os.environ.get("IS2IN_TEST_DATABASE_URL")), reason="the harness is exercised once, on SQLite")
