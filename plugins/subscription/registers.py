@@ -413,16 +413,15 @@ def _converter(field):
     return slow
 
 
-_CONVERTERS = None
+_CONVERTERS = {}
 
 
-def _fetch(query) -> list:
-    """The rows of a query over ``BOOK_FIELDS`` as ``BookOrder`` tuples, read with the driver's cursor."""
-    global _CONVERTERS
-    if _CONVERTERS is None:
-        _CONVERTERS = tuple(enumerate(_converter(f) for f in BOOK_FIELDS))
-    converters = _CONVERTERS
-    make = BookOrder._make
+def _fetch(query, fields=BOOK_FIELDS, make=BookOrder) -> list:
+    """The rows of a query over ``fields`` as ``make`` tuples (``BookOrder``), read with the driver's cursor."""
+    converters = _CONVERTERS.get(id(fields))
+    if converters is None:
+        converters = _CONVERTERS[id(fields)] = tuple(enumerate(_converter(f) for f in fields))
+    make = make._make
     out = []
     for raw in db.execute(query).fetchall():
         row = list(raw)
@@ -448,6 +447,18 @@ def book_batches(sub: Subscription):
             return
 
 
+# What the check of an uploaded register reads of an order (``accepted_values``, ``_satisfied``,
+# ``investor_key``): the book's fields less the investor's texts.
+CHECK_FIELDS = tuple(
+    f
+    for f in BOOK_FIELDS
+    if f.name not in ("omnibus", "investor_name", "investor_resident", "investor_contacts", "investor_other")
+)
+CheckOrder = collections.namedtuple(
+    "CheckOrder", [f.name + "_id" if isinstance(f, pw.ForeignKeyField) else f.name for f in CHECK_FIELDS]
+)
+
+
 def book_orders(sub: Subscription, numbers) -> dict:
     """The accepted orders among ``numbers``, by number: how an uploaded register's rows find their orders, a
     batch at a time."""
@@ -460,7 +471,7 @@ def book_orders(sub: Subscription, numbers) -> dict:
             query = service.accepted_orders(sub).where(Order.number.between(low, high))
         else:
             query = service.accepted_orders(sub).where(Order.number.in_(chunk))
-        for order in _fetch(query.select(*BOOK_FIELDS)):
+        for order in _fetch(query.select(*CHECK_FIELDS), CHECK_FIELDS, CheckOrder):
             found[order.number] = order
     return found
 
@@ -2181,31 +2192,35 @@ def _conclude(job: RegisterJob, sub: Subscription, user, total: int, report: Rep
     outbox.send()
 
 
-def insert_rows(model, fields: list, rows, batch: int = 2000) -> int:
+def insert_rows(model, fields: list, rows, batch: int = 2000, prepared: bool = False) -> int:
     """Insert many rows of ``model`` (``rows`` yields values in the order of ``fields``) with one prepared
     statement run by ``executemany`` (SQLite) or multi-row ``INSERT ... VALUES`` pages (PostgreSQL,
-    psycopg2's ``execute_values``), the values converted by each field's ``db_value`` as peewee would. The
-    generic sibling of ``core.db.bulk_update``; run it inside the caller's transaction."""
+    psycopg2's ``execute_values``), the values converted by each field's ``db_value`` as peewee would, unless
+    ``prepared`` says they are such already (integers, decimals, texts, None). The generic sibling of
+    ``core.db.bulk_update``; run it inside the caller's transaction."""
     database = db.obj if isinstance(db, pw.DatabaseProxy) else db
     table = model._meta.table_name
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
     converters = [f.db_value for f in fields]
     count = 0
 
-    def prepared():
+    def values():
         nonlocal count
         for row in rows:
             count += 1
-            yield [convert(value) for convert, value in zip(converters, row, strict=True)]
+            if prepared:
+                yield row
+            else:
+                yield [convert(value) for convert, value in zip(converters, row, strict=True)]
 
     cursor = database.cursor()
     if isinstance(database, pw.PostgresqlDatabase):
         from psycopg2.extras import execute_values
 
-        execute_values(cursor, f'INSERT INTO "{table}" ({columns}) VALUES %s', prepared(), page_size=batch)
+        execute_values(cursor, f'INSERT INTO "{table}" ({columns}) VALUES %s', values(), page_size=batch)
     else:
         marks = ", ".join([database.param] * len(fields))
-        cursor.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', prepared())
+        cursor.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', values())
     return count
 
 
@@ -2220,6 +2235,7 @@ def _accept(sub: Subscription, user, job: RegisterJob, fills: _Fills, outbox: Ou
         Fill,
         [Fill.subscription, Fill.order, Fill.price, Fill.yield_rate, Fill.quantity, Fill.volume],
         ((sub.id, *fill) for fill in fills.rows()),
+        prepared=True,  # integers and quantized decimals, as the check made them
     )
     service._move(sub, "satisfied_register")
     quantity = fills.quantity
