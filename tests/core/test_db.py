@@ -33,3 +33,15 @@ def test_bulk_update_sets_each_row_its_own_values_and_nothing_else(app, make):
 def test_bulk_update_of_nothing_is_no_statement(app):
     with db.atomic():
         assert bulk_update(TradeAccount, [TradeAccount.blocked], iter(())) == 0
+
+
+def test_the_sqlite_task_queue_syncs_like_the_database_not_on_every_task(app, monkeypatch):
+    """WAL with synchronous=NORMAL: a queued task survives the process without a disk sync per task."""
+    from core import tasks
+
+    monkeypatch.setitem(app.config, "TASKS_IMMEDIATE", False)
+    monkeypatch.setitem(app.config, "REDIS_URL", None)
+    storage = tasks.make_huey(app).storage
+    assert isinstance(storage, tasks.QueueStorage)
+    assert storage.conn.execute("pragma synchronous").fetchone() == (1,)
+    assert storage.conn.execute("pragma journal_mode").fetchone() == ("wal",)
