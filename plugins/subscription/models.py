@@ -2,6 +2,7 @@
 collateral blocked on them, registers (S-A2), deals, net positions, results (S-A3) and penalties."""
 
 import json
+from decimal import ROUND_HALF_UP, Decimal
 
 import peewee as pw
 from flask_babel import lazy_gettext as _l
@@ -222,18 +223,26 @@ class Order(BaseModel):
 
     def amount(self, price=None):
         """The order's money amount: what collateral blocks (S-5.2)."""
-        if self.kind == "market" and self.basis == "money":
-            return self.money
-        unit = self.price if self.kind == "limit" else price
-        if unit is None or self.quantity is None:
-            return None
-        return _money(unit * self.quantity)
+        return amount_of(self.kind, self.basis, self.price, self.quantity, self.money, price)
+
+
+def amount_of(kind, basis, price, quantity, money, market_price=None):
+    """``Order.amount`` from plain values, for the book steps that walk 200,000 orders as rows: a market
+    order for money blocks its money; any other its quantity at its price (a market order's: the price
+    it is estimated or activated at), to the tiyn."""
+    if kind == "market" and basis == "money":
+        return money
+    unit = price if kind == "limit" else market_price
+    if unit is None or quantity is None:
+        return None
+    return _money(unit * quantity)
+
+
+CENT = Decimal("0.01")
 
 
 def _money(value):
-    from decimal import ROUND_HALF_UP, Decimal
-
-    return Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 class Register(BaseModel):

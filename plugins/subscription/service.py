@@ -23,6 +23,7 @@ from plugins.subscription.models import (
     Order,
     Subscription,
     TradeAccount,
+    amount_of,
 )
 
 PROCEDURE = _l("Подписка на ценные бумаги")
@@ -863,7 +864,7 @@ def collateral_check(sub: Subscription, at=None) -> dict:
             .tuples()
         )
         for order_id, account_id, kind, basis, unit, quantity, money in unsecured_orders.iterator():
-            amount = Order(kind=kind, basis=basis, price=unit, quantity=quantity, money=money).amount(price=price)
+            amount = amount_of(kind, basis, unit, quantity, money, price)
             if amount is not None and free[account_id] >= amount:
                 free[account_id] -= amount
                 totals[account_id] = totals.get(account_id, Decimal(0)) + amount
