@@ -468,28 +468,30 @@ def submit_order(number):
     body = _body()
     client_ref = _client_ref(body)
 
+    def replayed(order):
+        response = jsonify(order_json(order, sub))
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
+
     def earlier():
         order = _own_orders(sub).where(Order.client_ref == client_ref).first() if client_ref else None
-        if order is not None:
-            response = jsonify(order_json(order, sub))
-            response.headers["Idempotent-Replayed"] = "true"
-            return response
-        return None
+        return replayed(order) if order is not None else None
 
-    # a retry of an order already taken gets that order back, whatever its body now says
-    replay = earlier()
-    if replay is not None:
-        return replay
-    fields = order_fields({**POST_DEFAULTS, **body}, user)
     try:
-        order = service.submit_order(sub, user, fields, client_ref=client_ref)
-    except service.SubscriptionError as exc:
-        raise _service_refusal(exc) from None
+        order = service.submit_order(sub, user, order_fields({**POST_DEFAULTS, **body}, user), client_ref=client_ref)
+    except (Refusal, service.SubscriptionError) as exc:
+        # a retry of an order already taken gets that order back, whatever its body now says
+        replay = earlier()
+        if replay is not None:
+            return replay
+        raise (exc if isinstance(exc, Refusal) else _service_refusal(exc)) from None
     except IntegrityError:
         replay = earlier()  # a concurrent retry with the same client_ref was inserted first
         if replay is None:
             raise
         return replay
+    if not getattr(order, "taken_now", False):
+        return replayed(order)  # the service found the client_ref taken before
     response = jsonify(order_json(order, sub))  # the service's own order: its account is the one just checked
     response.status_code = 201
     response.headers["Location"] = url_for("subscription_api.order", number=sub.number, order_number=order.number)

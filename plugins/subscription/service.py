@@ -675,6 +675,10 @@ _INSERTED = [f for f in Order._meta.sorted_fields if f.name != "id"]
 
 
 def _insert(orders: list) -> None:
+    if len(orders) == 1:  # one order (the page, the API's single route): its id comes with the insert
+        order = orders[0]
+        order.id = Order.insert({f: order.__data__.get(f.name) for f in _INSERTED}).execute()
+        return
     bulk_insert(Order, _INSERTED, ([o.__data__.get(f.name) for f in _INSERTED] for o in orders))
 
 
@@ -682,7 +686,9 @@ def _ids(sub, orders: list) -> None:
     """The new orders' ids, read back by their numbers (one query; RETURNING differs between databases)."""
     if not orders:
         return
-    numbers = {o.number: o for o in orders}
+    numbers = {o.number: o for o in orders if o.id is None}
+    if not numbers:
+        return
     query = Order.select(Order.number, Order.id).where(
         (Order.subscription == sub) & Order.number.between(min(numbers), max(numbers))
     )
