@@ -125,32 +125,33 @@ def bulk_update(model, fields: list, rows, batch: int = 2000) -> int:
     return count
 
 
-def bulk_insert(model, fields: list, rows, batch: int = 1000) -> int:
+def bulk_insert(model, fields: list, rows, batch: int = 1000, prepared: bool = False) -> int:
     """Insert many rows of ``model``, each a sequence of values in the order of ``fields``, with one
     prepared statement: SQLite runs it with ``executemany``, PostgreSQL as multi-row VALUES of ``batch``
     rows (``execute_values``). peewee's ``insert_many`` builds its SQL value by value in Python, which
     cost a 100-order batch more than the database's own work. Values go through each field's
-    ``db_value`` as with the ORM; run it inside the caller's transaction."""
+    ``db_value`` as with the ORM, unless ``prepared`` says they are such already (integers, decimals,
+    texts, None). Run it inside the caller's transaction; it returns the number of rows."""
     database = db.obj if isinstance(db, peewee.DatabaseProxy) else db
     table = model._meta.table_name
     converters = [f.db_value for f in fields]
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
     count = 0
 
-    def prepared():
+    def values():
         nonlocal count
         for row in rows:
             count += 1
-            yield [convert(value) for convert, value in zip(converters, row, strict=True)]
+            yield row if prepared else [convert(value) for convert, value in zip(converters, row, strict=True)]
 
     cursor = database.cursor()
     if isinstance(database, peewee.PostgresqlDatabase):
         from psycopg2.extras import execute_values
 
-        execute_values(cursor, f'INSERT INTO "{table}" ({columns}) VALUES %s', prepared(), page_size=batch)
+        execute_values(cursor, f'INSERT INTO "{table}" ({columns}) VALUES %s', values(), page_size=batch)
     else:
         marks = ", ".join("?" for _ in fields)
-        cursor.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', prepared())
+        cursor.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', values())
     return count
 
 

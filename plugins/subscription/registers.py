@@ -41,7 +41,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from core import audit, tasks
 from core.access import login_required, public, staff_required
 from core.accounts.models import Organisation, User
-from core.db import BaseModel, db, utcnow
+from core.db import BaseModel, bulk_insert, db, utcnow
 from core.files import KINDS, FileIntegrityError, StoredFile, data_dir, safe_name, sniff, store
 from core.forms import DecimalField, IntegerField, choices
 from core.web import external_url, render
@@ -845,17 +845,8 @@ def store_path(path: str, name: str, kind: str) -> StoredFile:
 
 def send_stored(stored: StoredFile):
     """Send a stored file from disk in chunks, after checking its hash the same way (``StoredFile.read``)."""
-    digest = hashlib.sha256()
-    try:
-        with open(stored.path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-    except FileNotFoundError as exc:
-        raise FileIntegrityError(f"file {stored.id} ({stored.original_name}) is missing") from exc
-    if digest.hexdigest() != stored.sha256:
-        raise FileIntegrityError(f"file {stored.id} ({stored.original_name}) was altered")
     response = send_file(
-        stored.path,
+        _verified(stored),
         mimetype=stored.content_type,
         as_attachment=True,
         download_name=stored.original_name,
@@ -2192,38 +2183,6 @@ def _conclude(job: RegisterJob, sub: Subscription, user, total: int, report: Rep
     outbox.send()
 
 
-def insert_rows(model, fields: list, rows, batch: int = 2000, prepared: bool = False) -> int:
-    """Insert many rows of ``model`` (``rows`` yields values in the order of ``fields``) with one prepared
-    statement run by ``executemany`` (SQLite) or multi-row ``INSERT ... VALUES`` pages (PostgreSQL,
-    psycopg2's ``execute_values``), the values converted by each field's ``db_value`` as peewee would, unless
-    ``prepared`` says they are such already (integers, decimals, texts, None). The generic sibling of
-    ``core.db.bulk_update``; run it inside the caller's transaction."""
-    database = db.obj if isinstance(db, pw.DatabaseProxy) else db
-    table = model._meta.table_name
-    columns = ", ".join(f'"{f.column_name}"' for f in fields)
-    converters = [f.db_value for f in fields]
-    count = 0
-
-    def values():
-        nonlocal count
-        for row in rows:
-            count += 1
-            if prepared:
-                yield row
-            else:
-                yield [convert(value) for convert, value in zip(converters, row, strict=True)]
-
-    cursor = database.cursor()
-    if isinstance(database, pw.PostgresqlDatabase):
-        from psycopg2.extras import execute_values
-
-        execute_values(cursor, f'INSERT INTO "{table}" ({columns}) VALUES %s', values(), page_size=batch)
-    else:
-        marks = ", ".join([database.param] * len(fields))
-        cursor.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', values())
-    return count
-
-
 def _accept(sub: Subscription, user, job: RegisterJob, fills: _Fills, outbox: Outbox) -> Register:
     """Accept it: the fills replace any earlier ones, and the subscription moves on. Its receipt is the seller's
     consent to the deals (S-9.4)."""
@@ -2231,10 +2190,11 @@ def _accept(sub: Subscription, user, job: RegisterJob, fills: _Fills, outbox: Ou
         subscription=sub, kind="satisfied", format=job.format, file=job.file, status="accepted", uploaded_by=user
     )
     Fill.delete().where(Fill.subscription == sub).execute()
-    insert_rows(
+    bulk_insert(
         Fill,
         [Fill.subscription, Fill.order, Fill.price, Fill.yield_rate, Fill.quantity, Fill.volume],
         ((sub.id, *fill) for fill in fills.rows()),
+        batch=2000,
         prepared=True,  # integers and quantized decimals, as the check made them
     )
     service._move(sub, "satisfied_register")

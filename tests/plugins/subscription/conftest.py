@@ -76,3 +76,44 @@ def make_subscription(app, members):
 def ctx(app):
     with app.test_request_context():
         yield
+
+
+@pytest.fixture
+def people(demo, members):
+    return {
+        "csd": demo["csd@demo.kz"],
+        "trading": demo["trading@exchange.demo"],
+        "seller": members["seller"],
+        "buyer1": members["buyer1"],
+        "buyer2": members["buyer2"],
+        "broker": demo["broker@demo.kz"],
+    }
+
+
+@pytest.fixture
+def place(app, members):
+    """Orders submitted now, filled as the accepted satisfied register says, the state moved on:
+    ``specs`` = (buyer key, price, quantity, filled price or None, filled quantity[, account])."""
+    from plugins.subscription import rules
+    from plugins.subscription.models import Fill
+
+    def place(sub, specs):
+        orders = []
+        with app.test_request_context():
+            for who, price, quantity, fill_price, filled, *account in specs:
+                account = account[0] if account else members["acc1" if who == "buyer1" else "acc2"]
+                order = service.submit_order(
+                    sub,
+                    members[who],
+                    {"kind": "limit", "price": Decimal(price), "quantity": quantity, "account": account},
+                )
+                orders.append(order)
+                if filled:
+                    unit = Decimal(fill_price or price)
+                    Fill.create(
+                        subscription=sub, order=order, price=unit, quantity=filled, volume=rules.money(unit * filled)
+                    )
+        Subscription.update(state="satisfied_register").where(Subscription.id == sub.id).execute()
+        return Subscription.get_by_id(sub.id), orders
+
+    return place

@@ -12,20 +12,10 @@ from openpyxl import load_workbook
 from core.db import utcnow
 from plugins.subscription import registers, service
 from plugins.subscription.models import Fill, Register, Subscription
+from tests.plugins.subscription.test_registers import ALL_ITEMS, NS, submit
 
-NS = {"r": "urn:kase:is2in:subscription:register:1"}
 R = "{urn:kase:is2in:subscription:register:1}"
-ALL_ITEMS = '["12.1", "12.2", "12.3", "12.4", "12.5", "12.6"]'
 AWKWARD = 'Тест & <Ко> "кавычки"\x01 ' + "\r\n"  # escaped, a control character dropped, spaces kept
-
-
-def submit(app, sub, members, buyer="buyer1", **fields):
-    data = {"kind": "limit", "price": Decimal("1000"), "quantity": 10, "account": members["acc1"]}
-    if buyer != "buyer1":
-        data["account"] = members["acc2"]
-    data.update(fields)
-    with app.test_request_context():
-        return service.submit_order(Subscription.get_by_id(sub.id), members[buyer], data)
 
 
 def produced(app, sub):

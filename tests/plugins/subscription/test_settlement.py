@@ -12,8 +12,8 @@ from flask_login import login_user
 
 from core.db import utcnow
 from core.notifications.models import Notification
-from plugins.subscription import rules, service, settlement
-from plugins.subscription.models import Deal, Fill, NetPosition, Order, Penalty, Results, Subscription, TradeAccount
+from plugins.subscription import rules, settlement
+from plugins.subscription.models import Deal, NetPosition, Order, Penalty, Results, Subscription, TradeAccount
 from plugins.subscription.service import SubscriptionError
 
 D = datetime.date
@@ -23,49 +23,6 @@ NAURYZ_FRIDAY = D(2026, 3, 20)  # the working day before Nauryz (21-25 March 202
 def _at(day, hour=11, minute=0):
     """An Almaty moment as the stored UTC."""
     return rules.utc(day, datetime.time(hour, minute))
-
-
-@pytest.fixture
-def people(demo, members):
-    return {
-        "csd": demo["csd@demo.kz"],
-        "trading": demo["trading@exchange.demo"],
-        "seller": members["seller"],
-        "buyer1": members["buyer1"],
-        "buyer2": members["buyer2"],
-        "broker": demo["broker@demo.kz"],
-    }
-
-
-@pytest.fixture
-def place(app, members):
-    """Orders submitted now, filled as the accepted satisfied register says, the state moved on:
-    ``specs`` = (buyer key, price, quantity, filled price or None, filled quantity)."""
-
-    def place(sub, specs):
-        orders = []
-        with app.test_request_context():
-            for who, price, quantity, fill_price, filled in specs:
-                account = members["acc1"] if who == "buyer1" else members["acc2"]
-                order = service.submit_order(
-                    sub,
-                    members[who],
-                    {"kind": "limit", "price": Decimal(price), "quantity": quantity, "account": account},
-                )
-                orders.append(order)
-                if filled:
-                    unit = Decimal(fill_price or price)
-                    Fill.create(
-                        subscription=sub,
-                        order=order,
-                        price=unit,
-                        quantity=filled,
-                        volume=rules.money(unit * filled),
-                    )
-        Subscription.update(state="satisfied_register").where(Subscription.id == sub.id).execute()
-        return Subscription.get_by_id(sub.id), orders
-
-    return place
 
 
 def _fresh(sub):

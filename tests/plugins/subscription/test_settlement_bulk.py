@@ -8,47 +8,9 @@ import pytest
 
 from core.audit import AuditEvent
 from core.notifications.models import Notification
-from plugins.subscription import rules, service, settlement
+from plugins.subscription import rules, settlement
 from plugins.subscription.models import Deal, Fill, NetPosition, Order, Results, Subscription, TradeAccount
 from plugins.subscription.service import SubscriptionError
-
-
-@pytest.fixture
-def people(demo, members):
-    return {
-        "csd": demo["csd@demo.kz"],
-        "trading": demo["trading@exchange.demo"],
-        "seller": members["seller"],
-        "buyer1": members["buyer1"],
-        "buyer2": members["buyer2"],
-    }
-
-
-@pytest.fixture
-def place(app, members):
-    """Orders submitted now and filled as ``specs`` say: (buyer key, price, quantity, filled quantity[,
-    account]); the subscription moved to the accepted satisfied register."""
-
-    def place(sub, specs):
-        orders = []
-        with app.test_request_context():
-            for who, price, quantity, filled, *account in specs:
-                account = account[0] if account else members["acc1" if who == "buyer1" else "acc2"]
-                order = service.submit_order(
-                    sub,
-                    members[who],
-                    {"kind": "limit", "price": Decimal(price), "quantity": quantity, "account": account},
-                )
-                orders.append(order)
-                if filled:
-                    unit = Decimal(price)
-                    Fill.create(
-                        subscription=sub, order=order, price=unit, quantity=filled, volume=rules.money(unit * filled)
-                    )
-        Subscription.update(state="satisfied_register").where(Subscription.id == sub.id).execute()
-        return Subscription.get_by_id(sub.id), orders
-
-    return place
 
 
 def _fresh(sub):
@@ -65,7 +27,7 @@ PRICES = ["1000.1", "999.7", "1000.3", "1001.01", "998.99", "1000.07"]
 
 def _specs(n):
     return [
-        ("buyer1" if i % 3 else "buyer2", PRICES[i % len(PRICES)], 3 + i % 4, 3 + i % 4 - (i % 5 == 0))
+        ("buyer1" if i % 3 else "buyer2", PRICES[i % len(PRICES)], 3 + i % 4, None, 3 + i % 4 - (i % 5 == 0))
         for i in range(n)
     ]
 
@@ -101,7 +63,7 @@ def test_many_deals_keep_the_orders_numbers_and_net_to_the_cent(app, make_subscr
 
 @pytest.mark.rule("S-10.3")
 def test_a_register_with_nothing_filled_forms_no_deals_and_settles(app, make_subscription, place, people):
-    sub, _orders = place(make_subscription(ccp=True), [("buyer1", "1000", 10, 0), ("buyer2", "1000", 5, 0)])
+    sub, _orders = place(make_subscription(ccp=True), [("buyer1", "1000", 10, None, 0), ("buyer2", "1000", 5, None, 0)])
     before = TradeAccount.get(TradeAccount.code == "BUY1-KZT").blocked
     with app.test_request_context():
         deals = settlement.form_deals(sub, people["trading"], at=sub.deal_at)
@@ -118,7 +80,12 @@ def test_a_register_with_nothing_filled_forms_no_deals_and_settles(app, make_sub
 def test_each_buyer_is_told_of_its_orders_in_their_numbers(app, make_subscription, place, people):
     sub, orders = place(
         make_subscription(ccp=False),
-        [("buyer2", "1000.5", 4, 4), ("buyer1", "1000", 10, 0), ("buyer1", "999.99", 10, 3), ("buyer1", "1001", 2, 2)],
+        [
+            ("buyer2", "1000.5", 4, None, 4),
+            ("buyer1", "1000", 10, None, 0),
+            ("buyer1", "999.99", 10, None, 3),
+            ("buyer1", "1001", 2, None, 2),
+        ],
     )
     with app.test_request_context():
         settlement.form_deals(sub, people["trading"], at=sub.deal_at)
@@ -178,10 +145,10 @@ def test_without_ccp_short_money_names_the_first_deal_not_covered(app, make_subs
     sub, orders = place(
         make_subscription(ccp=False),
         [
-            ("buyer1", "1000", 1, 1),
-            ("buyer1", "1000", 2, 2, second),
-            ("buyer1", "1000", 1, 1, second),  # 3 000 on an account of 2 500: this one is not covered
-            ("buyer1", "1000", 1, 1),
+            ("buyer1", "1000", 1, None, 1),
+            ("buyer1", "1000", 2, None, 2, second),
+            ("buyer1", "1000", 1, None, 1, second),  # 3 000 on an account of 2 500: this one is not covered
+            ("buyer1", "1000", 1, None, 1),
         ],
     )
     balances = {a.code: a.balance for a in TradeAccount.select()}
