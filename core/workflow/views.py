@@ -6,6 +6,7 @@ import json
 import re
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -898,12 +899,25 @@ def _listing(query, template, block, **extra):
     )
 
 
+def _label(key, make, *args):
+    """A label of the lists that depends only on the language: a procedure's and a process's title, a status, a
+    department as executor. The app's definitions and catalogues are loaded when it starts and never change while it
+    runs, so each label is translated (a lookup of the catalogue through the request's context) once per app and
+    language, and kept with the app."""
+    labels = current_app.extensions.setdefault("workflow.list_labels", {})
+    try:
+        return labels[key]
+    except KeyError:
+        value = labels[key] = make(*args)
+        return value
+
+
 def _rows(items, users, left) -> list:
-    """What each row of a list shows, as text. A page repeats a few procedures, processes, statuses and deadlines:
-    each is translated (a lookup of the locale's catalogue) and formatted once per page, not once per row. Labels
-    are escaped here exactly as the template escaped them, so the page's HTML is the same."""
+    """What each row of a list shows, as text: labels are kept per language (``_label``), deadlines are formatted
+    once per page. Labels are escaped here exactly as the template escaped them, so the page's HTML is the same."""
     versions = current_app.extensions["is2in.procedure_versions"]
     day = current_app.jinja_env.filters["d"]
+    locale = str(get_locale())
     memo = {}
 
     def once(key, make, *args):
@@ -925,21 +939,24 @@ def _rows(items, users, left) -> list:
 
     rows = []
     for app in items:
-        procedure, process = once(
-            ("procedure", app.procedure, app.procedure_version, app.process), procedure_labels, app
-        )
+        step = (app.procedure, app.procedure_version, app.process)
+        if (app.procedure, app.procedure_version) in versions:
+            procedure, process = _label((locale, "procedure", *step), procedure_labels, app)
+        else:  # a procedure no longer installed: shown by its code
+            procedure, process = procedure_labels(app)
         author = users[app.author_id].full_name if app.author_id in users else "—"
         if app.executor_id in users:
             executor = users[app.executor_id].full_name
+        elif app.executor_id is None:  # the process's actor: a department or nobody yet
+            executor = _label((locale, "executor", *step), lambda a: escape(engine.executor_label(a) or "—"), app)
         else:
-            key = ("executor", app.procedure, app.procedure_version, app.process, app.executor_id)
-            executor = once(key, lambda a: escape(engine.executor_label(a) or "—"), app)
+            executor = escape(engine.executor_label(app) or "—")
         row = {
             "procedure": procedure,
             "process": process,
             "author": author,
             "executor": executor,
-            "status": once(("status", app.status), lambda a: escape(a.status_label), app),
+            "status": _label((locale, "status", app.status), lambda a: escape(a.status_label), app),
             "created": day(app.created_at),
             "submitted": day(app.submitted_at) or "—",
         }

@@ -169,3 +169,17 @@ def test_the_lists_indexes_exist_after_the_migrations(app):
     names = {index.name for index in connection.get_indexes("application")}
     assert {"application_status_created_at", "application_inbox", "application_search_count"} <= names
     assert "auditevent_object_type_object_id" in {index.name for index in connection.get_indexes("audit_event")}
+
+
+def test_the_lists_labels_follow_the_readers_language(client, auth, make):
+    """The labels a list shows are kept per language: switching the language switches them."""
+    org, authors = _people(make, 1)
+    _application(org, authors[0], "L-2026-00001")
+    auth.login("a0@example.kz")
+    assert "Включение акций в официальный список" in client.get("/applications").get_data(as_text=True)
+    client.post("/language", data={"lang": "en", "next": "/applications"})
+    english = client.get("/applications").get_data(as_text=True)
+    assert "Inclusion of shares in the official list" in english and "Under review" in english
+    assert "Включение акций в официальный список" not in english
+    client.post("/language", data={"lang": "ru", "next": "/applications"})
+    assert "Включение акций в официальный список" in client.get("/applications").get_data(as_text=True)
