@@ -53,6 +53,18 @@ def menu_for(app, user) -> list[Link]:
     return allowed
 
 
+def active_index(urls: list[str]) -> int | None:
+    """Which menu link the current page is under: its address is the page's or above it, and no other
+    link is nearer (the longest such address). The addresses are made once per page (a url_for per
+    link), not once per pair of links."""
+    path = request.path
+    best, depth = None, -1
+    for index, target in enumerate(urls):
+        if (path == target or (target != "/" and path.startswith(target + "/"))) and len(target) > depth:
+            best, depth = index, len(target)
+    return best
+
+
 def init_app(app) -> None:
     from core.notifications.models import Notification
 
@@ -64,7 +76,9 @@ def init_app(app) -> None:
     def inject():
         context = {"languages": app.config["LANGUAGES"], "public_pages": public_pages}
         if getattr(current_user, "is_authenticated", False):  # no user outside a request (mail, tasks)
-            context["menu"] = menu_for(app, current_user)
+            menu = menu_for(app, current_user)
+            urls = [url_for(link.endpoint, **link.values) for link in menu]
+            context["menu"], context["menu_urls"], context["menu_active"] = menu, urls, active_index(urls)
             context["unread_count"] = Notification.unread_count(current_user)
         return context
 
@@ -82,19 +96,6 @@ def init_app(app) -> None:
     @app.template_filter("d")
     def _d(value, fmt="dd.MM.yyyy"):
         return format_date(value, fmt) if value else ""
-
-    @app.template_global()
-    def is_active_link(link: Link, links=()) -> bool:
-        """The current page is the link's page or below it, and no other menu link is nearer."""
-
-        def depth(candidate):
-            target = url_for(candidate.endpoint, **candidate.values)
-            if request.path == target or (target != "/" and request.path.startswith(target + "/")):
-                return len(target)
-            return -1
-
-        mine = depth(link)
-        return mine >= 0 and all(depth(other) <= mine for other in links)
 
     def error_page(code: int, message):
         def handler(error):

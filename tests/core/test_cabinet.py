@@ -32,6 +32,20 @@ def test_user_menu_shows_company_code_name_and_the_guide_tabs_in_order(client, a
     assert positions == sorted(positions)
 
 
+@pytest.mark.rule("G-9")
+def test_the_menu_marks_the_tab_the_page_is_under_and_only_that_one(client, auth, make):
+    import re
+
+    make.user(email="tabs@example.kz")
+    auth.login("tabs@example.kz")
+    for path, tab in (("/applications", "На рассмотрении"), ("/archive", "Архив"), ("/procedures", "Процедуры")):
+        html = client.get(path).get_data(as_text=True)
+        current = re.findall(r'<a href="[^"]*" aria-current="page">([^<]+)</a>', html)
+        assert current == [tab], (path, current)
+    html = client.get("/").get_data(as_text=True)
+    assert 'aria-current="page"' not in html.split('class="usermenu"')[1].split("</nav>")[0]
+
+
 def test_header_has_logo_link_cabinet_and_logout(client, auth, make):
     make.user(email="a@example.kz")
     auth.login("a@example.kz")
