@@ -150,6 +150,7 @@ def run(env: harness.Environment, settings: harness.Settings) -> dict:
         f"{settings.clients} concurrent clients in a closed loop (bench/load.py, aiohttp, its own process); "
         f"the generator's own CPU share during the floor: {before['client_cpu']:.2f} of a core.",
         f"Peak resident memory of a gunicorn worker: {worker_peak} MB.",
+        limits(settings.clients, floor_rps),
     ]
     return {
         "title": "1. Pages under load",
@@ -158,3 +159,17 @@ def run(env: harness.Environment, settings: harness.Settings) -> dict:
         "notes": notes,
         "server_worker_peak_mb": worker_peak,
     }
+
+
+def limits(clients: int, floor_rps: float) -> str:
+    """What bounds p95 in a closed loop (Little's law): each of ``clients`` asks again as soon as it is
+    answered, so the mean wait is clients / throughput, whatever the page does."""
+    needed = clients / (P95_LIMIT / 1000)
+    if not floor_rps:
+        return f"What limits p95: {clients} clients in a closed loop need > {needed:.0f} req/s for it."
+    return (
+        f"What limits p95: with {clients} clients in a closed loop the mean latency is {clients} ÷ the requests "
+        f"per second, so p95 ≤ {P95_LIMIT:g} ms needs more than {report.number(round(needed))} req/s on every "
+        f"page, {needed / floor_rps:.1f}× what the floor route (no database, no template) reaches on this machine "
+        f"({report.number(round(floor_rps))} req/s). Within that bound, a page's own cost is its ratio to the floor."
+    )
