@@ -19,7 +19,6 @@ SQLITE_PRAGMAS = {
     "busy_timeout": 10000,
     "synchronous": "normal",
     "cache_size": -16000,
-    "mmap_size": 1 << 28,  # pages read through the mapping, not a pread each (docs/operations.md, Database)
 }
 
 
