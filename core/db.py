@@ -114,12 +114,13 @@ def bulk_update(model, fields: list, rows, batch: int = 2000) -> int:
             f'"{f.column_name}" = CAST(v.column{n} AS {types.get(f.field_type, f.field_type)})'
             for n, f in enumerate(fields, start=2)
         )
-        sql = f'UPDATE "{table}" SET {sets} FROM (VALUES %s) AS v WHERE "{table}"."{key.column_name}" = v.column1'
+        # names from the model's own metadata, never from input; every value is a parameter
+        sql = f'UPDATE "{table}" SET {sets} FROM (VALUES %s) AS v WHERE "{table}"."{key.column_name}" = v.column1'  # nosec B608
         cursor = database.cursor()
         execute_values(cursor, sql, prepared(), page_size=batch)
     else:
         sets = ", ".join(f'"{f.column_name}" = ?' for f in fields)
-        sql = f'UPDATE "{table}" SET {sets} WHERE "{key.column_name}" = ?'
+        sql = f'UPDATE "{table}" SET {sets} WHERE "{key.column_name}" = ?'  # nosec B608 - names from the model
         cursor = database.cursor()
         cursor.executemany(sql, (values[1:] + values[:1] for values in prepared()))
     return count
@@ -148,10 +149,13 @@ def bulk_insert(model, fields: list, rows, batch: int = 1000, prepared: bool = F
     if isinstance(database, peewee.PostgresqlDatabase):
         from psycopg2.extras import execute_values
 
-        execute_values(cursor, f'INSERT INTO "{table}" ({columns}) VALUES %s', values(), page_size=batch)
+        # names from the model's own metadata, never from input; every value is a parameter
+        sql = f'INSERT INTO "{table}" ({columns}) VALUES %s'  # nosec B608
+        execute_values(cursor, sql, values(), page_size=batch)
     else:
         marks = ", ".join("?" for _ in fields)
-        cursor.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', values())
+        sql = f'INSERT INTO "{table}" ({columns}) VALUES ({marks})'  # nosec B608 - names from the model
+        cursor.executemany(sql, values())
     return count
 
 
