@@ -46,7 +46,7 @@ def index():
     try:
         year = int(request.args.get("year", datetime.date.today().year))
         datetime.date(year, 1, 1)  # a year the calendar has (1..9999)
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number, or past what a C integer holds
         abort(404)
     form = CalendarDayForm()
     if form.validate_on_submit():

@@ -50,3 +50,12 @@ def test_admins_maintain_transferred_days(client, auth, make):
     assert "Для этой даты уже есть запись." in again.get_data(as_text=True)
     client.post(f"/staff/calendar/{CalendarDay.get().id}/delete")
     assert CalendarDay.select().count() == 0
+
+
+def test_a_year_the_calendar_cannot_hold_is_not_found(client, auth, make):
+    """Found by the hostile-input test: a year past a C integer was an OverflowError (500), not a 404."""
+    make.staff("admin", email="root@kase.kz")
+    auth.login("root@kase.kz")
+    for year in ("-69952758156", "10000", "0", "abc", "99999999999999999999"):
+        assert client.get(f"/staff/calendar?year={year}").status_code == 404, year
+    assert client.get("/staff/calendar?year=9999").status_code == 200
