@@ -114,7 +114,7 @@ async def _client(phase, index, session, deadline_warm, deadline_end, sink, rng,
         now = time.perf_counter()
         if now >= deadline_end:
             return
-        if counter is not None:
+        if counter is not None and now >= deadline_warm:  # max_requests counts measured requests only
             if counter["left"] <= 0:
                 return
             counter["left"] -= 1
