@@ -28,7 +28,7 @@ from core.security import csrf, limiter
 from core.web import render
 from plugins.subscription import service
 from plugins.subscription.forms import OrderForm
-from plugins.subscription.models import ApiToken, Order, Subscription, TradeAccount
+from plugins.subscription.models import INVESTOR_FIELDS, ORDER_FIELDS, ApiToken, Order, Subscription, TradeAccount
 
 bp = Blueprint("subscription_api", __name__, url_prefix="/api/v1")
 # The token page is a cookie-signed-in page with CSRF like every other; only the API is exempt.
@@ -42,17 +42,7 @@ DEFAULT_PER_PAGE = 100
 # before registration a subscription has no number and is the seller's and the Exchange's only
 UNREGISTERED = ("draft", "filed", "checked", "board_refused", "refused", "cd_consent")
 BOOLEANS = ("for_client", "investor_resident", "qualified", "omnibus", "consent")
-INVESTOR_FIELDS = (
-    "for_client",
-    "investor_name",
-    "investor_id",
-    "investor_resident",
-    "investor_contacts",
-    "investor_other",
-    "qualified",
-    "omnibus",
-)
-ORDER_INPUT = ("account", "kind", "basis", "price", "yield_rate", "quantity", "money", *INVESTOR_FIELDS, "consent")
+ORDER_INPUT = ("account", *ORDER_FIELDS, "consent")
 # what the page's form starts with; a JSON body that leaves a field out means this, not "unticked"
 POST_DEFAULTS = {"kind": "limit", "basis": "quantity", "investor_resident": True}
 

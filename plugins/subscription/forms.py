@@ -19,7 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.forms import DecimalField, IntegerField, choices
 from core.workflow.cascade import isin_problem
-from plugins.subscription.models import INVESTOR_ITEMS
+from plugins.subscription.models import INVESTOR_ITEMS, ORDER_FIELDS
 
 
 def required(message=None):
@@ -311,26 +311,7 @@ class OrderForm(FlaskForm):
     consent = BooleanField(_l("Подтверждаю согласие инвестора на раскрытие сведений о нем продавцу и эмитенту"))
 
     def order_fields(self, accounts: dict) -> dict:
-        data = {
-            name: getattr(self, name).data
-            for name in (
-                "kind",
-                "basis",
-                "price",
-                "yield_rate",
-                "quantity",
-                "money",
-                "for_client",
-                "investor_name",
-                "investor_id",
-                "investor_resident",
-                "investor_contacts",
-                "investor_other",
-                "qualified",
-                "omnibus",
-                "consent",
-            )
-        }
+        data = {name: getattr(self, name).data for name in (*ORDER_FIELDS, "consent")}
         data["account"] = accounts.get(self.account.data)
         for text in ("investor_name", "investor_id", "investor_contacts", "investor_other"):
             data[text] = (data[text] or "").strip()

@@ -178,6 +178,20 @@ ORDER_STATUSES = {
 }
 
 
+# What a buyer gives for an order (S-4, S-7): the form, the service and the API take the same fields.
+INVESTOR_FIELDS = (
+    "for_client",
+    "investor_name",
+    "investor_id",
+    "investor_resident",
+    "investor_contacts",
+    "investor_other",
+    "qualified",
+    "omnibus",
+)
+ORDER_FIELDS = ("kind", "basis", "price", "yield_rate", "quantity", "money", *INVESTOR_FIELDS)
+
+
 class Order(BaseModel):
     subscription = pw.ForeignKeyField(Subscription, backref="orders", on_delete="CASCADE")
     number = pw.IntegerField()  # S-A2 column 1, unique within the subscription

@@ -18,6 +18,7 @@ from core.notifications.service import notify
 from core.workdays import add_working_days
 from plugins.subscription import rules
 from plugins.subscription.models import (
+    ORDER_FIELDS,
     ConditionChange,
     ConsortiumMember,
     Order,
@@ -500,14 +501,7 @@ def _block(order: Order, account: TradeAccount, amount: Decimal) -> None:
         .execute()
     )
     if not moved:
-        raise SubscriptionError(
-            _(
-                "Недостаточно денег на счете %(code)s для обеспечения заявки: нужно %(amount)s.",
-                code=account.code,
-                amount=f"{amount:,.2f}".replace(",", " "),
-            ),
-            field="account",
-        )
+        raise _short_of_money(account, amount)
     order.secured, order.blocked = True, amount
 
 
@@ -517,24 +511,6 @@ def _release(order: Order) -> None:
             TradeAccount.id == order.account_id
         ).execute()
     order.secured, order.blocked = False, Decimal(0)
-
-
-ORDER_FIELDS = (
-    "kind",
-    "basis",
-    "price",
-    "yield_rate",
-    "quantity",
-    "money",
-    "for_client",
-    "investor_name",
-    "investor_id",
-    "investor_resident",
-    "investor_contacts",
-    "investor_other",
-    "qualified",
-    "omnibus",
-)
 
 
 def locked(sub_id) -> Subscription:
@@ -570,10 +546,12 @@ def _earlier(sub, buyer, refs) -> dict:
     return {o.client_ref: o for o in found}
 
 
-def _free_money(accounts) -> dict:
-    """The free money of the buyer's accounts, their rows locked for the transaction on PostgreSQL."""
+def _free_money(account_ids) -> dict:
+    """The free money (balance less blocked) of the accounts ``account_ids`` (ids, or a query of them), their
+    rows locked for the transaction on PostgreSQL (SQLite's writers queue anyway): nothing else blocks on
+    them meanwhile."""
     query = TradeAccount.select(TradeAccount.id, TradeAccount.balance, TradeAccount.blocked).where(
-        TradeAccount.id.in_([a.id for a in accounts])
+        TradeAccount.id.in_(account_ids)
     )
     if not isinstance(db.obj, peewee.SqliteDatabase):
         query = query.order_by(TradeAccount.id).for_update()
@@ -642,7 +620,8 @@ def submit_orders(sub: Subscription, user: User, items, at=None) -> list:
                             _("Сумма рыночной заявки неизвестна до активации: укажите объем в деньгах.")
                         )
                     if free is None:
-                        free = _free_money(open_accounts(buyer))
+                        own = TradeAccount.select(TradeAccount.id).where(TradeAccount.organisation == buyer)
+                        free = _free_money(own)
                     if free.get(account.id, Decimal(0)) < amount:
                         raise _short_of_money(account, amount)
                     free[account.id] -= amount
@@ -827,18 +806,6 @@ def criteria_result(order: Order, user: User, ok: bool, reason: str = "") -> Ord
     return _close(order, "rejected", user, "order.criteria_reject", reason)
 
 
-def _accounts_locked(sub: Subscription) -> dict:
-    """The free money (balance less blocked) of every account the book uses, its rows locked for the
-    transaction on PostgreSQL (SQLite's writers queue anyway): nothing else blocks on them meanwhile."""
-    booked = Order.select(Order.account).where(Order.subscription == sub).distinct()
-    query = TradeAccount.select(TradeAccount.id, TradeAccount.balance, TradeAccount.blocked).where(
-        TradeAccount.id.in_(booked)
-    )
-    if not isinstance(db.obj, peewee.SqliteDatabase):
-        query = query.order_by(TradeAccount.id).for_update()
-    return {id_: Decimal(balance) - Decimal(blocked) for id_, balance, blocked in query.tuples()}
-
-
 def _add_blocked(totals: dict) -> None:
     """Add each account's newly blocked total (the increments, so a concurrent release still counts)."""
     for account_id, amount in totals.items():
@@ -860,7 +827,7 @@ def collateral_check(sub: Subscription, at=None) -> dict:
         sub = locked(sub.id)
         if not sub.ccp or sub.collateral_checked_at is not None:
             return {"secured": 0, "cancelled": 0}
-        free = _accounts_locked(sub)
+        free = _free_money(Order.select(Order.account).where(Order.subscription == sub).distinct())
         price = estimate_price(sub)
         blocks, unsecured, totals = [], [], {}
         unsecured_orders = (

@@ -4,7 +4,6 @@ through one, acts through the other, and the mail one of them queues is sent onc
 import http.cookiejar
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -14,18 +13,9 @@ import urllib.request
 import pytest
 
 from tests.conftest import PG_URL, free_port
+from tests.security.servers import REDIS, redis_up
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL (IS2IN_TEST_DATABASE_URL)")
-REDIS = os.environ.get("IS2IN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-def _redis_up() -> bool:
-    parts = urllib.parse.urlsplit(REDIS)
-    try:
-        with socket.create_connection((parts.hostname, parts.port or 6379), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def _wait(url, timeout=30):
@@ -64,7 +54,7 @@ class Browser:
 
 @pytest.fixture
 def cluster(app, database_url, mailbox, tmp_path, demo):
-    if not _redis_up():
+    if not redis_up():
         pytest.skip("Redis is not reachable")
     import redis
 
