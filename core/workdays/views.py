@@ -17,6 +17,7 @@ from core.forms import choices
 from core.web import render
 from core.workdays import holiday_names
 from core.workdays.models import CalendarDay
+from core.workflow import engine
 
 bp = Blueprint("workdays", __name__, template_folder="templates")
 
@@ -44,7 +45,7 @@ class CalendarDayForm(FlaskForm):
 @staff_required("admin")
 def index():
     try:
-        year = int(request.args.get("year", datetime.date.today().year))
+        year = int(request.args.get("year", engine.today().year))
         datetime.date(year, 1, 1)  # a year the calendar has (1..9999)
     except (ValueError, OverflowError):  # not a number, or past what a C integer holds
         abort(404)

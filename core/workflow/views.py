@@ -1,7 +1,6 @@
 """Applications: "Процедуры" and filing, the application with its stages and actions, the lists
 ("На рассмотрении", "Архив", "Анкеты"), and the Exchange's inbox."""
 
-import datetime
 import json
 import re
 
@@ -24,8 +23,7 @@ from core.forms import choices, db_int
 from core.pagination import Page
 from core.pdf import pdf_response
 from core.web import render
-from core.workdays import is_working_day, working_days_between
-from core.workdays.models import CalendarDay
+from core.workdays import days_left, working_days_between
 from core.workflow import engine, steps
 from core.workflow.definitions import ACTORS, CATEGORIES
 from core.workflow.forms import (
@@ -842,26 +840,6 @@ def _page_of(query, ordering, per_page=25) -> Page:
     return Page(list(items), number, per_page, total)
 
 
-def _days_left(today, deadlines) -> dict:
-    """``working_days_between(today, deadline)`` for every deadline of a page, with one read of the calendar's
-    transferred days for the whole span instead of one per deadline."""
-    deadlines = {d for d in deadlines if d}
-    if not deadlines:
-        return {}
-    start, end = min(deadlines | {today}), max(deadlines | {today})
-    overrides = {
-        row.date: row.working
-        for row in CalendarDay.select(CalendarDay.date, CalendarDay.working).where(
-            (CalendarDay.date >= start) & (CalendarDay.date <= end)
-        )
-    }
-    # worked[i]: working days after ``start`` up to and including start + i
-    worked = [0]
-    for n in range(1, (end - start).days + 1):
-        worked.append(worked[-1] + is_working_day(start + datetime.timedelta(days=n), overrides))
-    return {d: worked[(d - start).days] - worked[(today - start).days] for d in deadlines}
-
-
 def _listing(query, template, block, **extra):
     """A list of applications: ``query`` selects the applications (no join), here searched, counted, sorted and
     read one page at a time with their companies, authors and executors (four queries, whatever the page)."""
@@ -882,7 +860,7 @@ def _listing(query, template, block, **extra):
         else {}
     )
     today = engine.today()
-    left = _days_left(today, (a.deadline for a in page.items)) if extra.get("show_deadline") else {}
+    left = days_left(today, (a.deadline for a in page.items)) if extra.get("show_deadline") else {}
     return render(
         template,
         block,

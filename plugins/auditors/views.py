@@ -5,7 +5,7 @@ from flask import Blueprint
 from core.access import public, staff_required
 from core.accounts.models import Organisation
 from core.web import render
-from core.workdays import working_days_between
+from core.workdays import days_left
 from core.workflow import engine
 from plugins.auditors.models import AuditorReminder, RecognisedAuditor
 
@@ -29,6 +29,7 @@ def staff():
     reminders = {}
     for row in AuditorReminder.select().order_by(AuditorReminder.sent_at):
         reminders.setdefault(row.organisation_id, []).append(row)
+    left = days_left(today, (e.deadline for e in entries if e.in_list))  # one calendar for the whole list
     listed_ids = {e.organisation_id for e in entries}
     others = [o for o in Organisation.with_role("auditor") if o.id not in listed_ids]
     return render(
@@ -37,5 +38,5 @@ def staff():
         others=others,
         reminders=reminders,
         today=today,
-        days_left=lambda day: working_days_between(today, day),
+        days_left=left.get,
     )

@@ -11,12 +11,12 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms.validators import DataRequired, NumberRange
 
+from core import workdays
 from core.access import client_required, public, staff_required
 from core.accounts.models import Organisation
 from core.db import db, matches
 from core.pagination import paginate
 from core.web import render
-from core.workdays import working_days_between
 from core.workflow import engine
 from core.workflow.models import Application
 from plugins.disclosure import service
@@ -32,7 +32,9 @@ class GenerateForm(FlaskForm):
 
 
 def _days(today):
-    return lambda day: working_days_between(today, day)
+    """Working days from ``today`` to a deadline, for each row of a page: one calendar for the page."""
+    current = workdays.calendar()
+    return lambda day: current.working_days_between(today, day)
 
 
 # --- the issuer's calendar ----------------------------------------------------------------------------

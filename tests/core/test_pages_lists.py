@@ -86,6 +86,7 @@ def test_the_inbox_costs_the_same_queries_for_any_number_of_rows_and_deadlines(c
     today = engine.today()
     _application(org, authors[0], "L-2026-00001", deadline=today + datetime.timedelta(days=3))
     auth.login("listing@example.kz")
+    _queries(client, "/staff/inbox?department=listing")  # the process's first request builds its calendar
     one, _html = _queries(client, "/staff/inbox?department=listing")
     for n in range(2, 31):
         _application(org, authors[0], f"L-2026-{n:05d}", deadline=today + datetime.timedelta(days=n - 15))
