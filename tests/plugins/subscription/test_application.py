@@ -58,6 +58,17 @@ def test_application_at_least_three_working_days_before_acceptance(app):
         assert rules.check_conditions(_conditions(D(2026, 3, 19), D(2026, 3, 27))) == {}
 
 
+@pytest.mark.rule("S-3.1")
+def test_three_working_days_count_the_working_saturday_4_may_2024(app):
+    """Filed Thursday 2 May 2024: Friday 3, Saturday 4 (worked by the Government's transfer for Wednesday 8
+    May) and Monday 6 are the three working days, so acceptance may start on Monday 6 May. Were the Saturday
+    a day off, the earliest would be Friday 10 May (7, 8 and 9 May are days off)."""
+    with app.app_context():
+        assert "accept_from" not in rules.check_conditions(_conditions(D(2024, 5, 2), D(2024, 5, 6)))
+        errors = rules.check_conditions(_conditions(D(2024, 5, 2), D(2024, 5, 4)))
+        assert "не ранее 06.05.2024" in str(errors["accept_from"])
+
+
 @pytest.mark.rule("S-3.7")
 def test_abroad_with_another_settlement_org_needs_only_30_minutes(app):
     with app.app_context():
