@@ -15,7 +15,7 @@ from core.access import staff_required
 from core.db import db
 from core.forms import choices
 from core.web import render
-from core.workdays import holiday_names
+from core.workdays import holiday_names, package_weekend_workdays
 from core.workdays.models import CalendarDay
 from core.workflow import engine
 
@@ -64,7 +64,12 @@ def index():
         .order_by(CalendarDay.date)
     )
     return render(
-        "workdays/index.html", form=form, days=days, year=year, holidays=holiday_names(year, str(get_locale()))
+        "workdays/index.html",
+        form=form,
+        days=days,
+        year=year,
+        holidays=holiday_names(year, str(get_locale())),
+        weekend_workdays=package_weekend_workdays(year),
     )
 
 

@@ -64,6 +64,7 @@ def test_a_year_the_calendar_cannot_hold_is_not_found(client, auth, make):
     for year in ("-69952758156", "10000", "0", "abc", "99999999999999999999"):
         assert client.get(f"/staff/calendar?year={year}").status_code == 404, year
     assert client.get("/staff/calendar?year=9999").status_code == 200
+    assert client.get("/staff/calendar?year=1").status_code == 200
 
 
 # --- the package's transfers (holidays 0.108, pinned in requirements.lock) -------------------------------
@@ -119,6 +120,10 @@ def test_an_admins_entry_overrides_the_package_both_ways(client, auth, make):
     make.staff("admin", email="root@kase.kz")
     auth.login("root@kase.kz")
     assert is_working_day(D(2024, 5, 4)) and not is_working_day(D(2024, 5, 8))  # the package's view
+    page = " ".join(client.get("/staff/calendar?year=2024").get_data(as_text=True).split())
+    assert "Рабочие субботы и воскресенья</h2>" in page and "<li>04.05.2024</li>" in page  # nothing to enter
+    page = " ".join(client.get("/staff/calendar?year=2026").get_data(as_text=True).split())
+    assert '<li class="muted">В этом году нет.</li>' in page
     client.post("/staff/calendar", data={"date": "2024-05-04", "working": "0", "note": "проверка"})
     client.post("/staff/calendar", data={"date": "2024-05-08", "working": "1", "note": "проверка"})
     assert not is_working_day(D(2024, 5, 4)) and is_working_day(D(2024, 5, 8))
