@@ -538,9 +538,11 @@ def transition(app: Application, action: str, user: User, version: int, note: st
 def _executor_id(app, target: Process, user):
     if target.actor == "initiator":
         # The author, while still in the application (an ex-partner's author was removed from it, G-9.4).
-        if ApplicationMember.select().where(
-            (ApplicationMember.application == app) & (ApplicationMember.user == app.author_id)
-        ).exists():
+        if (
+            ApplicationMember.select()
+            .where((ApplicationMember.application == app) & (ApplicationMember.user == app.author_id))
+            .exists()
+        ):
             return app.author_id
         rows = executors(app, target)
         return rows[0].id if rows else None
