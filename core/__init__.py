@@ -78,6 +78,7 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
 
     request_logging.init_app(app)
     app.before_request(access.enforce_declared)
+    app.after_request(access.record_refusals)
     app.after_request(tasks.flush)
 
     from core import auth, templating

@@ -6,6 +6,7 @@ hash no longer matches) or a deleted one (the next row's link is broken)."""
 
 import hashlib
 import json
+from dataclasses import dataclass
 
 from flask import has_request_context, request
 from flask_login import current_user
@@ -39,21 +40,34 @@ def _last_hash() -> str:
     return last.hash if last else GENESIS
 
 
+@dataclass(frozen=True)
+class Ref:
+    """An object named by its type and id without loading it (a refused request names what it asked for)."""
+
+    object_type: str
+    object_id: str
+
+
 def _row(action: str, obj, organisation, actor, details: dict) -> dict:
     if actor is None and has_request_context() and current_user and current_user.is_authenticated:
         actor = current_user._get_current_object()
     ip = ""
     if has_request_context():
         ip = request.remote_addr or ""
-    if organisation is None and obj is not None:
+    if organisation is None and obj is not None and not isinstance(obj, Ref):
         organisation = getattr(obj, "organisation", None) if not _is_org(obj) else obj
+    if isinstance(obj, Ref):
+        object_type, object_id = obj.object_type[:64], obj.object_id[:64]
+    else:
+        object_type = type(obj).__name__.lower() if obj is not None else ""
+        object_id = str(obj.id) if obj is not None and getattr(obj, "id", None) is not None else ""
     return {
         "created_at": utcnow().replace(microsecond=0),
         "actor": actor.id if actor else None,
         "organisation": organisation.id if organisation is not None else None,
         "action": action,
-        "object_type": type(obj).__name__.lower() if obj is not None else "",
-        "object_id": str(obj.id) if obj is not None and getattr(obj, "id", None) is not None else "",
+        "object_type": object_type,
+        "object_id": object_id,
         "ip": ip[:64],
         "details": json.dumps(details, ensure_ascii=False, default=str, sort_keys=True),
     }
