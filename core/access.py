@@ -134,6 +134,8 @@ def record_refusals(response):
     view (core or plugin) can refuse without a trace; ``refuse(obj)`` adds the object's organisation."""
     if response.status_code not in (403, 404) or request.url_rule is None:
         return response
+    if request.endpoint == "static" or (request.endpoint or "").endswith(".static"):
+        return response  # a missing stylesheet is nobody's object
     if not getattr(current_user, "is_authenticated", False):
         return response
     from core import audit

@@ -116,3 +116,10 @@ def test_security_staff_manage_nothing(client, auth, make):
     auth.login("guard@kase.kz")
     for path in ("/staff/users", "/staff/mail", "/staff/organisations"):
         assert client.get(path).status_code == 403, path
+
+
+def test_a_missing_static_file_is_not_a_refusal(client, auth, make):
+    make.user(email="a@example.kz")
+    auth.login("a@example.kz")
+    assert client.get("/static/no-such.css").status_code == 404
+    assert _refusals() == []
