@@ -178,3 +178,31 @@ def test_ending_another_kind_of_link_keeps_the_consultants_access(client, auth, 
     assert set(_reached(client, routes).values()) == {200}
     assert re.search(r"partnership\.end", "".join(e.action for e in AuditEvent.select()))
     assert not AuditEvent.select().where(AuditEvent.action == "partnership.access_revoked").exists()
+
+
+@pytest.mark.rule("G-9.4")
+def test_the_document_to_sign_is_out_of_an_ex_consultants_reach(client, auth, demo, journey):
+    """At signing the assigned consultant may still download the exact bytes to be signed; not after."""
+    broker = demo["broker@demo.kz"]
+    app_id = _filled_application(client, auth, journey, demo, consultant_user=broker)
+    auth.login("broker@demo.kz")
+    routes = _routes(client, app_id) + [(f"/applications/{app_id}/signing-document", {})]
+    auth.logout()
+    auth.login("issuer@demo.kz")
+    journey.act("send_to_head")
+    auth.logout()
+    auth.login("ceo@demo.kz")
+    journey.act("approve")
+    auth.logout()
+    assert Application.get_by_id(app_id).signing_file is not None
+
+    auth.login("broker@demo.kz")
+    before = _reached(client, routes)
+    assert set(before.values()) == {200}, {p: s for p, s in before.items() if s != 200}
+    assert client.get(f"/applications/{app_id}/signing-document").data.startswith(b"%PDF")
+    auth.logout()
+
+    _end(client, auth, Partnership.get(Partnership.partner == broker.organisation))
+
+    auth.login("broker@demo.kz")
+    assert set(_reached(client, routes).values()) == {404}
