@@ -74,10 +74,14 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
     i18n.init_app(app, [module for _, module in pm.list_name_plugin()])
     security.init_app(app)
     tasks.init_app(app)
+    from core import audit
+
+    audit.init_app(app)  # the chain's key and the periodic anchor (after the task queue exists)
     from core.ops import logging as request_logging
 
     request_logging.init_app(app)
     app.before_request(access.enforce_declared)
+    app.after_request(access.record_refusals)
     app.after_request(tasks.flush)
 
     from core import auth, templating

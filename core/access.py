@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 
 
@@ -51,7 +51,7 @@ def _declare(rule: Rule):
             if rule.who != "public" and not current_user.is_authenticated:
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             if not rule.allows(current_user):
-                abort(403)
+                refuse(status=403, reason="route")
             return view(*args, **kwargs)
 
         wrapped.access = rule
@@ -104,3 +104,63 @@ def enforce_declared():
         current_app.logger.error("route %s declares no access rule; refused", endpoint)
         abort(403)
     return None
+
+
+# --- refusals are evidence -------------------------------------------------------------------------
+
+REFUSED = "access.refused"
+
+
+def refuse(obj=None, status: int = 404, reason: str = "object"):
+    """Refuse this request for ``obj`` (an object of another organisation, or one the user may not reach):
+    404 so its existence is not confirmed, 403 where the route itself is not the user's. The refusal is
+    written to the audit trail by ``record_refusals`` with the object named; views call this instead of
+    ``abort`` where they know the object."""
+    g.refused = (obj, reason)
+    abort(status)
+
+
+def _object_from_route():
+    """What a refused request asked for, from its URL: the first ``<int:..._id>`` argument."""
+    for name, value in (request.view_args or {}).items():
+        if name.endswith("_id"):
+            return name[: -len("_id")] or name, str(value)
+    return "", ""
+
+
+def record_refusals(response):
+    """after_request: every 403 or 404 a signed-in user gets from a route that exists is an audit event
+    (who, what object, route, address). Views that refuse with plain ``abort`` are caught here too, so no
+    view (core or plugin) can refuse without a trace; ``refuse(obj)`` adds the object's organisation."""
+    if response.status_code not in (403, 404) or request.url_rule is None:
+        return response
+    if request.endpoint == "static" or (request.endpoint or "").endswith(".static"):
+        return response  # a missing stylesheet is nobody's object
+    if not getattr(current_user, "is_authenticated", False):
+        return response
+    from core import audit
+    from core.db import db
+
+    obj, reason = g.pop("refused", (None, "object"))
+    object_type, object_id = _object_from_route()
+    if obj is not None:
+        object_type, object_id = type(obj).__name__.lower(), str(getattr(obj, "id", "") or "")
+    owner = getattr(obj, "organisation", None) if obj is not None else None
+    user = current_user._get_current_object()
+    try:
+        with db.atomic():
+            audit.record(
+                REFUSED,
+                audit.Ref(object_type, object_id),
+                organisation=user.organisation,
+                actor=user,
+                route=request.url_rule.rule,
+                path=request.path[:300],
+                method=request.method,
+                status=response.status_code,
+                reason=reason,
+                owner=owner.code if owner is not None else "",
+            )
+    except Exception:  # noqa: BLE001  the refusal stands even if its record cannot be written
+        current_app.logger.exception("could not record a refused request to %s", request.path)
+    return response

@@ -130,7 +130,8 @@ def audit():
 @audit.command("verify")
 @with_appcontext
 def audit_verify():
-    """Check the audit trail's hash chain: report every edited or deleted row."""
+    """Check the audit trail's keyed chain and its anchors: report every edited, deleted or recomputed row
+    and a trail that ends before its last anchor (newest rows removed)."""
     from core import audit as trail
     from core.db import db as database
 
@@ -138,8 +139,29 @@ def audit_verify():
     problems = trail.verify()
     for line in problems:
         click.echo(line)
+    last = trail.last_anchor()
+    click.echo(
+        f"last anchor: row {last['id']} at {last['at']} ({trail.anchor_file()})"
+        if last
+        else f"no anchor yet ({trail.anchor_file()}): run `is2in audit anchor` or the worker"
+    )
     click.echo(f"audit trail: {'intact' if not problems else f'{len(problems)} problem(s)'}")
     raise SystemExit(1 if problems else 0)
+
+
+@audit.command("anchor")
+@with_appcontext
+def audit_anchor():
+    """Append the chain's head (row id and MAC) to the anchor file outside the database."""
+    from core import audit as trail
+    from core.db import db as database
+
+    database.connect(reuse_if_open=True)
+    mark = trail.anchor()
+    if mark:
+        click.echo(f"anchored row {mark['id']} {mark['hash']} in {trail.anchor_file()}")
+    else:
+        click.echo("nothing new to anchor")
 
 
 @main.command("worker")

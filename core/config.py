@@ -5,11 +5,13 @@ import secrets
 from pathlib import Path
 
 
-def _secret_key(instance_path: Path) -> str:
+def _secret_key(instance_path: Path, name: str = "secret_key") -> str:
     # A key generated once and kept beside the database survives restarts, so sessions and
     # one-time links stay valid; production sets IS2IN_SECRET_KEY instead.
-    key_file = instance_path / "secret_key"
+    key_file = instance_path / name
     if key_file.exists():
+        if key_file.stat().st_mode & 0o077:
+            key_file.chmod(0o600)  # readable by its owner only, whatever copied it here
         return key_file.read_text().strip()
     key = secrets.token_hex(32)
     fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -66,4 +68,10 @@ def from_environment(instance_path: str | os.PathLike, environ=os.environ) -> di
         "JSON_LOGS": environ.get("IS2IN_JSON_LOGS", "0") in ("1", "true", "yes"),
         # How many reverse proxies (nginx) stand in front and set X-Forwarded-For/-Proto/-Host.
         "PROXY_COUNT": int(environ.get("IS2IN_PROXY_COUNT", "0")),
+        # The audit chain's HMAC key: outside the database, so a database writer cannot recompute the chain.
+        # Every app server and worker of one installation needs the same key (docs/operations.md).
+        "AUDIT_KEY": environ.get("IS2IN_AUDIT_KEY") or _secret_key(instance, "audit_key"),
+        # Where the chain's head is anchored (append-only; best on another machine or a WORM mount).
+        "AUDIT_ANCHOR_FILE": environ.get("IS2IN_AUDIT_ANCHOR_FILE") or str(instance / "audit_anchors.log"),
+        "AUDIT_ANCHOR_MINUTES": int(environ.get("IS2IN_AUDIT_ANCHOR_MINUTES", "60")),
     }

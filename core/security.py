@@ -30,7 +30,10 @@ def security_headers(response):
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if request.is_secure or request.headers.get("X-Forwarded-Proto") == "https":
+    # Only the request's own scheme counts: behind a proxy, ProxyFix (IS2IN_PROXY_COUNT) or gunicorn's
+    # forwarded_allow_ips has already made it the forwarded one. A raw X-Forwarded-Proto from anyone else
+    # is a header the client wrote, and trusting it would tell browsers to pin HTTPS on a plain host.
+    if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     if response.mimetype == "text/html":
         headers.setdefault("Cache-Control", "no-store")

@@ -35,6 +35,7 @@ STAFF_MENU = (
     Link("workdays.index", _l("Календарь"), 85),
     Link("notifications.mail_queue", _l("Почта"), 90),
     Link("staff.audit", _l("Журнал действий"), 95),
+    Link("staff.security", _l("Отказы в доступе"), 96),
 )
 
 

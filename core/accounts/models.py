@@ -32,6 +32,8 @@ DEPARTMENTS = {
     "board": _l("Член Правления"),
     "management": _l("Правление"),
     "admin": _l("Администратор"),
+    # Reads the refused requests (/staff/security) and the audit journal's evidence; manages nothing.
+    "security": _l("Служба безопасности"),
 }
 
 PASSWORD_LIFETIME = datetime.timedelta(days=60)  # G-8.2

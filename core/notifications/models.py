@@ -54,3 +54,10 @@ class MailMessage(BaseModel):
 
     class Meta:
         table_name = "mail_message"
+
+    @property
+    def display_body(self) -> str:
+        """The body as staff may read it: one-time links (set a password) are the addressee's alone."""
+        from core.notifications.service import redact_one_time_links
+
+        return redact_one_time_links(self.body)

@@ -1,5 +1,6 @@
 """Notify people: a cabinet notification and, for kinds that say so, an e-mail through the outbox."""
 
+import re
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -37,6 +38,29 @@ MAIL_STATUSES = {
 MAX_ATTEMPTS = 6
 RETRY_DELAY = 60  # seconds between attempts; huey schedules them
 STALE_CLAIM_MINUTES = 10  # IS2IN_MAIL_STALE_MINUTES overrides: a claim older than this lost its worker
+
+
+REDACTED = "••••••"
+
+
+def _one_time_link_pattern(app):
+    """Every route that takes a ``<token>`` in its path is a one-time link (today: setting a password).
+    The pattern is made from the URL map, so a new one-time route is redacted without being listed here."""
+    pattern = app.extensions.get("is2in.one_time_links")
+    if pattern is None:
+        prefixes = sorted(
+            {re.escape(rule.rule.split("<token>")[0]) for rule in app.url_map.iter_rules() if "token" in rule.arguments}
+        )
+        pattern = re.compile("(" + "|".join(prefixes) + r")[^\s/?#<>\"']+") if prefixes else False
+        app.extensions["is2in.one_time_links"] = pattern
+    return pattern
+
+
+def redact_one_time_links(text: str) -> str:
+    """``text`` with the secret part of every one-time link replaced: what staff (and logs) may see of a
+    mail. Only the addressee's copy, sent by SMTP, carries the live link."""
+    pattern = _one_time_link_pattern(current_app)
+    return pattern.sub(lambda m: m.group(1) + REDACTED, text or "") if pattern else (text or "")
 
 
 def kinds() -> dict[str, NotificationKind]:
@@ -136,7 +160,10 @@ def deliver_mail(mail_id: int) -> str:
         if not final:
             raise  # huey retries after RETRY_DELAY
         return "failed"
+    # Sent: the addressee has the link; the stored copy keeps only its redacted form, so no database
+    # reader, backup or staff page can use it afterwards.
     mail.status, mail.sent_at, mail.last_error = "sent", utcnow(), ""
+    mail.body = redact_one_time_links(mail.body)
     mail.save()
     return "sent"
 

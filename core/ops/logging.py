@@ -61,7 +61,10 @@ def init_app(app) -> None:
             "request",
             extra={
                 "method": request.method,
-                "path": request.path,
+                # A one-time link's token is the addressee's secret: the log keeps the route, not the token.
+                "path": request.url_rule.rule
+                if request.url_rule is not None and "token" in request.url_rule.arguments
+                else request.path,
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1),
                 "user_id": getattr(current_user, "id", None)

@@ -11,10 +11,11 @@ from wtforms.validators import DataRequired
 from core import audit
 from core.access import client_required, staff_required
 from core.accounts.models import Organisation, User
-from core.db import db, matches, utcnow
+from core.db import db, matches
 from core.forms import choices
 from core.notifications.service import notify
 from core.pagination import paginate
+from core.partnerships import service
 from core.partnerships.models import PARTNER_KINDS, Partnership
 from core.plugins import collect
 from core.web import render
@@ -112,21 +113,7 @@ def staff_index():
 def end(partnership_id):
     """Removal happens only at the client's request to the Exchange (G-9.3)."""
     link = Partnership.active().where(Partnership.id == partnership_id).first() or abort(404)
-    with db.atomic():
-        updated = (
-            Partnership.update(ended_at=utcnow(), ended_by=current_user.id)
-            .where((Partnership.id == link.id) & Partnership.ended_at.is_null())
-            .execute()
-        )
-        if updated:
-            audit.record("partnership.end", link.client, partner=link.partner.code, kind=link.kind)
-            admins = User.active_in(link.client).where(User.is_org_admin == True)  # noqa: E712
-            notify(
-                admins,
-                "partnership_removed",
-                message=_("Партнерство с %(org)s прекращено Биржей.", org=link.partner.display_name),
-                executor=current_user.full_name,
-                link=url_for("partnerships.index"),
-            )
+    # The partner's people lose the client's applications in the same transaction (G-9.4).
+    service.end(link, current_user._get_current_object())
     flash(_("Партнерство прекращено."), "success")
     return redirect(url_for("partnerships.staff_index"))

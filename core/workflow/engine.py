@@ -537,7 +537,15 @@ def transition(app: Application, action: str, user: User, version: int, note: st
 
 def _executor_id(app, target: Process, user):
     if target.actor == "initiator":
-        return app.author_id
+        # The author, while still in the application (an ex-partner's author was removed from it, G-9.4).
+        if (
+            ApplicationMember.select()
+            .where((ApplicationMember.application == app) & (ApplicationMember.user == app.author_id))
+            .exists()
+        ):
+            return app.author_id
+        rows = executors(app, target)
+        return rows[0].id if rows else None
     if target.actor == "first_head":
         heads = executors(app, target)
         return heads[0].id if heads else None

@@ -15,7 +15,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from core import audit
-from core.access import client_required, login_required, staff_required
+from core.access import client_required, login_required, refuse, staff_required
 from core.accounts.models import DEPARTMENTS, Organisation, User
 from core.db import db, matches
 from core.files import FileIntegrityError, store
@@ -110,8 +110,10 @@ def _application_or_404(app_id) -> Application:
         .where(Application.id == app_id)
         .first()
     )  # with its company, which every page of it shows
-    if app is None or not engine.may_view(current_user, app):
-        abort(404)  # another organisation's application does not exist for this user
+    if app is None:
+        abort(404)
+    if not engine.may_view(current_user, app):
+        refuse(app)  # another organisation's application does not exist for this user (and it is recorded)
     return app
 
 
@@ -996,7 +998,9 @@ def inbox():
         "application_list",
         department=department,
         departments={
-            d: DEPARTMENTS[d] for d in (user.departments if not user.is_admin else DEPARTMENTS) if d not in ("admin",)
+            d: DEPARTMENTS[d]
+            for d in (user.departments if not user.is_admin else DEPARTMENTS)
+            if d not in ("admin", "security")
         },
         process_filter=process_filter,
         statuses=STATUSES,

@@ -163,3 +163,21 @@ def test_set_password_link_can_be_made_outside_a_request(app, make, mailbox):
     with app.app_context():
         send_password_link(user, purpose="set")
     assert "http://localhost/password/set/" in mailbox.body(mailbox.wait_for("cli@example.kz")[0])
+
+
+def test_hsts_ignores_a_raw_forwarded_proto_when_no_proxy_is_configured(client):
+    """A client can write X-Forwarded-Proto itself; with no proxy count it is not the request's scheme."""
+    response = client.get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" not in response.headers
+
+
+def test_hsts_follows_the_forwarded_proto_behind_a_configured_proxy(app_config):
+    from core import create_app
+    from tests.conftest import Client
+
+    app = create_app({**app_config, "PROXY_COUNT": 1})
+    app.test_client_class = Client
+    client = app.test_client()
+    forwarded = client.get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert forwarded.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert "Strict-Transport-Security" not in client.get("/login").headers
