@@ -396,7 +396,9 @@ def test_anyone_checks_the_signed_copy_pdf(client, signed):
     assert "Документ не изменён." in page
     assert "ЭЛЕКТРОННАЯ ПЕЧАТЬ БИРЖИ (TEST)" in page
     assert "САПАРОВ ЕРЛАН" in page  # the client's CMS embedded in the copy, checked again
-    assert "Подпись действительна, документ не изменён; сертификат действовал на момент подписания" in page
+    assert "Документ выдан Биржей, подписи действительны." in page
+    # judged when the Exchange accepted it, with the CRL kept then — not at the time the signer wrote
+    assert "Биржа проверила подпись, когда приняла её: сертификат действовал и не был отозван" in page
     assert "Недействительна" not in page
 
 
@@ -429,8 +431,8 @@ def test_anyone_checks_a_cms_with_its_document(client, signed):
         content_type="multipart/form-data",
     ).get_data(as_text=True)
 
-    assert "Подпись действительна, документ не изменён" in good and signed["code"] in good
-    assert "Подпись не соответствует документу" in bad
+    assert "Документ выдан Биржей, подписи действительны." in good and signed["code"] in good
+    assert "Это не документ, выданный Биржей." in bad  # a document the Exchange never issued
 
 
 def test_is2in_verify_checks_a_signed_copy_from_the_command_line(app, signed, tmp_path):
@@ -441,8 +443,11 @@ def test_is2in_verify_checks_a_signed_copy_from_the_command_line(app, signed, tm
     result = app.test_cli_runner().invoke(verify, [str(path)])
 
     assert result.exit_code == 0, result.output
-    assert "VALID   seal: ЭЛЕКТРОННАЯ ПЕЧАТЬ БИРЖИ (TEST)" in result.output
-    assert "document: unchanged" in result.output
+    first, *details = result.output.splitlines()
+    assert first.startswith("VALID: a document issued by the Exchange, sealed over every byte")
+    assert f"(code {signed['code']})" in first
+    assert any(line.startswith("  valid   seal: ЭЛЕКТРОННАЯ ПЕЧАТЬ БИРЖИ (TEST)") for line in details)
+    assert any(line.startswith("  valid   client: САПАРОВ ЕРЛАН") for line in details)
 
 
 # --- Exchange letters -----------------------------------------------------------------------------------

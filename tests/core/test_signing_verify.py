@@ -439,6 +439,7 @@ def test_trust_roots_are_read_from_every_certificate_file_of_a_folder(kit, tmp_p
 def test_pki_demo_writes_a_root_and_a_key_store_that_sign_for_the_demo_first_head(app, demo, tmp_path):
     from core.accounts.models import User
     from core.signing.cli import pki as pki_group
+    from core.signing.service import operator_crls
 
     result = app.test_cli_runner().invoke(pki_group, ["demo"])
     assert result.exit_code == 0, result.output
@@ -475,14 +476,20 @@ def test_pki_demo_writes_a_root_and_a_key_store_that_sign_for_the_demo_first_hea
     )
 
     head = User.by_email("ceo@demo.kz")
+    with app.app_context():
+        crls = operator_crls(app.config)
     report = verify_detached(
         DOCUMENT,
         (tmp_path / "doc.cms").read_bytes(),
         trust_roots=trust_roots_from_dir(instance / "trust"),
         expected_iin=head.iin,
         expected_bin=head.organisation.bin,
+        crls=crls,
+        require_revocation=True,  # as the portal does by default: the demo root's CRL is the evidence
     )
     assert report.full_name == "САПАРОВ ЕРЛАН"
+    assert report.revocation_status == "good"
+    assert [c.url for c in report.revocation] == ["file:demo-root-ca.crl"]
 
     again = app.test_cli_runner().invoke(pki_group, ["demo"])
     assert "already there" in again.output
