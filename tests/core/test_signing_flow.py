@@ -266,6 +266,96 @@ def test_an_unreachable_crl_says_try_again_and_nothing_changes(client, approved,
     assert send(client, app_id, kit.sign(ceo_key(kit, world), document)).status_code == 302  # and later it works
 
 
+def test_a_signing_time_before_the_certificate_existed_is_refused_and_nothing_changes(client, approved, kit, world):  # noqa: F811
+    """Issue 14.5: accepted before, a CMS claiming a time 200 days before its certificate was issued."""
+    import datetime
+
+    from tests.core.test_signing_verify import sign_at
+
+    app_id, document = approved
+    key = ceo_key(kit, world)
+    version = Application.get_by_id(app_id).version
+
+    response = send(
+        client, app_id, sign_at(key, key.cert.not_valid_before_utc - datetime.timedelta(days=200), document), expect=409
+    )
+
+    assert "выходит за срок действия сертификата" in response.get_data(as_text=True)
+    assert unchanged(app_id, version)
+
+
+def test_a_signing_time_in_the_future_is_refused_in_the_signers_language(client, approved, kit, world):  # noqa: F811
+    import datetime
+
+    from tests.core.test_signing_verify import sign_at
+
+    app_id, document = approved
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=2)
+
+    response = send(client, app_id, sign_at(ceo_key(kit, world), later, document), expect=409)
+
+    assert "is later than the current time" in response.get_data(as_text=True)
+
+
+@pytest.mark.rule("G-22")
+def test_a_key_naming_no_revocation_source_is_refused_by_default_and_nothing_changes(client, approved, kit, world):  # noqa: F811
+    """Issue 14.6: accepted before as «проверка отзыва: источник не указан»."""
+    app_id, document = approved
+    version = Application.get_by_id(app_id).version
+
+    response = send(client, app_id, kit.sign(ceo_key(kit, world, crl=False), document), expect=409)
+
+    assert "Нельзя проверить, не отозван ли сертификат «САПАРОВ ЕРЛАН»" in response.get_data(as_text=True)
+    assert unchanged(app_id, version)
+
+
+def test_the_operators_crl_folder_is_the_evidence_and_is_kept_with_the_signature(
+    app,
+    client,
+    approved,
+    kit,  # noqa: F811
+    world,
+    tmp_path,
+):
+    app_id, document = approved
+    folder = tmp_path / "crl"
+    folder.mkdir()
+    (folder / "issuing-ca.crl").write_bytes(pki.make_crl(kit.intermediate))
+    (folder / "garbage.crl").write_bytes(b"not a CRL")  # skipped with a warning, not a crash
+    app.config["CRL_DIR"] = str(folder)
+
+    send(client, app_id, kit.sign(ceo_key(kit, world, crl=False), document))
+
+    evidence = SignatureEvidence.get()
+    urls = [r.url for r in RevocationEvidence.select().where(RevocationEvidence.evidence == evidence)]
+    assert evidence.revocation == "good"
+    assert "file:issuing-ca.crl" in urls and f"{kit.responder.url}/root.crl" in urls
+
+
+def test_a_key_revoked_on_the_operators_crl_is_refused(app, client, approved, kit, world, tmp_path):  # noqa: F811
+    app_id, document = approved
+    key = ceo_key(kit, world, crl=False)
+    folder = tmp_path / "crl"
+    folder.mkdir()
+    (folder / "issuing-ca.crl").write_bytes(pki.make_crl(kit.intermediate, [key]))
+    app.config["CRL_DIR"] = str(folder)
+
+    response = send(client, app_id, kit.sign(key, document), expect=409)
+
+    assert "Сертификат подписи отозван" in response.get_data(as_text=True)
+
+
+def test_the_operator_may_switch_the_requirement_off(app, client, approved, kit, world):  # noqa: F811
+    app_id, document = approved
+    app.config["REVOCATION_REQUIRED"] = False
+
+    send(client, app_id, kit.sign(ceo_key(kit, world, crl=False), document))
+
+    assert SignatureEvidence.get().revocation == "not_checked"
+
+
 def test_a_lookalike_ca_is_refused_against_the_trust_store(client, approved, kit, world):  # noqa: F811
     app_id, document = approved
     forged = ceo_key(kit, world, issuer=kit.lookalike, crl=False)

@@ -514,7 +514,12 @@ def sign_at(issued, moment, document=DOCUMENT):
                 pki.serialization.NoEncryption(),
             )
         ),
-        cert_registry=SimpleCertificateStore.from_certs([x509.Certificate.load(issued.cert_der)]),
+        cert_registry=SimpleCertificateStore.from_certs(
+            [
+                x509.Certificate.load(c.public_bytes(pki.serialization.Encoding.DER))
+                for c in (issued.cert, *issued.chain)
+            ]
+        ),
     )
     from core.signing.verify import _run
 
