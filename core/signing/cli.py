@@ -137,6 +137,8 @@ def verify(path, document_path):
         raise SystemExit(check.EXIT_CODES["unavailable"]) from None
     outcome = result.outcome
     line = OUTCOME_LINES[outcome]
+    if document_path and outcome == "valid":
+        line = "VALID: a signature the Exchange accepted for a document it issued"
     if result.document is not None and outcome != "not_exchange":
         line += f" — {result.document.title} (code {result.document.code})"
     click.echo(line)

@@ -331,3 +331,14 @@ def test_the_page_says_the_outcome_in_the_readers_language(client, signed, lang,
 
     assert valid in post(client, signed["copy"])
     assert not_exchange in post(client, forged(signed["copy"]))
+
+
+def test_the_accepted_cms_with_its_document_is_valid_from_the_command_line(app, signed, tmp_path):
+    result = run(app, tmp_path, signed["cms"], "--document", str(_write(tmp_path, signed["document"])), name="s.p7s")
+    other = run(app, tmp_path, signed["cms"], "--document", str(_write(tmp_path, b"%PDF-1.4 other")), name="s.p7s")
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == (
+        f"VALID: a signature the Exchange accepted for a document it issued — Заявление (code {signed['code']})"
+    )
+    assert other.exit_code == 2 and other.output.startswith(NOT_EXCHANGE)
