@@ -23,6 +23,7 @@ from core.signing import revocation
 from core.signing import seal as sealing
 from core.signing.models import (
     RevocationEvidence,
+    RevocationList,
     SignatureEvidence,
     SignerPolicy,
     SigningDocument,
@@ -75,15 +76,21 @@ def trust_material(config=None) -> tuple[list, list]:
 
 
 def operator_crls(config=None) -> list:
-    """The CRLs the operator put in IS2IN_CRL_DIR (*.crl, DER or PEM): revocation evidence for certificates
-    that name no source of their own. Unreadable files are skipped with a warning."""
+    """The CRLs the Exchange's admins uploaded on the trust page and those the operator put in IS2IN_CRL_DIR
+    (*.crl, DER or PEM): revocation evidence for certificates that name no source of their own. Unreadable
+    files are skipped with a warning."""
     from asn1crypto import crl as asn1_crl
 
     config = config or current_app.config
+    found = [
+        revocation.Fetched(
+            "crl", f"upload:{row.sha256[:16]}", bytes(row.der), row.added_at.replace(tzinfo=datetime.UTC)
+        )
+        for row in RevocationList.select().order_by(RevocationList.id)
+    ]
     folder = Path(config.get("CRL_DIR") or "")
     if not config.get("CRL_DIR") or not folder.is_dir():
-        return []
-    found = []
+        return found
     for file in sorted(folder.iterdir()):
         if file.suffix.lower() != ".crl" or not file.is_file():
             continue

@@ -439,6 +439,73 @@ def test_a_personal_certificate_or_garbage_is_not_taken_into_the_trust_store(cli
     assert TrustCertificate.select().count() == before
 
 
+def upload_crl(client, data: bytes, name="ca.crl"):
+    return client.post(
+        "/staff/signing/crls", data={"crl": (io.BytesIO(data), name)}, content_type="multipart/form-data"
+    )
+
+
+@pytest.mark.rule("G-22")
+def test_a_crl_uploaded_by_an_admin_is_the_evidence_for_keys_naming_no_source(app, client, auth, approved, kit, world):  # noqa: F811
+    """Issue 14.6: the operator supplies the CRL on the trust page; the key names no CRL of its own."""
+    app_id, document = approved
+    key = ceo_key(kit, world, issuer=kit.root, crl=False)
+    auth.logout()
+    auth.login("admin@exchange.demo")
+
+    response = upload_crl(client, pki.make_crl(kit.root))
+    page = client.get("/staff/signing/trust").get_data(as_text=True)
+    auth.logout()
+    auth.login("ceo@demo.kz")
+    send(client, app_id, kit.sign(key, document))
+
+    assert response.status_code == 302
+    assert "ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (RSA) TEST" in page and "Списки отзыва (CRL)" in page
+    evidence = SignatureEvidence.get()
+    urls = [r.url for r in RevocationEvidence.select().where(RevocationEvidence.evidence == evidence)]
+    assert evidence.revocation == "good" and urls[0].startswith("upload:")
+    from core.audit.models import AuditEvent
+
+    assert AuditEvent.select().where(AuditEvent.action == "trust.crl_add").count() == 1
+
+
+def test_a_crl_not_signed_by_a_trusted_ca_or_garbage_is_not_taken(client, auth, world, kit):  # noqa: F811
+    from core.signing.models import RevocationList
+
+    auth.login("admin@exchange.demo")
+
+    lookalike = upload_crl(client, pki.make_crl(kit.lookalike))  # the root's name, another key
+    garbage = upload_crl(client, b"-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n")
+
+    assert lookalike.status_code == 422
+    assert "не подписан удостоверяющим центром из списка доверенных" in lookalike.get_data(as_text=True)
+    assert garbage.status_code == 422 and "не является списком отзыва" in garbage.get_data(as_text=True)
+    assert RevocationList.select().count() == 0
+
+
+def test_a_newer_crl_replaces_the_older_and_admins_may_remove_it(client, auth, world, kit):  # noqa: F811
+    from core.signing.models import RevocationList
+
+    auth.login("admin@exchange.demo")
+    upload_crl(client, pki.make_crl(kit.root))
+    victim = kit.person(issuer=kit.root, crl=False)
+    upload_crl(client, pki.make_crl(kit.root, [victim]))
+
+    rows = list(RevocationList.select())
+    assert len(rows) == 1 and rows[0].entries == 1
+    client.post(f"/staff/signing/crls/{rows[0].id}/delete")
+    assert RevocationList.select().count() == 0
+
+
+def test_only_admins_upload_crls(client, auth, world, kit):  # noqa: F811
+    from core.signing.models import RevocationList
+
+    auth.login("listing@exchange.demo")
+
+    assert upload_crl(client, pki.make_crl(kit.root)).status_code == 403
+    assert RevocationList.select().count() == 0
+
+
 @pytest.mark.parametrize("email, status", [("ceo@demo.kz", 403), ("listing@exchange.demo", 403)])
 def test_only_admins_manage_the_trust_store(client, auth, world, email, status):
     auth.login(email)
@@ -613,6 +680,15 @@ def test_the_signing_models_match_the_migrated_tables(app):
     from core import db as database
 
     connection = database.db.obj
-    for model in (TrustCertificate, SigningDocument, SignatureEvidence, RevocationEvidence, SignerPolicy):
+    from core.signing.models import RevocationList
+
+    for model in (
+        TrustCertificate,
+        SigningDocument,
+        SignatureEvidence,
+        RevocationEvidence,
+        SignerPolicy,
+        RevocationList,
+    ):
         columns = {c.name for c in connection.get_columns(model._meta.table_name)}
         assert {f.column_name for f in model._meta.sorted_fields} <= columns, model.__name__
