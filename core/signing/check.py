@@ -207,10 +207,14 @@ def check_pdf(data: bytes, config) -> Result:
 
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
-        signatures = list(reader.embedded_signatures)
     except Exception as e:  # pyHanko raises many kinds on a broken file
         logger.info("verify: not a readable PDF (%s)", e)
         return _not_exchange(_("Файл не удалось прочитать как PDF."))
+    try:
+        signatures = list(reader.embedded_signatures)
+    except Exception as e:  # a signature dictionary or its CMS that does not parse
+        logger.info("verify: a signature in the PDF does not parse (%s)", e)
+        return _not_exchange(_("Подпись в файле повреждена: печати Биржи над файлом нет."))
     seals = seal_fingerprints(config)
     if not seals:
         return Result(

@@ -294,6 +294,18 @@ def test_a_hostile_file_gets_one_line_and_no_traceback(app, world, tmp_path, dat
     assert "Traceback" not in result.output and "Error" not in result.output
 
 
+def test_a_seal_whose_signature_bytes_were_overwritten_gets_one_line(app, signed, tmp_path):
+    copy = signed["copy"]
+    start = copy.rindex(b"/Contents <") + len(b"/Contents <")
+    broken = copy[:start] + b"00" * 50 + copy[start + 100 :]
+    assert len(broken) == len(copy)
+
+    result = run(app, tmp_path, broken)
+
+    assert result.exit_code == 2, result.output
+    assert result.output.splitlines()[1].strip() == "Подпись в файле повреждена: печати Биржи над файлом нет."
+
+
 def test_without_a_configured_seal_the_answer_is_cannot_check_now(app, signed, tmp_path):
     app.config.update(SEAL_P12=str(tmp_path / "missing.p12"), SEAL_CERT_SHA256=[])
 

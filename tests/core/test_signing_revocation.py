@@ -278,3 +278,23 @@ def test_an_unreachable_gost_verifier_says_try_again(kit):  # noqa: F811
     rejection = refused(kit, gost_signature(kit), gost_verifier_url=kit.responder.url)
 
     assert rejection.code == "gost_unavailable" and "попробуйте ещё раз" in rejection.message
+
+
+def test_an_operators_crl_past_its_next_update_is_not_evidence(kit):  # noqa: F811
+    """An operator who forgets to refresh the CRL: the signature is held back, never let through."""
+    import datetime
+
+    stale = pki.make_crl(kit.intermediate, next_update=datetime.timedelta(minutes=30))
+    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=2)
+    signer = kit.person(crl=False)
+    from tests.core.test_signing_verify import sign_at
+
+    signature = sign_at(signer, later - datetime.timedelta(minutes=1), DOCUMENT)
+
+    fresh_root = pki.make_crl(kit.root)
+    rejection = refused(kit, signature, at=later, require_revocation=True, crls=[stale, fresh_root], fetch=False)
+
+    assert rejection.code == "revocation_invalid"
+    refreshed = pki.make_crl(kit.intermediate)
+    report = check(kit, signature, at=later, require_revocation=True, crls=[refreshed, fresh_root], fetch=False)
+    assert report.revocation_status == "good"  # the same signature with a CRL still current
