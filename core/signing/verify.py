@@ -249,7 +249,16 @@ def verify_detached(
     signer_cert = _signer_certificate(signed_data)
     if _is_kazakh_gost(signed_data, signer_cert) and gost_verifier_url:
         return _verify_gost(
-            document, info, signed_data, signer_cert, at, gost_verifier_url, expected_iin, expected_bin, roles
+            document,
+            info,
+            signed_data,
+            signer_cert,
+            at,
+            gost_verifier_url,
+            expected_iin,
+            expected_bin,
+            roles,
+            signing_time_skew,
         )
     _check_algorithms(signed_data, signer_cert)
 
@@ -473,7 +482,9 @@ def _is_kazakh_gost(signed_data: cms.SignedData, cert: asn1_x509.Certificate) ->
     return any(oid in gost.GOST_SIGNATURE_OIDS or oid.startswith(gost.KAZAKH_GOST_ARC) for oid in oids)
 
 
-def _verify_gost(document, info, signed_data, signer_cert, at, url, expected_iin, expected_bin, roles):
+def _verify_gost(
+    document, info, signed_data, signer_cert, at, url, expected_iin, expected_bin, roles, skew=SIGNING_TIME_SKEW
+):
     try:
         verdict = gost.verify(url, document, info.dump())
     except gost.GostServiceUnavailable as e:
@@ -489,6 +500,7 @@ def _verify_gost(document, info, signed_data, signer_cert, at, url, expected_iin
     for attribute in signer_info["signed_attrs"] or []:
         if attribute["type"].native == "signing_time":
             signing_time = attribute["values"][0].native
+    _check_signing_time(signer_cert, signing_time, at, skew)
     report = _report(signer_cert, document, signing_time)
     _check_identity(report, expected_iin, expected_bin)
     _check_role(report, roles)

@@ -298,3 +298,21 @@ def test_an_operators_crl_past_its_next_update_is_not_evidence(kit):  # noqa: F8
     refreshed = pki.make_crl(kit.intermediate)
     report = check(kit, signature, at=later, require_revocation=True, crls=[refreshed, fresh_root], fetch=False)
     assert report.revocation_status == "good"  # the same signature with a CRL still current
+
+
+def test_a_gost_signature_with_a_signing_time_before_its_certificate_is_refused(kit):  # noqa: F811
+    """The GOST verifier's "valid" does not excuse a signingTime from before the certificate existed."""
+    import datetime
+
+    from tests.core.test_signing_verify import sign_at
+
+    signer = kit.person(crl=False)
+    info = parse_cms(sign_at(signer, signer.cert.not_valid_before_utc - datetime.timedelta(days=200), DOCUMENT))
+    info["content"]["signer_infos"][0]["signature_algorithm"] = algos.SignedDigestAlgorithm(
+        {"algorithm": "1.2.398.3.10.1.1.1.2"}
+    )
+    kit.responder.gost = lambda body: gost_answer()
+
+    rejection = refused(kit, info.dump(force=True), gost_verifier_url=kit.responder.url)
+
+    assert rejection.code == "signing_time"
