@@ -43,6 +43,21 @@ def from_environment(instance_path: str | os.PathLike, environ=os.environ) -> di
         "GOST_VERIFIER_URL": (environ.get("IS2IN_GOST_VERIFIER_URL") or "").rstrip("/") or None,
         "NCALAYER_URL": environ.get("IS2IN_NCALAYER_URL", "wss://127.0.0.1:13579"),
         "REVOCATION_TIMEOUT": float(environ.get("IS2IN_REVOCATION_TIMEOUT", "10")),
+        # CRLs (DER or PEM, *.crl) the operator supplies as revocation evidence for certificates that name no
+        # CRL or OCSP source; without evidence for every certificate of its path a signature is refused
+        # unless IS2IN_REVOCATION_REQUIRED=0. See docs/security.md, Verification policy.
+        "CRL_DIR": environ.get("IS2IN_CRL_DIR") or str(instance / "crl"),
+        "REVOCATION_REQUIRED": environ.get("IS2IN_REVOCATION_REQUIRED", "1").strip().lower()
+        not in ("0", "no", "false"),
+        # How far in the future a signature's claimed signing time may be, in seconds.
+        "SIGNING_TIME_SKEW": int(environ.get("IS2IN_SIGNING_TIME_SKEW", "300")),
+        # SHA-256 fingerprints (hex, colons allowed, comma-separated) of further certificates that count as the
+        # Exchange's seal besides the one in IS2IN_SEAL_P12 (earlier seals, after a rotation).
+        "SEAL_CERT_SHA256": [
+            fp.replace(":", "").strip().lower()
+            for fp in environ.get("IS2IN_SEAL_CERT_SHA256", "").split(",")
+            if fp.strip()
+        ],
         "REDIS_URL": environ.get("IS2IN_REDIS_URL") or None,
         "DISABLED_PLUGINS": [
             name.strip() for name in environ.get("IS2IN_DISABLED_PLUGINS", "").split(",") if name.strip()

@@ -16,6 +16,17 @@ class TrustUploadForm(FlaskForm):
     )
 
 
+class CrlUploadForm(FlaskForm):
+    crl = FileField(
+        _l("Список отзыва (CRL)"),
+        validators=[FileRequired(_l("Приложите файл списка отзыва."))],
+        description=_l(
+            "CRL удостоверяющего центра, сертификаты которого не указывают источник сведений об отзыве: DER или PEM. "
+            "Загружайте новый список до даты следующего обновления."
+        ),
+    )
+
+
 class PolicyForm(FlaskForm):
     organisation = StringField(
         _l("Код или БИН организации"),

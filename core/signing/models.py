@@ -131,6 +131,27 @@ class RevocationEvidence(BaseModel):
         table_name = "revocation_evidence"
 
 
+class RevocationList(BaseModel):
+    """A CRL an Exchange admin uploaded on the trust page: the evidence for certificates of its issuer that
+    name no CRL or OCSP source of their own. Replaced by a newer upload of the same issuer."""
+
+    sha256 = pw.CharField(max_length=64, unique=True)
+    issuer = pw.TextField()
+    this_update = pw.DateTimeField()
+    next_update = pw.DateTimeField(null=True)
+    entries = pw.IntegerField(default=0)  # how many certificates it lists as revoked
+    der = pw.BlobField()
+    added_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    added_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "revocation_list"
+
+    @property
+    def stale(self) -> bool:
+        return self.next_update is not None and self.next_update < utcnow()
+
+
 class SignerPolicy(BaseModel):
     """An organisation whose person with the right to sign (1.2.398.3.3.4.1.2.2) may sign instead of the
     first head, as the Exchange recorded it from the organisation's power of attorney."""

@@ -8,7 +8,9 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
+from asn1crypto import pem
 from babel.dates import format_datetime
 from flask import current_app, url_for
 from flask_babel import force_locale
@@ -17,9 +19,11 @@ from core import audit
 from core.db import utcnow
 from core.files import StoredFile, data_dir, store
 from core.pdf import ALMATY, render_pdf
+from core.signing import revocation
 from core.signing import seal as sealing
 from core.signing.models import (
     RevocationEvidence,
+    RevocationList,
     SignatureEvidence,
     SignerPolicy,
     SigningDocument,
@@ -69,6 +73,38 @@ def trust_material(config=None) -> tuple[list, list]:
         (roots if row.is_root else intermediates).append(bytes(row.der))
     roots += trust_roots_from_dir(config["TRUST_DIR"])
     return roots, intermediates
+
+
+def operator_crls(config=None) -> list:
+    """The CRLs the Exchange's admins uploaded on the trust page and those the operator put in IS2IN_CRL_DIR
+    (*.crl, DER or PEM): revocation evidence for certificates that name no source of their own. Unreadable
+    files are skipped with a warning."""
+    from asn1crypto import crl as asn1_crl
+
+    config = config or current_app.config
+    found = [
+        revocation.Fetched(
+            "crl", f"upload:{row.sha256[:16]}", bytes(row.der), row.added_at.replace(tzinfo=datetime.UTC)
+        )
+        for row in RevocationList.select().order_by(RevocationList.id)
+    ]
+    folder = Path(config.get("CRL_DIR") or "")
+    if not config.get("CRL_DIR") or not folder.is_dir():
+        return found
+    for file in sorted(folder.iterdir()):
+        if file.suffix.lower() != ".crl" or not file.is_file():
+            continue
+        data = file.read_bytes()
+        try:
+            if pem.detect(data):
+                data = pem.unarmor(data)[2]
+            asn1_crl.CertificateList.load(data).native  # noqa: B018 - parse fully: garbage is skipped
+        except Exception as e:  # asn1crypto raises many kinds on garbage
+            logger.warning("CRL file %s skipped: not a CRL (%s)", file, e.__class__.__name__)
+            continue
+        modified = datetime.datetime.fromtimestamp(file.stat().st_mtime, datetime.UTC)
+        found.append(revocation.Fetched("crl", f"file:{file.name}", data, modified))
+    return found
 
 
 def accepted_roles(organisation) -> set[str]:
@@ -156,6 +192,9 @@ def accept(
             roles=roles,
             revocation_timeout=config.get("REVOCATION_TIMEOUT", 10.0),
             gost_verifier_url=config.get("GOST_VERIFIER_URL"),
+            crls=operator_crls(config),
+            require_revocation=config.get("REVOCATION_REQUIRED", True),
+            signing_time_skew=datetime.timedelta(seconds=config.get("SIGNING_TIME_SKEW", 300)),
         )
     except SignatureRejected as rejection:
         if rejection.code == "tampered":

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from asn1crypto import cms, pem
 from asn1crypto import x509 as asn1_x509
+from flask_babel import lazy_gettext as _l
 from pyhanko.sign.general import CMSExtractionError, extract_certificate_info, extract_signer_info
 from pyhanko.sign.validation import KeyUsageConstraints, async_validate_detached_cms
 from pyhanko.sign.validation.errors import SignatureValidationError
@@ -68,6 +69,20 @@ MESSAGES = {
     "gost": "Подпись выполнена по алгоритму ГОСТ: такие ключи пока не принимаются. Подпишите документ ключом RSA.",
     "unsupported": "Подпись выполнена по алгоритму, который не поддерживается ({algorithm}): такие ключи пока "
     "не принимаются. Подпишите документ ключом RSA.",
+    "signing_time_outside": _l(
+        "Время подписания, указанное в подписи ({claimed}), выходит за срок действия сертификата "
+        "(с {not_before} по {not_after}). Такая подпись не принимается: проверьте дату и время на компьютере "
+        "и подпишите документ заново действующим ключом."
+    ),
+    "signing_time_future": _l(
+        "Время подписания, указанное в подписи ({claimed}), позже текущего времени ({now}). Такая подпись не "
+        "принимается: проверьте дату и время на компьютере и подпишите документ заново."
+    ),
+    "no_revocation": _l(
+        "Нельзя проверить, не отозван ли сертификат «{name}»: в нём не указан источник сведений об отзыве "
+        "(CRL или OCSP), а список отзыва его удостоверяющего центра Бирже не передан. Подпись не принята и "
+        "ничего не изменено; обратитесь к администратору Биржи."
+    ),
     "weak": "Подпись выполнена по устаревшему алгоритму ({algorithm}), который не обеспечивает надёжности "
     "подписи. Подпишите документ ключом RSA с алгоритмом SHA-256.",
 }
@@ -90,7 +105,11 @@ class SignatureRejected(Exception):
 
 
 def _reject(code: str, key: str | None = None, **fields) -> SignatureRejected:
-    return SignatureRejected(code, MESSAGES[key or code].format(**fields))
+    return SignatureRejected(code, str(MESSAGES[key or code]).format(**fields))
+
+
+# How far in the future a signature's claimed signing time may be (the signer's clock running fast).
+SIGNING_TIME_SKEW = datetime.timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -204,20 +223,42 @@ def verify_detached(
     check_revocation: bool = True,
     revocation_timeout: float = 10.0,
     gost_verifier_url: str | None = None,
+    crls=(),
+    ocsps=(),
+    fetch: bool = True,
+    require_revocation: bool = False,
+    signing_time_skew: datetime.timedelta | None = SIGNING_TIME_SKEW,
 ) -> SignatureReport:
     """Check that ``signature`` is a valid CMS signature of exactly ``document``, by a SIGN certificate that
     chains to one of ``trust_roots`` (``intermediates`` help build the path), valid and not revoked at ``at``
     (the moment of upload; now by default), of the person with ``expected_iin`` in the organisation with
     ``expected_bin``, holding one of ``roles`` ("first_head", "authorised"; None skips the role check).
-    Revocation sources the certificates name are fetched now (``check_revocation``); the answers come back in
-    the report as evidence. Raises :class:`SignatureRejected`."""
+
+    The signing time the signature claims must lie within the certificate's validity and not after ``at`` by
+    more than ``signing_time_skew`` (None skips it); it is never the moment of judgement.
+
+    Revocation (``check_revocation``): the sources the certificates of the path name are fetched now
+    (``fetch``); ``crls``/``ocsps`` (bytes or :class:`revocation.Fetched`) are evidence already at hand — the
+    operator's CRLs, or what was kept when the signature was accepted. With ``require_revocation`` every
+    certificate of the path below the trust anchor (intermediates too) must be covered by a CRL or OCSP answer,
+    else the signature is refused ("no_revocation"). The answers used come back in the report as evidence.
+    Raises :class:`SignatureRejected`."""
     at = _aware(at or datetime.datetime.now(datetime.UTC))
     info = parse_cms(signature)
     signed_data = _detached(info["content"], document)
     signer_cert = _signer_certificate(signed_data)
     if _is_kazakh_gost(signed_data, signer_cert) and gost_verifier_url:
         return _verify_gost(
-            document, info, signed_data, signer_cert, at, gost_verifier_url, expected_iin, expected_bin, roles
+            document,
+            info,
+            signed_data,
+            signer_cert,
+            at,
+            gost_verifier_url,
+            expected_iin,
+            expected_bin,
+            roles,
+            signing_time_skew,
         )
     _check_algorithms(signed_data, signer_cert)
 
@@ -231,32 +272,25 @@ def verify_detached(
         raise _explain_failure(status, signer_cert, at, roots, signed_data, others)
     # pyHanko skips key usage when the signer's certificate is itself a trust root: check it regardless.
     _check_certificate(signer_cert, at)
+    _check_signing_time(signer_cert, status.signer_reported_dt, at, signing_time_skew)
 
-    fetched, revocation_status = (), "not_checked"
-    pairs = _path_pairs(status.validation_path)
-    if check_revocation and any(revocation.names_sources(cert) for cert, _issuer in pairs):
-        try:
-            fetched = tuple(revocation.fetch_for_path(pairs, revocation_timeout))
-        except revocation.RevocationUnavailable as e:
-            logger.warning("signature held back: revocation source unavailable (%s)", e)
-            raise _reject("revocation_unavailable", url=e.url) from e
-        status = _validate(
+    used, revocation_status = (), "not_checked"
+    if check_revocation:
+        used, revocation_status, status = _check_revocation(
+            status,
             document,
             signed_data,
             usage,
             roots,
             others,
             at,
-            crls=[f.data for f in fetched if f.kind == "crl"],
-            ocsps=[f.data for f in fetched if f.kind == "ocsp"],
+            _path_pairs(status.validation_path),
+            [_as_fetched("crl", c) for c in crls],
+            [_as_fetched("ocsp", o) for o in ocsps],
+            fetch=fetch,
+            require=require_revocation,
+            timeout=revocation_timeout,
         )
-        if status.revoked:
-            details = status.revocation_details
-            raise _reject("revoked", date=_date(details.revocation_date))
-        if not status.bottom_line:
-            logger.warning("revocation data not usable: %s (%s)", status.summary(), status.trust_problem_indic)
-            raise _reject("revocation_invalid", url=", ".join(f.url for f in fetched))
-        revocation_status = "good"
 
     report = _report(signer_cert, document, status.signer_reported_dt)
     _check_identity(report, expected_iin, expected_bin)
@@ -264,9 +298,108 @@ def verify_detached(
     return _with(
         report,
         algorithm=f"{status.md_algorithm}/{status.pkcs7_signature_mechanism}",
-        revocation=fetched,
+        revocation=tuple(used),
         revocation_status=revocation_status,
     )
+
+
+def _as_fetched(kind: str, value) -> revocation.Fetched:
+    if isinstance(value, revocation.Fetched):
+        return value
+    return revocation.Fetched(kind, "", bytes(value), datetime.datetime.now(datetime.UTC))
+
+
+def _check_revocation(
+    first, document, signed_data, usage, roots, others, at, pairs, crls, ocsps, *, fetch, require, timeout
+):
+    """(the answers used, "good" | "not_checked", pyHanko's status with them). Refuses a revoked certificate,
+    unusable answers, a source that does not answer and — with ``require`` — a certificate nothing covers."""
+    fetched = []
+    if fetch and any(revocation.names_sources(cert) for cert, _issuer in pairs):
+        try:
+            fetched = revocation.fetch_for_path(pairs, timeout)
+        except revocation.RevocationUnavailable as e:
+            logger.warning("signature held back: revocation source unavailable (%s)", e)
+            raise _reject("revocation_unavailable", url=e.url) from e
+    # Evidence at hand counts for the certificates whose issuer published it (matched by name here; pyHanko
+    # checks the CRL's signature).
+    issuers = {cert.issuer.dump() for cert, _issuer in pairs}
+    extra = [c for c in crls if _crl_issuer(c.data) in issuers] + list(ocsps)
+    uncovered = [
+        cert for cert, _issuer in pairs if not (revocation.names_sources(cert) and fetch) and not _covered(cert, extra)
+    ]
+    if require and uncovered:
+        logger.warning("no revocation evidence for %s", uncovered[0].subject.human_friendly)
+        raise _reject("no_revocation", name=_common_name(uncovered[0].subject))
+    answers = fetched + extra
+    if not answers:
+        return (), "not_checked", first
+    status = _validate(
+        document,
+        signed_data,
+        usage,
+        roots,
+        others,
+        at,
+        crls=[a.data for a in answers if a.kind == "crl"],
+        ocsps=[a.data for a in answers if a.kind == "ocsp"],
+        mode="require" if require else "hard-fail",
+    )
+    if status.revoked:
+        raise _reject("revoked", date=_date(status.revocation_details.revocation_date))
+    if not status.bottom_line:
+        logger.warning("revocation data not usable: %s (%s)", status.summary(), status.trust_problem_indic)
+        raise _reject("revocation_invalid", url=", ".join(a.url or "CRL" for a in answers))
+    # "good" only when every certificate of the path was covered; otherwise what was checked is kept, but the
+    # record does not claim more than it knows.
+    return answers, "not_checked" if uncovered else "good", status
+
+
+def _crl_issuer(data: bytes) -> bytes | None:
+    from asn1crypto import crl as asn1_crl
+
+    try:
+        return asn1_crl.CertificateList.load(data)["tbs_cert_list"]["issuer"].dump()
+    except Exception:  # garbage is simply not evidence for anyone
+        return None
+
+
+def _covered(cert: asn1_x509.Certificate, answers) -> bool:
+    """Whether some answer at hand speaks of ``cert``: a CRL of its issuer, or an OCSP answer on its serial."""
+    from asn1crypto import ocsp as asn1_ocsp
+
+    for answer in answers:
+        if answer.kind == "crl" and _crl_issuer(answer.data) == cert.issuer.dump():
+            return True
+        if answer.kind == "ocsp":
+            try:
+                basic = asn1_ocsp.OCSPResponse.load(answer.data).basic_ocsp_response
+                serials = {r["cert_id"]["serial_number"].native for r in basic["tbs_response_data"]["responses"]}
+            except Exception:  # not an OCSP answer: covers nothing
+                continue
+            if cert.serial_number in serials:
+                return True
+    return False
+
+
+def _check_signing_time(cert, claimed, at, skew) -> None:
+    """The signing time a signature claims (signed attributes) is the signer's word: it is never the moment
+    of judgement, but one outside the certificate's validity or in the future is refused."""
+    if claimed is None or skew is None:
+        return
+    claimed = _aware(claimed)
+    validity = cert["tbs_certificate"]["validity"]
+    not_before, not_after = validity["not_before"].native, validity["not_after"].native
+    if claimed < not_before or claimed > not_after:
+        raise _reject(
+            "signing_time",
+            "signing_time_outside",
+            claimed=_date(claimed),
+            not_before=_date(not_before),
+            not_after=_date(not_after),
+        )
+    if claimed > at + skew:
+        raise _reject("signing_time", "signing_time_future", claimed=_date(claimed), now=_date(at))
 
 
 def _with(report: SignatureReport, **changes) -> SignatureReport:
@@ -275,7 +408,7 @@ def _with(report: SignatureReport, **changes) -> SignatureReport:
     return dataclasses.replace(report, **changes)
 
 
-def _validate(document, signed_data, usage, roots, others, at, crls=None, ocsps=None):
+def _validate(document, signed_data, usage, roots, others, at, crls=None, ocsps=None, mode="hard-fail"):
     if crls is None and ocsps is None:
         context = ValidationContext(
             trust_roots=roots, other_certs=others, moment=at, allow_fetching=False, revocation_mode="soft-fail"
@@ -288,7 +421,7 @@ def _validate(document, signed_data, usage, roots, others, at, crls=None, ocsps=
             allow_fetching=False,
             crls=crls,
             ocsps=ocsps,
-            revocation_mode="hard-fail",
+            revocation_mode=mode,
         )
     try:
         return _run(
@@ -349,7 +482,9 @@ def _is_kazakh_gost(signed_data: cms.SignedData, cert: asn1_x509.Certificate) ->
     return any(oid in gost.GOST_SIGNATURE_OIDS or oid.startswith(gost.KAZAKH_GOST_ARC) for oid in oids)
 
 
-def _verify_gost(document, info, signed_data, signer_cert, at, url, expected_iin, expected_bin, roles):
+def _verify_gost(
+    document, info, signed_data, signer_cert, at, url, expected_iin, expected_bin, roles, skew=SIGNING_TIME_SKEW
+):
     try:
         verdict = gost.verify(url, document, info.dump())
     except gost.GostServiceUnavailable as e:
@@ -365,6 +500,7 @@ def _verify_gost(document, info, signed_data, signer_cert, at, url, expected_iin
     for attribute in signer_info["signed_attrs"] or []:
         if attribute["type"].native == "signing_time":
             signing_time = attribute["values"][0].native
+    _check_signing_time(signer_cert, signing_time, at, skew)
     report = _report(signer_cert, document, signing_time)
     _check_identity(report, expected_iin, expected_bin)
     _check_role(report, roles)

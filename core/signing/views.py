@@ -15,8 +15,8 @@ from core.access import public, staff_required
 from core.accounts.models import Organisation
 from core.db import db, utcnow
 from core.signing import check as checking
-from core.signing.forms import CheckForm, LetterSignForm, PolicyForm, TrustUploadForm
-from core.signing.models import SignerPolicy, SigningDocument, TrustCertificate, normalise_code
+from core.signing.forms import CheckForm, CrlUploadForm, LetterSignForm, PolicyForm, TrustUploadForm
+from core.signing.models import RevocationList, SignerPolicy, SigningDocument, TrustCertificate, normalise_code
 from core.web import render
 
 bp = Blueprint("signing", __name__, template_folder="templates")
@@ -92,13 +92,15 @@ def check():
 # --- the trust store (Exchange admins) ----------------------------------------------------------------
 
 
-def _trust_page(upload_form=None, policy_form=None, status=200):
+def _trust_page(upload_form=None, policy_form=None, crl_form=None, status=200):
     response = render(
         "signing/trust.html",
         certificates=list(TrustCertificate.select().order_by(TrustCertificate.is_root.desc(), TrustCertificate.id)),
         policies=list(SignerPolicy.select(SignerPolicy, Organisation).join(Organisation).order_by(Organisation.code)),
+        crls=list(RevocationList.select().order_by(RevocationList.id)),
         upload_form=upload_form or TrustUploadForm(formdata=None),
         policy_form=policy_form or PolicyForm(formdata=None),
+        crl_form=crl_form or CrlUploadForm(formdata=None),
         now=utcnow(),
     )
     response.status_code = status
@@ -191,6 +193,77 @@ def trust_delete(cert_id):
         audit.record("trust.remove", row, subject=row.subject, sha256=row.sha256)
         row.delete_instance()
     flash(_("Сертификат «%(name)s» удалён из доверенных.", name=row.subject), "success")
+    return redirect(url_for("signing.trust"))
+
+
+def _naive_utc(moment):
+    return moment.astimezone(datetime.UTC).replace(tzinfo=None) if moment is not None else None
+
+
+@bp.route("/staff/signing/crls", methods=["POST"])
+@staff_required("admin")
+def crl_upload():
+    """A CRL as revocation evidence for certificates that name no source: accepted only when a CA of the trust
+    store signed it; it replaces the earlier CRL of the same issuer."""
+    from cryptography import x509 as pyca_x509
+
+    from core.signing.service import trust_material
+
+    form = CrlUploadForm()
+    if not form.validate_on_submit():
+        return _trust_page(crl_form=form, status=422)
+    data = form.crl.data.read()
+    try:
+        if pem.detect(data):
+            data = pem.unarmor(data)[2]
+        crl = pyca_x509.load_der_x509_crl(data)
+    except Exception:  # cryptography raises ValueError and others on garbage
+        form.crl.errors = [_("Файл не является списком отзыва сертификатов (CRL) в формате DER или PEM.")]
+        return _trust_page(crl_form=form, status=422)
+    roots, intermediates = trust_material()
+    issuers = [pyca_x509.load_der_x509_certificate(der) for der in roots + intermediates]
+    issuer = next((c for c in issuers if c.subject == crl.issuer and crl.is_signature_valid(c.public_key())), None)
+    if issuer is None:
+        form.crl.errors = [
+            _(
+                "Список отзыва «%(name)s» не подписан удостоверяющим центром из списка доверенных: сначала добавьте "
+                "его сертификат.",
+                name=crl.issuer.rfc4514_string(),
+            )
+        ]
+        return _trust_page(crl_form=form, status=422)
+    digest = hashlib.sha256(data).hexdigest()
+    name = crl.issuer.rfc4514_string()
+    with db.atomic():
+        if not RevocationList.select().where(RevocationList.sha256 == digest).exists():
+            for old in RevocationList.select().where(RevocationList.issuer == name):
+                audit.record("trust.crl_replace", old, issuer=old.issuer, sha256=old.sha256)
+                old.delete_instance()
+            row = RevocationList.create(
+                sha256=digest,
+                issuer=name,
+                this_update=_naive_utc(crl.last_update_utc),
+                next_update=_naive_utc(crl.next_update_utc),
+                entries=len(crl),
+                der=data,
+                added_by=current_user.id,
+            )
+            audit.record("trust.crl_add", row, issuer=name, sha256=digest, entries=row.entries)
+    flash(
+        _("Список отзыва «%(name)s» сохранён: он служит сведениями об отзыве для сертификатов этого УЦ.", name=name),
+        "success",
+    )
+    return redirect(url_for("signing.trust"))
+
+
+@bp.route("/staff/signing/crls/<int:crl_id>/delete", methods=["POST"])
+@staff_required("admin")
+def crl_delete(crl_id):
+    row = RevocationList.get_or_none(RevocationList.id == crl_id) or abort(404)
+    with db.atomic():
+        audit.record("trust.crl_remove", row, issuer=row.issuer, sha256=row.sha256)
+        row.delete_instance()
+    flash(_("Список отзыва «%(name)s» удалён.", name=row.issuer), "success")
     return redirect(url_for("signing.trust"))
 
 

@@ -52,6 +52,10 @@ def trusted_ca(app, tmp_path):
     trust.mkdir()
     (trust / "root.pem").write_bytes(ca.cert_pem)
     app.config["TRUST_DIR"] = str(trust)
+    crls = tmp_path / "crl"  # the keys name no CRL: the operator's CRL of the root is their revocation evidence
+    crls.mkdir()
+    (crls / "root.crl").write_bytes(pki.make_crl(ca))
+    app.config["CRL_DIR"] = str(crls)
     return ca
 
 

@@ -266,6 +266,96 @@ def test_an_unreachable_crl_says_try_again_and_nothing_changes(client, approved,
     assert send(client, app_id, kit.sign(ceo_key(kit, world), document)).status_code == 302  # and later it works
 
 
+def test_a_signing_time_before_the_certificate_existed_is_refused_and_nothing_changes(client, approved, kit, world):  # noqa: F811
+    """Issue 14.5: accepted before, a CMS claiming a time 200 days before its certificate was issued."""
+    import datetime
+
+    from tests.core.test_signing_verify import sign_at
+
+    app_id, document = approved
+    key = ceo_key(kit, world)
+    version = Application.get_by_id(app_id).version
+
+    response = send(
+        client, app_id, sign_at(key, key.cert.not_valid_before_utc - datetime.timedelta(days=200), document), expect=409
+    )
+
+    assert "выходит за срок действия сертификата" in response.get_data(as_text=True)
+    assert unchanged(app_id, version)
+
+
+def test_a_signing_time_in_the_future_is_refused_in_the_signers_language(client, approved, kit, world):  # noqa: F811
+    import datetime
+
+    from tests.core.test_signing_verify import sign_at
+
+    app_id, document = approved
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=2)
+
+    response = send(client, app_id, sign_at(ceo_key(kit, world), later, document), expect=409)
+
+    assert "is later than the current time" in response.get_data(as_text=True)
+
+
+@pytest.mark.rule("G-22")
+def test_a_key_naming_no_revocation_source_is_refused_by_default_and_nothing_changes(client, approved, kit, world):  # noqa: F811
+    """Issue 14.6: accepted before as «проверка отзыва: источник не указан»."""
+    app_id, document = approved
+    version = Application.get_by_id(app_id).version
+
+    response = send(client, app_id, kit.sign(ceo_key(kit, world, crl=False), document), expect=409)
+
+    assert "Нельзя проверить, не отозван ли сертификат «САПАРОВ ЕРЛАН»" in response.get_data(as_text=True)
+    assert unchanged(app_id, version)
+
+
+def test_the_operators_crl_folder_is_the_evidence_and_is_kept_with_the_signature(
+    app,
+    client,
+    approved,
+    kit,  # noqa: F811
+    world,
+    tmp_path,
+):
+    app_id, document = approved
+    folder = tmp_path / "crl"
+    folder.mkdir()
+    (folder / "issuing-ca.crl").write_bytes(pki.make_crl(kit.intermediate))
+    (folder / "garbage.crl").write_bytes(b"not a CRL")  # skipped with a warning, not a crash
+    app.config["CRL_DIR"] = str(folder)
+
+    send(client, app_id, kit.sign(ceo_key(kit, world, crl=False), document))
+
+    evidence = SignatureEvidence.get()
+    urls = [r.url for r in RevocationEvidence.select().where(RevocationEvidence.evidence == evidence)]
+    assert evidence.revocation == "good"
+    assert "file:issuing-ca.crl" in urls and f"{kit.responder.url}/root.crl" in urls
+
+
+def test_a_key_revoked_on_the_operators_crl_is_refused(app, client, approved, kit, world, tmp_path):  # noqa: F811
+    app_id, document = approved
+    key = ceo_key(kit, world, crl=False)
+    folder = tmp_path / "crl"
+    folder.mkdir()
+    (folder / "issuing-ca.crl").write_bytes(pki.make_crl(kit.intermediate, [key]))
+    app.config["CRL_DIR"] = str(folder)
+
+    response = send(client, app_id, kit.sign(key, document), expect=409)
+
+    assert "Сертификат подписи отозван" in response.get_data(as_text=True)
+
+
+def test_the_operator_may_switch_the_requirement_off(app, client, approved, kit, world):  # noqa: F811
+    app_id, document = approved
+    app.config["REVOCATION_REQUIRED"] = False
+
+    send(client, app_id, kit.sign(ceo_key(kit, world, crl=False), document))
+
+    assert SignatureEvidence.get().revocation == "not_checked"
+
+
 def test_a_lookalike_ca_is_refused_against_the_trust_store(client, approved, kit, world):  # noqa: F811
     app_id, document = approved
     forged = ceo_key(kit, world, issuer=kit.lookalike, crl=False)
@@ -349,6 +439,73 @@ def test_a_personal_certificate_or_garbage_is_not_taken_into_the_trust_store(cli
     assert TrustCertificate.select().count() == before
 
 
+def upload_crl(client, data: bytes, name="ca.crl"):
+    return client.post(
+        "/staff/signing/crls", data={"crl": (io.BytesIO(data), name)}, content_type="multipart/form-data"
+    )
+
+
+@pytest.mark.rule("G-22")
+def test_a_crl_uploaded_by_an_admin_is_the_evidence_for_keys_naming_no_source(app, client, auth, approved, kit, world):  # noqa: F811
+    """Issue 14.6: the operator supplies the CRL on the trust page; the key names no CRL of its own."""
+    app_id, document = approved
+    key = ceo_key(kit, world, issuer=kit.root, crl=False)
+    auth.logout()
+    auth.login("admin@exchange.demo")
+
+    response = upload_crl(client, pki.make_crl(kit.root))
+    page = client.get("/staff/signing/trust").get_data(as_text=True)
+    auth.logout()
+    auth.login("ceo@demo.kz")
+    send(client, app_id, kit.sign(key, document))
+
+    assert response.status_code == 302
+    assert "ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (RSA) TEST" in page and "Списки отзыва (CRL)" in page
+    evidence = SignatureEvidence.get()
+    urls = [r.url for r in RevocationEvidence.select().where(RevocationEvidence.evidence == evidence)]
+    assert evidence.revocation == "good" and urls[0].startswith("upload:")
+    from core.audit.models import AuditEvent
+
+    assert AuditEvent.select().where(AuditEvent.action == "trust.crl_add").count() == 1
+
+
+def test_a_crl_not_signed_by_a_trusted_ca_or_garbage_is_not_taken(client, auth, world, kit):  # noqa: F811
+    from core.signing.models import RevocationList
+
+    auth.login("admin@exchange.demo")
+
+    lookalike = upload_crl(client, pki.make_crl(kit.lookalike))  # the root's name, another key
+    garbage = upload_crl(client, b"-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n")
+
+    assert lookalike.status_code == 422
+    assert "не подписан удостоверяющим центром из списка доверенных" in lookalike.get_data(as_text=True)
+    assert garbage.status_code == 422 and "не является списком отзыва" in garbage.get_data(as_text=True)
+    assert RevocationList.select().count() == 0
+
+
+def test_a_newer_crl_replaces_the_older_and_admins_may_remove_it(client, auth, world, kit):  # noqa: F811
+    from core.signing.models import RevocationList
+
+    auth.login("admin@exchange.demo")
+    upload_crl(client, pki.make_crl(kit.root))
+    victim = kit.person(issuer=kit.root, crl=False)
+    upload_crl(client, pki.make_crl(kit.root, [victim]))
+
+    rows = list(RevocationList.select())
+    assert len(rows) == 1 and rows[0].entries == 1
+    client.post(f"/staff/signing/crls/{rows[0].id}/delete")
+    assert RevocationList.select().count() == 0
+
+
+def test_only_admins_upload_crls(client, auth, world, kit):  # noqa: F811
+    from core.signing.models import RevocationList
+
+    auth.login("listing@exchange.demo")
+
+    assert upload_crl(client, pki.make_crl(kit.root)).status_code == 403
+    assert RevocationList.select().count() == 0
+
+
 @pytest.mark.parametrize("email, status", [("ceo@demo.kz", 403), ("listing@exchange.demo", 403)])
 def test_only_admins_manage_the_trust_store(client, auth, world, email, status):
     auth.login(email)
@@ -396,7 +553,9 @@ def test_anyone_checks_the_signed_copy_pdf(client, signed):
     assert "Документ не изменён." in page
     assert "ЭЛЕКТРОННАЯ ПЕЧАТЬ БИРЖИ (TEST)" in page
     assert "САПАРОВ ЕРЛАН" in page  # the client's CMS embedded in the copy, checked again
-    assert "Подпись действительна, документ не изменён; сертификат действовал на момент подписания" in page
+    assert "Документ выдан Биржей, подписи действительны." in page
+    # judged when the Exchange accepted it, with the CRL kept then — not at the time the signer wrote
+    assert "Биржа проверила подпись, когда приняла её: сертификат действовал и не был отозван" in page
     assert "Недействительна" not in page
 
 
@@ -429,8 +588,8 @@ def test_anyone_checks_a_cms_with_its_document(client, signed):
         content_type="multipart/form-data",
     ).get_data(as_text=True)
 
-    assert "Подпись действительна, документ не изменён" in good and signed["code"] in good
-    assert "Подпись не соответствует документу" in bad
+    assert "Документ выдан Биржей, подписи действительны." in good and signed["code"] in good
+    assert "Это не документ, выданный Биржей." in bad  # a document the Exchange never issued
 
 
 def test_is2in_verify_checks_a_signed_copy_from_the_command_line(app, signed, tmp_path):
@@ -441,8 +600,11 @@ def test_is2in_verify_checks_a_signed_copy_from_the_command_line(app, signed, tm
     result = app.test_cli_runner().invoke(verify, [str(path)])
 
     assert result.exit_code == 0, result.output
-    assert "VALID   seal: ЭЛЕКТРОННАЯ ПЕЧАТЬ БИРЖИ (TEST)" in result.output
-    assert "document: unchanged" in result.output
+    first, *details = result.output.splitlines()
+    assert first.startswith("VALID: a document issued by the Exchange, sealed over every byte")
+    assert f"(code {signed['code']})" in first
+    assert any(line.startswith("  valid   seal: ЭЛЕКТРОННАЯ ПЕЧАТЬ БИРЖИ (TEST)") for line in details)
+    assert any(line.startswith("  valid   client: САПАРОВ ЕРЛАН") for line in details)
 
 
 # --- Exchange letters -----------------------------------------------------------------------------------
@@ -518,6 +680,15 @@ def test_the_signing_models_match_the_migrated_tables(app):
     from core import db as database
 
     connection = database.db.obj
-    for model in (TrustCertificate, SigningDocument, SignatureEvidence, RevocationEvidence, SignerPolicy):
+    from core.signing.models import RevocationList
+
+    for model in (
+        TrustCertificate,
+        SigningDocument,
+        SignatureEvidence,
+        RevocationEvidence,
+        SignerPolicy,
+        RevocationList,
+    ):
         columns = {c.name for c in connection.get_columns(model._meta.table_name)}
         assert {f.column_name for f in model._meta.sorted_fields} <= columns, model.__name__

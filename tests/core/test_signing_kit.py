@@ -23,6 +23,7 @@ class Responder:
     def __init__(self):
         self.port = free_port()
         self.crl = b""
+        self.root_crl = b""
         self.ocsp = None  # a callable(request_der) -> response_der
         self.gost = None  # a callable(json) -> json
         self.down = False
@@ -46,6 +47,8 @@ class Responder:
                     return self._answer(503, b"down", "text/plain")
                 if self.path == "/ca.crl":
                     return self._answer(200, owner.crl, "application/pkix-crl")
+                if self.path == "/root.crl":
+                    return self._answer(200, owner.root_crl, "application/pkix-crl")
                 return self._answer(404, b"", "text/plain")
 
             def do_POST(self):
@@ -73,18 +76,22 @@ class Responder:
 
 
 class Kit:
-    """Root and intermediate CAs, and personal keys issued below the intermediate with revocation pointers."""
+    """Root and intermediate CAs, and personal keys issued below the intermediate with revocation pointers
+    (the intermediate names the root's CRL, ``/root.crl``, as НУЦ РК's issuing CA does)."""
 
     def __init__(self, responder: Responder):
         self.responder = responder
         self.root = pki.make_ca("ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (RSA) TEST")
-        self.intermediate = pki.make_intermediate(self.root, "NCA RK ISSUING CA (RSA) TEST")
+        self.intermediate = pki.make_intermediate(
+            self.root, "NCA RK ISSUING CA (RSA) TEST", crl_url=f"{responder.url}/root.crl"
+        )
         self.lookalike = pki.make_ca("ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (RSA) TEST")
         self.revoked = []
         self.publish()
 
     def publish(self):
         self.responder.crl = pki.make_crl(self.intermediate, self.revoked)
+        self.responder.root_crl = pki.make_crl(self.root)
 
     def revoke(self, issued):
         self.revoked.append(issued)

@@ -286,7 +286,7 @@ def test_a_certificate_is_judged_at_the_moment_given(kit):
     signer = kit["expired"]
     back_then = signer.cert.not_valid_after_utc - datetime.timedelta(days=1)
 
-    assert verify(kit, sign(signer), at=back_then).iin == IIN
+    assert verify(kit, sign_at(signer, back_then - datetime.timedelta(hours=1)), at=back_then).iin == IIN
     assert rejected(kit, sign(kit["sign"]), at=NOW + datetime.timedelta(days=400)).code == "expired"
 
 
@@ -439,6 +439,7 @@ def test_trust_roots_are_read_from_every_certificate_file_of_a_folder(kit, tmp_p
 def test_pki_demo_writes_a_root_and_a_key_store_that_sign_for_the_demo_first_head(app, demo, tmp_path):
     from core.accounts.models import User
     from core.signing.cli import pki as pki_group
+    from core.signing.service import operator_crls
 
     result = app.test_cli_runner().invoke(pki_group, ["demo"])
     assert result.exit_code == 0, result.output
@@ -475,14 +476,95 @@ def test_pki_demo_writes_a_root_and_a_key_store_that_sign_for_the_demo_first_hea
     )
 
     head = User.by_email("ceo@demo.kz")
+    with app.app_context():
+        crls = operator_crls(app.config)
     report = verify_detached(
         DOCUMENT,
         (tmp_path / "doc.cms").read_bytes(),
         trust_roots=trust_roots_from_dir(instance / "trust"),
         expected_iin=head.iin,
         expected_bin=head.organisation.bin,
+        crls=crls,
+        require_revocation=True,  # as the portal does by default: the demo root's CRL is the evidence
     )
     assert report.full_name == "САПАРОВ ЕРЛАН"
+    assert report.revocation_status == "good"
+    assert [c.url for c in report.revocation] == ["file:demo-root-ca.crl"]
 
     again = app.test_cli_runner().invoke(pki_group, ["demo"])
     assert "already there" in again.output
+
+
+# --- the signing time the signer claims (signed attributes) --------------------------------------------
+
+
+def sign_at(issued, moment, document=DOCUMENT):
+    """A detached CMS whose signingTime says ``moment`` (pyHanko's signer: openssl always writes its clock)."""
+    from asn1crypto import keys
+    from pyhanko.sign import signers
+    from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    signer = signers.SimpleSigner(
+        signing_cert=x509.Certificate.load(issued.cert_der),
+        signing_key=keys.PrivateKeyInfo.load(
+            issued.key.private_bytes(
+                pki.serialization.Encoding.DER,
+                pki.serialization.PrivateFormat.PKCS8,
+                pki.serialization.NoEncryption(),
+            )
+        ),
+        cert_registry=SimpleCertificateStore.from_certs(
+            [
+                x509.Certificate.load(c.public_bytes(pki.serialization.Encoding.DER))
+                for c in (issued.cert, *issued.chain)
+            ]
+        ),
+    )
+    from core.signing.verify import _run
+
+    info = _run(
+        signer.async_sign_general_data(
+            document, "sha256", detached=True, signed_attr_settings=PdfCMSSignedAttributes(signing_time=moment)
+        )
+    )
+    return info.dump()
+
+
+def test_a_signing_time_from_before_the_certificate_existed_is_refused(kit):
+    """Issue 14.5: a CMS claiming a time 200 days before its certificate was issued."""
+    signer = kit["sign"]
+    claimed = signer.cert.not_valid_before_utc - datetime.timedelta(days=200)
+
+    rejection = rejected(kit, sign_at(signer, claimed))
+
+    assert rejection.code == "signing_time"
+    assert rejection.message.startswith(f"Время подписания, указанное в подписи ({claimed:%d.%m.%Y %H:%M} UTC)")
+    assert "выходит за срок действия сертификата" in rejection.message
+
+
+def test_an_expired_key_with_a_backdated_signing_time_is_refused_at_upload(kit):
+    """Issue 14.2: the key expired 35 days ago; the signature claims a day when it was still valid. The
+    moment of judgement is the upload, never the claimed time."""
+    signer = kit["expired"]
+    claimed = signer.cert.not_valid_after_utc - datetime.timedelta(days=10)
+
+    assert rejected(kit, sign_at(signer, claimed)).code == "expired"
+
+
+def test_a_signing_time_in_the_future_beyond_the_skew_is_refused(kit):
+    claimed = NOW + datetime.timedelta(minutes=30)
+
+    rejection = rejected(kit, sign_at(kit["sign"], claimed), at=NOW)
+
+    assert rejection.code == "signing_time"
+    assert "позже текущего времени" in rejection.message
+
+
+def test_a_clock_a_little_fast_is_tolerated_and_the_skew_is_configurable(kit):
+    claimed = NOW + datetime.timedelta(minutes=3)
+    signature = sign_at(kit["sign"], claimed)
+
+    assert verify(kit, signature, at=NOW).iin == IIN
+    tight = rejected(kit, signature, at=NOW, signing_time_skew=datetime.timedelta(minutes=1))
+    assert tight.code == "signing_time"

@@ -26,6 +26,10 @@ def trusted(app, test_ca, tmp_path):
     trust.mkdir()
     (trust / "root.pem").write_bytes(test_ca.cert_pem)
     app.config["TRUST_DIR"] = str(trust)
+    crls = tmp_path / "crl"  # the keys name no CRL: the operator's CRL of the root is their revocation evidence
+    crls.mkdir()
+    (crls / "root.crl").write_bytes(pki.make_crl(test_ca))
+    app.config["CRL_DIR"] = str(crls)
     return test_ca
 
 
