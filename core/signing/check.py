@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from asn1crypto import x509 as asn1_x509
 from flask_babel import gettext as _
 
+from core import clock
 from core.signing.models import SigningDocument
 from core.signing.verify import SignatureRejected, parse_cms, verify_detached
 
@@ -93,7 +94,7 @@ def _record_findings(document: SigningDocument) -> list[Finding]:
                 details=[
                     f"Сертификат № {row['serial']}, выдан: {row['issuer']}",
                     f"Действителен до {evidence.not_after:%d.%m.%Y}"
-                    + (" (срок уже истёк)" if evidence.not_after < datetime.datetime.utcnow() else ""),
+                    + (" (срок уже истёк)" if evidence.not_after < clock.utcnow() else ""),
                 ],
             )
         )

@@ -17,6 +17,8 @@ from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
 from pyhanko.stamp import TextStampStyle
 
+from core import clock
+
 logger = logging.getLogger(__name__)
 
 FIELD_NAME = "ExchangeSeal"
@@ -124,7 +126,6 @@ def stamp_style() -> TextStampStyle:
         stamp_text=STAMP_TEXT,
         text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(stamp_font(), font_size=9), leading=11),
         border_width=1,
-        timestamp_format="%d.%m.%Y %H:%M:%S UTC",
         inner_content_layout=layout.SimpleBoxLayoutRule(
             x_align=layout.AxisAlignment.ALIGN_MIN,
             y_align=layout.AxisAlignment.ALIGN_MID,
@@ -157,5 +158,8 @@ def seal_pdf(pdf: bytes, key: SealKey, *, code: str, page: int = -1, reason: str
         new_field_spec=fields.SigFieldSpec(sig_field_name=FIELD_NAME, on_page=on_page, box=STAMP_BOX),
     )
     out = io.BytesIO()
-    pdf_signer.sign_pdf(writer, output=out, appearance_text_params={"code": code, "organisation": key.organisation})
+    # The stamp's visible time is the Exchange's (pyHanko would print the machine's own zone), worded as the
+    # signature stamps beside it are (core.clock.stamped).
+    params = {"code": code, "organisation": key.organisation, "ts": clock.stamped()}
+    pdf_signer.sign_pdf(writer, output=out, appearance_text_params=params)
     return out.getvalue()

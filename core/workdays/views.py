@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from core import audit
+from core import audit, clock
 from core.access import staff_required
 from core.db import db
 from core.forms import choices
@@ -44,7 +44,7 @@ class CalendarDayForm(FlaskForm):
 @staff_required("admin")
 def index():
     try:
-        year = int(request.args.get("year", datetime.date.today().year))
+        year = int(request.args.get("year", clock.today().year))
         datetime.date(year, 1, 1)  # a year the calendar has (1..9999)
     except (ValueError, OverflowError):  # not a number, or past what a C integer holds
         abort(404)

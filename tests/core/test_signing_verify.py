@@ -294,10 +294,10 @@ def test_a_certificate_not_yet_valid_is_refused(kit):
     rejection = rejected(kit, sign(kit["future"]))
 
     assert rejection.code == "not_yet_valid"
-    start = kit["future"].cert.not_valid_before_utc.strftime("%d.%m.%Y")
-    assert (
-        rejection.message == f"Сертификат подписи ещё не действует: он действителен с {start} "
-        f"{kit['future'].cert.not_valid_before_utc:%H:%M} UTC."
+    # Shown on the Exchange's clock (UTC+5 in Almaty), like every time a person reads.
+    start = kit["future"].cert.not_valid_before_utc + datetime.timedelta(hours=5)
+    assert rejection.message == (
+        f"Сертификат подписи ещё не действует: он действителен с {start:%d.%m.%Y %H:%M} (время Алматы)."
     )
 
 
