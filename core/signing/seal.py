@@ -27,7 +27,9 @@ MM = 72 / 25.4
 # The stamp's place on the page (points from the bottom-left corner of A4): above the running footer,
 # under the text, which the signature page keeps clear of it.
 STAMP_BOX = (round(20 * MM), round(22 * MM), round(120 * MM), round(52 * MM))
-STAMP_TEXT = "ЭЛЕКТРОННАЯ ПЕЧАТЬ\n%(organisation)s\nСертификат: %(signer)s\nДата: %(ts)s\nКод документа: %(code)s"
+# "at" is the Exchange's time (core.clock.stamped), not pyHanko's "ts": pyHanko fills that from the signing
+# time in whatever zone it was given (UTC), which is not the time printed beside the signatures.
+STAMP_TEXT = "ЭЛЕКТРОННАЯ ПЕЧАТЬ\n%(organisation)s\nСертификат: %(signer)s\nДата: %(at)s\nКод документа: %(code)s"
 
 
 class SealUnavailable(Exception):
@@ -158,8 +160,7 @@ def seal_pdf(pdf: bytes, key: SealKey, *, code: str, page: int = -1, reason: str
         new_field_spec=fields.SigFieldSpec(sig_field_name=FIELD_NAME, on_page=on_page, box=STAMP_BOX),
     )
     out = io.BytesIO()
-    # The stamp's visible time is the Exchange's (pyHanko would print the machine's own zone), worded as the
-    # signature stamps beside it are (core.clock.stamped).
-    params = {"code": code, "organisation": key.organisation, "ts": clock.stamped()}
+    # The stamp's visible time is the Exchange's, worded as the signature stamps beside it are.
+    params = {"code": code, "organisation": key.organisation, "at": clock.stamped()}
     pdf_signer.sign_pdf(writer, output=out, appearance_text_params=params)
     return out.getvalue()
