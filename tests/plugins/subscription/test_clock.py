@@ -6,11 +6,13 @@ import datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from plugins.subscription import rules, service, settlement
 from plugins.subscription.models import Order
 from tests.conftest import almaty
 from tests.plugins.subscription.test_orders import limit
+from tests.plugins.subscription.test_settlement import failed_on_friday  # noqa: F401 - a fixture
 
 ALMATY_MIDNIGHT = datetime.datetime(2026, 12, 3, 19, 0)  # 04.12.2026 00:00 in Almaty
 
@@ -46,3 +48,34 @@ def test_the_deal_day_and_settlements_today_are_almaty_dates(app, frozen_at):
         assert settlement.today() == frozen_at.exchange_date == almaty(frozen_at.utc).date()
         assert rules.local(deal_at) == datetime.datetime(2026, 12, 4, 0, 30)
         assert rules.one_day(datetime.datetime(2026, 12, 3, 18, 0), deal_at) is False  # 23:00 and 00:30: two days
+
+
+@pytest.mark.rule("S-12.2")
+@pytest.mark.parametrize(
+    "instant, in_time",
+    [
+        (datetime.datetime(2026, 4, 1, 18, 59), True),  # 23:59 on 1 April in Almaty: the last day to claim
+        (datetime.datetime(2026, 4, 1, 19, 1), False),  # 00:01 on 2 April in Almaty, UTC still says 1 April
+        (datetime.datetime(2026, 4, 1, 23, 59), False),
+        (datetime.datetime(2026, 4, 2, 0, 1), False),
+    ],
+    ids=["18:59Z", "19:01Z", "23:59Z", "00:01Z"],
+)
+def test_a_penalty_is_claimed_until_almaty_midnight_of_the_fifth_working_day(
+    app,
+    failed_on_friday,
+    people,
+    instant,
+    in_time,  # noqa: F811 - the fixture imported above
+):
+    """Buyer 1's deal of Friday 20 March 2026 failed; over Nauryz the fifth working day is 1 April."""
+    _sub, deal, _other = failed_on_friday
+    with time_machine.travel(instant.replace(tzinfo=datetime.UTC), tick=False), app.test_request_context():
+        if in_time:
+            penalty = settlement.claim_penalty(deal, people["seller"])  # "today" not given: the Exchange's
+            assert penalty.claimed_on == datetime.date(2026, 4, 1)
+            assert penalty.notice_due == datetime.date(2026, 4, 3)  # 2nd working day after 1 April (S-12.3)
+        else:
+            with pytest.raises(service.SubscriptionError, match="истек 01.04.2026"):
+                settlement.claim_penalty(deal, people["seller"])
+            assert settlement.Penalty.select().count() == 0
