@@ -93,7 +93,7 @@ def _record_findings(document: SigningDocument) -> list[Finding]:
                 + (", не был отозван (CRL/OCSP сохранены)" if evidence.revocation == "good" else ""),
                 details=[
                     f"Сертификат № {row['serial']}, выдан: {row['issuer']}",
-                    f"Действителен до {evidence.not_after:%d.%m.%Y}"
+                    f"Действителен до {clock.date_of(evidence.not_after):%d.%m.%Y}"
                     + (" (срок уже истёк)" if evidence.not_after < clock.utcnow() else ""),
                 ],
             )

@@ -562,7 +562,7 @@ def _leaf(out: list, name: str, value) -> None:
 
 
 def _xml_time(moment: datetime.datetime) -> str:
-    return rules.local(moment).replace(microsecond=0).isoformat() + "+05:00"
+    return clock.aware(moment).replace(microsecond=0).isoformat()  # the Exchange's time with its offset
 
 
 def write_xml(target, sub: Subscription, kind: str, rows) -> Totals:

@@ -11,8 +11,10 @@ import time_machine
 from plugins.subscription import rules, service, settlement
 from plugins.subscription.models import Order
 from tests.conftest import almaty
+from tests.plugins.subscription import test_settlement
 from tests.plugins.subscription.test_orders import limit
-from tests.plugins.subscription.test_settlement import failed_on_friday  # noqa: F401 - a fixture
+
+failed_on_friday = test_settlement.failed_on_friday  # the fixture, shared
 
 ALMATY_MIDNIGHT = datetime.datetime(2026, 12, 3, 19, 0)  # 04.12.2026 00:00 in Almaty
 
@@ -66,7 +68,7 @@ def test_a_penalty_is_claimed_until_almaty_midnight_of_the_fifth_working_day(
     failed_on_friday,
     people,
     instant,
-    in_time,  # noqa: F811 - the fixture imported above
+    in_time,
 ):
     """Buyer 1's deal of Friday 20 March 2026 failed; over Nauryz the fifth working day is 1 April."""
     _sub, deal, _other = failed_on_friday
