@@ -90,25 +90,20 @@ MIDNIGHTS = {
 
 
 class Frozen:
-    def __init__(self, utc: datetime.datetime, traveller):
+    def __init__(self, utc: datetime.datetime):
         self.utc = utc  # naive UTC, as stored
-        self.traveller = traveller
 
     @property
     def exchange_date(self) -> datetime.date:
         return almaty(self.utc).date()
-
-    def move_to(self, utc: datetime.datetime) -> None:
-        self.utc = utc
-        self.traveller.move_to(utc.replace(tzinfo=datetime.UTC))
 
 
 @pytest.fixture(params=list(MIDNIGHTS), ids=list(MIDNIGHTS))
 def frozen_at(request):
     """The clock stopped at each instant of MIDNIGHTS (not ticking: the instant is the figure tested)."""
     utc = MIDNIGHTS[request.param]
-    with time_machine.travel(utc.replace(tzinfo=datetime.UTC), tick=False) as traveller:
-        yield Frozen(utc, traveller)
+    with time_machine.travel(utc.replace(tzinfo=datetime.UTC), tick=False):
+        yield Frozen(utc)
 
 
 # --- mail: a real SMTP server ------------------------------------------------------------------
