@@ -111,10 +111,3 @@ def stamped(moment: datetime.datetime | None = None, pattern: str = "%d.%m.%Y %H
     ("05.12.2026 00:44:00 (время Алматы)"). The signature's stamp and the seal use this one wording."""
     shown = to_local(moment if moment is not None else utcnow()).strftime(pattern)
     return f"{shown} (время {zone_label()})"
-
-
-def utc_hour(local_hour: int, minute: int = 0) -> tuple[int, int]:
-    """The UTC hour and minute at which the Exchange's clock reads ``local_hour:minute`` today (for
-    crontab schedules, which run in UTC)."""
-    moment = to_utc(datetime.datetime.combine(today(), datetime.time(local_hour, minute)))
-    return moment.hour, moment.minute
