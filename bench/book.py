@@ -51,6 +51,7 @@ def setup(buyers: int) -> dict:
     """The placement (registered, accepting orders now, collateral checked at a set time, market orders allowed,
     investor data asked for), and its buyers: stock members, each with a trader, a trade-clearing account and an
     API token."""
+    from core import clock
     from core.accounts.models import Organisation, OrganisationRole, User
     from core.accounts.validators import make_xin
     from core.auth.passwords import hash_password
@@ -68,7 +69,7 @@ def setup(buyers: int) -> dict:
     tokens = []
     with db.atomic():
         accept_to = now + datetime.timedelta(hours=8)
-        almaty_day = (accept_to + datetime.timedelta(hours=5)).date()
+        almaty_day = clock.date_of(accept_to)
         fields = dict(
             seller=seller,
             filed_by=seller_user,

@@ -43,6 +43,8 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
     app.config.update(from_environment(app.instance_path))
     if config:
         app.config.update(config)
+    # One clock (core.clock): the pages' times follow the Exchange's zone, whichever way it was set.
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
     if app.config.get("JSON_LOGS"):
         from core.ops import logging as json_logging
 

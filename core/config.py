@@ -4,6 +4,8 @@ import os
 import secrets
 from pathlib import Path
 
+from core.clock import checked_zone_name, zone_name
+
 
 def _secret_key(instance_path: Path, name: str = "secret_key") -> str:
     # A key generated once and kept beside the database survives restarts, so sessions and
@@ -25,6 +27,7 @@ def from_environment(instance_path: str | os.PathLike, environ=os.environ) -> di
     instance = Path(instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     data_dir = Path(environ.get("IS2IN_DATA_DIR") or instance / "data")
+    timezone = checked_zone_name(zone_name(environ))
     base_url = environ.get("IS2IN_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     https = base_url.startswith("https://")
     return {
@@ -75,7 +78,10 @@ def from_environment(instance_path: str | os.PathLike, environ=os.environ) -> di
         "RATELIMIT_STORAGE_URI": environ.get("IS2IN_REDIS_URL") or "memory://",
         "LOGIN_RATE_LIMIT": environ.get("IS2IN_LOGIN_RATE_LIMIT", "20 per minute"),
         "BABEL_DEFAULT_LOCALE": "ru",
-        "BABEL_DEFAULT_TIMEZONE": "Asia/Almaty",
+        # The Exchange's clock (core.clock): every date a person reads or a rule counts is taken in this zone;
+        # instants are stored in UTC. Pages (Flask-Babel) show times in the same zone.
+        "TIMEZONE": timezone,
+        "BABEL_DEFAULT_TIMEZONE": timezone,
         "LANGUAGES": {"ru": "Рус", "kk": "Қаз", "en": "Eng"},
         "TASKS_IMMEDIATE": False,
         # A mail claimed for sending this long ago lost its worker: the sweep queues it again.

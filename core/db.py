@@ -1,6 +1,5 @@
 """The database: one peewee proxy for every model, per-request connections, and the migration runner."""
 
-import datetime
 import importlib
 import pkgutil
 import threading
@@ -10,6 +9,8 @@ import peewee
 from flask import Flask
 from playhouse.db_url import connect as connect_url
 from playhouse.migrate import SchemaMigrator
+
+from core import clock
 
 db = peewee.DatabaseProxy()
 
@@ -22,9 +23,8 @@ SQLITE_PRAGMAS = {
 }
 
 
-def utcnow() -> datetime.datetime:
-    """Naive UTC now: every timestamp is stored in UTC and shown in Asia/Almaty."""
-    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+# Naive UTC now: every timestamp is stored in UTC and shown on the Exchange's clock (core.clock).
+utcnow = clock.utcnow
 
 
 class BaseModel(peewee.Model):

@@ -20,7 +20,7 @@ import peewee
 from flask import current_app
 from flask_babel import force_locale
 
-from core import audit
+from core import audit, clock
 from core.accounts.models import Organisation, OrganisationRole, StaffRole, User
 from core.accounts.validators import control_digit
 from core.audit.models import AuditEvent
@@ -259,7 +259,7 @@ def form_values(form_class, rng: random.Random, company: str) -> dict:
         elif kind == "DateField":
             days = rng.randint(30, 3650)
             future = "maturity" in name or "until" in name or "end" in name
-            value = (datetime.date.today() + datetime.timedelta(days=days if future else -days)).isoformat()
+            value = (clock.today() + datetime.timedelta(days=days if future else -days)).isoformat()
         elif kind == "TimeField":
             value = f"{rng.randint(9, 17):02d}:00"
         elif kind in ("IntegerField", "DecimalField"):
@@ -710,12 +710,12 @@ def _application(writer, chain, notes, procedure, org, users, staff, steps, crea
             )
         elif action == "request_documents":
             note = "Просим представить дополнительные документы."
-            fields["deadline"] = _deadline(at.date(), 10)
+            fields["deadline"] = _deadline(clock.date_of(at), 10)
         elif action == "sign" and fields["submitted_at"] is None:
             fields["submitted_at"] = at
         elif action == "register":
             fields["registration_number"] = f"{rng.randint(1, 9999):04d}-ВХ/{at:%y}"
-            fields["registered_on"] = (at + datetime.timedelta(hours=5)).date()
+            fields["registered_on"] = clock.date_of(at)
         elif action == "schedule":
             fields["meeting_at"] = at + datetime.timedelta(days=rng.randint(3, 14))
         elif action == "decide":
@@ -775,7 +775,7 @@ def _application(writer, chain, notes, procedure, org, users, staff, steps, crea
     final = procedure.process(steps[-1][2]) if steps else procedure.first_process
     status = "revision" if last_action == "return" else final.status
     if final.deadline_days is not None:
-        fields["deadline"] = _deadline((moments[len(steps)] + datetime.timedelta(hours=5)).date(), final.deadline_days)
+        fields["deadline"] = _deadline(clock.date_of(moments[len(steps)]), final.deadline_days)
     elif last_action != "request_documents" and final.code != "additional":
         fields["deadline"] = None
     if final.actor == "initiator":

@@ -17,6 +17,7 @@ from flask import current_app, g, has_request_context
 from huey import RedisHuey, SqliteHuey, crontab  # noqa: F401  (crontab re-exported for plugins)
 from huey.storage import SqliteStorage
 
+from core import clock
 from core.db import BaseModel, db, utcnow
 from core.ops.logging import request_id
 
@@ -112,6 +113,18 @@ def claim_slot(name: str, moment: datetime.datetime | None = None) -> bool:
     except pw.IntegrityError:
         return False
     return True
+
+
+def exchange_crontab(minute="*", hour="*", day="*", month="*", day_of_week="*"):
+    """A huey crontab read on the Exchange's clock (core.clock): ``exchange_crontab(minute="0", hour="8")``
+    fires at 08:00 in Almaty whatever the machine's zone. huey hands its schedules the naive UTC minute
+    (``Huey(utc=True)``, its default); this turns it into the Exchange's wall-clock time first."""
+    matches = crontab(minute=minute, hour=hour, day=day, month=month, day_of_week=day_of_week, strict=True)
+
+    def on_exchange_clock(moment: datetime.datetime) -> bool:
+        return matches(clock.to_local(moment))
+
+    return on_exchange_clock
 
 
 def periodic(app, fn, schedule, **options):

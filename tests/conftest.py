@@ -1,6 +1,7 @@
 """Test fixtures: a real database (SQLite, or PostgreSQL when IS2IN_TEST_DATABASE_URL is set), a real
 SMTP server (aiosmtpd), a test client that sends CSRF tokens the way a browser form does, and factories."""
 
+import datetime
 import os
 import re
 import shutil
@@ -8,8 +9,10 @@ import threading
 import time
 from email import message_from_bytes, policy
 from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from aiosmtpd.controller import Controller
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
@@ -27,6 +30,80 @@ PG_URL = os.environ.get("IS2IN_TEST_DATABASE_URL")
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "rule(id): the seed rule this test proves")
+    _freeze_session()
+
+
+def pytest_unconfigure(config):
+    if _SESSION_TRAVEL:
+        _SESSION_TRAVEL.pop().stop()
+
+
+# --- the clock: the Exchange's midnights ---------------------------------------------------------------
+# Figures here are the Rules' own, not the product's: Kazakhstan keeps UTC+5 all year (since 1 March 2024),
+# so the Exchange's day begins at 19:00 UTC the day before. Tests compare with these helpers, never with
+# the machine's date.today().
+
+ALMATY = ZoneInfo("Asia/Almaty")
+_SESSION_TRAVEL: list = []
+
+
+def almaty(moment: datetime.datetime) -> datetime.datetime:
+    """A naive UTC (or aware) instant as Almaty wall-clock time (naive)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.astimezone(ALMATY).replace(tzinfo=None)
+
+
+def almaty_today() -> datetime.date:
+    return datetime.datetime.now(ALMATY).date()
+
+
+def _freeze_session():
+    """``IS2IN_TEST_FREEZE`` runs the whole session on a moved clock (ticking from there), to find what
+    depends on the hour: an ISO instant (``2026-12-04T20:00:00Z``) or a UTC time of day (``20:00``: the last
+    such minute before now, so certificates openssl makes at the real time are not from the future). For
+    example ``IS2IN_TEST_FREEZE=20:00 .venv/bin/pytest tests/core`` runs between the two midnights (Almaty's
+    date is ahead of UTC's). See docs/operations.md, "The Exchange's clock"."""
+    value = os.environ.get("IS2IN_TEST_FREEZE", "").strip()
+    if not value or _SESSION_TRAVEL:
+        return
+    if len(value) <= 5:
+        hour, minute = (int(part) for part in value.split(":"))
+        now = datetime.datetime.now(datetime.UTC)
+        destination = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+        if destination > now:
+            destination -= datetime.timedelta(days=1)
+    else:
+        destination = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    travel = time_machine.travel(destination, tick=True)
+    travel.start()
+    _SESSION_TRAVEL.append(travel)
+
+
+# Both sides of both midnights: Almaty's (19:00 UTC) and UTC's. The date is a Thursday then a Friday.
+MIDNIGHTS = {
+    "18:59Z": datetime.datetime(2026, 12, 3, 18, 59),  # Almaty 03.12 23:59
+    "19:01Z": datetime.datetime(2026, 12, 3, 19, 1),  # Almaty 04.12 00:01: UTC still says 03.12
+    "23:59Z": datetime.datetime(2026, 12, 3, 23, 59),  # Almaty 04.12 04:59: UTC still says 03.12
+    "00:01Z": datetime.datetime(2026, 12, 4, 0, 1),  # Almaty 04.12 05:01
+}
+
+
+class Frozen:
+    def __init__(self, utc: datetime.datetime):
+        self.utc = utc  # naive UTC, as stored
+
+    @property
+    def exchange_date(self) -> datetime.date:
+        return almaty(self.utc).date()
+
+
+@pytest.fixture(params=list(MIDNIGHTS), ids=list(MIDNIGHTS))
+def frozen_at(request):
+    """The clock stopped at each instant of MIDNIGHTS (not ticking: the instant is the figure tested)."""
+    utc = MIDNIGHTS[request.param]
+    with time_machine.travel(utc.replace(tzinfo=datetime.UTC), tick=False):
+        yield Frozen(utc)
 
 
 # --- mail: a real SMTP server ------------------------------------------------------------------

@@ -11,7 +11,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from core import audit
+from core import audit, clock
 from core.access import login_required, staff_required
 from core.db import db, matches, utcnow
 from core.files import FileIntegrityError, sniff, store
@@ -35,7 +35,7 @@ class DocumentForm(FlaskForm):
     file = FileField(_l("Файл (PDF, DOC или DOCX)"), validators=[FileRequired(_l("Приложите файл."))])
 
     def validate_adopted_on(self, field):
-        if field.data and field.data > datetime.date.today() + datetime.timedelta(days=366):
+        if field.data and field.data > clock.today() + datetime.timedelta(days=366):
             raise ValidationError(_l("Дата слишком далеко в будущем."))
 
     def validate_file(self, field):

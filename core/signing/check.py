@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from asn1crypto import x509 as asn1_x509
 from flask_babel import gettext as _
 
+from core import clock
 from core.signing.models import SignatureEvidence, SigningDocument
 from core.signing.verify import SignatureRejected, signer_certificate, verify_detached
 
@@ -156,8 +157,8 @@ def _record_findings(document: SigningDocument) -> list[Finding]:
                 status=_accepted_text(evidence),
                 details=[
                     f"Сертификат № {row['serial']}, выдан: {row['issuer']}",
-                    f"Действителен до {evidence.not_after:%d.%m.%Y}"
-                    + (" (срок уже истёк)" if evidence.not_after < datetime.datetime.utcnow() else ""),
+                    f"Действителен до {clock.date_of(evidence.not_after):%d.%m.%Y}"
+                    + (" (срок уже истёк)" if evidence.not_after < clock.utcnow() else ""),
                 ],
             )
         )

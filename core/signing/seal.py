@@ -17,6 +17,8 @@ from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
 from pyhanko.stamp import TextStampStyle
 
+from core import clock
+
 logger = logging.getLogger(__name__)
 
 FIELD_NAME = "ExchangeSeal"
@@ -25,7 +27,9 @@ MM = 72 / 25.4
 # The stamp's place on the page (points from the bottom-left corner of A4): above the running footer,
 # under the text, which the signature page keeps clear of it.
 STAMP_BOX = (round(20 * MM), round(22 * MM), round(120 * MM), round(52 * MM))
-STAMP_TEXT = "ЭЛЕКТРОННАЯ ПЕЧАТЬ\n%(organisation)s\nСертификат: %(signer)s\nДата: %(ts)s\nКод документа: %(code)s"
+# "at" is the Exchange's time (core.clock.stamped), not pyHanko's "ts": pyHanko fills that from the signing
+# time in whatever zone it was given (UTC), which is not the time printed beside the signatures.
+STAMP_TEXT = "ЭЛЕКТРОННАЯ ПЕЧАТЬ\n%(organisation)s\nСертификат: %(signer)s\nДата: %(at)s\nКод документа: %(code)s"
 
 
 class SealUnavailable(Exception):
@@ -124,7 +128,6 @@ def stamp_style() -> TextStampStyle:
         stamp_text=STAMP_TEXT,
         text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(stamp_font(), font_size=9), leading=11),
         border_width=1,
-        timestamp_format="%d.%m.%Y %H:%M:%S UTC",
         inner_content_layout=layout.SimpleBoxLayoutRule(
             x_align=layout.AxisAlignment.ALIGN_MIN,
             y_align=layout.AxisAlignment.ALIGN_MID,
@@ -157,5 +160,7 @@ def seal_pdf(pdf: bytes, key: SealKey, *, code: str, page: int = -1, reason: str
         new_field_spec=fields.SigFieldSpec(sig_field_name=FIELD_NAME, on_page=on_page, box=STAMP_BOX),
     )
     out = io.BytesIO()
-    pdf_signer.sign_pdf(writer, output=out, appearance_text_params={"code": code, "organisation": key.organisation})
+    # The stamp's visible time is the Exchange's, worded as the signature stamps beside it are.
+    params = {"code": code, "organisation": key.organisation, "at": clock.stamped()}
+    pdf_signer.sign_pdf(writer, output=out, appearance_text_params=params)
     return out.getvalue()

@@ -15,10 +15,10 @@ from babel.dates import format_datetime
 from flask import current_app, url_for
 from flask_babel import force_locale
 
-from core import audit
+from core import audit, clock
 from core.db import utcnow
 from core.files import StoredFile, data_dir, store
-from core.pdf import ALMATY, render_pdf
+from core.pdf import render_pdf
 from core.signing import revocation
 from core.signing import seal as sealing
 from core.signing.models import (
@@ -284,7 +284,7 @@ def signers_of(document: SigningDocument) -> list[dict]:
             {
                 "position": evidence.position,
                 "full_name": evidence.full_name,
-                "signed_at": _when(when) + " (время Алматы)",
+                "signed_at": clock.stamped(when),
                 "organisation": evidence.organisation,
                 "iin": signature.iin,
                 "bin": signature.bin,
@@ -394,4 +394,4 @@ def _sha(data: bytes) -> str:
 def _when(moment, pattern="dd.MM.yyyy HH:mm:ss") -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.UTC)
-    return format_datetime(moment, pattern, tzinfo=ALMATY, locale="ru")
+    return format_datetime(moment, pattern, tzinfo=clock.zone(), locale="ru")

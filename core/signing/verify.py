@@ -23,6 +23,7 @@ from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
+from core import clock
 from core.signing import gost, revocation
 
 logger = logging.getLogger(__name__)
@@ -680,7 +681,7 @@ def _check_certificate(cert: asn1_x509.Certificate, at: datetime.datetime) -> No
 
 
 def _date(moment: datetime.datetime) -> str:
-    return moment.strftime("%d.%m.%Y %H:%M UTC")
+    return clock.stamped(moment, "%d.%m.%Y %H:%M")  # the Exchange's time, as the stamps print it
 
 
 def _subject_values(name: asn1_x509.Name) -> dict[str, list[str]]:

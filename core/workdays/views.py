@@ -10,14 +10,13 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from core import audit
+from core import audit, clock
 from core.access import staff_required
 from core.db import db
 from core.forms import choices
 from core.web import render
 from core.workdays import holiday_names, package_weekend_workdays
 from core.workdays.models import CalendarDay
-from core.workflow import engine
 
 bp = Blueprint("workdays", __name__, template_folder="templates")
 
@@ -45,7 +44,7 @@ class CalendarDayForm(FlaskForm):
 @staff_required("admin")
 def index():
     try:
-        year = int(request.args.get("year", engine.today().year))
+        year = int(request.args.get("year", clock.today().year))
         datetime.date(year, 1, 1)  # a year the calendar has (1..9999)
     except (ValueError, OverflowError):  # not a number, or past what a C integer holds
         abort(404)

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN
 
-from core import audit
+from core import audit, clock
 from core.accounts.models import DEPARTMENTS, StaffRole, User
 from core.db import db, utcnow
 from core.notifications.service import notify
@@ -76,8 +76,8 @@ def process_of(app: Application) -> Process:
 
 
 def today() -> datetime.date:
-    """Today in Almaty, where the Exchange's deadlines are counted."""
-    return (utcnow() + datetime.timedelta(hours=5)).date()
+    """Today on the Exchange's clock (Asia/Almaty), where its deadlines are counted."""
+    return clock.today()
 
 
 # --- who may see and do what ---------------------------------------------------------------------

@@ -8,6 +8,7 @@ from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import DateField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from core import clock
 from core.files import sniff
 from core.forms import choices
 from core.workflow.cascade import isin_problem
@@ -96,7 +97,7 @@ class RegisterForm(FlaskForm):
         _l("Регистрационный номер"), validators=[DataRequired(_l("Укажите регистрационный номер.")), Length(max=64)]
     )
     registered_on = DateField(
-        _l("Дата регистрации"), validators=[DataRequired(_l("Укажите дату регистрации."))], default=datetime.date.today
+        _l("Дата регистрации"), validators=[DataRequired(_l("Укажите дату регистрации."))], default=clock.today
     )
 
 
@@ -107,7 +108,7 @@ class RequestDocumentsForm(FlaskForm):
     deadline = DateField(_l("Срок представления"), validators=[DataRequired(_l("Укажите срок."))])
 
     def validate_deadline(self, field):
-        if field.data and field.data <= datetime.date.today():
+        if field.data and field.data <= clock.today():
             raise ValidationError(_l("Срок должен быть позже сегодняшнего дня."))
 
 
@@ -132,7 +133,7 @@ class ScheduleForm(FlaskForm):
     meeting_time = TimeField(_l("Время"), validators=[DataRequired(_l("Укажите время."))], default=datetime.time(15, 0))
 
     def validate_meeting_date(self, field):
-        if field.data and field.data < datetime.date.today():
+        if field.data and field.data < clock.today():
             raise ValidationError(_l("Дата заседания не может быть в прошлом."))
 
 

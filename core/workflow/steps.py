@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask_babel import gettext as _
 
+from core import clock
 from core.files import store
 from core.notifications.service import notify
 from core.pdf import render_pdf
@@ -298,7 +299,7 @@ def answer(form, user):
 def schedule(form, user):
     def effect(app):
         moment = datetime.datetime.combine(form.meeting_date.data, form.meeting_time.data)
-        app.meeting_at = moment - datetime.timedelta(hours=5)  # entered in Almaty time, kept in UTC
+        app.meeting_at = clock.to_utc(moment)  # entered on the Exchange's (Almaty) clock, kept in UTC
         app.save()
 
     return effect

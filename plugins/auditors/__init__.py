@@ -50,8 +50,8 @@ def is2in_staff_screens(user):
 
 @hookimpl
 def is2in_periodic_jobs():
-    from core.tasks import crontab
+    from core.tasks import exchange_crontab
     from plugins.auditors.service import auditors_reminders
 
-    # Daily at 08:00 in Almaty (huey's crontab counts in UTC); the job sends each reminder once.
-    return [PeriodicJob(auditors_reminders, crontab(minute="0", hour="3"))]
+    # Daily at 08:00 on the Exchange's clock (Almaty); the job sends each reminder once.
+    return [PeriodicJob(auditors_reminders, exchange_crontab(minute="0", hour="8"))]

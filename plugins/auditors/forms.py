@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from core import clock
 from core.forms import DecimalField, IntegerField, choices
 
 
@@ -81,7 +82,7 @@ class LicenceForm(FlaskForm):
     professional_body_since = DateField(_l("Дата вступления в профессиональную организацию"), validators=[Optional()])
 
     def validate_licence_date(self, field):
-        if field.data and field.data > datetime.date.today():
+        if field.data and field.data > clock.today():
             raise ValidationError(_l("Дата выдачи не может быть в будущем."))
 
 
@@ -220,7 +221,7 @@ class InsuranceForm(FlaskForm):
     ifac = BooleanField(_l("Профессиональная организация, членом которой является организация, — член IFAC"))
 
     def validate_policy_until(self, field):
-        if field.data and field.data < datetime.date.today():
+        if field.data and field.data < clock.today():
             raise ValidationError(_l("Срок действия договора страхования истёк."))
 
     def validate_network_name(self, field):

@@ -66,8 +66,8 @@ def is2in_cli_commands():
 
 @hookimpl
 def is2in_periodic_jobs():
-    from core.tasks import crontab
+    from core.tasks import exchange_crontab
     from plugins.disclosure.service import disclosure_reminders
 
-    # Daily at 08:30 in Almaty (huey's crontab counts in UTC); the job sends each reminder once.
-    return [PeriodicJob(disclosure_reminders, crontab(minute="30", hour="3"))]
+    # Daily at 08:30 on the Exchange's clock (Almaty); the job sends each reminder once.
+    return [PeriodicJob(disclosure_reminders, exchange_crontab(minute="30", hour="8"))]

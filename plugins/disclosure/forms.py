@@ -1,13 +1,12 @@
 """The disclosure forms (WTForms): one per kind of obligation, and the issuer's note of a material
 event. Labels are the Russian UI; the plugin's catalogue translates them."""
 
-import datetime
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional, ValidationError
 
+from core import clock
 from core.forms import DecimalField, choices
 
 
@@ -36,7 +35,7 @@ def confirm_field():
 
 
 def not_future(form, field):
-    if field.data and field.data > datetime.date.today():
+    if field.data and field.data > clock.today():
         raise ValidationError(_l("Дата не может быть в будущем."))
 
 

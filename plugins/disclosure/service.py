@@ -9,7 +9,7 @@ from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from peewee import IntegrityError
 
-from core import audit, tasks
+from core import audit, clock, tasks
 from core.accounts.models import Organisation, User
 from core.db import db
 from core.notifications.service import notify
@@ -32,7 +32,7 @@ REMINDER_KIND, OVERDUE_KIND = "disclosure.reminder", "disclosure.overdue"
 def generate(organisation, year: int) -> int:
     """Create, once, the periodic obligations of ``organisation`` falling due in ``year``. Nothing is
     owed that fell due before the organisation was registered in is2in. Returns how many were new."""
-    registered = organisation.created_at.date() if organisation.created_at else datetime.date.min
+    registered = clock.date_of(organisation.created_at) if organisation.created_at else datetime.date.min
     today = engine.today()
     before = Obligation.select().where(Obligation.organisation == organisation).count()
     for rule, period, due in due_in(year):

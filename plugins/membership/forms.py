@@ -1,14 +1,13 @@
 """The forms of the membership procedures (WTForms). Labels are the Russian UI; the plugin's
 catalogue translates them."""
 
-import datetime
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput
 
+from core import clock
 from core.accounts import forms as core_forms
 from core.accounts.validators import XIN
 from core.forms import IntegerField, choices
@@ -107,7 +106,7 @@ class LicencesForm(FlaskForm):
     other = TextAreaField(_l("Иные лицензии и разрешения"), validators=[Optional(), Length(max=4000)])
 
     def validate_issued_on(self, field):
-        if field.data and field.data > datetime.date.today():
+        if field.data and field.data > clock.today():
             raise ValidationError(_l("Дата выдачи не может быть в будущем."))
 
 

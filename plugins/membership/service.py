@@ -6,7 +6,7 @@ import datetime
 from flask import url_for
 from flask_babel import gettext as _
 
-from core import audit
+from core import audit, clock
 from core.accounts.models import User
 from core.notifications.service import notify
 from core.workflow import engine
@@ -36,7 +36,7 @@ def decision_date(application) -> datetime.date:
     )
     if decided is None:
         return engine.today()
-    return (decided.created_at + datetime.timedelta(hours=5)).date()
+    return clock.date_of(decided.created_at)
 
 
 def labels(categories) -> str:

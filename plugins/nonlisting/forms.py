@@ -1,13 +1,12 @@
 """The forms of the unlisted sector and KASE Private Market (WTForms). Labels are the Russian UI;
 the plugin's catalogue translates them."""
 
-import datetime
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
+from core import clock
 from core.accounts.validators import XIN
 from core.forms import DecimalField, IntegerField, choices
 from core.workflow.cascade import isin_problem
@@ -271,7 +270,7 @@ class PrivateBondsForm(FlaskForm):
     )
 
     def validate_maturity(self, field):
-        if field.data and field.data <= datetime.date.today():
+        if field.data and field.data <= clock.today():
             raise ValidationError(_l("Дата погашения должна быть в будущем."))
 
 

@@ -38,7 +38,7 @@ from openpyxl.utils.datetime import to_excel
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from core import audit, tasks
+from core import audit, clock, tasks
 from core.access import login_required, public, staff_required
 from core.accounts.models import Organisation, User
 from core.db import BaseModel, bulk_insert, db, utcnow
@@ -562,7 +562,7 @@ def _leaf(out: list, name: str, value) -> None:
 
 
 def _xml_time(moment: datetime.datetime) -> str:
-    return rules.local(moment).replace(microsecond=0).isoformat() + "+05:00"
+    return clock.aware(moment).replace(microsecond=0).isoformat()  # the Exchange's time with its offset
 
 
 def write_xml(target, sub: Subscription, kind: str, rows) -> Totals:
@@ -1218,7 +1218,7 @@ def _moment(value, row, report):
         if moment is not BAD:
             if moment.tzinfo is not None:
                 return moment.astimezone(datetime.UTC).replace(tzinfo=None)
-            return moment - rules.ALMATY
+            return clock.to_utc(moment)
     except OverflowError:  # a moment in year 1 or 9999 has no UTC moment to move to
         pass
     report.add(

@@ -8,9 +8,9 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
 
+from core import clock
 from core.workdays import add_working_days, working_days_between
 
-ALMATY = datetime.timedelta(hours=5)  # Kazakhstan keeps UTC+5 all year
 PRIVATE_MIN_ORDER = Decimal("100000")  # S-4.1, KZT
 PRIVATE_MAX_INVESTORS = 50  # S-2.3, S-9.2
 PENALTY_RATE = Decimal("0.001")  # S-12.2: 0.1%
@@ -22,13 +22,13 @@ def money(value) -> Decimal:
 
 
 def local(moment: datetime.datetime) -> datetime.datetime:
-    """A stored UTC moment as Almaty time."""
-    return moment + ALMATY
+    """A stored UTC moment as the Exchange's (Almaty) time: core.clock."""
+    return clock.to_local(moment)
 
 
 def utc(day: datetime.date, time: datetime.time) -> datetime.datetime:
-    """An Almaty date and time as the naive UTC moment stored."""
-    return datetime.datetime.combine(day, time) - ALMATY
+    """An Exchange (Almaty) date and time as the naive UTC moment stored."""
+    return clock.at(day, time)
 
 
 # --- the application (S-3, form S-A1) -------------------------------------------------------------

@@ -44,6 +44,7 @@ class ConflictError(SubscriptionError):
 
 
 def now() -> datetime.datetime:
+    """Now as a stored instant (naive UTC); its Exchange date is rules.local(now()).date()."""
     return utcnow()
 
 

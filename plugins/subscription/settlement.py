@@ -19,7 +19,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from core import audit
+from core import audit, clock
 from core.access import client_required, login_required, requires, staff_required
 from core.accounts.models import Organisation, User
 from core.db import BaseModel, db, utcnow
@@ -120,8 +120,8 @@ class DealFailure(BaseModel):
 
 
 def today(at=None) -> datetime.date:
-    """The Almaty date of ``at`` (now by default)."""
-    return rules.local(at or service.now()).date()
+    """The Exchange's (Almaty) date of ``at`` (now by default): core.clock."""
+    return clock.date_of(at or service.now())
 
 
 def deal_number(deal: Deal, sub: Subscription | None = None) -> str:

@@ -13,6 +13,7 @@ from core.signing import pki
 from core.signing.models import RevocationEvidence, SignatureEvidence, SignerPolicy, SigningDocument, TrustCertificate
 from core.workflow import engine
 from core.workflow.models import Application, ApplicationMember, Attachment, Signature
+from tests.conftest import almaty
 from tests.core.test_signing_kit import kit, responder  # noqa: F401 - fixtures
 
 PDFSIG = shutil.which("pdfsig")
@@ -411,7 +412,7 @@ def test_admins_upload_list_and_remove_trusted_certificates(client, auth, world,
     fingerprint = ":".join(f"{b:02X}" for b in __import__("hashlib").sha256(kit.root.cert_der).digest())
     assert fingerprint in page
     assert "ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (RSA) TEST" in page and "корневой" in page and "промежуточный" in page
-    assert kit.root.cert.not_valid_after_utc.strftime("%d.%m.%Y") in page
+    assert almaty(kit.root.cert.not_valid_after_utc).strftime("%d.%m.%Y") in page  # the Exchange's date
     rows = {row.is_root: row for row in TrustCertificate.select()}
     assert set(rows) == {True, False}
 

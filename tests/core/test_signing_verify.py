@@ -11,6 +11,7 @@ from asn1crypto import algos, x509
 
 from core.signing import pki
 from core.signing.verify import SignatureRejected, parse_cms, trust_roots_from_dir, verify_detached
+from tests.conftest import almaty
 
 DOCUMENT = b"%PDF-1.7\n% the application exactly as the first head downloaded it\n%%EOF\n"
 IIN = "700202300021"
@@ -278,7 +279,7 @@ def test_an_expired_certificate_is_refused(kit):
     rejection = rejected(kit, sign(kit["expired"]))
 
     assert rejection.code == "expired"
-    expiry = kit["expired"].cert.not_valid_after_utc.strftime("%d.%m.%Y")
+    expiry = almaty(kit["expired"].cert.not_valid_after_utc).strftime("%d.%m.%Y %H:%M")  # the Exchange's time
     assert rejection.message.startswith(f"Срок действия сертификата подписи истёк {expiry}")
 
 
@@ -294,10 +295,10 @@ def test_a_certificate_not_yet_valid_is_refused(kit):
     rejection = rejected(kit, sign(kit["future"]))
 
     assert rejection.code == "not_yet_valid"
-    start = kit["future"].cert.not_valid_before_utc.strftime("%d.%m.%Y")
-    assert (
-        rejection.message == f"Сертификат подписи ещё не действует: он действителен с {start} "
-        f"{kit['future'].cert.not_valid_before_utc:%H:%M} UTC."
+    # Shown on the Exchange's clock (UTC+5 in Almaty), like every time a person reads.
+    start = almaty(kit["future"].cert.not_valid_before_utc)
+    assert rejection.message == (
+        f"Сертификат подписи ещё не действует: он действителен с {start:%d.%m.%Y %H:%M} (время Алматы)."
     )
 
 

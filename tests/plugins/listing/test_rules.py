@@ -8,6 +8,7 @@ import pytest
 from core.notifications.models import Notification
 from core.signing import pki
 from core.workflow.models import Application, ApplicationMember, Comment, Questionnaire, StageState, Transition
+from tests.conftest import almaty_today
 from tests.plugins.listing.conftest import BASIC, GENERAL, sign_key, version_of
 
 
@@ -336,7 +337,7 @@ def test_request_for_documents_goes_back_to_the_client_who_answers_and_resigns(
     client, auth, journey, trusted, demo, mailbox
 ):
     _to_review(client, auth, journey, trusted, demo)
-    deadline = (datetime.date.today() + datetime.timedelta(days=10)).isoformat()
+    deadline = (almaty_today() + datetime.timedelta(days=10)).isoformat()
     journey.act("request_documents", {"note": "Представьте протокол собрания акционеров", "deadline": deadline})
     assert Application.get_by_id(journey.app_id).status == "revision"
     assert Notification.select().where(Notification.user == demo["issuer@demo.kz"]).count() >= 1

@@ -11,6 +11,7 @@ from core.accounts.models import Organisation
 from core.notifications.models import Notification
 from core.workflow.models import Application, Transition
 from plugins.membership.models import Membership
+from tests.conftest import almaty_today
 from tests.plugins.membership.conftest import ORGANISATION, admission
 
 CHAIN = ["send_to_head", "approve", "sign", "register", "schedule", "decide", "issue_letter", "archive"]
@@ -56,7 +57,7 @@ def test_an_approved_admission_makes_the_candidate_a_member_in_its_categories(
     assert Membership.categories_of(org("CAND")) == ["stock", "currency"]
     assert Membership.has_category(org("CAND"), "stock") and not Membership.has_category(org("CAND"), "derivatives")
     row = Membership.get((Membership.organisation == org("CAND")) & (Membership.category == "stock"))
-    assert row.granted_by_id == app.id and row.until is None and row.since <= datetime.date.today()
+    assert row.granted_by_id == app.id and row.until is None and row.since == almaty_today()
     candidate = demo["candidate@demo.kz"]
     assert Notification.get(Notification.user == candidate, Notification.kind == "membership.changed")
     assert "Фондовая, Валютная" in mailbox.body(mailbox.wait_for("candidate@demo.kz")[-1])
