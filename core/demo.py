@@ -1,10 +1,10 @@
 """Demo data: the organisations and accounts of the README's table, loaded idempotently."""
 
-from core import audit
+from core import audit, tasks
 from core.accounts.models import Organisation, User
 from core.accounts.validators import make_xin
 from core.auth.passwords import hash_password
-from core.db import db, utcnow
+from core.db import utcnow
 from core.partnerships.models import Partnership
 
 DEMO_PASSWORD = "Demo!2345"  # the demo's published password (README), never a real one  # nosec B105
@@ -142,7 +142,8 @@ USERS = [
 
 
 def load(echo=print) -> None:
-    with db.atomic():
+    # One transaction; the tasks it queues (mail, register jobs) leave once it has committed.
+    with tasks.change():
         orgs = {}
         for code, form, ru, kk, en, bin11, roles in ORGANISATIONS:
             org = Organisation.get_or_none(Organisation.code == code)

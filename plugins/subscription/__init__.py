@@ -75,9 +75,11 @@ def subscription_registers():
     return enforce_deadlines()
 
 
-@hookimpl
+@hookimpl(trylast=True)
 def is2in_demo_data(echo):
-    """Trade-clearing accounts with money for the demo members, and a control & collateral user."""
+    """Trade-clearing accounts with money for the demo members, a control & collateral user, and three
+    subscriptions at the steps worth seeing (``plugins.subscription.demo``). Last of the plugins' demo
+    data: the demo members' categories (membership plugin) must be recorded first."""
     from decimal import Decimal
 
     from core.accounts.models import Organisation, User
@@ -128,3 +130,6 @@ def is2in_demo_data(echo):
                 controller=control if controlled else None,
             )
             echo(f"trade-clearing account {code}")
+    from plugins.subscription import demo
+
+    demo.load(echo=echo)
