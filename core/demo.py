@@ -53,8 +53,21 @@ USERS = [
     ),
     ("ceo@demo.kz", "DEMO", "Сапаров", "Ерлан", "Председатель Правления", "70020230002", True, False, ()),
     ("broker@demo.kz", "BRKR", "Ким", "Виктор", "Финансовый консультант", "88030340003", False, True, ()),
+    ("brokerceo@demo.kz", "BRKR", "Ли", "Константин", "Председатель Правления", "73050530020", True, False, ()),
     ("auditor@demo.kz", "AUDT", "Нурланова", "Дана", "Партнер по аудиту", "82040450004", False, True, ()),
+    ("auditceo@demo.kz", "AUDT", "Жумабеков", "Нурлан", "Директор", "71030330018", True, False, ()),
     ("candidate@demo.kz", "CAND", "Ибраев", "Тимур", "Директор департамента", "86050560005", False, True, ()),
+    (
+        "candidateceo@demo.kz",
+        "CAND",
+        "Абдрахманова",
+        "Салтанат",
+        "Председатель Правления",
+        "72040440019",
+        True,
+        False,
+        (),
+    ),
     ("seller@demo.kz", "SELL", "Омаров", "Арман", "Трейдер", "84060670006", False, True, ()),
     ("buyer1@demo.kz", "BUY1", "Жунусова", "Алия", "Трейдер", "90070780007", False, True, ()),
     ("buyer2@demo.kz", "BUY2", "Петров", "Андрей", "Трейдер", "87080890008", False, True, ()),
@@ -139,6 +152,11 @@ USERS = [
     ),
     # fmt: on
 ]
+
+
+# The first heads of the organisations that file applications: each signs with a demo key of its own
+# (``is2in pki demo`` writes <instance>/demo/<the part of the e-mail before @>.p12).
+FIRST_HEADS = tuple(email for email, _code, *_rest in USERS if _rest[4])
 
 
 def load(echo=print) -> None:
