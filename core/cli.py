@@ -51,12 +51,13 @@ def db_upgrade():
 @click.option("--factor", default=1.0, show_default=True, help="With --scale: a fraction of those sizes.")
 @with_appcontext
 def demo(scale, factor):
-    """Load the demo organisations and accounts (idempotent; password Demo!2345)."""
+    """Load the demo organisations and accounts, applications in every process, subscriptions at their
+    steps and the demo keys (idempotent; password Demo!2345)."""
     from core.db import db as database
     from core.demo import load
 
     database.connect(reuse_if_open=True)
-    load(echo=click.echo)
+    load(echo=click.echo, scenes=True)
     if scale:
         from core import demo_scale
 

@@ -159,7 +159,9 @@ USERS = [
 FIRST_HEADS = tuple(email for email, _code, *_rest in USERS if _rest[4])
 
 
-def load(echo=print) -> None:
+def load(echo=print, scenes: bool = False) -> None:
+    """The demo organisations and accounts; with ``scenes`` (`is2in demo`) also the applications,
+    subscriptions and keys that show every part of the product, dated from now."""
     # One transaction; the tasks it queues (mail, register jobs) leave once it has committed.
     with tasks.change():
         orgs = {}
@@ -198,6 +200,12 @@ def load(echo=print) -> None:
             echo("partnership DEMO -> BRKR (consultant)")
         from flask import current_app
 
-        current_app.extensions["is2in.pm"].hook.is2in_demo_data(echo=echo)
+        hook = current_app.extensions["is2in.pm"].hook
+        hook.is2in_demo_data(echo=echo)
+        if scenes:
+            from core import demo_scenes
+
+            demo_scenes.load(echo=echo)
+            hook.is2in_demo_scenes(echo=echo)
         audit.record("demo.load")
     echo(f"demo data ready; every demo account's password is {DEMO_PASSWORD}")

@@ -75,11 +75,9 @@ def subscription_registers():
     return enforce_deadlines()
 
 
-@hookimpl(trylast=True)
+@hookimpl
 def is2in_demo_data(echo):
-    """Trade-clearing accounts with money for the demo members, a control & collateral user, and three
-    subscriptions at the steps worth seeing (``plugins.subscription.demo``). Last of the plugins' demo
-    data: the demo members' categories (membership plugin) must be recorded first."""
+    """Trade-clearing accounts with money for the demo members, and a control & collateral user."""
     from decimal import Decimal
 
     from core.accounts.models import Organisation, User
@@ -130,6 +128,11 @@ def is2in_demo_data(echo):
                 controller=control if controlled else None,
             )
             echo(f"trade-clearing account {code}")
+
+
+@hookimpl
+def is2in_demo_scenes(echo):
+    """Three subscriptions at the steps worth seeing (``plugins.subscription.demo``)."""
     from plugins.subscription import demo
 
     demo.load(echo=echo)
