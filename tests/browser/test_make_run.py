@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from plugins.subscription.demo import AWAITING_SATISFIED
-from tests.browser.conftest import PASSWORD, TIMEOUT_MS, _field, _watch
+from tests.browser.conftest import TIMEOUT_MS, _field, _login, _watch
 from tests.browser.listing_steps import button, download, settled, status
 from tests.browser.subscription_steps import XLSX, heading, open_subscription, register_rows, satisfy, sub_status
 from tests.conftest import free_port
@@ -87,13 +87,7 @@ def test_make_run_checks_a_satisfied_register_without_a_separate_worker(browser,
     page = context.new_page()
     errors = _watch(page)
     try:
-        page.goto("/login")
-        _field(page, "Адрес электронной почты").fill("seller@demo.kz")
-        _field(page, "Пароль").fill(PASSWORD)
-        page.get_by_label("С пользовательским соглашением ознакомлен(а)").check()
-        button(page, "Войти").click()
-        page.wait_for_url(lambda u: "/login" not in u)
-        settled(page)
+        _login(page, "seller@demo.kz")  # the demo's password, Demo!2345
 
         # The demo's subscription whose acceptance ended on the last working day: its accepted register is
         # there, the satisfied one is due by the next working day.
