@@ -115,7 +115,8 @@ main.add_command(run_command)
 @main.command("serve")
 @click.option("--production", is_flag=True, help="Serve with gunicorn (settings from IS2IN_BIND, IS2IN_WORKERS...).")
 def serve(production):
-    """Serve the app: gunicorn for production, Flask's server otherwise."""
+    """Serve the app: gunicorn for production (run `is2in worker` beside it), otherwise Flask's server with
+    the task worker in the same process, as `is2in run`."""
     if production:
         from core.ops.serve import run
 
