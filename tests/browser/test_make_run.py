@@ -6,6 +6,7 @@ that `is2in run` runs in-process."""
 
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -68,7 +69,7 @@ def made_run(tmp_path):
         )
     try:
         _wait_up(url, server, log)
-        yield url
+        yield url, instance
     finally:
         server.terminate()
         try:
@@ -80,8 +81,14 @@ def made_run(tmp_path):
 
 
 @pytest.mark.rule("S-9.5")
+def _database(instance: Path, query: str) -> list:
+    with sqlite3.connect(instance / "is2in.db") as database:  # the embedded default of a fresh instance
+        return database.execute(query).fetchall()
+
+
 def test_make_run_checks_a_satisfied_register_without_a_separate_worker(browser, made_run):
-    context = browser.new_context(base_url=made_run, locale="ru-RU", viewport={"width": 1280, "height": 900})
+    url, instance = made_run
+    context = browser.new_context(base_url=url, locale="ru-RU", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
     page = context.new_page()
@@ -121,3 +128,14 @@ def test_make_run_checks_a_satisfied_register_without_a_separate_worker(browser,
         context.close()
     if errors:
         pytest.fail("errors in the browser console:\n" + "\n".join(errors), pytrace=False)
+    # The periodic jobs ran too (each claims its minute in job_run), and the mail `is2in demo` queued was
+    # taken from the queue: held, since no SMTP server is configured, rather than waiting.
+    ran = {name for (name,) in _database(instance, "SELECT name FROM job_run")}
+    assert {"subscription_clock", "subscription_registers", "settlement_clock", "sweep_mail"} <= ran, ran
+    deadline = time.monotonic() + 30  # the check's own notices were queued a moment ago
+    while True:
+        statuses = dict(_database(instance, "SELECT status, COUNT(*) FROM mail_message GROUP BY status"))
+        if not statuses.get("pending") or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert statuses.get("held") and not statuses.get("pending"), statuses
