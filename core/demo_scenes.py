@@ -187,7 +187,7 @@ def load(echo=print) -> None:
         app = engine.create(procedures["nonlisting.admission"], org["DEMO"], author)
         app = submitted(app, author, _user("ceo@demo.kz"), stores, rng)
         listing = _user("listing@exchange.demo")
-        # The listing commission met a moment ago (Almaty time) and decided.
+        # The listing commission met a moment ago and decided: Almaty time, UTC+5 all year (as engine.today).
         now = utcnow() + datetime.timedelta(hours=5)
         app = act(app, "schedule", listing, {"meeting_date": now.date().isoformat(), "meeting_time": f"{now:%H:%M}"})
         app = act(app, "decide", listing, {"result": "approved", "note": "Допустить акции к обращению."})

@@ -1,11 +1,11 @@
-"""The ``is2in pki`` commands: a demo certification authority and a key store for the demo first head, so
-that signing can be tried end to end without a key of НУЦ РК."""
+"""The ``is2in pki`` commands: a demo certification authority and a key store for each demo first head, so
+that signing can be tried end to end without a key of НУЦ РК (``core.signing.demo``)."""
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from core.signing.demo import DEMO_PASSWORD, DEMO_ROOT_NAME, ROOT_FILE  # noqa: F401  (kept importable here)
+from core.signing.demo import DEMO_PASSWORD
 
 
 @click.group()
