@@ -102,7 +102,8 @@ def setup(buyers: int) -> dict:
             registered_at=now - datetime.timedelta(days=6),
             announced_at=now - datetime.timedelta(days=6),
         )
-        sub = Subscription.create(number=f"SUB-{now.year}-0001", **fields)
+        # A number of its own: `is2in demo` (run by the harness) registers the demo's subscriptions from 0001 on.
+        sub = Subscription.create(number=f"SUB-{now.year}-9001", **fields)
         floor = Subscription.create(**{**fields, "isin": "KZ1C00FLOOR6", "state": "draft"})
         for n in range(1, buyers + 1):
             code = f"BYR{n:04d}"

@@ -2,7 +2,9 @@
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, get_debug_flag, with_appcontext
+from flask.cli import run_command as flask_run
+from werkzeug.serving import is_running_from_reloader
 
 
 def _create_app():
@@ -49,12 +51,13 @@ def db_upgrade():
 @click.option("--factor", default=1.0, show_default=True, help="With --scale: a fraction of those sizes.")
 @with_appcontext
 def demo(scale, factor):
-    """Load the demo organisations and accounts (idempotent; password Demo!2345)."""
+    """Load the demo organisations and accounts, applications in every process, subscriptions at their
+    steps and the demo keys (idempotent; password Demo!2345)."""
     from core.db import db as database
     from core.demo import load
 
     database.connect(reuse_if_open=True)
-    load(echo=click.echo)
+    load(echo=click.echo, scenes=True)
     if scale:
         from core import demo_scale
 
@@ -64,18 +67,71 @@ def demo(scale, factor):
             raise click.ClickException(str(exc)) from None
 
 
+def _serve_with_worker(ctx, worker, workers, **options):
+    """Flask's development server and, unless --no-worker, the task queue's consumer in the same process,
+    so that one command runs the whole system: mail, register checks, deals, periodic jobs.
+
+    With the reloader (--debug or --reload) Flask runs the server in a child process and restarts it on
+    every change; the consumer runs in that child only, so there is never a second one."""
+    reload = options.get("reload")
+    if reload is None:
+        reload = get_debug_flag()
+    consumer = None
+    if worker and (not reload or is_running_from_reloader()):
+        from core.tasks import start_consumer
+
+        app = ctx.ensure_object(ScriptInfo).load_app()  # the same app object Flask's run serves
+        consumer = start_consumer(app, workers)
+        if consumer is not None:
+            click.echo(f" * task worker: {workers} thread(s) in this process (is2in run --no-worker to leave it out)")
+    try:
+        ctx.invoke(flask_run.callback, **options)
+    finally:
+        if consumer is not None:
+            consumer.stop(graceful=True)
+
+
+run_command = click.Command(
+    "run",
+    callback=click.pass_context(_serve_with_worker),
+    params=[
+        *flask_run.params,
+        click.Option(
+            ["--worker/--no-worker"],
+            default=True,
+            show_default=True,
+            help="Run the task queue's consumer (mail, registers, deals, periodic jobs) in this process. "
+            "Production runs `is2in worker` beside gunicorn instead.",
+        ),
+        click.Option(["--workers"], default=2, show_default=True, help="Worker threads of the in-process consumer."),
+    ],
+    help="Run the development server with the task worker: the whole system in one process, for trying it "
+    "out. Not for production: use `is2in serve --production` and `is2in worker`.",
+    short_help="Run the development server and the task worker.",
+)
+main.add_command(run_command)
+
+
 @main.command("serve")
 @click.option("--production", is_flag=True, help="Serve with gunicorn (settings from IS2IN_BIND, IS2IN_WORKERS...).")
 def serve(production):
-    """Serve the app: gunicorn for production, Flask's server otherwise."""
+    """Serve the app: gunicorn for production (run `is2in worker` beside it), otherwise Flask's server with
+    the task worker in the same process, as `is2in run`."""
     if production:
         from core.ops.serve import run
 
         run()
     else:
         from core import create_app
+        from core.tasks import start_consumer
 
-        create_app().run(host="127.0.0.1", port=5000, threaded=True)
+        app = create_app()
+        consumer = start_consumer(app)
+        try:
+            app.run(host="127.0.0.1", port=5000, threaded=True)
+        finally:
+            if consumer is not None:
+                consumer.stop(graceful=True)
 
 
 @main.command("backup")

@@ -1,10 +1,10 @@
 """Demo data: the organisations and accounts of the README's table, loaded idempotently."""
 
-from core import audit
+from core import audit, tasks
 from core.accounts.models import Organisation, User
 from core.accounts.validators import make_xin
 from core.auth.passwords import hash_password
-from core.db import db, utcnow
+from core.db import utcnow
 from core.partnerships.models import Partnership
 
 DEMO_PASSWORD = "Demo!2345"  # the demo's published password (README), never a real one  # nosec B105
@@ -53,8 +53,21 @@ USERS = [
     ),
     ("ceo@demo.kz", "DEMO", "Сапаров", "Ерлан", "Председатель Правления", "70020230002", True, False, ()),
     ("broker@demo.kz", "BRKR", "Ким", "Виктор", "Финансовый консультант", "88030340003", False, True, ()),
+    ("brokerceo@demo.kz", "BRKR", "Ли", "Константин", "Председатель Правления", "73050530020", True, False, ()),
     ("auditor@demo.kz", "AUDT", "Нурланова", "Дана", "Партнер по аудиту", "82040450004", False, True, ()),
+    ("auditceo@demo.kz", "AUDT", "Жумабеков", "Нурлан", "Директор", "71030330018", True, False, ()),
     ("candidate@demo.kz", "CAND", "Ибраев", "Тимур", "Директор департамента", "86050560005", False, True, ()),
+    (
+        "candidateceo@demo.kz",
+        "CAND",
+        "Абдрахманова",
+        "Салтанат",
+        "Председатель Правления",
+        "72040440019",
+        True,
+        False,
+        (),
+    ),
     ("seller@demo.kz", "SELL", "Омаров", "Арман", "Трейдер", "84060670006", False, True, ()),
     ("buyer1@demo.kz", "BUY1", "Жунусова", "Алия", "Трейдер", "90070780007", False, True, ()),
     ("buyer2@demo.kz", "BUY2", "Петров", "Андрей", "Трейдер", "87080890008", False, True, ()),
@@ -141,8 +154,16 @@ USERS = [
 ]
 
 
-def load(echo=print) -> None:
-    with db.atomic():
+# The first heads of the organisations that file applications: each signs with a demo key of its own
+# (``is2in pki demo`` writes <instance>/demo/<the part of the e-mail before @>.p12).
+FIRST_HEADS = tuple(email for email, _code, *_rest in USERS if _rest[4])
+
+
+def load(echo=print, scenes: bool = False) -> None:
+    """The demo organisations and accounts; with ``scenes`` (`is2in demo`) also the applications,
+    subscriptions and keys that show every part of the product, dated from now."""
+    # One transaction; the tasks it queues (mail, register jobs) leave once it has committed.
+    with tasks.change():
         orgs = {}
         for code, form, ru, kk, en, bin11, roles in ORGANISATIONS:
             org = Organisation.get_or_none(Organisation.code == code)
@@ -179,6 +200,12 @@ def load(echo=print) -> None:
             echo("partnership DEMO -> BRKR (consultant)")
         from flask import current_app
 
-        current_app.extensions["is2in.pm"].hook.is2in_demo_data(echo=echo)
+        hook = current_app.extensions["is2in.pm"].hook
+        hook.is2in_demo_data(echo=echo)
+        if scenes:
+            from core import demo_scenes
+
+            demo_scenes.load(echo=echo)
+            hook.is2in_demo_scenes(echo=echo)
         audit.record("demo.load")
     echo(f"demo data ready; every demo account's password is {DEMO_PASSWORD}")

@@ -65,6 +65,13 @@ def is2in_demo_data(echo):
 
 
 @hookspec
+def is2in_demo_scenes(echo):
+    """After every plugin's demo data: take this plugin's demo records to the steps a new user wants to
+    see, dated from now (Almaty time), with the plugin's own services; idempotently. Run by `is2in demo`
+    (the test fixture loads the accounts only). Returns nothing."""
+
+
+@hookspec
 def is2in_periodic_jobs():
     """Return a list of ``core.PeriodicJob`` (reminders, deadline checks) for the task queue to run."""
 

@@ -10,11 +10,13 @@ import contextlib
 import contextvars
 import datetime
 import logging
+import threading
 from pathlib import Path
 
 import peewee as pw
 from flask import current_app, g, has_request_context
 from huey import RedisHuey, SqliteHuey, crontab  # noqa: F401  (crontab re-exported for plugins)
+from huey.consumer import Consumer
 from huey.storage import SqliteStorage
 
 from core import clock
@@ -56,6 +58,29 @@ def make_huey(app):
         huey = SqliteHuey("is2in", filename=str(path), storage_class=QueueStorage)
     huey.immediate = bool(app.config.get("TASKS_IMMEDIATE"))
     return huey
+
+
+class InProcessConsumer(Consumer):
+    """huey's consumer run as threads of another program (the development server of ``is2in run``):
+    the same workers and scheduler as ``is2in worker``, but the host keeps its signal handlers, so
+    Ctrl-C stops the server, which then stops the consumer. (huey's ``start`` installs handlers for
+    SIGINT/SIGTERM/SIGHUP; in a thread that is refused, and in the main thread it would swallow Ctrl-C.)"""
+
+    def _set_signal_handlers(self):
+        pass
+
+
+def start_consumer(app, workers: int = 2) -> Consumer | None:
+    """Run ``app``'s queue consumer (worker threads and the periodic scheduler) in this process;
+    returns it for ``stop``. None in immediate mode, where tasks run in their caller."""
+    huey = app.extensions["huey"]
+    if huey.immediate:
+        return None
+    consumer = InProcessConsumer(huey, workers=workers, worker_type="thread", periodic=True)
+    # ``run`` starts the threads, then restarts any that die (huey's health check) until ``stop``.
+    threading.Thread(target=consumer.run, name="huey-consumer", daemon=True).start()
+    log.info("task consumer started in-process", extra={"task": "consumer"})
+    return consumer
 
 
 def with_app(app, fn, name):

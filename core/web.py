@@ -23,6 +23,7 @@ def external_url(endpoint: str, **values) -> str:
     if has_request_context():
         path = url_for(endpoint, **values)
     else:
-        with current_app.test_request_context():
-            path = url_for(endpoint, **values)
+        # The URL map itself, not a stand-in request: popping one runs the teardown_request hooks, which
+        # close a PostgreSQL connection, and fail inside a CLI command's or a job's open transaction.
+        path = current_app.url_map.bind("").build(endpoint, values)
     return current_app.config["BASE_URL"] + path

@@ -1,15 +1,11 @@
-"""The ``is2in pki`` commands: a demo certification authority and a key store for the demo first head, so
-that signing can be tried end to end without a key of НУЦ РК."""
+"""The ``is2in pki`` commands: a demo certification authority and a key store for each demo first head, so
+that signing can be tried end to end without a key of НУЦ РК (``core.signing.demo``)."""
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-DEMO_PASSWORD = "Demo!2345"  # the demo PKI's published password, never a real one  # nosec B105
-DEMO_FIRST_HEAD = "ceo@demo.kz"
-DEMO_ROOT_NAME = "IS2IN DEMO ROOT CA (RSA)"
-ROOT_FILE = "demo-root-ca.pem"
-CRL_FILE = "demo-root-ca.crl"
+from core.signing.demo import DEMO_PASSWORD
 
 
 @click.group()
@@ -18,73 +14,33 @@ def pki():
 
 
 @pki.command("demo")
-@click.option("--force", is_flag=True, help="Make a new root CA and key store even if they exist.")
+@click.option("--force", is_flag=True, help="Make a new root CA and key stores even if they exist.")
 @with_appcontext
 def demo(force):
-    """Write a demo root CA into <instance>/trust/ and the demo first head's key store (password Demo!2345)
-    into <instance>/demo/ceo.p12, with the IIN and BIN of the demo data."""
-    import datetime
-    from pathlib import Path
-
-    from core.accounts.models import Organisation, User
+    """Write a demo root CA into <instance>/trust/, the Exchange's demo seal, and a key store (password
+    Demo!2345) for the first head of every demo organisation that files, with the IIN and BIN of the demo
+    data: <instance>/demo/ceo.p12 (Demo Issuer), brokerceo.p12, auditceo.p12, candidateceo.p12."""
     from core.db import db
-    from core.signing import pki as kit
-
-    instance = Path(current_app.instance_path)
-    root_path = instance / "trust" / ROOT_FILE
-    store_path = instance / "demo" / "ceo.p12"
-    if root_path.exists() and store_path.exists() and not force:
-        click.echo(f"demo PKI already there (use --force to make a new one):\n  {root_path}\n  {store_path}")
-        return
+    from core.signing import demo as demo_pki
 
     db.connect(reuse_if_open=True)
-    head = User.get_or_none(User.email == DEMO_FIRST_HEAD)
-    if head is None or not head.iin:
-        raise click.ClickException(f"no demo first head {DEMO_FIRST_HEAD} with an IIN: run `is2in demo` first")
-    organisation = head.organisation
-
-    ca = kit.make_ca(DEMO_ROOT_NAME)
-    person = kit.make_person_cert(
-        ca,
-        surname=head.last_name.upper(),
-        name=head.first_name.upper(),
-        patronymic=(head.middle_name or "").upper(),
-        iin=head.iin,
-        bin=organisation.bin,
-        organisation=f"{organisation.legal_form} «{organisation.name_ru}»".upper(),
-        purpose="sign",
-    )
-    root_path.parent.mkdir(parents=True, exist_ok=True)
-    store_path.parent.mkdir(parents=True, exist_ok=True)
-    root_path.write_bytes(ca.cert_pem)
-    # The demo keys name no CRL or OCSP source (there is no demo CA online): the demo root's CRL goes into
-    # IS2IN_CRL_DIR as the operator's evidence, valid as long as the first head's certificate.
-    crl_path = Path(current_app.config["CRL_DIR"]) / CRL_FILE
-    crl_path.parent.mkdir(parents=True, exist_ok=True)
-    crl_path.write_bytes(kit.make_crl(ca, next_update=kit.PERSON_LIFETIME + datetime.timedelta(days=2)))
-    store_path.write_bytes(kit.to_pkcs12(person.cert, person.key, person.chain, DEMO_PASSWORD))
-    store_path.chmod(0o600)
-    exchange = Organisation.exchange()
-    seal = kit.make_seal_cert(
-        ca,
-        name="ЭЛЕКТРОННАЯ ПЕЧАТЬ БИРЖИ (DEMO)",
-        organisation=exchange.name_ru if exchange else "АО «Казахстанская фондовая биржа»",
-        bin=exchange.bin if exchange else "000000000000",
-    )
-    seal_path = Path(current_app.config["SEAL_P12"])
-    seal_path.parent.mkdir(parents=True, exist_ok=True)
-    seal_path.write_bytes(kit.to_pkcs12(seal.cert, seal.key, seal.chain, current_app.config.get("SEAL_PASSWORD") or ""))
-    seal_path.chmod(0o600)
-    click.echo(f"the Exchange's demo seal (IS2IN_SEAL_P12): {seal_path}")
-    click.echo(f"root CA (trusted by the portal): {root_path}")
-    click.echo(f"its CRL (revocation evidence, IS2IN_CRL_DIR): {crl_path}")
-    click.echo(
-        f"key store of {head.email} (IIN {head.iin}, BIN {organisation.bin}, password {DEMO_PASSWORD}): {store_path}"
-    )
+    try:
+        made = demo_pki.ensure(force=force)
+    except demo_pki.NoDemoData as exc:
+        raise click.ClickException(str(exc)) from None
+    if not made.made:
+        click.echo(f"demo PKI already there (use --force to make a new one):\n  {made.root}")
+    else:
+        click.echo(f"the Exchange's demo seal (IS2IN_SEAL_P12): {made.seal}")
+        click.echo(f"root CA (trusted by the portal): {made.root}")
+        click.echo(f"its CRL (revocation evidence, IS2IN_CRL_DIR): {made.crl}")
+    for email, path in made.stores.items():
+        click.echo(f"key store of {email} (password {DEMO_PASSWORD}): {path}")
+    example = made.stores.get("ceo@demo.kz") or next(iter(made.stores.values()))
     click.echo(
         "sign a downloaded document with openssl:\n"
-        f"  openssl pkcs12 -in {store_path} -nodes -passin 'pass:{DEMO_PASSWORD}' -out ceo.pem\n"
-        "  openssl cms -sign -binary -md sha256 -outform DER -in document.pdf -signer ceo.pem "
+        f"  openssl pkcs12 -in {example} -nodes -passin 'pass:{DEMO_PASSWORD}' -out head.pem\n"
+        "  openssl cms -sign -binary -md sha256 -outform DER -in document.pdf -signer head.pem "
         "-out document.pdf.cms"
     )
 

@@ -128,3 +128,11 @@ def is2in_demo_data(echo):
                 controller=control if controlled else None,
             )
             echo(f"trade-clearing account {code}")
+
+
+@hookimpl
+def is2in_demo_scenes(echo):
+    """Three subscriptions at the steps worth seeing (``plugins.subscription.demo``)."""
+    from plugins.subscription import demo
+
+    demo.load(echo=echo)

@@ -130,9 +130,20 @@ def field():
     return _field
 
 
+def settled(page):
+    """htmx has finished: no element is left with the class of a request in flight, a swap or its settling,
+    so the new content is in place and its hx-* attributes are live. Call it after an action whose result
+    is an htmx swap (a boosted link or form, a cascade, a poll), once the action has started.
+
+    A URL or load-state wait is not enough: a boosted click is an XHR, and htmx pushes the new URL in its
+    before-swap step, so `wait_for_url` returns while the old content is still on the screen."""
+    sync_api.expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
+
+
 def _login(page, email, password=PASSWORD, agree=True, expect_ok=True):
-    """Fill and submit the login form the way a user does. With ``expect_ok`` it returns once the
-    browser has left the login page (the body is boosted by htmx, so "left" means the URL changed)."""
+    """Fill and submit the login form the way a user does. With ``expect_ok`` it returns once the page
+    the login leads to has been swapped in: the URL is pushed before the swap (see ``settled``), so it
+    also waits for the login form to be gone and htmx to be idle."""
     page.goto("/login")
     _field(page, "Адрес электронной почты").fill(email)
     _field(page, "Пароль").fill(password)
@@ -141,6 +152,8 @@ def _login(page, email, password=PASSWORD, agree=True, expect_ok=True):
     page.get_by_role("button", name="Войти").click()
     if expect_ok:
         page.wait_for_url(lambda url: "/login" not in url)
+        sync_api.expect(page.get_by_role("button", name="Войти", exact=True)).to_have_count(0)
+        settled(page)
 
 
 def _logout(page):

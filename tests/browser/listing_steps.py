@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from playwright.sync_api import expect
 
 from core.signing import pki
+from tests.browser.conftest import settled  # noqa: F401  (re-exported: the steps and tests import it from here)
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 PDF = {"name": "doc.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}
@@ -20,12 +21,6 @@ def shot(page, step):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     # caret="initial": hiding the caret injects a <style> the app's CSP refuses (see conftest).
     page.screenshot(path=str(ARTIFACTS / f"listing_{step}.png"), full_page=True, caret="initial")
-
-
-def settled(page):
-    """htmx has finished the last swap: the new content is processed, so its hx-* attributes work.
-    (It binds them a moment after the swap; a robot can otherwise act before they are live.)"""
-    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
 
 
 def menu(page, label):

@@ -6,6 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import settled
+
 pytestmark = pytest.mark.browser
 
 
@@ -130,6 +132,7 @@ def test_client_adds_an_auditor_partner(page, returning, login, logout, field):
         field(page, "Вид партнера").select_option(label="Аудиторская организация")
     company = field(page, "Компания")
     expect(company).to_be_visible()
+    settled(page)  # the swapped-in form is boosted only once htmx has processed it
     assert page.evaluate("window.__notReloaded === true"), "the page was reloaded"
     expect(company.locator("option")).to_have_text(["— выберите —", "ТОО «Demo Audit»"])
     company.select_option(label="ТОО «Demo Audit»")

@@ -164,7 +164,8 @@ def test_shares_listing_journey_in_the_browser(page, other_browser, returning, l
         expect(field(issuer, level).locator("option:checked")).to_have_text(choice)
     expect(button(issuer, "Добавить")).to_have_count(0)
     field(issuer, "Пакеты требований").select_option(label="Пакет требований к акциям категории «Премиум»")
-    expect(button(issuer, "Добавить")).to_be_visible()
+    expect(button(issuer, "Добавить")).to_be_visible()  # swapped in by htmx
+    settled(issuer)
     expect(field(issuer, "ISIN")).to_have_value(ISIN)
     shot(issuer, "3_cascade")
     button(issuer, "Добавить").click()
@@ -305,6 +306,8 @@ def test_shares_listing_journey_in_the_browser(page, other_browser, returning, l
     expect(row).to_contain_text(re.compile(r"\d\d\.\d\d\.\d{4}\s*осталось раб\. дней: \d+"))
     shot(office, "7_inbox")
     row.get_by_role("link", name="Подробнее").click()
+    expect(office.get_by_role("definition").filter(has_text=re.compile(rf"^{re.escape(number)}$"))).to_be_visible()
+    settled(office)
     field(office, "Регистрационный номер").fill("ВХ-1")
     expect(field(office, "Дата регистрации")).to_have_value(almaty_today().isoformat())  # the Exchange's date
     button(office, "Зарегистрировать").click()

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from core.signing import pki
+from tests.browser.conftest import settled
 from tests.conftest import free_port
 from tests.core.test_signing_flow import at_approval, ceo_key, world  # noqa: F401 - fixtures and helpers
 from tests.core.test_signing_kit import kit, responder  # noqa: F401 - fixtures
@@ -86,6 +87,7 @@ def _open_signing(page, login, app, returning, app_id):
     page.goto(f"/applications/{app_id}")
     page.get_by_role("button", name="Согласовано").click()
     expect(page.get_by_role("heading", name="Подписать ЭЦП")).to_be_visible()
+    settled(page)  # the tabs and the NCALayer button work once htmx has processed the swapped page
 
 
 @pytest.mark.rule("G-21")
