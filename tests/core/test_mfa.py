@@ -375,3 +375,51 @@ def test_the_setup_speaks_the_users_language(client, auth, make, lang, words):
     client.post("/language", data={"lang": lang})
     auth.login(user.email)
     assert words in client.get("/cabinet/security/setup").get_data(as_text=True)
+
+
+def test_every_demo_account_of_a_fresh_install_signs_in_without_a_phone(tmp_path):
+    """As a checker on a fresh clone: `is2in db upgrade`, `is2in demo`, then the production default
+    (the requirement on) and every demo account with its password alone. The operator's commands
+    clear an exemption and reset a factor."""
+    from click.testing import CliRunner
+
+    from core import create_app
+    from core import db as database
+    from core.cli import main
+    from core.demo import USERS
+    from tests.conftest import Auth, Client
+
+    env = {"IS2IN_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "IS2IN_INSTANCE_PATH": str(tmp_path)}
+    runner = CliRunner()
+    for args in (["db", "upgrade"], ["demo"]):
+        result = runner.invoke(main, args, env=env)
+        assert result.exit_code == 0, result.output
+    cleared = runner.invoke(main, ["mfa", "exempt", "board@exchange.demo", "--clear"], env=env)
+    assert cleared.exit_code == 0 and "no longer exempt" in cleared.output
+    assert runner.invoke(main, ["mfa", "reset", "nobody@demo.kz"], env=env).exit_code != 0
+    reset = runner.invoke(main, ["mfa", "reset", "listing@exchange.demo"], env=env)
+    assert reset.exit_code == 0 and "reset" in reset.output
+    # Loading the demo again does not undo an admin's decision.
+    assert runner.invoke(main, ["demo"], env=env).exit_code == 0
+
+    app = create_app({"DATABASE_URL": env["IS2IN_DATABASE_URL"], "INSTANCE_PATH": str(tmp_path), "TESTING": True})
+    assert app.config["MFA_REQUIRED"] is True
+    app.test_client_class = Client
+    database.db.connect(reuse_if_open=True)
+    try:
+        for email, *_rest in USERS:
+            client = app.test_client()
+            assert Auth(client).login(email).status_code == 302, email
+            landing = client.get("/cabinet/profile")
+            if email == "board@exchange.demo":
+                assert landing.headers["Location"] == "/cabinet/security/setup"
+            else:
+                assert landing.status_code == 200, email
+        board = User.by_email("board@exchange.demo")
+        assert AuditEvent.select().where(AuditEvent.action == "mfa.exempt_cleared").count() == 1
+        assert AuditEvent.get(AuditEvent.action == "mfa.reset").details == (
+            '{"email": "listing@exchange.demo", "via": "cli"}'
+        )
+        assert UserMfa.get(UserMfa.user == board.id).exempt is False
+    finally:
+        database.db.close()

@@ -330,17 +330,17 @@ def set_exempt(user, exempt: bool, by) -> None:
     audit.record("mfa.exempt" if exempt else "mfa.exempt_cleared", user, organisation=user.organisation, actor=by)
 
 
-def exempt_new_users(user_ids, reason: str) -> None:
-    """Mark these users exempt (the demo accounts, which nobody has a phone for)."""
+def exempt_untouched(user_ids, reason: str) -> list[int]:
+    """Exempt those of ``user_ids`` who have no second-factor row yet (the demo accounts, which nobody
+    has a phone for). A user who enrolled, or whose exemption an admin cleared, is left as is."""
+    have = {r.user_id for r in UserMfa.select(UserMfa.user).where(UserMfa.user.in_(list(user_ids) or [0]))}
+    new = sorted(set(user_ids) - have)
     with db.atomic():
-        for user_id in user_ids:
-            row = UserMfa.get_or_none(UserMfa.user == user_id)
-            if row is None:
-                UserMfa.create(user=user_id, exempt=True)
-            else:
-                UserMfa.update(exempt=True).where(UserMfa.id == row.id).execute()
-        if user_ids:
-            audit.record("mfa.exempt", reason=reason, users=len(user_ids))
+        for user_id in new:
+            UserMfa.create(user=user_id, exempt=True)
+        if new:
+            audit.record("mfa.exempt", reason=reason, users=len(new))
+    return new
 
 
 def _tell(user, message) -> None:
