@@ -132,6 +132,21 @@ def test_other_users_are_not_asked_until_they_switch_it_on_and_off_again(client,
     assert auth.login(user.email).headers["Location"] == "/"
 
 
+def test_codes_posted_where_there_is_no_factor_change_nothing(client, auth, make):
+    """Guessing at the factor's forms of an account without one neither writes nor locks anything."""
+    user = make.user(email="clerk@example.kz")
+    auth.login(user.email)
+    for _ in range(6):
+        assert client.post("/cabinet/security/disable", data={"code": "123456"}).status_code == 302
+        assert client.post("/cabinet/security/recovery-codes", data={"code": "123456"}).status_code == 302
+    # A code for a key never shown: back to the page that shows one.
+    assert client.post("/cabinet/security/setup", data={"code": "123456"}).headers["Location"] == (
+        "/cabinet/security/setup"
+    )
+    assert UserMfa.select().count() == 0 and not User.get_by_id(user.id).is_locked()
+    assert signed_in(client)
+
+
 def test_the_password_alone_does_not_sign_in(client, auth, make):
     user = make.staff("office")
     auth.login(user.email)
@@ -195,6 +210,19 @@ def test_five_wrong_codes_lock_the_account_and_mail_the_owner(client, auth, make
     assert "неверный код подтверждения" in mailbox.body(mail)
     assert AuditEvent.select().where(AuditEvent.action == "mfa.failed").count() == 5
     assert AuditEvent.select().where(AuditEvent.action == "login.locked").count() == 1
+
+
+def test_guessing_codes_in_an_open_session_locks_the_account_and_ends_the_session(client, auth, make, mailbox):
+    """Someone at a computer left signed in tries to switch the factor off without the phone."""
+    user = make.user(email="clerk@example.kz")
+    auth.login(user.email)
+    secret, _codes = enrol(client)
+    wrong = "000000" if code(secret) != "000000" else "999999"
+    for _ in range(5):
+        client.post("/cabinet/security/disable", data={"code": wrong})
+    assert UserMfa.get(UserMfa.user == user.id).enrolled
+    assert User.get_by_id(user.id).is_locked() and not signed_in(client)
+    assert "неверный код подтверждения" in mailbox.body(mailbox.wait_for(user.email, count=2)[-1])
 
 
 def test_code_entry_is_rate_limited(app, client, auth, make):

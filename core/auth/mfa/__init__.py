@@ -111,6 +111,11 @@ def normalise_recovery(code: str) -> str:
 # --- enrolment ------------------------------------------------------------------------------------
 
 
+def has_pending_secret(user) -> bool:
+    row = row_for(user)
+    return bool(row and not row.enrolled and _open(row.secret))
+
+
 def pending_secret(user) -> str:
     """The secret being enrolled, made on first call and kept until confirmed (a reload of the page
     shows the same QR code, so a phone that already scanned it still works)."""
@@ -155,9 +160,9 @@ def _matching_step(secret: str, code: str, after: int) -> int | None:
 def confirm(user, code: str) -> list[str] | None:
     """Finish enrolment with the first code from the app: returns the new recovery codes (shown once),
     or None when the code is wrong. Call inside a transaction."""
-    row = _row(user)
-    secret = _open(row.secret)
-    if row.enrolled or secret is None:
+    row = row_for(user)
+    secret = _open(row.secret) if row else None
+    if secret is None or row.enrolled:
         return None
     step = _matching_step(secret, code, after=0)
     if step is None:
@@ -236,6 +241,8 @@ def failed(user) -> bool:
     if count >= LOCKOUT_AFTER:
         UserMfa.update(failed_codes=0).where(UserMfa.id == row.id).execute()
         lock(user, reason="code")
+        # Guessing inside a signed-in session (to switch the factor off) ends it as well.
+        UserSession.end_all(user)
         return True
     return False
 

@@ -107,6 +107,10 @@ def setup():
         return redirect(url_for("mfa.manage"))
     form = SetupForm()
     error = None
+    if request.method == "POST" and not mfa.has_pending_secret(user):
+        # A code for a key this user was never shown (the page was not opened, or reset meanwhile).
+        flash(_("Отсканируйте QR-код ниже и введите код из приложения."), "info")
+        return redirect(url_for("mfa.setup"))
     if form.validate_on_submit():
         with db.atomic():
             codes = mfa.confirm(user, form.code.data)
@@ -153,6 +157,9 @@ def _with_code(action):
     """Run ``action(user)`` if the posted code is right (a stolen open session cannot change the
     factor without the phone); otherwise back to the settings with the reason."""
     user = current_user._get_current_object()
+    if not mfa.enrolled(user):
+        flash(_("Вход с кодом подтверждения не включён."), "info")
+        return None
     form = CodeForm()
     if not form.validate_on_submit():
         flash(_("Введите код из приложения или код восстановления."), "danger")
