@@ -187,8 +187,10 @@ def load(echo=print) -> None:
         from core.auth import mfa
 
         demo_accounts = User.select(User.id).where(User.email.in_([row[0] for row in USERS]))
-        mfa.exempt_untouched(
+        exempted = mfa.exempt_untouched(
             {u.id for u in User.select(User.id) if u.id not in existing} | {u.id for u in demo_accounts}, reason="demo"
         )
+        if exempted:
+            echo(f"{len(exempted)} demo account(s) exempt from the second factor: they sign in with the password")
         audit.record("demo.load")
     echo(f"demo data ready; every demo account's password is {DEMO_PASSWORD}")
