@@ -66,7 +66,12 @@ def _attempt_login(email: str, password: str):
         user = User.by_email(email)
         if user is None or not user.is_active or not user.organisation.is_active or user.password_hash is None:
             verify_decoy(password)
-            reason = "unknown" if user is None else ("no_password" if user.is_active else "inactive")
+            if user is None:
+                reason = "unknown"
+            elif not user.is_active or not user.organisation.is_active:
+                reason = "inactive"
+            else:
+                reason = "no_password"
             audit.record("login.failed", email=normalise_email(email), reason=reason)
             return refused, None
         right = verify_password(user.password_hash, password)
