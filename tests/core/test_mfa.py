@@ -451,3 +451,32 @@ def test_every_demo_account_of_a_fresh_install_signs_in_without_a_phone(tmp_path
         assert UserMfa.get(UserMfa.user == board.id).exempt is False
     finally:
         database.db.close()
+
+
+def test_one_code_typed_in_two_browsers_at_once_signs_in_once(app, client, auth, make):
+    """Someone who saw a recovery code (or a code of the app) races its owner with it: one sign-in."""
+    import threading
+
+    from tests.conftest import Auth
+
+    user = make.staff("listing")
+    auth.login(user.email)
+    secret, codes = enrol(client)
+    auth.logout()
+    CLOCK.later()
+    for typed in (codes[0], code(secret)):
+        browsers = [app.test_client() for _ in range(2)]
+        for browser in browsers:
+            assert Auth(browser).login(user.email).headers["Location"] == "/login/code"
+        barrier, results = threading.Barrier(2), []
+
+        def post(browser, typed=typed, barrier=barrier, results=results):
+            barrier.wait()
+            results.append(browser.post("/login/code", data={"code": typed}).status_code)
+
+        threads = [threading.Thread(target=post, args=(b,)) for b in browsers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert sorted(results) == [302, 401], (typed, results)
