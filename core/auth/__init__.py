@@ -21,6 +21,7 @@ def init_app(app) -> None:
 
     app.register_blueprint(mfa_views.bp)
     app.add_template_global(mfa.state_label, "mfa_state")
+    app.add_template_global(mfa.state_labels, "mfa_states")
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = None  # sessions are server-side rows; see UserSession

@@ -480,3 +480,23 @@ def test_one_code_typed_in_two_browsers_at_once_signs_in_once(app, client, auth,
         for thread in threads:
             thread.join(timeout=30)
         assert sorted(results) == [302, 401], (typed, results)
+
+
+def test_the_admins_user_list_shows_each_accounts_second_factor(client, auth, make, app):
+    admin = make.staff("admin", email="root@kase.kz")
+    UserMfa.create(user=admin, exempt=True)
+    head = make.user(email="head@example.kz", is_first_head=True)
+    make.user(email="clerk@example.kz")
+    staff = make.staff("listing", email="lst@kase.kz")
+    UserMfa.create(user=staff, secret="x", confirmed_at=head.created_at)
+    auth.login(admin.email)
+    html = client.get("/staff/users").get_data(as_text=True)
+    cells = dict(re.findall(r"<td>([^<]+@[^<]+)</td>.*?/mfa\">([^<]+)</a>", html, re.S))
+    assert cells == {
+        "root@kase.kz": "Освобождён",
+        "head@example.kz": "Не включён, обязателен",
+        "clerk@example.kz": "Не включён",
+        "lst@kase.kz": "Включён",
+    }
+    page = client.get(f"/staff/users/{head.id}/edit").get_data(as_text=True)
+    assert f"/staff/users/{head.id}/mfa" in page and "Не включён, обязателен" in page

@@ -57,14 +57,33 @@ def must_enrol(user) -> bool:
     return not (row and (row.enrolled or row.exempt))
 
 
-def state_label(user) -> str:
-    """A word for the admin's lists: on, off, exempt, or missing where it is required."""
-    row = row_for(user)
+def _label(row, is_required: bool) -> str:
     if row and row.enrolled:
         return str(_l("Включён"))
     if row and row.exempt:
         return str(_l("Освобождён"))
-    return str(_l("Не включён, обязателен")) if required(user) else str(_l("Не включён"))
+    return str(_l("Не включён, обязателен")) if is_required else str(_l("Не включён"))
+
+
+def state_label(user) -> str:
+    """A word for the admin: on, off, exempt, or missing where it is required."""
+    return _label(row_for(user), required(user))
+
+
+def state_labels(users) -> dict[int, str]:
+    """``state_label`` for a page of users in two queries, not two per row."""
+    from core.accounts.models import OrganisationRole
+
+    users = list(users)
+    rows = {r.user_id: r for r in UserMfa.select().where(UserMfa.user.in_([u.id for u in users] or [0]))}
+    exchange = {
+        r.organisation_id
+        for r in OrganisationRole.select(OrganisationRole.organisation).where(OrganisationRole.role == "exchange")
+    }
+    enforced = bool(current_app.config.get("MFA_REQUIRED"))
+    return {
+        u.id: _label(rows.get(u.id), enforced and (u.organisation_id in exchange or u.is_first_head)) for u in users
+    }
 
 
 def _row(user) -> UserMfa:
