@@ -26,11 +26,11 @@ def _user(email):
 @with_appcontext
 def reset(email):
     """Remove EMAIL's second factor and end its sessions (audited; the owner gets a mail)."""
+    from core import tasks
     from core.auth import mfa as service
-    from core.db import db
 
     user = _user(email)
-    with db.atomic():
+    with tasks.change():  # one transaction; the owner's mail leaves once it has committed
         service.remove(user, operator=True)
     click.echo(f"second factor of {user.email} reset; it sets one up again at the next sign-in")
 
@@ -41,10 +41,10 @@ def reset(email):
 @with_appcontext
 def exempt(email, clear):
     """Exempt EMAIL from the required second factor (staff, first heads), or with --clear stop it."""
+    from core import tasks
     from core.auth import mfa as service
-    from core.db import db
 
     user = _user(email)
-    with db.atomic():
+    with tasks.change():
         service.set_exempt(user, not clear, by=None)
     click.echo(f"{user.email}: {'no longer exempt' if clear else 'exempt'}")
