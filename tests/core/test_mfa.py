@@ -448,6 +448,10 @@ def test_every_demo_account_of_a_fresh_install_signs_in_without_a_phone(tmp_path
         assert AuditEvent.get(AuditEvent.action == "mfa.reset").details == (
             '{"email": "listing@exchange.demo", "via": "cli"}'
         )
+        from core.notifications.models import MailMessage
+
+        (mail,) = MailMessage.select().where(MailMessage.to == "listing@exchange.demo")
+        assert "оператор сервера" in mail.body and "сбросил второй фактор" in mail.body
         assert UserMfa.get(UserMfa.user == board.id).exempt is False
     finally:
         database.db.close()
