@@ -19,8 +19,10 @@ def main():
 
 
 def _add_core_groups():
+    from core.auth.mfa.cli import mfa
     from core.signing.cli import pki, verify
 
+    main.add_command(mfa)
     main.add_command(pki)
     main.add_command(verify)
 

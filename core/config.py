@@ -77,6 +77,12 @@ def from_environment(instance_path: str | os.PathLike, environ=os.environ) -> di
         "SESSION_REFRESH_EACH_REQUEST": True,
         "RATELIMIT_STORAGE_URI": environ.get("IS2IN_REDIS_URL") or "memory://",
         "LOGIN_RATE_LIMIT": environ.get("IS2IN_LOGIN_RATE_LIMIT", "20 per minute"),
+        # The second factor (TOTP): required for Exchange staff and first heads unless switched off;
+        # how long "remember this device" lasts (0: never remember); the key its secrets are encrypted
+        # with (unset: derived from IS2IN_SECRET_KEY). See docs/security.md, Multi-factor sign-in.
+        "MFA_REQUIRED": environ.get("IS2IN_MFA_REQUIRED", "1") not in ("0", "false", "no"),
+        "MFA_REMEMBER_DAYS": int(environ.get("IS2IN_MFA_REMEMBER_DAYS", "30")),
+        "MFA_KEY": environ.get("IS2IN_MFA_KEY") or None,
         "BABEL_DEFAULT_LOCALE": "ru",
         # The Exchange's clock (core.clock): every date a person reads or a rule counts is taken in this zone;
         # instants are stored in UTC. Pages (Flask-Babel) show times in the same zone.

@@ -164,6 +164,7 @@ def load(echo=print, scenes: bool = False) -> None:
     subscriptions and keys that show every part of the product, dated from now."""
     # One transaction; the tasks it queues (mail, register jobs) leave once it has committed.
     with tasks.change():
+        existing = {u.id for u in User.select(User.id)}
         orgs = {}
         for code, form, ru, kk, en, bin11, roles in ORGANISATIONS:
             org = Organisation.get_or_none(Organisation.code == code)
@@ -202,6 +203,17 @@ def load(echo=print, scenes: bool = False) -> None:
 
         hook = current_app.extensions["is2in.pm"].hook
         hook.is2in_demo_data(echo=echo)
+        # Nobody has a phone for the demo accounts: they sign in with the password alone, though staff
+        # and first heads need a second factor. Admins see the exemption and can clear it (README). The
+        # core's demo accounts of a database loaded before the second factor existed get it too.
+        from core.auth import mfa
+
+        demo_accounts = User.select(User.id).where(User.email.in_([row[0] for row in USERS]))
+        exempted = mfa.exempt_untouched(
+            {u.id for u in User.select(User.id) if u.id not in existing} | {u.id for u in demo_accounts}, reason="demo"
+        )
+        if exempted:
+            echo(f"{len(exempted)} demo account(s) exempt from the second factor: they sign in with the password")
         if scenes:
             from core import demo_scenes
 

@@ -12,7 +12,6 @@ Also writes the demo PKI (``core.signing.demo``): the signatures above need the 
 an organisation that already has an application of the procedure is left as it is.
 """
 
-import datetime
 import io
 import random
 
@@ -21,8 +20,8 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from flask import current_app
 from werkzeug.datastructures import FileStorage, MultiDict
 
+from core import clock
 from core.accounts.models import Organisation, User
-from core.db import utcnow
 from core.demo_scale import form_values
 from core.files import store
 from core.pdf import render_pdf
@@ -187,8 +186,8 @@ def load(echo=print) -> None:
         app = engine.create(procedures["nonlisting.admission"], org["DEMO"], author)
         app = submitted(app, author, _user("ceo@demo.kz"), stores, rng)
         listing = _user("listing@exchange.demo")
-        # The listing commission met a moment ago and decided: Almaty time, UTC+5 all year (as engine.today).
-        now = utcnow() + datetime.timedelta(hours=5)
+        # The listing commission met a moment ago and decided, on the Exchange's clock.
+        now = clock.local_now()
         app = act(app, "schedule", listing, {"meeting_date": now.date().isoformat(), "meeting_time": f"{now:%H:%M}"})
         app = act(app, "decide", listing, {"result": "approved", "note": "Допустить акции к обращению."})
         app = act(app, "issue_letter", listing, {"title": "Письмо Биржи о допуске к обращению"})

@@ -300,6 +300,9 @@ def app_config(database_url, tmp_path, smtp_server):
         "LOGIN_RATE_LIMIT": "10000 per minute",
         "PLUGIN_ENTRY_POINTS": False,
         "FAST_PASSWORD_HASHING": True,
+        # On by default in production; the MFA tests (tests/core/test_mfa.py) switch it on. The other
+        # tests sign staff and first heads in with the password alone, as before the second factor.
+        "MFA_REQUIRED": False,
     }
 
 

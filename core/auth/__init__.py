@@ -11,9 +11,17 @@ login_manager = LoginManager()
 
 # While a password is expired the user may only change it, switch language or leave.
 EXPIRED_PASSWORD_ALLOWED = {"auth.change_password", "auth.logout", "cabinet.set_language", "auth.agreement"}
+# While a required second factor is not set up the user may only set it up (or do the above).
+MFA_SETUP_ALLOWED = EXPIRED_PASSWORD_ALLOWED | {"mfa.setup"}
 
 
 def init_app(app) -> None:
+    from core.auth import mfa
+    from core.auth.mfa import views as mfa_views
+
+    app.register_blueprint(mfa_views.bp)
+    app.add_template_global(mfa.state_label, "mfa_state")
+    app.add_template_global(mfa.state_labels, "mfa_states")
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = None  # sessions are server-side rows; see UserSession
@@ -37,4 +45,16 @@ def init_app(app) -> None:
             return None
         if current_user.password_expired():
             return redirect(url_for("auth.change_password"))
+        return None
+
+    @app.before_request
+    def force_second_factor():
+        # Registered after the password check: an expired password is changed first, then the factor.
+        if not current_user.is_authenticated or not app.config.get("MFA_REQUIRED"):
+            return None
+        endpoint = request.endpoint or ""
+        if endpoint == "static" or endpoint.endswith(".static") or endpoint in MFA_SETUP_ALLOWED:
+            return None
+        if mfa.must_enrol(current_user):
+            return redirect(url_for("mfa.setup"))
         return None

@@ -67,3 +67,18 @@ def verify_password(hashed: str | None, password: str) -> bool:
 
 def needs_rehash(hashed: str) -> bool:
     return _hasher.check_needs_rehash(hashed)
+
+
+_decoys: dict[int, str] = {}
+
+
+def verify_decoy(password: str) -> bool:
+    """Spend what checking a real password costs, against a hash of a random one: the sign-in of an
+    unknown, locked or password-less account must take as long as a wrong password on a real one."""
+    key = id(_hasher)
+    if key not in _decoys:
+        import secrets
+
+        _decoys[key] = _hasher.hash(secrets.token_urlsafe(16))
+    verify_password(_decoys[key], password)
+    return False

@@ -8,10 +8,13 @@ from flask_login import current_user, login_user, logout_user
 
 from core import audit
 from core.access import login_required, public
-from core.accounts.models import LOCKOUT_AFTER, LOCKOUT_FOR, PasswordToken, User, UserSession
+from core.accounts.models import LOCKOUT_AFTER, LOCKOUT_FOR, PasswordToken, User, UserSession, normalise_email
 from core.accounts.service import send_password_link, set_password
+from core.auth import mfa
 from core.auth.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, SetPasswordForm
-from core.auth.passwords import hash_password, needs_rehash, verify_password
+from core.auth.mfa import views as mfa_views
+from core.auth.passwords import hash_password, needs_rehash, verify_decoy, verify_password
+from core.auth.service import lock
 from core.db import db, utcnow
 from core.security import limiter
 
@@ -47,66 +50,82 @@ def login():
 
 
 def _attempt_login(email: str, password: str):
-    """Return (error message, None) or (None, redirect response)."""
-    generic = _("Неверный адрес электронной почты или пароль.")
+    """Return (error message, None) or (None, redirect response).
+
+    Every refusal is the same message, status and work (one Argon2 verification), whether the address
+    is unknown, the password wrong, the account locked, switched off or still without a password: the
+    page must not tell anyone which addresses have accounts. The owner learns of a lockout by e-mail."""
+    refused = _(
+        "Неверный адрес электронной почты или пароль. После %(n)s неудачных попыток подряд вход "
+        "блокируется на %(m)s минут, и владелец учётной записи получает письмо. Забыли пароль или ещё не "
+        "задали его — нажмите «Забыли пароль?».",
+        n=LOCKOUT_AFTER,
+        m=int(LOCKOUT_FOR.total_seconds() // 60),
+    )
     with db.atomic():
         user = User.by_email(email)
-        if user is None or not user.is_active or not user.organisation.is_active:
-            audit.record("login.failed", email=email.strip().lower(), reason="unknown")
-            return generic, None
+        if user is None or not user.is_active or not user.organisation.is_active or user.password_hash is None:
+            verify_decoy(password)
+            if user is None:
+                reason = "unknown"
+            elif not user.is_active or not user.organisation.is_active:
+                reason = "inactive"
+            else:
+                reason = "no_password"
+            audit.record("login.failed", email=normalise_email(email), reason=reason)
+            return refused, None
+        right = verify_password(user.password_hash, password)
         if user.is_locked():
-            minutes = max(1, int((user.locked_until - utcnow()).total_seconds() // 60) + 1)
-            return _(
-                "Учётная запись временно заблокирована после %(n)s неудачных попыток входа. "
-                "Повторите вход через %(m)s мин.",
-                n=LOCKOUT_AFTER,
-                m=minutes,
-            ), None
-        if user.password_hash is None:
-            return _(
-                "Пароль для этой учётной записи ещё не задан. Воспользуйтесь ссылкой из письма или восстановите пароль."
-            ), None
-        if not verify_password(user.password_hash, password):
+            audit.record("login.failed", user, organisation=user.organisation, actor=user, reason="locked")
+            return refused, None
+        if not right:
             user.failed_logins += 1
             if user.failed_logins >= LOCKOUT_AFTER:
-                user.locked_until = utcnow() + LOCKOUT_FOR
-                user.failed_logins = 0
+                lock(user, reason="password")
+            else:
                 user.save()
-                audit.record("login.locked", user, organisation=user.organisation, actor=user)
-                return _(
-                    "Учётная запись заблокирована на %(m)s минут после %(n)s неудачных попыток входа.",
-                    m=int(LOCKOUT_FOR.total_seconds() // 60),
-                    n=LOCKOUT_AFTER,
-                ), None
-            user.save()
-            audit.record("login.failed", user, organisation=user.organisation, actor=user, reason="password")
-            left = LOCKOUT_AFTER - user.failed_logins
-            return generic + " " + _("Осталось попыток до блокировки: %(n)s.", n=left), None
-
-        first_login = user.last_login_at is None
+                audit.record("login.failed", user, organisation=user.organisation, actor=user, reason="password")
+            return refused, None
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         user.failed_logins = 0
-        user.locked_until = None
-        user.last_login_at = utcnow()
         user.save()
-        # A fresh session for every sign-in: nothing from the anonymous session carries over.
-        lang = session.get("lang")
-        session.clear()
-        if lang:
-            session["lang"] = lang
+        next_url = _safe_next(request.args.get("next"))
+        if mfa.enrolled(user) and not mfa.is_remembered(user, request.cookies.get(mfa.REMEMBER_COOKIE)):
+            _fresh_session()
+            return None, mfa_views.begin(user, next_url)
+        method = "remembered" if mfa.enrolled(user) else "password"
+    return None, finish_login(user, next_url, method=method)
+
+
+def _fresh_session():
+    # Nothing from the anonymous session carries over into a signed-in one (or into a half-signed one).
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+def finish_login(user, next_url: str | None, method: str):
+    """Sign ``user`` in (every factor the account needs was given) and say where to go next."""
+    with db.atomic():
+        first_login = user.last_login_at is None
+        User.update(last_login_at=utcnow(), failed_logins=0).where(User.id == user.id).execute()
+        _fresh_session()
         session.permanent = True
         sess = UserSession.start(user, ip=request.remote_addr or "", user_agent=request.user_agent.string)
         user.session = sess
         login_user(user)
-        audit.record("login", user, organisation=user.organisation, actor=user)
+        audit.record("login", user, organisation=user.organisation, actor=user, method=method)
 
     if user.password_expired():
-        return None, redirect(url_for("auth.change_password"))  # the page itself says why
+        return redirect(url_for("auth.change_password"))  # the page itself says why
+    if mfa.must_enrol(user):
+        return redirect(url_for("mfa.setup"))  # the page itself says why
     if first_login:
         flash(_("Вы вошли в систему впервые. Рекомендуем сменить пароль в разделе «Редактировать профиль»."), "info")
-        return None, redirect(url_for("cabinet.profile"))
-    return None, redirect(_safe_next(request.args.get("next")) or url_for("cabinet.home"))
+        return redirect(url_for("cabinet.profile"))
+    return redirect(next_url or url_for("cabinet.home"))
 
 
 @bp.route("/logout", methods=["POST"])

@@ -25,6 +25,8 @@ CORE_KINDS = (
     NotificationKind("workflow.assigned", _l("Вас назначили исполнителем")),
     NotificationKind("workflow.handoff", _l("Заявление ожидает ваших действий")),
     NotificationKind("workflow.letter", _l("Письмо Биржи по заявлению")),
+    NotificationKind("account_locked", _l("Вход в учётную запись заблокирован")),
+    NotificationKind("mfa_changed", _l("Изменён второй фактор входа")),
 )
 
 MAIL_STATUSES = {

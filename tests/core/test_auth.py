@@ -1,6 +1,7 @@
 """Signing in and out, the password rule and its expiry, one-time links (G-4, G-8.2, G-8.3)."""
 
 import datetime
+import re
 
 import pytest
 
@@ -29,14 +30,61 @@ def test_login_with_email_and_password_opens_the_cabinet(client, auth, make):
     assert AuditEvent.select().where(AuditEvent.action == "login").count() == 1
 
 
+REFUSED = "Неверный адрес электронной почты или пароль."
+
+
+def _refusal(response, email):
+    """The page without what differs by design: the CSRF token and the address the person typed."""
+    html = re.sub(r"[\w-]{20,}\.[\w-]{4,}\.[\w-]{20,}", "TOKEN", response.get_data(as_text=True))
+    return response.status_code, html.replace(email, "EMAIL")
+
+
 @pytest.mark.rule("G-4")
-def test_wrong_password_and_unknown_email_get_the_same_clear_message(client, auth, make):
-    make.user(email="a@example.kz")
-    wrong = auth.login("a@example.kz", "Wrong!234").get_data(as_text=True)
-    unknown = auth.login("nobody@example.kz").get_data(as_text=True)
-    assert "Неверный адрес электронной почты или пароль." in wrong
-    assert "Осталось попыток до блокировки: 4." in wrong
-    assert "Неверный адрес электронной почты или пароль." in unknown
+@pytest.mark.parametrize("case", ["wrong password", "locked, right password", "no password yet", "switched off"])
+def test_a_refused_sign_in_does_not_tell_whether_the_account_exists(client, auth, make, case):
+    """An outsider compares the answer for a real address with that for an unknown one: the same status,
+    the same page, no attempts counter, no "locked" or "no password" wording."""
+    user = make.user(email="real@example.kz", password=None if case == "no password yet" else "Demo!2345")
+    if case == "locked, right password":
+        User.update(locked_until=utcnow() + datetime.timedelta(minutes=10)).where(User.id == user.id).execute()
+    if case == "switched off":
+        User.update(is_active=False).where(User.id == user.id).execute()
+    password = "Wrong!234" if case == "wrong password" else "Demo!2345"
+    real = auth.login("real@example.kz", password)
+    unknown = auth.login("nobody@example.kz", password)
+    assert real.status_code == unknown.status_code == 401
+    assert _refusal(real, "real@example.kz") == _refusal(unknown, "nobody@example.kz")
+    html = real.get_data(as_text=True)
+    assert REFUSED in html
+    assert "Осталось попыток" not in html and "заблокирован" not in html and "не задан" not in html
+
+
+@pytest.mark.parametrize("case", ["unknown", "wrong password", "locked", "no password yet"])
+def test_every_refused_sign_in_costs_one_argon2_verification(client, auth, make, monkeypatch, case):
+    """Same work, so the same time: an unknown address is checked against a decoy hash, a locked account's
+    password is still checked. (Counting verifications, not seconds: the machine's noise would hide a
+    difference a timing test looks for.)"""
+    from core.auth import passwords
+
+    real_hasher = passwords._hasher
+
+    class Counting:
+        calls = 0
+
+        def __getattr__(self, name):
+            return getattr(real_hasher, name)
+
+        def verify(self, hashed, password):
+            Counting.calls += 1
+            return real_hasher.verify(hashed, password)
+
+    user = make.user(email="real@example.kz", password=None if case == "no password yet" else "Demo!2345")
+    if case == "locked":
+        User.update(locked_until=utcnow() + datetime.timedelta(minutes=10)).where(User.id == user.id).execute()
+    monkeypatch.setattr(passwords, "_hasher", Counting())
+    email = "nobody@example.kz" if case == "unknown" else "real@example.kz"
+    assert auth.login(email, "Wrong!234" if case == "wrong password" else "Demo!2345").status_code == 401
+    assert Counting.calls == 1
 
 
 @pytest.mark.rule("G-4")
@@ -50,16 +98,22 @@ def test_first_login_recommends_a_password_change(client, auth, make):
     assert client.get("/procedures").status_code == 200
 
 
-def test_five_wrong_passwords_lock_the_account_for_15_minutes(client, auth, make):
+def test_five_wrong_passwords_lock_the_account_for_15_minutes_and_mail_the_owner(client, auth, make, mailbox):
     user = make.user(email="a@example.kz")
     for _ in range(4):
         auth.login("a@example.kz", "Wrong!234")
-    fifth = auth.login("a@example.kz", "Wrong!234").get_data(as_text=True)
-    assert "заблокирована на 15 минут" in fifth
-    again = auth.login("a@example.kz").get_data(as_text=True)  # the right password, but locked
-    assert "временно заблокирована" in again
+    assert mailbox.to("a@example.kz") == []
+    fifth = auth.login("a@example.kz", "Wrong!234")
+    assert fifth.status_code == 401 and REFUSED in fifth.get_data(as_text=True)
+    again = auth.login("a@example.kz")  # the right password, but locked: the same refusal
+    assert again.status_code == 401 and _refusal(again, "a@example.kz") == _refusal(fifth, "a@example.kz")
     locked_until = User.get_by_id(user.id).locked_until
     assert datetime.timedelta(minutes=14) < locked_until - utcnow() <= datetime.timedelta(minutes=15)
+    (mail,) = mailbox.wait_for("a@example.kz")
+    body = mailbox.body(mail)
+    assert "заблокирован" in mail["Subject"] + body and "5 неудачных попыток" in body
+    assert "http://localhost/password/forgot" in body
+    assert AuditEvent.select().where(AuditEvent.action == "login.locked").count() == 1
     User.update(locked_until=utcnow() - datetime.timedelta(seconds=1)).where(User.id == user.id).execute()
     assert auth.login("a@example.kz").status_code == 302
 

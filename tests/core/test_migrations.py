@@ -48,6 +48,7 @@ def test_live_models_match_the_migrated_tables(app):
 def _models():
     from core.accounts import models as accounts
     from core.audit.models import AuditEvent
+    from core.auth.mfa.models import RecoveryCode, UserMfa
     from core.files import StoredFile
     from core.insiders.models import Insider
     from core.notifications.models import MailMessage, Notification
@@ -64,6 +65,8 @@ def _models():
         accounts.UserSession,
         accounts.PasswordToken,
         AuditEvent,
+        UserMfa,
+        RecoveryCode,
         StoredFile,
         Insider,
         MailMessage,

@@ -112,6 +112,9 @@ def test_mixed_load_of_32_clients_ends_with_no_server_error_and_every_write_pres
         tmp_path,
         IS2IN_LOGIN_RATE_LIMIT="100000 per minute",
         IS2IN_MAX_REQUESTS="0",
+        # The reviewers are staff made here, not exempt demo accounts: this test loads pages, and
+        # tests/core/test_mfa.py attacks the second factor.
+        IS2IN_MFA_REQUIRED="0",
     )
     server = servers.Server(env, tmp_path, name="load", workers=3, threads=8).start()
     tally = Tally()
