@@ -350,3 +350,11 @@ def auth_factory(make):
         return client
 
     return factory
+
+
+def meeting_today() -> str:
+    """A meeting of the decision body held today (the Almaty date): its decision may be recorded at once, as a
+    decision is recorded on the meeting's day or later, never before."""
+    import datetime
+
+    return (datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=5)).date().isoformat()

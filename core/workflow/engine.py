@@ -481,7 +481,7 @@ def transition(app: Application, action: str, user: User, version: int, note: st
             effect(fresh)
         status = "revision" if action == "return" else target.status
         if target.deadline_days is not None:
-            deadline = add_working_days(today(), target.deadline_days)
+            deadline = add_working_days(deadline_base(fresh, action), target.deadline_days)
         else:  # a deadline the effect set (the reviewer's date for more documents), or none
             deadline = fresh.deadline if action == "request_documents" else None
         moved = (
@@ -533,6 +533,73 @@ def transition(app: Application, action: str, user: User, version: int, note: st
                 link=f"/applications/{fresh.id}",
             )
     return fresh
+
+
+def meeting_date(app: Application) -> datetime.date | None:
+    """The Almaty date of the decision body's meeting (kept in UTC)."""
+    return (app.meeting_at + datetime.timedelta(hours=5)).date() if app.meeting_at else None
+
+
+def deadline_base(app: Application, action: str) -> datetime.date:
+    """The day a new deadline counts from: today, or for what follows a decision the meeting that took it
+    (a letter is due so many working days after the meeting, however late the decision was written down)."""
+    if action == "decide" and app.meeting_at:
+        return meeting_date(app)
+    return today()
+
+
+def note_in_force(app: Application, viewer) -> Transition | None:
+    """The note of the step the application is in now, for its header: the first head's return while the
+    application is back with its filer (never shown to the Exchange: it is the applicant's internal note), the
+    Exchange's request while more documents are due. An older note, already handled, is not shown."""
+    last = (
+        Transition.select()
+        .where((Transition.application == app) & (Transition.to_process == app.process))
+        .order_by(Transition.id.desc())
+        .first()
+    )
+    if last is None or last.action not in ("return", "request_documents"):
+        return None
+    if last.action == "return" and (viewer.is_staff or app.process != "fill"):
+        return None
+    return last
+
+
+def comments_in_process(app: Application, user) -> int:
+    """The user's comments (saved or draft) made since the application entered its current process."""
+    entered = (
+        Transition.select(Transition.created_at)
+        .where((Transition.application == app) & (Transition.to_process == app.process))
+        .order_by(Transition.id.desc())
+        .first()
+    )
+    query = Comment.select().where(
+        (Comment.application == app) & (Comment.author == user) & (Comment.process == app.process)
+    )
+    if entered is not None:
+        query = query.where(Comment.created_at >= entered.created_at)
+    return query.count()
+
+
+def waiting_task(user) -> Application | None:
+    """The oldest application waiting for ``user`` as its first head (approval or signature): where a first
+    head lands when he signs in for the first time, having been told by e-mail that it waits for him."""
+    if user.is_staff or not user.is_first_head:
+        return None
+    ids = ApplicationMember.select(ApplicationMember.application).where(
+        (ApplicationMember.user == user) & (ApplicationMember.role == "first_head")
+    )
+    for app in (
+        Application.select()
+        .where(Application.id.in_(ids) & Application.status.not_in(("archived", "withdrawn")))
+        .order_by(Application.id)
+    ):
+        try:
+            if process_of(app).actor == "first_head" and may_act(user, app):
+                return app
+        except (WorkflowError, KeyError):
+            continue
+    return None
 
 
 def _executor_id(app, target: Process, user):

@@ -78,8 +78,16 @@ class NoteForm(FlaskForm):
 
 
 class ReturnForm(FlaskForm):
+    """The first head's decision (G-20): one comment for "Вернуть на доработку" and "Согласовано" alike. It is
+    optional for "Согласовано"; a return needs it unless he left comments beside the fields."""
+
     note = TextAreaField(
-        _l("Что нужно исправить"), validators=[DataRequired(_l("Напишите, что нужно исправить.")), Length(max=4000)]
+        _l("Комментарий"),
+        validators=[Optional(), Length(max=4000)],
+        description=_l(
+            "Необязателен для «Согласовано». Для «Вернуть на доработку» напишите, что нужно исправить, "
+            "или оставьте комментарии к полям."
+        ),
     )
 
 
@@ -169,7 +177,7 @@ class LetterForm(FlaskForm):
 ACTION_FORMS = {
     "send_to_head": NoteForm,
     "return": ReturnForm,
-    "approve": NoteForm,
+    "approve": ReturnForm,
     "sign": SignForm,
     "register": RegisterForm,
     "request_documents": RequestDocumentsForm,
@@ -181,3 +189,11 @@ ACTION_FORMS = {
     "withdraw": NoteForm,
     "accept": NoteForm,
 }
+
+
+# Actions that share one form on the page (the first head's decision): their fields carry one prefix.
+ACTION_PREFIX = {"return": "decision", "approve": "decision"}
+
+
+def prefix_of(action: str) -> str:
+    return ACTION_PREFIX.get(action, action)

@@ -67,6 +67,7 @@ def summary(app: Application) -> list[dict]:
                 sections.append(
                     {
                         "title": f"{stage.title}: {spec.title}" if len(stage.forms) > 1 else stage.title,
+                        "stage": stage.code,
                         "form_code": spec.code,
                         "status": status,
                         "rows": form_rows(spec, engine.form_values(app, spec.code)),
@@ -91,13 +92,16 @@ def summary(app: Application) -> list[dict]:
                     )
                 ]
             )
-            sections.append({"title": stage.title, "form_code": stage.code, "status": status, "rows": rows})
+            sections.append(
+                {"title": stage.title, "stage": stage.code, "form_code": stage.code, "status": status, "rows": rows}
+            )
         elif stage.kind == "securities":
             items = engine.securities(app)
             if not items:
                 sections.append(
                     {
                         "title": stage.title,
+                        "stage": stage.code,
                         "form_code": stage.code,
                         "status": status,
                         "rows": [("none", _("Ценные бумаги"), _("Не добавлены"))],
@@ -115,6 +119,7 @@ def summary(app: Application) -> list[dict]:
                 sections.append(
                     {
                         "title": f"{stage.title}: {item.isin}",
+                        "stage": stage.code,
                         "form_code": f"security-{item.id}",
                         "status": status,
                         "rows": rows,
@@ -125,7 +130,9 @@ def summary(app: Application) -> list[dict]:
             rows = [(f"doc-{d.id}", d.title, f"{d.file.original_name} (SHA-256 {d.file.sha256[:16]}…)") for d in docs]
             missing = [t for t in stage.documents if engine.document_key(t) not in {d.title for d in docs}]
             rows += [(f"missing-{i}", str(t), _("Не приложен")) for i, t in enumerate(missing)]
-            sections.append({"title": stage.title, "form_code": stage.code, "status": status, "rows": rows})
+            sections.append(
+                {"title": stage.title, "stage": stage.code, "form_code": stage.code, "status": status, "rows": rows}
+            )
     return sections
 
 
@@ -179,12 +186,22 @@ def send_to_head(form, user):
     return effect
 
 
+def return_(form, user):
+    """ "Вернуть на доработку": the first head's comments beside the fields go back with it, saved."""
+
+    def effect(app):
+        engine.save_comments(app, user)
+
+    return effect
+
+
 def approve(form, user):
     """ "Согласовано": the exact PDF the first head will sign is made now and kept unchanged."""
 
     def effect(app):
         from core.signing.service import issue
 
+        engine.save_comments(app, user)
         # The code printed on it is the one-time challenge the signature is bound to.
         app.signing_file = issue(
             app, "application", _("Заявление"), lambda code: summary_pdf(app, document_code=code), f"{app.number}.pdf"
@@ -216,6 +233,10 @@ def sign(form, user):
                 process=app.process,
             )
         except service.SigningError as exc:
+            if exc.code == "tampered":
+                other = issued_elsewhere(app, cms_bytes)
+                if other:
+                    raise engine.WorkflowError(other) from exc
             raise engine.WorkflowError(exc.message) from exc
         Attachment.create(
             application=app,
@@ -231,6 +252,54 @@ def sign(form, user):
         app.save()
 
     return effect
+
+
+def issued_elsewhere(app, cms_bytes) -> str:
+    """When a signature is over another document the portal gave out for this application (the summary or a
+    form's PDF downloaded from its page, an attached file), which one, in words; "" when it is none of them."""
+    from core.audit.models import AuditEvent
+    from core.signing.verify import signed_digest
+
+    found = signed_digest(cms_bytes)
+    if found is None or found[0] != "sha256":
+        return ""
+    digest = found[1].hex()
+    for event in (
+        AuditEvent.select()
+        .where(
+            (AuditEvent.object_type == "application")
+            & (AuditEvent.object_id == str(app.id))
+            & (AuditEvent.action == "application.download")
+            & AuditEvent.details.contains(digest)
+        )
+        .order_by(AuditEvent.id.desc())
+    ):
+        if event.data.get("sha256") == digest:
+            what = event.data.get("document")
+            name = _("сводку по заявлению") if what == "summary" else _("PDF формы заявления")
+            return _(
+                "Подпись сделана не для документа на подпись, а для файла, который вы скачали %(date)s: "
+                "%(name)s. Скачайте на этой странице «%(file)s» и подпишите его.",
+                date=(event.created_at + datetime.timedelta(hours=5)).strftime("%d.%m.%Y %H:%M"),
+                name=name,
+                file=signing_name(app),
+            )
+    for item in engine.attachments(app):
+        if item.file.sha256 == digest:
+            return _(
+                "Подпись сделана для приложенного документа «%(title)s», а не для документа на подпись. "
+                "Скачайте на этой странице «%(file)s» и подпишите его.",
+                title=item.title,
+                file=signing_name(app),
+            )
+    return ""
+
+
+def signing_name(app) -> str:
+    """The file to sign as the signer sees it named: what it is and the application's number."""
+    if app.process == "resigning":
+        return _("Ответ на запрос Биржи %(number)s.pdf", number=app.number)
+    return _("Заявление %(number)s.pdf", number=app.number)
 
 
 def register(form, user):
@@ -305,7 +374,17 @@ def schedule(form, user):
 
 
 def decide(form, user):
+    """The decision of the meeting: recorded on the meeting's day or later, never before it is held."""
+
     def effect(app):
+        held = engine.meeting_date(app)
+        if held is not None and engine.today() < held:
+            raise engine.WorkflowError(
+                _(
+                    "Заседание назначено на %(date)s: решение записывается в день заседания или позже.",
+                    date=held.strftime("%d.%m.%Y"),
+                )
+            )
         app.decision = f"{DECISIONS[form.result.data]}. {form.note.data.strip()}"
         app.decision_result = form.result.data  # what plugins compare, in any reader's language
         app.save()
@@ -358,6 +437,7 @@ def archive(form, user):
 
 EFFECTS = {
     "send_to_head": send_to_head,
+    "return": return_,
     "approve": approve,
     "sign": sign,
     "register": register,
