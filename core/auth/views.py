@@ -105,7 +105,10 @@ def _attempt_login(email: str, password: str):
         return None, redirect(url_for("auth.change_password"))  # the page itself says why
     if first_login:
         flash(_("Вы вошли в систему впервые. Рекомендуем сменить пароль в разделе «Редактировать профиль»."), "info")
-        return None, redirect(url_for("cabinet.profile"))
+        from core.workflow.engine import waiting_task
+
+        task = waiting_task(user)  # a first head told by e-mail that an application waits for him lands on it
+        return None, redirect(url_for("workflow.application", app_id=task.id) if task else url_for("cabinet.profile"))
     return None, redirect(_safe_next(request.args.get("next")) or url_for("cabinet.home"))
 
 

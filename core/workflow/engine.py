@@ -275,6 +275,28 @@ def form_values(app: Application, form_code: str) -> dict:
     return row.values if row else {}
 
 
+def known_values(app: Application, spec) -> dict:
+    """A form not yet saved, filled with what the Exchange already knows of the company: the values it gave in
+    this form in its latest earlier application, then (over them) the Exchange's own register (``spec.prefill``)."""
+    values = {}
+    earlier = (
+        FormData.select(FormData.data)
+        .join(Application, on=(FormData.application == Application.id))
+        .where(
+            (Application.organisation == app.organisation_id)
+            & (Application.id != app.id)
+            & (FormData.form_code == spec.code)
+        )
+        .order_by(FormData.updated_at.desc(), FormData.id.desc())
+        .first()
+    )
+    if earlier is not None:
+        values.update({k: v for k, v in earlier.values.items() if v not in (None, "", [])})
+    if spec.prefill is not None:
+        values.update({k: v for k, v in spec.prefill(app.organisation).items() if v not in (None, "")})
+    return values
+
+
 def load_form(form_class, values: dict, prefix: str = ""):
     """A form filled with stored values, parsed exactly as if they had been submitted."""
     from werkzeug.datastructures import MultiDict
@@ -634,10 +656,38 @@ def questionnaires_for(app: Application, form_code: str):
 
 
 def attachments(app, kinds=None):
-    query = Attachment.select().where(Attachment.application == app).order_by(Attachment.uploaded_at)
+    """The application's files in force, oldest first (a replaced version stays in the history only)."""
+    query = Attachment.select().where(Attachment.application == app).order_by(Attachment.uploaded_at, Attachment.id)
     if kinds:
         query = query.where(Attachment.kind.in_(kinds))
+    else:
+        query = query.where(Attachment.kind != "replaced")
     return list(query)
+
+
+def attach_document(app: Application, stage: Stage, title: str, stored, user: User) -> Attachment:
+    """A file for a required document of ``stage``: one file per document, a new upload replacing the one in force
+    (kept as a replaced version, for the history), several files only where the stage's list allows them."""
+    with db.atomic():
+        app = _locked_fill(app, user)
+        several = title in {document_key(t) for t in stage.several}
+        if not several:
+            for old in Attachment.select().where(
+                (Attachment.application == app) & (Attachment.kind == "document") & (Attachment.title == title)
+            ):
+                Attachment.update(kind="replaced").where(Attachment.id == old.id).execute()
+                audit.record(
+                    "document.replace",
+                    app,
+                    organisation=app.organisation,
+                    title=title,
+                    old=old.file.original_name,
+                    new=stored.original_name,
+                )
+        item = Attachment.create(application=app, kind="document", title=title, file=stored, uploaded_by=user.id)
+        _set_stage(app, stage, "progress", user)
+        audit.record("document.upload", app, organisation=app.organisation, stage=stage.code, title=title)
+    return item
 
 
 def securities(app):

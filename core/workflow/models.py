@@ -185,6 +185,7 @@ ATTACHMENT_KINDS = {
     "request": _l("Запрос Биржи"),
     "letter": _l("Письмо (заключение) Биржи"),
     "signed": _l("Подписанный документ"),
+    "replaced": _l("Заменённая версия документа"),  # kept for the history, shown nowhere else
 }
 
 

@@ -4,7 +4,6 @@ that the engine runs inside the transition's transaction."""
 
 import datetime
 import json
-from pathlib import Path
 
 from flask_babel import gettext as _
 
@@ -321,11 +320,15 @@ def request_documents(form, user):
 
 def answer(form, user):
     def effect(app):
-        for filename, data, kind in form.uploads:
+        count = len(form.uploads)
+        for index, (filename, data, kind) in enumerate(form.uploads, 1):
+            # titled by what it is (its file name is shown beside it)
             Attachment.create(
                 application=app,
                 kind="additional",
-                title=Path(filename).stem[:200] or _("Документ"),
+                title=_("Документ к ответу на запрос Биржи")
+                if count == 1
+                else _("Документ %(n)s из %(count)s к ответу на запрос Биржи", n=index, count=count),
                 file=store(data, filename, kind),
                 uploaded_by=user,
                 note=form.note.data,

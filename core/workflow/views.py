@@ -202,8 +202,13 @@ def _stage_context(app, stage, forms, security_form, document_form, consultant_f
         for spec in stage.forms:
             if forms and spec.code in forms:
                 form = forms[spec.code]
+            elif spec.code in saved:
+                form = engine.load_form(spec.form, saved[spec.code].values, spec.prefix)
             else:
-                form = engine.load_form(spec.form, saved[spec.code].values if spec.code in saved else {}, spec.prefix)
+                known = engine.known_values(app, spec)
+                form = engine.load_form(spec.form, known, spec.prefix)
+                if known:
+                    context.setdefault("prefilled", []).append(spec.code)
             context["stage_forms"][spec.code] = (spec, form)
             if spec.reusable and spec.code not in saved:
                 context["prefill"][spec.code] = engine.questionnaires_for(app, spec.code)
@@ -367,13 +372,31 @@ def upload_document(app_id, stage_code):
     form.title.choices = choices([(engine.document_key(t), t) for t in stage.documents])
     if not form.validate_on_submit():
         return _page(app, stage.code, document_form=form, status=422)
-    with db.atomic():
-        stored = store(form.file_bytes, form.file.data.filename, form.file_kind)
-        Attachment.create(
-            application=app, kind="document", title=form.title.data, file=stored, uploaded_by=current_user.id
+    title = next(t for t in stage.documents if engine.document_key(t) == form.title.data)
+    had = (
+        Attachment.select()
+        .where(
+            (Attachment.application == app) & (Attachment.kind == "document") & (Attachment.title == form.title.data)
         )
-        engine.mark_stage(app, stage, current_user._get_current_object(), "progress", "document.upload")
-    flash(_("Документ «%(title)s» приложен.", title=form.title.data), "success")
+        .exists()
+    )
+    stored = store(form.file_bytes, form.file.data.filename, form.file_kind)
+    try:
+        engine.attach_document(app, stage, form.title.data, stored, current_user._get_current_object())
+    except engine.WorkflowError as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("workflow.application", app_id=app.id))
+    if had and form.title.data not in {engine.document_key(t) for t in stage.several}:
+        flash(
+            _(
+                "Файл документа «%(title)s» заменён на %(name)s; прежний файл сохранён в истории.",
+                title=title,
+                name=form.file.data.filename,
+            ),
+            "success",
+        )
+    else:
+        flash(_("Документ «%(title)s» приложен: %(name)s.", title=title, name=form.file.data.filename), "success")
     return redirect(url_for("workflow.application", app_id=app.id, stage=stage.code))
 
 
@@ -404,9 +427,13 @@ def delete_attachment(app_id, attachment_id):
         (Attachment.id == attachment_id) & (Attachment.application == app) & (Attachment.kind == "document")
     ) or abort(404)
     with db.atomic():
-        audit.record("document.delete", app, organisation=app.organisation, title=item.title)
+        audit.record(
+            "document.delete", app, organisation=app.organisation, title=item.title, file=item.file.original_name
+        )
         item.delete_instance()
-    flash(_("Документ удалён."), "success")
+    flash(
+        _("Файл %(name)s удалён из документа «%(title)s».", name=item.file.original_name, title=item.title), "success"
+    )
     return redirect(url_for("workflow.application", app_id=app.id, stage=request.args.get("stage", "")))
 
 
@@ -819,6 +846,7 @@ HISTORY_LABELS = {
     "stage.prefill": _l("Форма заполнена из анкеты"),
     "document.upload": _l("Документ приложен"),
     "document.delete": _l("Документ удалён"),
+    "document.replace": _l("Файл документа заменён"),
     "document.download": _l("Документ скачан"),
     "security.add": _l("Добавлена ценная бумага"),
     "security.requirements": _l("Заполнены требования к ценной бумаге"),
@@ -851,7 +879,9 @@ def history_details(event, procedure) -> str:
                 parts.append("→ " + str(procedure.process(data[key]).title))
             except KeyError:
                 pass
-    for key in ("note", "title", "isin", "employee", "document"):
+    if data.get("old") and data.get("new"):
+        parts.append(f"{data['old']} → {data['new']}")
+    for key in ("note", "title", "isin", "employee", "document", "file"):
         if data.get(key):
             parts.append(str(data[key]))
     return "; ".join(parts)

@@ -46,7 +46,12 @@ def test_the_first_heads_return_shows_to_the_filer_only_while_it_is_in_force(cli
     head = make.user(org, email="ceo@example.kz")
     app = _application(org, author, status="revision", process="fill", submitted_at=None)
     Transition.create(
-        application=app, action="return", from_process="approval", to_process="fill", actor=head, note="Исправьте телефон"
+        application=app,
+        action="return",
+        from_process="approval",
+        to_process="fill",
+        actor=head,
+        note="Исправьте телефон",
     )
     auth.login("a@example.kz")
     assert "Исправьте телефон" in client.get(f"/applications/{app.id}").get_data(as_text=True)
