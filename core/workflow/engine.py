@@ -25,6 +25,7 @@ from core.workflow.models import (
     Attachment,
     Comment,
     FormData,
+    OutgoingLetter,
     Questionnaire,
     StageState,
     Transition,
@@ -622,6 +623,58 @@ def waiting_task(user) -> Application | None:
         except (WorkflowError, KeyError):
             continue
     return None
+
+
+def register_outgoing(app: Application, title: str, signatory: User) -> OutgoingLetter:
+    """The next number of the office's register of outgoing letters for this year, and today's (Almaty) date.
+    Two letters written at the same moment never share a number: the register's (year, sequence) is unique and a
+    lost race takes the next one."""
+    issued = today()
+    prefix = current_app.config.get("OUTGOING_PREFIX", "")
+    head = first_head_of(app.organisation_id)
+    addressee = f"{head.position} {head.full_name}".strip() if head else app.organisation.display_name
+    for _attempt in range(10):
+        sequence = (
+            OutgoingLetter.select(peewee.fn.MAX(OutgoingLetter.sequence))
+            .where(OutgoingLetter.year == issued.year)
+            .scalar()
+            or 0
+        ) + 1
+        try:
+            with db.atomic():  # a savepoint: a lost race is retried, the caller's transaction goes on
+                return OutgoingLetter.create(
+                    year=issued.year,
+                    sequence=sequence,
+                    number=f"{prefix}{sequence}/{issued.year % 100:02d}",
+                    issued_on=issued,
+                    application=app,
+                    title=str(title)[:500],
+                    addressee=addressee[:500],
+                    signatory=signatory,
+                )
+        except peewee.IntegrityError:
+            continue
+    raise WorkflowError(_("Не удалось присвоить письму исходящий номер: попробуйте ещё раз."))
+
+
+def first_head_of(organisation_id) -> User | None:
+    return (
+        User.select()
+        .where(
+            (User.organisation == organisation_id) & (User.is_first_head == True) & (User.is_active == True)  # noqa: E712
+        )
+        .order_by(User.id)
+        .first()
+    )
+
+
+def company_address(app: Application) -> str:
+    """The company's legal address as the application gives it (any of its forms with a ``legal_address``)."""
+    for row in FormData.select().where(FormData.application == app).order_by(FormData.id):
+        address = row.values.get("legal_address")
+        if address:
+            return str(address)
+    return ""
 
 
 def _executor_id(app, target: Process, user):

@@ -155,6 +155,14 @@ class DecideForm(FlaskForm):
         _l("Решение"), choices=choices(DECISIONS.items()), validators=[DataRequired(_l("Выберите решение."))]
     )
     note = TextAreaField(_l("Текст решения"), validators=[DataRequired(_l("Запишите решение.")), Length(max=4000)])
+    grounds = TextAreaField(
+        _l("Основание решения"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l(
+            "Например: пункт правил, которому соответствуют или не соответствуют ценные бумаги. "
+            "Решение органа и дата заседания указываются в письме сами."
+        ),
+    )
 
 
 class LetterForm(FlaskForm):

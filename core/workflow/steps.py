@@ -389,6 +389,9 @@ def decide(form, user):
                 )
             )
         app.decision = f"{DECISIONS[form.result.data]}. {form.note.data.strip()}"
+        grounds = (getattr(form, "grounds", None) and form.grounds.data or "").strip()
+        if grounds:
+            app.decision += "\n" + _("Основание: %(grounds)s", grounds=grounds)
         app.decision_result = form.result.data  # what plugins compare, in any reader's language
         app.save()
 
@@ -397,7 +400,13 @@ def decide(form, user):
 
 def issue_letter(form, user):
     def effect(app):
+        from core.accounts.models import Organisation
         from core.signing.service import seal_letter
+
+        # A real letter: the office's outgoing number and date, the addressee (its head and address), the decision
+        # with its grounds, and who signs it.
+        outgoing = engine.register_outgoing(app, form.title.data, user)
+        procedure = engine.definition(app)
 
         def render(code):
             if form.file_bytes:
@@ -407,14 +416,26 @@ def issue_letter(form, user):
                 number=app.number,
                 title=form.title.data,
                 app=app,
-                procedure=engine.definition(app),
+                procedure=procedure,
                 signer=user,
                 document_code=code,
+                outgoing=outgoing,
+                exchange=Organisation.exchange(),
+                head=engine.first_head_of(app.organisation_id),
+                address=engine.company_address(app),
+                meeting_day=engine.meeting_date(app),
+                decision_body=procedure.decision_body,
             )
 
         # Sealed by the Exchange at once; the authorised person may add his signature to it afterwards.
         stored, _document = seal_letter(app, form.title.data, render)
-        Attachment.create(application=app, kind="letter", title=form.title.data, file=stored, uploaded_by=user)
+        title = _(
+            "%(title)s, исх. № %(number)s от %(date)s",
+            title=form.title.data,
+            number=outgoing.number,
+            date=outgoing.issued_on.strftime("%d.%m.%Y"),
+        )
+        Attachment.create(application=app, kind="letter", title=title[:500], file=stored, uploaded_by=user)
         members = ApplicationMember.select(ApplicationMember.user).where(ApplicationMember.application == app)
         from core.accounts.models import User
 

@@ -306,3 +306,61 @@ def test_the_exchange_does_not_see_the_change_links_or_the_filers_drafts(client,
     summary = page_of(client, journey.url("/summary"))
     assert ">Изменить<" not in summary
     assert AuditEvent.select().where(AuditEvent.action == "application.sign").exists()
+
+
+# --- 7. the Exchange's letter is a real letter -------------------------------------------------------------------
+
+
+@pytest.mark.rule("G-24")
+def test_the_letter_has_an_outgoing_number_the_addressee_the_grounds_and_the_signatory(
+    client, auth, journey, trusted, demo
+):
+    from core.signing.models import SigningDocument
+    from tests.plugins.listing.test_rules import _pdf_text, _to_review
+
+    _to_review(client, auth, journey, trusted, demo)
+    journey.act("schedule", {"meeting_date": meeting_today(), "meeting_time": "15:00"})
+    journey.act(
+        "decide",
+        {"result": "approved", "note": "Включить акции в категорию «Премиум».", "grounds": "статья 12 Правил"},
+    )
+    response = journey.act("issue_letter", {"title": "Письмо Биржи"}, content_type="multipart/form-data")
+    assert "Письмо Биржи заверено печатью и направлено инициатору допуска." in page_of(
+        client, response.headers["Location"]
+    )
+    today = datetime.date.fromisoformat(meeting_today())
+    number = f"1/{today.year % 100:02d}"
+    letter = Attachment.get(Attachment.kind == "letter")
+    assert letter.title == f"Письмо Биржи, исх. № {number} от {today:%d.%m.%Y}"
+    document = SigningDocument.get(SigningDocument.kind == "letter")
+    with client.application.app_context():
+        text = " ".join(_pdf_text(document.file.read()).split())
+    ceo, official = demo["ceo@demo.kz"], demo["listing@exchange.demo"]
+    for expected in (
+        f"Исх. № {number} от {today:%d.%m.%Y}",
+        ceo.full_name,
+        "Алматы, пр. Абая, 1",  # the company's address from its application
+        "Положительное решение. Включить акции в категорию «Премиум».",
+        "Основание: статья 12 Правил",
+        f"Листинговая комиссия, {today:%d.%m.%Y}",
+        official.full_name,
+    ):
+        assert expected in text, expected
+    # the staff's signing page speaks to staff, not to a client's first head
+    html = page_of(client, f"/signing/letters/{document.id}")
+    assert "ключ первого руководителя (или" not in html and "уполномоченного лица Биржи" in html
+    assert html.count(f'href="/signing/letters/{document.id}/file"') == 1
+
+
+def test_outgoing_numbers_follow_the_register_and_never_repeat(app, demo):
+    from core.workflow.models import OutgoingLetter
+
+    procedure = app.extensions["is2in.procedures"]["listing.shares"]
+    with app.test_request_context():
+        application = engine.create(procedure, demo["ceo@demo.kz"].organisation, demo["issuer@demo.kz"])
+        official = demo["listing@exchange.demo"]
+        numbers = [engine.register_outgoing(application, "Письмо", official).number for _ in range(3)]
+        year = engine.today().year % 100
+        assert numbers == [f"1/{year:02d}", f"2/{year:02d}", f"3/{year:02d}"]
+        addressee = OutgoingLetter.get(OutgoingLetter.number == numbers[0]).addressee
+        assert addressee.endswith(demo["ceo@demo.kz"].full_name)
