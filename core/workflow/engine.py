@@ -277,9 +277,12 @@ def form_values(app: Application, form_code: str) -> dict:
 
 
 def known_values(app: Application, spec) -> dict:
-    """A form not yet saved, filled with what the Exchange already knows of the company: the values it gave in
-    this form in its latest earlier application, then (over them) the Exchange's own register (``spec.prefill``)."""
+    """A form that asks what the Exchange already knows of the company (``spec.prefill``), not yet saved: filled
+    with the values the company gave in it in its latest earlier application, then (over them) the Exchange's own
+    register."""
     values = {}
+    if spec.prefill is None:
+        return values  # other forms are reused only by the user's choice of a questionnaire (G-9.6)
     earlier = (
         FormData.select(FormData.data)
         .join(Application, on=(FormData.application == Application.id))
@@ -293,8 +296,7 @@ def known_values(app: Application, spec) -> dict:
     )
     if earlier is not None:
         values.update({k: v for k, v in earlier.values.items() if v not in (None, "", [])})
-    if spec.prefill is not None:
-        values.update({k: v for k, v in spec.prefill(app.organisation).items() if v not in (None, "")})
+    values.update({k: v for k, v in spec.prefill(app.organisation).items() if v not in (None, "")})
     return values
 
 
