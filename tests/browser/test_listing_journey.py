@@ -95,6 +95,10 @@ def test_shares_listing_journey_in_the_browser(page, other_browser, returning, l
     number = start_application(issuer, field)
     expect(tab(issuer, "Общие сведения")).to_have_attribute("aria-current", "page")
     expect(tab(issuer, "Заявление")).to_have_attribute("aria-disabled", "true")  # tabs open in order
+    # G-15: "Удалить заявление" top right of the application, on every stage, until it is sent
+    expect(issuer.locator(".app-head").get_by_role("button", name="Удалить заявление")).to_be_visible()
+    # "Общие сведения" comes prefilled with what the Exchange knows of the company, editable
+    expect(field(issuer, "БИН")).not_to_have_value("")
     field(issuer, "Полное наименование эмитента").fill("АО «Demo Issuer»")
     field(issuer, "Сокращенное наименование").fill("Demo Issuer")
     field(issuer, "Дата государственной регистрации").fill("2005-01-14")

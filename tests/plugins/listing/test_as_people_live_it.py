@@ -364,3 +364,30 @@ def test_outgoing_numbers_follow_the_register_and_never_repeat(app, demo):
         assert numbers == [f"1/{year:02d}", f"2/{year:02d}", f"3/{year:02d}"]
         addressee = OutgoingLetter.get(OutgoingLetter.number == numbers[0]).addressee
         assert addressee.endswith(demo["ceo@demo.kz"].full_name)
+
+
+def test_a_letter_is_not_signed_when_the_exchanges_bin_is_unknown(client, auth, journey, trusted, demo):
+    """The official's signature is checked against the Exchange's own BIN: with none on record, no key passes."""
+    from core.accounts.models import Organisation
+    from core.signing.models import SignatureEvidence, SigningDocument
+    from tests.plugins.listing.test_rules import _to_review
+
+    _to_review(client, auth, journey, trusted, demo)
+    journey.act("schedule", {"meeting_date": meeting_today(), "meeting_time": "15:00"})
+    journey.act("decide", {"result": "approved", "note": "Включить"})
+    journey.act("issue_letter", {"title": "Письмо Биржи"}, content_type="multipart/form-data")
+    document = SigningDocument.get(SigningDocument.kind == "letter")
+    Organisation.update(bin="").where(Organisation.id == Organisation.exchange().id).execute()
+    official = demo["listing@exchange.demo"]
+    key = sign_key(trusted, official, bin="123456789012")
+    with client.application.app_context():
+        content = document.file.read()
+    cms = pki.sign_detached_with_openssl(content, key.cert_pem, key.key_pem)
+    response = client.post(
+        f"/signing/letters/{document.id}/sign",
+        data={"signature": (io.BytesIO(cms), "s.p7s")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 409
+    assert "подпись письма не может быть проверена" in response.get_data(as_text=True)
+    assert not SignatureEvidence.select().where(SignatureEvidence.document == document).exists()
