@@ -585,8 +585,15 @@ def note_in_force(app: Application, viewer) -> Transition | None:
     )
     if last is None or last.action not in ("return", "request_documents"):
         return None
-    if last.action == "return" and (viewer.is_staff or app.process != "fill"):
-        return None
+    if last.action == "return":
+        if app.process != "fill":
+            return None
+        try:
+            by_first_head = definition(app).process(last.from_process).actor == "first_head"
+        except KeyError:
+            by_first_head = False
+        if viewer.is_staff and by_first_head:
+            return None  # the applicant's own first head's note, internal to the applicant
     return last
 
 

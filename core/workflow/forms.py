@@ -81,13 +81,11 @@ class ReturnForm(FlaskForm):
     """The first head's decision (G-20): one comment for "Вернуть на доработку" and "Согласовано" alike. It is
     optional for "Согласовано"; a return needs it unless he left comments beside the fields."""
 
-    note = TextAreaField(
-        _l("Комментарий"),
-        validators=[Optional(), Length(max=4000)],
-        description=_l(
-            "Необязателен для «Согласовано». Для «Вернуть на доработку» напишите, что нужно исправить, "
-            "или оставьте комментарии к полям."
-        ),
+    note = TextAreaField(_l("Комментарий"), validators=[Optional(), Length(max=4000)])
+
+    HINT = _l(
+        "Необязателен для «Согласовано». Для «Вернуть на доработку» напишите, что нужно исправить, "
+        "или оставьте комментарии к полям."
     )
 
 

@@ -749,6 +749,7 @@ def act(app_id, action):
         valid = False
     if not valid:
         return _page(app, action_forms={action: form}, status=422)
+    before = app.process
     make_effect = steps.EFFECTS.get(action)
     note = form.note.data if hasattr(form, "note") and form.note.data else ""
     try:
@@ -763,18 +764,20 @@ def act(app_id, action):
     except engine.WorkflowError as exc:
         flash(exc.message, "danger")
         return _page(Application.get_by_id(app.id), action_forms={action: form}, status=409)
-    flash(done_message(app, action), "success")
+    flash(done_message(app, action, before), "success")
     if not engine.may_view(user, app):
         return redirect(url_for("workflow.active"))
     return redirect(url_for("workflow.application", app_id=app.id))
 
 
-def done_message(app, action) -> str:
+def done_message(app, action, before="") -> str:
     """What the action did, in words, after it is done (not the name of the button pressed)."""
     if action == "sign":
         if app.process == "registration":
             return _("Заявление подписано и направлено в канцелярию Биржи.")
-        return _("Ответ на запрос подписан и направлен на Биржу.")
+        if before == "resigning":
+            return _("Ответ на запрос подписан и направлен на Биржу.")
+        return _("Заявление подписано и направлено на Биржу.")
     if action == "register":
         return _(
             "Заявление зарегистрировано: № %(number)s от %(date)s. Оно передано на рассмотрение.",

@@ -85,3 +85,24 @@ def test_another_organisations_application_and_its_cascade_do_not_exist(client, 
     assert client.get(f"/applications/{app.id}").status_code == 404
     fragment = client.get(f"/applications/{app.id}?stage=additional&cascade=1", headers={"HX-Request": "true"})
     assert fragment.status_code == 404
+
+
+def test_a_return_by_the_exchange_shows_to_its_staff_and_the_filer(client, auth, make):
+    """Only the first head's return is internal to the applicant; the Exchange's own return (where a procedure lets
+    its department return a filing) is shown to both sides while it is in force."""
+    org = make.org()
+    author = make.user(org, email="a@example.kz")
+    staff = make.staff("listing", email="l@exchange.kz")
+    app = _application(org, author, status="revision", process="fill")
+    Transition.create(  # from "review": the department's own return
+        application=app,
+        action="return",
+        from_process="review",
+        to_process="fill",
+        actor=staff,
+        note="Приложите устав в новой редакции",
+    )
+    for email in ("a@example.kz", "l@exchange.kz"):
+        auth.login(email)
+        assert "Приложите устав в новой редакции" in client.get(f"/applications/{app.id}").get_data(as_text=True)
+        auth.logout()
