@@ -391,3 +391,20 @@ def test_a_letter_is_not_signed_when_the_exchanges_bin_is_unknown(client, auth, 
     assert response.status_code == 409
     assert "подпись письма не может быть проверена" in response.get_data(as_text=True)
     assert not SignatureEvidence.select().where(SignatureEvidence.document == document).exists()
+
+
+@pytest.mark.parametrize(
+    "lang, labels",
+    [
+        ("en", ("Save", "Return for revision", "Approved", "Covering note", "Comment: ")),
+        ("kk", ("Сақтау", "Пысықтауға қайтару", "Келісілді", "Ілеспе пікір", "Пікір қалдыру: ")),
+    ],
+)
+def test_the_approval_screen_reads_in_kazakh_and_english(client, auth, journey, lang, labels):
+    to_first_head(auth, journey, note="Прошу согласовать")
+    client.post("/language", data={"lang": lang, "next": journey.url()})
+    html = page_of(client, journey.url())
+    for label in labels:
+        assert label in html, label
+    for russian in ("Сопроводительный комментарий", "Процесс 2 из", "Сведения о заявлении", "К решению"):
+        assert russian not in html, russian
