@@ -430,3 +430,9 @@ def auth_factory(make):
         return client
 
     return factory
+
+
+def meeting_today() -> str:
+    """A meeting of the decision body held today (the Almaty date): its decision may be recorded at once, as a
+    decision is recorded on the meeting's day or later, never before."""
+    return almaty_today().isoformat()

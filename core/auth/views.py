@@ -124,7 +124,10 @@ def finish_login(user, next_url: str | None, method: str):
         return redirect(url_for("mfa.setup"))  # the page itself says why
     if first_login:
         flash(_("Вы вошли в систему впервые. Рекомендуем сменить пароль в разделе «Редактировать профиль»."), "info")
-        return redirect(url_for("cabinet.profile"))
+        from core.workflow.engine import waiting_task
+
+        task = waiting_task(user)  # a first head told by e-mail that an application waits for him lands on it
+        return redirect(url_for("workflow.application", app_id=task.id) if task else url_for("cabinet.profile"))
     return redirect(next_url or url_for("cabinet.home"))
 
 

@@ -356,6 +356,10 @@ def letter_sign(doc_id):
     if not form.validate_on_submit():
         return letter(doc_id, form=form, status=422)
     exchange = Organisation.exchange()
+    if exchange is None or not exchange.bin:
+        # as strict as a client's signature: the key must be one of the Exchange's own (its BIN), never any key
+        flash(_("В системе не указана Биржа (её БИН): подпись письма не может быть проверена."), "danger")
+        return letter(doc_id, form=form, status=409)
     user = current_user._get_current_object()
     try:
         with db.atomic():
@@ -364,7 +368,7 @@ def letter_sign(doc_id):
                 document,
                 form.signature.data.read(),
                 user,
-                expected_bin=exchange.bin if exchange else None,
+                expected_bin=exchange.bin,
                 roles={"first_head", "authorised"},
                 process=document.application.process,
             )
@@ -377,5 +381,11 @@ def letter_sign(doc_id):
     except service.SigningError as exc:
         flash(exc.message, "danger")
         return letter(doc_id, form=form, status=409)
-    flash(_("Письмо подписано. Подписанный экземпляр заверен печатью Биржи."), "success")
+    flash(
+        _(
+            "Письмо подписано вашей ЭЦП; подписанный экземпляр заново заверен печатью Биржи "
+            "и доступен инициатору допуска."
+        ),
+        "success",
+    )
     return redirect(url_for("signing.letter", doc_id=document.id))

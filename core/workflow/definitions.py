@@ -40,6 +40,9 @@ class FormSpec:
     title: str
     form: type
     reusable: bool = False
+    # What the Exchange already knows of the company, as the form's values: ``prefill(organisation) -> dict``.
+    # Shown in a form not yet saved (with what the company gave in its latest earlier application), editable.
+    prefill: object = None
 
     @property
     def prefix(self) -> str:
@@ -61,6 +64,7 @@ class Stage:
     forms: tuple[FormSpec, ...] = ()
     skippable: bool = False
     documents: tuple[str, ...] = ()
+    several: tuple[str, ...] = ()  # documents of ``documents`` that may have several files; others have one
     catalogue: str = ""
     levels: tuple[str, ...] = ()  # the cascade's level names, e.g. Площадка, Сектор, Категория, Пакеты
 

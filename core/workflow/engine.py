@@ -25,6 +25,7 @@ from core.workflow.models import (
     Attachment,
     Comment,
     FormData,
+    OutgoingLetter,
     Questionnaire,
     StageState,
     Transition,
@@ -275,6 +276,30 @@ def form_values(app: Application, form_code: str) -> dict:
     return row.values if row else {}
 
 
+def known_values(app: Application, spec) -> dict:
+    """A form that asks what the Exchange already knows of the company (``spec.prefill``), not yet saved: filled
+    with the values the company gave in it in its latest earlier application, then (over them) the Exchange's own
+    register."""
+    values = {}
+    if spec.prefill is None:
+        return values  # other forms are reused only by the user's choice of a questionnaire (G-9.6)
+    earlier = (
+        FormData.select(FormData.data)
+        .join(Application, on=(FormData.application == Application.id))
+        .where(
+            (Application.organisation == app.organisation_id)
+            & (Application.id != app.id)
+            & (FormData.form_code == spec.code)
+        )
+        .order_by(FormData.updated_at.desc(), FormData.id.desc())
+        .first()
+    )
+    if earlier is not None:
+        values.update({k: v for k, v in earlier.values.items() if v not in (None, "", [])})
+    values.update({k: v for k, v in spec.prefill(app.organisation).items() if v not in (None, "")})
+    return values
+
+
 def load_form(form_class, values: dict, prefix: str = ""):
     """A form filled with stored values, parsed exactly as if they had been submitted."""
     from werkzeug.datastructures import MultiDict
@@ -481,7 +506,7 @@ def transition(app: Application, action: str, user: User, version: int, note: st
             effect(fresh)
         status = "revision" if action == "return" else target.status
         if target.deadline_days is not None:
-            deadline = add_working_days(today(), target.deadline_days)
+            deadline = add_working_days(deadline_base(fresh, action), target.deadline_days)
         else:  # a deadline the effect set (the reviewer's date for more documents), or none
             deadline = fresh.deadline if action == "request_documents" else None
         moved = (
@@ -535,6 +560,132 @@ def transition(app: Application, action: str, user: User, version: int, note: st
     return fresh
 
 
+def meeting_date(app: Application) -> datetime.date | None:
+    """The Almaty date of the decision body's meeting (kept in UTC)."""
+    return (app.meeting_at + datetime.timedelta(hours=5)).date() if app.meeting_at else None
+
+
+def deadline_base(app: Application, action: str) -> datetime.date:
+    """The day a new deadline counts from: today, or for what follows a decision the meeting that took it
+    (a letter is due so many working days after the meeting, however late the decision was written down)."""
+    if action == "decide" and app.meeting_at:
+        return meeting_date(app)
+    return today()
+
+
+def note_in_force(app: Application, viewer) -> Transition | None:
+    """The note of the step the application is in now, for its header: the first head's return while the
+    application is back with its filer (never shown to the Exchange: it is the applicant's internal note), the
+    Exchange's request while more documents are due. An older note, already handled, is not shown."""
+    last = (
+        Transition.select()
+        .where((Transition.application == app) & (Transition.to_process == app.process))
+        .order_by(Transition.id.desc())
+        .first()
+    )
+    if last is None or last.action not in ("return", "request_documents"):
+        return None
+    if last.action == "return":
+        if app.process != "fill":
+            return None
+        try:
+            by_first_head = definition(app).process(last.from_process).actor == "first_head"
+        except KeyError:
+            by_first_head = False
+        if viewer.is_staff and by_first_head:
+            return None  # the applicant's own first head's note, internal to the applicant
+    return last
+
+
+def comments_in_process(app: Application, user) -> int:
+    """The user's comments (saved or draft) made since the application entered its current process."""
+    entered = (
+        Transition.select(Transition.created_at)
+        .where((Transition.application == app) & (Transition.to_process == app.process))
+        .order_by(Transition.id.desc())
+        .first()
+    )
+    query = Comment.select().where(
+        (Comment.application == app) & (Comment.author == user) & (Comment.process == app.process)
+    )
+    if entered is not None:
+        query = query.where(Comment.created_at >= entered.created_at)
+    return query.count()
+
+
+def waiting_task(user) -> Application | None:
+    """The oldest application waiting for ``user`` as its first head (approval or signature): where a first
+    head lands when he signs in for the first time, having been told by e-mail that it waits for him."""
+    if user.is_staff or not user.is_first_head:
+        return None
+    ids = ApplicationMember.select(ApplicationMember.application).where(
+        (ApplicationMember.user == user) & (ApplicationMember.role == "first_head")
+    )
+    for app in (
+        Application.select()
+        .where(Application.id.in_(ids) & Application.status.not_in(("archived", "withdrawn")))
+        .order_by(Application.id)
+    ):
+        try:
+            if process_of(app).actor == "first_head" and may_act(user, app):
+                return app
+        except (WorkflowError, KeyError):
+            continue
+    return None
+
+
+def register_outgoing(app: Application, title: str, signatory: User) -> OutgoingLetter:
+    """The next number of the office's register of outgoing letters for this year, and today's (Almaty) date.
+    Two letters written at the same moment never share a number: the register's (year, sequence) is unique and a
+    lost race takes the next one."""
+    issued = today()
+    prefix = current_app.config.get("OUTGOING_PREFIX", "")
+    head = first_head_of(app.organisation_id)
+    addressee = f"{head.position} {head.full_name}".strip() if head else app.organisation.display_name
+    for _attempt in range(10):
+        sequence = (
+            OutgoingLetter.select(peewee.fn.MAX(OutgoingLetter.sequence))
+            .where(OutgoingLetter.year == issued.year)
+            .scalar()
+            or 0
+        ) + 1
+        try:
+            with db.atomic():  # a savepoint: a lost race is retried, the caller's transaction goes on
+                return OutgoingLetter.create(
+                    year=issued.year,
+                    sequence=sequence,
+                    number=f"{prefix}{sequence}/{issued.year % 100:02d}",
+                    issued_on=issued,
+                    application=app,
+                    title=str(title)[:500],
+                    addressee=addressee[:500],
+                    signatory=signatory,
+                )
+        except peewee.IntegrityError:
+            continue
+    raise WorkflowError(_("Не удалось присвоить письму исходящий номер: попробуйте ещё раз."))
+
+
+def first_head_of(organisation_id) -> User | None:
+    return (
+        User.select()
+        .where(
+            (User.organisation == organisation_id) & (User.is_first_head == True) & (User.is_active == True)  # noqa: E712
+        )
+        .order_by(User.id)
+        .first()
+    )
+
+
+def company_address(app: Application) -> str:
+    """The company's legal address as the application gives it (any of its forms with a ``legal_address``)."""
+    for row in FormData.select().where(FormData.application == app).order_by(FormData.id):
+        address = row.values.get("legal_address")
+        if address:
+            return str(address)
+    return ""
+
+
 def _executor_id(app, target: Process, user):
     if target.actor == "initiator":
         # The author, while still in the application (an ex-partner's author was removed from it, G-9.4).
@@ -575,10 +726,38 @@ def questionnaires_for(app: Application, form_code: str):
 
 
 def attachments(app, kinds=None):
-    query = Attachment.select().where(Attachment.application == app).order_by(Attachment.uploaded_at)
+    """The application's files in force, oldest first (a replaced version stays in the history only)."""
+    query = Attachment.select().where(Attachment.application == app).order_by(Attachment.uploaded_at, Attachment.id)
     if kinds:
         query = query.where(Attachment.kind.in_(kinds))
+    else:
+        query = query.where(Attachment.kind != "replaced")
     return list(query)
+
+
+def attach_document(app: Application, stage: Stage, title: str, stored, user: User) -> Attachment:
+    """A file for a required document of ``stage``: one file per document, a new upload replacing the one in force
+    (kept as a replaced version, for the history), several files only where the stage's list allows them."""
+    with db.atomic():
+        app = _locked_fill(app, user)
+        several = title in {document_key(t) for t in stage.several}
+        if not several:
+            for old in Attachment.select().where(
+                (Attachment.application == app) & (Attachment.kind == "document") & (Attachment.title == title)
+            ):
+                Attachment.update(kind="replaced").where(Attachment.id == old.id).execute()
+                audit.record(
+                    "document.replace",
+                    app,
+                    organisation=app.organisation,
+                    title=title,
+                    old=old.file.original_name,
+                    new=stored.original_name,
+                )
+        item = Attachment.create(application=app, kind="document", title=title, file=stored, uploaded_by=user.id)
+        _set_stage(app, stage, "progress", user)
+        audit.record("document.upload", app, organisation=app.organisation, stage=stage.code, title=title)
+    return item
 
 
 def securities(app):

@@ -79,8 +79,14 @@ class NoteForm(FlaskForm):
 
 
 class ReturnForm(FlaskForm):
-    note = TextAreaField(
-        _l("Что нужно исправить"), validators=[DataRequired(_l("Напишите, что нужно исправить.")), Length(max=4000)]
+    """The first head's decision (G-20): one comment for "Вернуть на доработку" and "Согласовано" alike. It is
+    optional for "Согласовано"; a return needs it unless he left comments beside the fields."""
+
+    note = TextAreaField(_l("Комментарий"), validators=[Optional(), Length(max=4000)])
+
+    HINT = _l(
+        "Необязателен для «Согласовано». Для «Вернуть на доработку» напишите, что нужно исправить, "
+        "или оставьте комментарии к полям."
     )
 
 
@@ -148,6 +154,14 @@ class DecideForm(FlaskForm):
         _l("Решение"), choices=choices(DECISIONS.items()), validators=[DataRequired(_l("Выберите решение."))]
     )
     note = TextAreaField(_l("Текст решения"), validators=[DataRequired(_l("Запишите решение.")), Length(max=4000)])
+    grounds = TextAreaField(
+        _l("Основание решения"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l(
+            "Например: пункт правил, которому соответствуют или не соответствуют ценные бумаги. "
+            "Решение органа и дата заседания указываются в письме сами."
+        ),
+    )
 
 
 class LetterForm(FlaskForm):
@@ -170,7 +184,7 @@ class LetterForm(FlaskForm):
 ACTION_FORMS = {
     "send_to_head": NoteForm,
     "return": ReturnForm,
-    "approve": NoteForm,
+    "approve": ReturnForm,
     "sign": SignForm,
     "register": RegisterForm,
     "request_documents": RequestDocumentsForm,
@@ -182,3 +196,11 @@ ACTION_FORMS = {
     "withdraw": NoteForm,
     "accept": NoteForm,
 }
+
+
+# Actions that share one form on the page (the first head's decision): their fields carry one prefix.
+ACTION_PREFIX = {"return": "decision", "approve": "decision"}
+
+
+def prefix_of(action: str) -> str:
+    return ACTION_PREFIX.get(action, action)

@@ -185,6 +185,7 @@ ATTACHMENT_KINDS = {
     "request": _l("Запрос Биржи"),
     "letter": _l("Письмо (заключение) Биржи"),
     "signed": _l("Подписанный документ"),
+    "replaced": _l("Заменённая версия документа"),  # kept for the history, shown nowhere else
 }
 
 
@@ -276,3 +277,21 @@ class CascadeNode(BaseModel):
         query = cls.select().where((cls.catalogue == catalogue) & (cls.is_active == True))  # noqa: E712
         query = query.where(cls.parent.is_null() if parent_id is None else (cls.parent == parent_id))
         return list(query.order_by(cls.position, cls.id))
+
+
+class OutgoingLetter(BaseModel):
+    """The office's register of outgoing letters (migration 0016): "Исх. № <number> от <issued_on>"."""
+
+    year = pw.IntegerField()
+    sequence = pw.IntegerField()
+    number = pw.CharField(max_length=32, unique=True)
+    issued_on = pw.DateField()
+    application = pw.ForeignKeyField(Application, null=True, backref="+", on_delete="SET NULL")
+    title = pw.CharField(max_length=500)
+    addressee = pw.CharField(max_length=500, default="")
+    signatory = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "outgoing_letter"
+        indexes = ((("year", "sequence"), True),)

@@ -4,7 +4,6 @@ that the engine runs inside the transition's transaction."""
 
 import datetime
 import json
-from pathlib import Path
 
 from flask_babel import gettext as _
 
@@ -68,6 +67,7 @@ def summary(app: Application) -> list[dict]:
                 sections.append(
                     {
                         "title": f"{stage.title}: {spec.title}" if len(stage.forms) > 1 else stage.title,
+                        "stage": stage.code,
                         "form_code": spec.code,
                         "status": status,
                         "rows": form_rows(spec, engine.form_values(app, spec.code)),
@@ -92,13 +92,16 @@ def summary(app: Application) -> list[dict]:
                     )
                 ]
             )
-            sections.append({"title": stage.title, "form_code": stage.code, "status": status, "rows": rows})
+            sections.append(
+                {"title": stage.title, "stage": stage.code, "form_code": stage.code, "status": status, "rows": rows}
+            )
         elif stage.kind == "securities":
             items = engine.securities(app)
             if not items:
                 sections.append(
                     {
                         "title": stage.title,
+                        "stage": stage.code,
                         "form_code": stage.code,
                         "status": status,
                         "rows": [("none", _("Ценные бумаги"), _("Не добавлены"))],
@@ -116,6 +119,7 @@ def summary(app: Application) -> list[dict]:
                 sections.append(
                     {
                         "title": f"{stage.title}: {item.isin}",
+                        "stage": stage.code,
                         "form_code": f"security-{item.id}",
                         "status": status,
                         "rows": rows,
@@ -126,7 +130,9 @@ def summary(app: Application) -> list[dict]:
             rows = [(f"doc-{d.id}", d.title, f"{d.file.original_name} (SHA-256 {d.file.sha256[:16]}…)") for d in docs]
             missing = [t for t in stage.documents if engine.document_key(t) not in {d.title for d in docs}]
             rows += [(f"missing-{i}", str(t), _("Не приложен")) for i, t in enumerate(missing)]
-            sections.append({"title": stage.title, "form_code": stage.code, "status": status, "rows": rows})
+            sections.append(
+                {"title": stage.title, "stage": stage.code, "form_code": stage.code, "status": status, "rows": rows}
+            )
     return sections
 
 
@@ -180,12 +186,22 @@ def send_to_head(form, user):
     return effect
 
 
+def return_(form, user):
+    """ "Вернуть на доработку": the first head's comments beside the fields go back with it, saved."""
+
+    def effect(app):
+        engine.save_comments(app, user)
+
+    return effect
+
+
 def approve(form, user):
     """ "Согласовано": the exact PDF the first head will sign is made now and kept unchanged."""
 
     def effect(app):
         from core.signing.service import issue
 
+        engine.save_comments(app, user)
         # The code printed on it is the one-time challenge the signature is bound to.
         app.signing_file = issue(
             app, "application", _("Заявление"), lambda code: summary_pdf(app, document_code=code), f"{app.number}.pdf"
@@ -217,6 +233,10 @@ def sign(form, user):
                 process=app.process,
             )
         except service.SigningError as exc:
+            if exc.code == "tampered":
+                other = issued_elsewhere(app, cms_bytes)
+                if other:
+                    raise engine.WorkflowError(other) from exc
             raise engine.WorkflowError(exc.message) from exc
         Attachment.create(
             application=app,
@@ -232,6 +252,54 @@ def sign(form, user):
         app.save()
 
     return effect
+
+
+def issued_elsewhere(app, cms_bytes) -> str:
+    """When a signature is over another document the portal gave out for this application (the summary or a
+    form's PDF downloaded from its page, an attached file), which one, in words; "" when it is none of them."""
+    from core.audit.models import AuditEvent
+    from core.signing.verify import signed_digest
+
+    found = signed_digest(cms_bytes)
+    if found is None or found[0] != "sha256":
+        return ""
+    digest = found[1].hex()
+    for event in (
+        AuditEvent.select()
+        .where(
+            (AuditEvent.object_type == "application")
+            & (AuditEvent.object_id == str(app.id))
+            & (AuditEvent.action == "application.download")
+            & AuditEvent.details.contains(digest)
+        )
+        .order_by(AuditEvent.id.desc())
+    ):
+        if event.data.get("sha256") == digest:
+            what = event.data.get("document")
+            name = _("сводку по заявлению") if what == "summary" else _("PDF формы заявления")
+            return _(
+                "Подпись сделана не для документа на подпись, а для файла, который вы скачали %(date)s: "
+                "%(name)s. Скачайте на этой странице «%(file)s» и подпишите его.",
+                date=(event.created_at + datetime.timedelta(hours=5)).strftime("%d.%m.%Y %H:%M"),
+                name=name,
+                file=signing_name(app),
+            )
+    for item in engine.attachments(app):
+        if item.file.sha256 == digest:
+            return _(
+                "Подпись сделана для приложенного документа «%(title)s», а не для документа на подпись. "
+                "Скачайте на этой странице «%(file)s» и подпишите его.",
+                title=item.title,
+                file=signing_name(app),
+            )
+    return ""
+
+
+def signing_name(app) -> str:
+    """The file to sign as the signer sees it named: what it is and the application's number."""
+    if app.process == "resigning":
+        return _("Ответ на запрос Биржи %(number)s.pdf", number=app.number)
+    return _("Заявление %(number)s.pdf", number=app.number)
 
 
 def register(form, user):
@@ -253,11 +321,15 @@ def request_documents(form, user):
 
 def answer(form, user):
     def effect(app):
-        for filename, data, kind in form.uploads:
+        count = len(form.uploads)
+        for index, (filename, data, kind) in enumerate(form.uploads, 1):
+            # titled by what it is (its file name is shown beside it)
             Attachment.create(
                 application=app,
                 kind="additional",
-                title=Path(filename).stem[:200] or _("Документ"),
+                title=_("Документ к ответу на запрос Биржи")
+                if count == 1
+                else _("Документ %(n)s из %(count)s к ответу на запрос Биржи", n=index, count=count),
                 file=store(data, filename, kind),
                 uploaded_by=user,
                 note=form.note.data,
@@ -306,8 +378,21 @@ def schedule(form, user):
 
 
 def decide(form, user):
+    """The decision of the meeting: recorded on the meeting's day or later, never before it is held."""
+
     def effect(app):
+        held = engine.meeting_date(app)
+        if held is not None and engine.today() < held:
+            raise engine.WorkflowError(
+                _(
+                    "Заседание назначено на %(date)s: решение записывается в день заседания или позже.",
+                    date=held.strftime("%d.%m.%Y"),
+                )
+            )
         app.decision = f"{DECISIONS[form.result.data]}. {form.note.data.strip()}"
+        grounds = (getattr(form, "grounds", None) and form.grounds.data or "").strip()
+        if grounds:
+            app.decision += "\n" + _("Основание: %(grounds)s", grounds=grounds)
         app.decision_result = form.result.data  # what plugins compare, in any reader's language
         app.save()
 
@@ -316,7 +401,13 @@ def decide(form, user):
 
 def issue_letter(form, user):
     def effect(app):
+        from core.accounts.models import Organisation
         from core.signing.service import seal_letter
+
+        # A real letter: the office's outgoing number and date, the addressee (its head and address), the decision
+        # with its grounds, and who signs it.
+        outgoing = engine.register_outgoing(app, form.title.data, user)
+        procedure = engine.definition(app)
 
         def render(code):
             if form.file_bytes:
@@ -326,14 +417,26 @@ def issue_letter(form, user):
                 number=app.number,
                 title=form.title.data,
                 app=app,
-                procedure=engine.definition(app),
+                procedure=procedure,
                 signer=user,
                 document_code=code,
+                outgoing=outgoing,
+                exchange=Organisation.exchange(),
+                head=engine.first_head_of(app.organisation_id),
+                address=engine.company_address(app),
+                meeting_day=engine.meeting_date(app),
+                decision_body=procedure.decision_body,
             )
 
         # Sealed by the Exchange at once; the authorised person may add his signature to it afterwards.
         stored, _document = seal_letter(app, form.title.data, render)
-        Attachment.create(application=app, kind="letter", title=form.title.data, file=stored, uploaded_by=user)
+        title = _(
+            "%(title)s, исх. № %(number)s от %(date)s",
+            title=form.title.data,
+            number=outgoing.number,
+            date=outgoing.issued_on.strftime("%d.%m.%Y"),
+        )
+        Attachment.create(application=app, kind="letter", title=title[:500], file=stored, uploaded_by=user)
         members = ApplicationMember.select(ApplicationMember.user).where(ApplicationMember.application == app)
         from core.accounts.models import User
 
@@ -359,6 +462,7 @@ def archive(form, user):
 
 EFFECTS = {
     "send_to_head": send_to_head,
+    "return": return_,
     "approve": approve,
     "sign": sign,
     "register": register,

@@ -1,6 +1,7 @@
 """Applications: "Процедуры" and filing, the application with its stages and actions, the lists
 ("На рассмотрении", "Архив", "Анкеты"), and the Exchange's inbox."""
 
+import hashlib
 import json
 import re
 
@@ -33,6 +34,7 @@ from core.workflow.forms import (
     DocumentForm,
     FileForm,
     SecurityForm,
+    prefix_of,
 )
 from core.workflow.models import (
     STATUSES,
@@ -141,14 +143,7 @@ def _page(
         leaf = _leaf(stage, levels)
         return render("workflow/_cascade.html", "cascade", app=app, stage=stage, levels=levels, leaf=leaf)
     states = engine.stage_states(app)
-    # The latest return to the applicant and the latest request for documents, in one read.
-    notes = {}
-    for transition in (
-        Transition.select()
-        .where((Transition.application == app) & Transition.action.in_(("return", "request_documents")))
-        .order_by(Transition.id.desc())
-    ):
-        notes.setdefault(transition.action, transition)
+    in_force = engine.note_in_force(app, user)
     context = {
         "app": app,
         "procedure": procedure,
@@ -167,11 +162,20 @@ def _page(
         "attachments": engine.attachments(app),
         "days_left": working_days_between(engine.today(), app.deadline) if app.deadline else None,
         # Each action's form has its own prefix: several on one page must not share ids.
-        "action_form_for": lambda action: ACTION_FORMS[action](formdata=None, prefix=action),
+        "action_form_for": lambda action: ACTION_FORMS[action](formdata=None, prefix=prefix_of(action)),
         "document_key": engine.document_key,
-        "return_note": notes.get("return"),
-        "request_note": notes.get("request_documents"),
+        "return_note": in_force if in_force and in_force.action == "return" else None,
+        "request_note": in_force if in_force and in_force.action == "request_documents" else None,
     }
+    if process.code == "approval":
+        # G-20: the first head approves what he sees: every form, the documents, the filer's covering note.
+        context["review"] = steps.summary(app)
+        context["covering_note"] = (
+            Transition.select()
+            .where((Transition.application == app) & (Transition.action == "send_to_head"))
+            .order_by(Transition.id.desc())
+            .first()
+        )
     if stage is not None:
         context.update(_stage_context(app, stage, forms, security_form, document_form, consultant_form))
         if request.args.get("cascade") and stage.kind == "securities":
@@ -198,8 +202,13 @@ def _stage_context(app, stage, forms, security_form, document_form, consultant_f
         for spec in stage.forms:
             if forms and spec.code in forms:
                 form = forms[spec.code]
+            elif spec.code in saved:
+                form = engine.load_form(spec.form, saved[spec.code].values, spec.prefix)
             else:
-                form = engine.load_form(spec.form, saved[spec.code].values if spec.code in saved else {}, spec.prefix)
+                known = engine.known_values(app, spec)
+                form = engine.load_form(spec.form, known, spec.prefix)
+                if known:
+                    context.setdefault("prefilled", []).append(spec.code)
             context["stage_forms"][spec.code] = (spec, form)
             if spec.reusable and spec.code not in saved:
                 context["prefill"][spec.code] = engine.questionnaires_for(app, spec.code)
@@ -363,13 +372,31 @@ def upload_document(app_id, stage_code):
     form.title.choices = choices([(engine.document_key(t), t) for t in stage.documents])
     if not form.validate_on_submit():
         return _page(app, stage.code, document_form=form, status=422)
-    with db.atomic():
-        stored = store(form.file_bytes, form.file.data.filename, form.file_kind)
-        Attachment.create(
-            application=app, kind="document", title=form.title.data, file=stored, uploaded_by=current_user.id
+    title = next(t for t in stage.documents if engine.document_key(t) == form.title.data)
+    had = (
+        Attachment.select()
+        .where(
+            (Attachment.application == app) & (Attachment.kind == "document") & (Attachment.title == form.title.data)
         )
-        engine.mark_stage(app, stage, current_user._get_current_object(), "progress", "document.upload")
-    flash(_("Документ «%(title)s» приложен.", title=form.title.data), "success")
+        .exists()
+    )
+    stored = store(form.file_bytes, form.file.data.filename, form.file_kind)
+    try:
+        engine.attach_document(app, stage, form.title.data, stored, current_user._get_current_object())
+    except engine.WorkflowError as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("workflow.application", app_id=app.id))
+    if had and form.title.data not in {engine.document_key(t) for t in stage.several}:
+        flash(
+            _(
+                "Файл документа «%(title)s» заменён на %(name)s; прежний файл сохранён в истории.",
+                title=title,
+                name=form.file.data.filename,
+            ),
+            "success",
+        )
+    else:
+        flash(_("Документ «%(title)s» приложен: %(name)s.", title=title, name=form.file.data.filename), "success")
     return redirect(url_for("workflow.application", app_id=app.id, stage=stage.code))
 
 
@@ -400,9 +427,13 @@ def delete_attachment(app_id, attachment_id):
         (Attachment.id == attachment_id) & (Attachment.application == app) & (Attachment.kind == "document")
     ) or abort(404)
     with db.atomic():
-        audit.record("document.delete", app, organisation=app.organisation, title=item.title)
+        audit.record(
+            "document.delete", app, organisation=app.organisation, title=item.title, file=item.file.original_name
+        )
         item.delete_instance()
-    flash(_("Документ удалён."), "success")
+    flash(
+        _("Файл %(name)s удалён из документа «%(title)s».", name=item.file.original_name, title=item.title), "success"
+    )
     return redirect(url_for("workflow.application", app_id=app.id, stage=request.args.get("stage", "")))
 
 
@@ -581,6 +612,7 @@ def summary(app_id):
         sections=steps.summary(app),
         comments=engine.comments_by_field(app, current_user),
         can_comment=_may_comment(current_user, app),
+        can_fill=engine.may_fill(current_user, app),
         attachments=engine.attachments(app),
     )
 
@@ -589,9 +621,16 @@ def summary(app_id):
 @login_required
 def summary_pdf(app_id):
     app = _application_or_404(app_id)
-    with db.atomic():
-        audit.record("application.download", app, organisation=app.organisation, document="summary")
-    return pdf_response(steps.summary_pdf(app), f"{app.number}.pdf")
+    data = steps.summary_pdf(app)
+    with db.atomic():  # its digest is kept: a signature made over it by mistake is then named for what it is
+        audit.record(
+            "application.download",
+            app,
+            organisation=app.organisation,
+            document="summary",
+            sha256=hashlib.sha256(data).hexdigest(),
+        )
+    return pdf_response(data, f"{app.number}.pdf")
 
 
 @bp.route("/applications/<int:app_id>/forms/<form_code>.pdf")
@@ -600,9 +639,16 @@ def form_pdf(app_id, form_code):
     """ "Скачать документ": any single form as a PDF (G-18)."""
     app = _application_or_404(app_id)
     section = next((s for s in steps.summary(app) if s["form_code"] == form_code), None) or abort(404)
+    data = steps.form_pdf(app, section)
     with db.atomic():
-        audit.record("application.download", app, organisation=app.organisation, document=form_code)
-    return pdf_response(steps.form_pdf(app, section), f"{app.number}-{form_code}.pdf")
+        audit.record(
+            "application.download",
+            app,
+            organisation=app.organisation,
+            document=form_code,
+            sha256=hashlib.sha256(data).hexdigest(),
+        )
+    return pdf_response(data, f"{app.number}-{form_code}.pdf")
 
 
 @bp.route("/applications/<int:app_id>/signing-document")
@@ -616,7 +662,7 @@ def signing_document(app_id):
         abort(404)
     with db.atomic():
         audit.record("application.download", app, organisation=app.organisation, document="signing")
-    return app.signing_file.send(download_name=f"{app.number}.pdf")
+    return app.signing_file.send(download_name=steps.signing_name(app))
 
 
 @bp.route("/applications/<int:app_id>/comments/new")
@@ -672,6 +718,8 @@ def save_comments(app_id):
     app = _application_or_404(app_id)
     count = engine.save_comments(app, current_user._get_current_object())
     flash(_("Комментарии сохранены: %(n)s.", n=count) if count else _("Новых комментариев нет."), "success")
+    if request.args.get("back") == "application":  # "Сохранить" of the approval screen keeps him there
+        return redirect(url_for("workflow.application", app_id=app.id))
     return redirect(url_for("workflow.summary", app_id=app.id))
 
 
@@ -688,10 +736,20 @@ def act(app_id, action):
     if action not in engine.actions_for(current_user, app):
         flash(_("Это действие сейчас недоступно."), "danger")
         return redirect(url_for("workflow.application", app_id=app.id))
-    form = form_class(prefix=action)
-    if not form.validate_on_submit():
-        return _page(app, action_forms={action: form}, status=422)
+    form = form_class(prefix=prefix_of(action))
     user = current_user._get_current_object()
+    valid = form.validate_on_submit()
+    if (
+        valid
+        and action == "return"
+        and not (form.note.data or "").strip()
+        and not engine.comments_in_process(app, user)
+    ):
+        form.note.errors = [_("Напишите, что нужно исправить, или оставьте комментарий к полю.")]
+        valid = False
+    if not valid:
+        return _page(app, action_forms={action: form}, status=422)
+    before = app.process
     make_effect = steps.EFFECTS.get(action)
     note = form.note.data if hasattr(form, "note") and form.note.data else ""
     try:
@@ -706,10 +764,43 @@ def act(app_id, action):
     except engine.WorkflowError as exc:
         flash(exc.message, "danger")
         return _page(Application.get_by_id(app.id), action_forms={action: form}, status=409)
-    flash(_("Готово: %(action)s.", action=engine.ACTION_LABELS[action]), "success")
+    flash(done_message(app, action, before), "success")
     if not engine.may_view(user, app):
         return redirect(url_for("workflow.active"))
     return redirect(url_for("workflow.application", app_id=app.id))
+
+
+def done_message(app, action, before="") -> str:
+    """What the action did, in words, after it is done (not the name of the button pressed)."""
+    if action == "sign":
+        if app.process == "registration":
+            return _("Заявление подписано и направлено в канцелярию Биржи.")
+        if before == "resigning":
+            return _("Ответ на запрос подписан и направлен на Биржу.")
+        return _("Заявление подписано и направлено на Биржу.")
+    if action == "register":
+        return _(
+            "Заявление зарегистрировано: № %(number)s от %(date)s. Оно передано на рассмотрение.",
+            number=app.registration_number,
+            date=app.registered_on.strftime("%d.%m.%Y") if app.registered_on else "",
+        )
+    if action == "schedule" and app.meeting_at:
+        return _(
+            "Заседание назначено на %(date)s. Решение можно записать в день заседания или позже.",
+            date=engine.meeting_date(app).strftime("%d.%m.%Y"),
+        )
+    messages = {
+        "send_to_head": _("Заявление направлено первому руководителю на согласование."),
+        "return": _("Заявление возвращено на доработку."),
+        "approve": _("Заявление согласовано. Подпишите его ЭЦП."),
+        "request_documents": _("Запрос дополнительных документов направлен инициатору допуска."),
+        "answer": _("Ответ сохранён и направлен первому руководителю на подпись ЭЦП."),
+        "decide": _("Решение записано. Подготовьте письмо Биржи."),
+        "issue_letter": _("Письмо Биржи заверено печатью и направлено инициатору допуска."),
+        "archive": _("Заявление перенесено в архив."),
+        "withdraw": _("Заявление отозвано: рассмотрение прекращено."),
+    }
+    return messages.get(action) or _("Готово: %(action)s.", action=engine.ACTION_LABELS[action])
 
 
 @bp.route("/applications/<int:app_id>/delete", methods=["POST"])
@@ -724,6 +815,20 @@ def delete(app_id):
         return redirect(url_for("workflow.application", app_id=app.id))
     flash(_("Заявление удалено."), "success")
     return redirect(url_for("workflow.active"))
+
+
+bp.add_app_template_global(steps.signing_name, "signing_name")
+
+
+@bp.app_template_filter("filesize")
+def filesize(size) -> str:
+    """A file's size as people read it: 820 Б, 14 КБ, 2,4 МБ."""
+    size = int(size or 0)
+    if size < 1024:
+        return _("%(n)s Б", n=size)
+    if size < 1024 * 1024:
+        return _("%(n)s КБ", n=round(size / 1024))
+    return _("%(n)s МБ", n=f"{size / 1048576:.1f}".replace(".", "," if str(get_locale()) != "en" else "."))
 
 
 @bp.route("/applications/<int:app_id>/history")
@@ -744,6 +849,7 @@ HISTORY_LABELS = {
     "stage.prefill": _l("Форма заполнена из анкеты"),
     "document.upload": _l("Документ приложен"),
     "document.delete": _l("Документ удалён"),
+    "document.replace": _l("Файл документа заменён"),
     "document.download": _l("Документ скачан"),
     "security.add": _l("Добавлена ценная бумага"),
     "security.requirements": _l("Заполнены требования к ценной бумаге"),
@@ -776,7 +882,9 @@ def history_details(event, procedure) -> str:
                 parts.append("→ " + str(procedure.process(data[key]).title))
             except KeyError:
                 pass
-    for key in ("note", "title", "isin", "employee", "document"):
+    if data.get("old") and data.get("new"):
+        parts.append(f"{data['old']} → {data['new']}")
+    for key in ("note", "title", "isin", "employee", "document", "file"):
         if data.get(key):
             parts.append(str(data[key]))
     return "; ".join(parts)

@@ -4,7 +4,7 @@ translates them."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
-from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional, Regexp
 
 from core.forms import DecimalField, IntegerField, choices
 
@@ -16,6 +16,12 @@ def required(message=None):
 class GeneralInfoForm(FlaskForm):
     full_name = StringField(_l("Полное наименование эмитента"), validators=[required(), Length(max=500)])
     short_name = StringField(_l("Сокращенное наименование"), validators=[required(), Length(max=255)])
+    name_kk = StringField(_l("Наименование на казахском языке"), validators=[Optional(), Length(max=500)])
+    name_en = StringField(_l("Наименование на английском языке"), validators=[Optional(), Length(max=500)])
+    bin = StringField(
+        _l("БИН"),
+        validators=[Optional(), Regexp(r"^\d{12}$", message=_l("БИН состоит из 12 цифр."))],
+    )
     registration_date = DateField(_l("Дата государственной регистрации"), validators=[required()])
     legal_address = StringField(_l("Юридический адрес"), validators=[required(), Length(max=500)])
     actual_address = StringField(_l("Фактический адрес"), validators=[Optional(), Length(max=500)])

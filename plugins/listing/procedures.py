@@ -7,7 +7,19 @@ from core.workflow.definitions import FormSpec, Stage, standard_processes
 from core.workflow.shared import AML  # the questionnaire every category shares
 from plugins.listing import forms
 
-GENERAL = FormSpec("listing.general", _l("Общие сведения"), forms.GeneralInfoForm, reusable=True)
+
+def known_of(organisation) -> dict:
+    """ "Общие сведения" as the Exchange knows the company: its names in three languages and its BIN."""
+    return {
+        "full_name": f"{organisation.legal_form} «{organisation.name_ru}»",
+        "short_name": organisation.name_ru,
+        "name_kk": organisation.name_kk,
+        "name_en": organisation.name_en,
+        "bin": organisation.bin,
+    }
+
+
+GENERAL = FormSpec("listing.general", _l("Общие сведения"), forms.GeneralInfoForm, reusable=True, prefill=known_of)
 APPLICATION = FormSpec("listing.application", _l("Заявление"), forms.ApplicationForm)
 TRANSFER = FormSpec("listing.transfer", _l("Заявление о переводе"), forms.TransferForm)
 DELISTING = FormSpec("listing.delisting", _l("Заявление об исключении"), forms.DelistingForm)
@@ -57,7 +69,13 @@ def additional():
 
 
 def documents(extra=()):
-    return Stage("documents", _l("Документы"), kind="documents", documents=COMMON_DOCUMENTS + tuple(extra))
+    return Stage(
+        "documents",
+        _l("Документы"),
+        kind="documents",
+        documents=COMMON_DOCUMENTS + tuple(extra),
+        several=(COMMON_DOCUMENTS[2],),  # three years' statements and audit reports: a file each, or one
+    )
 
 
 def aml():

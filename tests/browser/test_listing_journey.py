@@ -22,13 +22,14 @@ from tests.browser.listing_steps import (
     open_from_list,
     open_tab,
     personal_keystore,
+    screen,
     settled,
     shot,
     sign_in_browser,
     status,
     tab,
 )
-from tests.conftest import almaty_today
+from tests.conftest import almaty_today, meeting_today
 
 pytestmark = pytest.mark.browser
 
@@ -98,6 +99,10 @@ def test_shares_listing_journey_in_the_browser(page, other_browser, returning, l
     number = start_application(issuer, field)
     expect(tab(issuer, "Общие сведения")).to_have_attribute("aria-current", "page")
     expect(tab(issuer, "Заявление")).to_have_attribute("aria-disabled", "true")  # tabs open in order
+    # G-15: "Удалить заявление" top right of the application, on every stage, until it is sent
+    expect(issuer.locator(".app-head").get_by_role("button", name="Удалить заявление")).to_be_visible()
+    # "Общие сведения" comes prefilled with what the Exchange knows of the company, editable
+    expect(field(issuer, "БИН")).not_to_have_value("")
     field(issuer, "Полное наименование эмитента").fill("АО «Demo Issuer»")
     field(issuer, "Сокращенное наименование").fill("Demo Issuer")
     field(issuer, "Дата государственной регистрации").fill("2005-01-14")
@@ -149,7 +154,10 @@ def test_shares_listing_journey_in_the_browser(page, other_browser, returning, l
     # --- 3. The issuer: the cascade of G-16, documents, the AML questionnaire; send to the head ------
     issuer.reload()
     open_tab(issuer, "Дополнительные требования")
-    expect(issuer.get_by_role("heading", name="Добавить ценную бумагу")).to_be_visible()
+    # G-16: "Добавить ценную бумагу" opens the ISIN and the cascade (open at once while nothing is added)
+    add = issuer.locator("details.add-security")
+    expect(add).to_have_attribute("open", "")
+    expect(add.locator("summary")).to_have_text("Добавить ценную бумагу")
     field(issuer, "ISIN").fill(ISIN)
     expect(field(issuer, "Сектор")).to_have_count(0)
     for level, choice, following in (
@@ -182,6 +190,11 @@ def test_shares_listing_journey_in_the_browser(page, other_browser, returning, l
     row = issuer.get_by_role("row").filter(has=issuer.get_by_role("cell", name=ISIN, exact=True))
     expect(row).to_contain_text("Основная площадка › Акции › Премиум")
     expect(row).to_contain_text("Заполнено")
+    expect(row.get_by_role("link", name=f"Изменить требования по {ISIN}")).to_be_visible()
+    expect(row.get_by_role("button", name=f"Удалить {ISIN} из заявления")).to_be_visible()
+    expect(add).not_to_have_attribute("open", "")  # closed until "Добавить ценную бумагу" is pressed
+    add.locator("summary").click()
+    expect(field(issuer, "ISIN")).to_be_visible()
     button(issuer, "Готово").click()
     status(issuer, "Этап «Дополнительные требования» заполнен.")
 
@@ -190,9 +203,16 @@ def test_shares_listing_journey_in_the_browser(page, other_browser, returning, l
         field(issuer, "Документ").select_option(label=title)
         field(issuer, "Файл").set_input_files(PDF)
         button(issuer, "Приложить").click()
-        status(issuer, f"Документ «{title}» приложен.")
+        status(issuer, f"Документ «{title}» приложен: doc.pdf.")
+    # the statute again, corrected: it replaces the first file (kept in the history), not a second copy
+    field(issuer, "Документ").select_option(label="Устав эмитента")
+    field(issuer, "Файл").set_input_files({**PDF, "name": "ustav-2026.pdf"})
+    button(issuer, "Приложить").click()
+    status(issuer, "Файл документа «Устав эмитента» заменён на ustav-2026.pdf; прежний файл сохранён в истории.")
     documents = issuer.locator("#stage-panel table")
-    expect(documents.get_by_role("link", name="doc.pdf")).to_have_count(len(DOCUMENTS))
+    expect(documents.get_by_role("link", name="doc.pdf")).to_have_count(len(DOCUMENTS) - 1)
+    expect(documents.get_by_role("link", name="ustav-2026.pdf")).to_have_count(1)
+    expect(documents.get_by_role("button", name="Удалить файл ustav-2026.pdf (Устав эмитента)")).to_be_visible()
     expect(documents.get_by_text("Не приложен")).to_have_count(0)
     shot(issuer, "3_documents")
     button(issuer, "Готово").click()
@@ -217,20 +237,26 @@ def test_shares_listing_journey_in_the_browser(page, other_browser, returning, l
     shot(issuer, "3_send")
     _, summary_pdf = download(issuer, issuer.locator("#stage-panel").get_by_role("link", name="Скачать документ"))
     assert summary_pdf.startswith(b"%PDF"), summary_pdf[:20]
+    field(issuer, "Комментарий").fill("Прошу согласовать: консультант проверил требования.")
     button(issuer, "Направить на согласование").click()
-    status(issuer, "Готово: Направить на согласование.")
+    status(issuer, "Заявление направлено первому руководителю на согласование.")
     expect(app_status(issuer)).to_have_text("На согласовании")
 
-    # --- 4. The first head comments on the phone and returns the application -----------------------
+    # --- 4. The first head signs in for the first time, lands on the application, comments and returns it (G-20)
     ceo = other_browser()
+    User.update(last_login_at=None).where(User.email == "ceo@demo.kz").execute()
     login(ceo, "ceo@demo.kz")
-    open_from_list(ceo, "На рассмотрении", number)
-    ceo.get_by_role("link", name="Сводка по заявлению").click()
-    expect(ceo.get_by_role("heading", name="Сводка по заявлению", level=1)).to_be_visible()
+    expect(ceo.get_by_role("definition").filter(has_text=re.compile(rf"^{re.escape(number)}$"))).to_be_visible()
+    settled(ceo)
+    # what he approves is on the screen: the forms, the documents, the filer's covering note
+    expect(ceo.get_by_text("Прошу согласовать: консультант проверил требования.")).to_be_visible()
+    expect(ceo.get_by_role("link", name="ustav-2026.pdf")).to_be_visible()
     phone = ceo.get_by_role("row").filter(has=ceo.get_by_role("rowheader", name="Телефон", exact=True))
     expect(phone).to_have_count(1)
     expect(phone).to_contain_text("+7 727 000 00")
-    settled(ceo)
+    decision = ceo.locator("form.decision")
+    expect(decision.get_by_role("button")).to_have_text(["Сохранить", "Вернуть на доработку", "Согласовано"])
+    screen(ceo, "approval_1366x768")
     phone.get_by_role("link", name="Комментировать").click()
     dialog = phone.get_by_role("dialog", name="Комментарий к полю «Телефон»")
     expect(dialog).to_be_visible()
@@ -240,17 +266,16 @@ def test_shares_listing_journey_in_the_browser(page, other_browser, returning, l
     draft = phone.locator(".field-comments .comment")
     expect(draft).to_contain_text("Номер неполный: укажите все 10 цифр.")
     expect(draft).to_contain_text("черновик")
-    shot(ceo, "4_summary_draft")
-    button(ceo.locator("form.comment-save"), "Сохранить").click()
+    shot(ceo, "4_approval_draft")
+    button(decision, "Сохранить").click()
     status(ceo, "Комментарии сохранены: 1.")
     phone = ceo.get_by_role("row").filter(has=ceo.get_by_role("rowheader", name="Телефон", exact=True))
     expect(phone.locator(".field-comments .comment")).to_contain_text("Сапаров Ерлан")
     expect(phone.locator(".field-comments .comment")).not_to_contain_text("черновик")
-    shot(ceo, "4_summary_saved")
-    ceo.get_by_role("link", name=f"← {number}").click()
-    field(ceo, "Что нужно исправить").fill("Исправьте телефон, см. комментарий.")
-    button(ceo, "Вернуть на доработку").click()
-    status(ceo, "Готово: Вернуть на доработку.")
+    shot(ceo, "4_approval_saved")
+    field(ceo.locator("form.decision"), "Комментарий").fill("Исправьте телефон, см. комментарий.")
+    button(ceo.locator("form.decision"), "Вернуть на доработку").click()
+    status(ceo, "Заявление возвращено на доработку.")
     expect(app_status(ceo)).to_have_text("На доработке")
 
     # --- 5. The issuer sees the comment beside the field, fixes it and sends again ------------------
@@ -278,15 +303,19 @@ def test_shares_listing_journey_in_the_browser(page, other_browser, returning, l
     status(issuer, "Этап «Общие сведения» заполнен.")
     open_tab(issuer, "Направить на согласование")
     button(issuer, "Направить на согласование").click()
-    status(issuer, "Готово: Направить на согласование.")
+    status(issuer, "Заявление направлено первому руководителю на согласование.")
 
     # --- 6. The first head approves and signs -----------------------------------------------------
     ceo.reload()
     expect(app_status(ceo)).to_have_text("На согласовании")
-    button(ceo, "Согласовано").click()
-    status(ceo, "Готово: Согласовано.")
+    expect(ceo.get_by_text("Возвращено на доработку")).to_have_count(0)  # handled: not shown any more
+    button(ceo, "Согласовано").click()  # no comment needed to approve
+    status(ceo, "Заявление согласовано. Подпишите его ЭЦП.")
     expect(app_status(ceo)).to_have_text("На подписании")
-    sign_in_browser(ceo, keystore, "6_signing")
+    screen(ceo, "signing_1366x768")
+    sign_in_browser(
+        ceo, keystore, "6_signing", f"Заявление {number}.pdf", "Заявление подписано и направлено в канцелярию Биржи."
+    )
     expect(app_status(ceo)).to_have_text("На рассмотрении")
     signed = ceo.get_by_role("row").filter(has_text="Подписанное заявление")
     expect(signed).to_have_count(1)
@@ -311,7 +340,7 @@ def test_shares_listing_journey_in_the_browser(page, other_browser, returning, l
     field(office, "Регистрационный номер").fill("ВХ-1")
     expect(field(office, "Дата регистрации")).to_have_value(almaty_today().isoformat())  # the Exchange's date
     button(office, "Зарегистрировать").click()
-    status(office, "Готово: Зарегистрировать.")
+    status(office, "Заявление зарегистрировано: № ВХ-1 от")
     mailbox.wait_for("listing@exchange.demo")
 
     # --- 8. The listing department: a request, the answer, its signature, the meeting, the decision -
@@ -323,53 +352,69 @@ def test_shares_listing_journey_in_the_browser(page, other_browser, returning, l
     expect(
         listing.get_by_role("heading", name="Просмотр заявления и документов, направленных на Биржу", level=1)
     ).to_be_visible()
-    expect(listing.get_by_role("link", name="Подписанное заявление")).to_be_visible()
+    expect(listing.get_by_role("row").filter(has_text="Подписанное заявление").get_by_role("link")).to_be_visible()
     listing.get_by_role("link", name=f"← {number}").click()
     settled(listing)
     field(listing, "Какие документы нужны").fill("Приложите протокол общего собрания акционеров.")
     due = datetime.date.today() + datetime.timedelta(days=10)
     field(listing, "Срок представления").fill(due.isoformat())
     button(listing, "Запросить дополнительные документы").click()
-    status(listing, "Готово: Запросить дополнительные документы.")
+    status(listing, "Запрос дополнительных документов направлен инициатору допуска.")
     mailbox.wait_for("issuer@demo.kz")
 
     issuer.reload()
     expect(issuer.locator(".flash").filter(has_text="Запрос Биржи")).to_contain_text(
         "Приложите протокол общего собрания акционеров."
     )
+    # the note of the step in force: the first head's old return is not shown any more
+    expect(issuer.get_by_text("Исправьте телефон, см. комментарий.")).to_have_count(0)
     expect(button(issuer, "Отзыв заявления")).to_be_visible()  # G-25: until the meeting is scheduled
     field(issuer, "Ответ на запрос").fill("Протокол прилагаем.")
     field(issuer, "Документы").set_input_files({**PDF, "name": "protocol.pdf"})
     shot(issuer, "8_answer")
     button(issuer, "Направить ответ").click()
-    status(issuer, "Готово: Направить ответ.")
+    status(issuer, "Ответ сохранён и направлен первому руководителю на подпись ЭЦП.")
 
     ceo.reload()
     expect(app_status(ceo)).to_have_text("На подписании")
-    sign_in_browser(ceo, keystore, "8_resigning")
+    sign_in_browser(
+        ceo,
+        keystore,
+        "8_resigning",
+        f"Ответ на запрос Биржи {number}.pdf",
+        "Ответ на запрос подписан и направлен на Биржу.",
+    )
     expect(ceo.get_by_role("row").filter(has_text="Подписанный ответ на запрос")).to_have_count(1)
 
     listing.reload()
-    meeting = datetime.date.today() + datetime.timedelta(days=30)
+    expect(listing.get_by_text("Исправьте телефон, см. комментарий.")).to_have_count(0)  # the head's note: internal
+    # the commission meets today (a decision is recorded on the meeting's day or later)
+    meeting = datetime.date.fromisoformat(meeting_today())
     field(listing, "Дата заседания").fill(meeting.isoformat())
-    field(listing, "Время").fill("15:00")
+    field(listing, "Время").fill("09:00")
     button(listing, "Назначить заседание").click()
-    status(listing, "Готово: Назначить заседание.")
+    status(listing, f"Заседание назначено на {meeting:%d.%m.%Y}.")
 
     issuer.reload()
-    expect(issuer.get_by_role("definition").filter(has_text=meeting.strftime("%d.%m.%Y"))).to_be_visible()
+    expect(issuer.locator("dl.facts dt:text-is('Заседание') + dd")).to_have_text(f"{meeting:%d.%m.%Y} 09:00")
     expect(button(issuer, "Отзыв заявления")).to_have_count(0)
 
     field(listing, "Решение").select_option(label="Положительное решение")
     field(listing, "Текст решения").fill("Включить акции в категорию «Премиум» основной площадки.")
+    field(listing, "Основание решения").fill("Соответствие требованиям категории «Премиум».")
     button(listing, "Записать решение").click()
-    status(listing, "Готово: Записать решение.")
+    status(listing, "Решение записано. Подготовьте письмо Биржи.")
     expect(field(listing, "Наименование документа")).to_have_value("Письмо Биржи")
     shot(listing, "8_letter")
     button(listing, "Направить письмо").click()  # no file: the Exchange makes the letter
-    status(listing, "Готово: Направить письмо.")
+    status(listing, "Письмо Биржи заверено печатью и направлено инициатору допуска.")
+    letter_row = listing.get_by_role("row").filter(has_text="Письмо Биржи, исх. №")
+    _, letter_pdf = download(listing, letter_row.get_by_role("link").first)
+    letter_text = " ".join(pdf_text(letter_pdf).split())
+    for expected in ("Исх. №", "Сапаров Ерлан", "Алматы, пр. Абая, 1", "Основание: Соответствие требованиям"):
+        assert expected in letter_text, (expected, letter_text[:1500])
     button(listing, "Архивировать").click()
-    status(listing, "Готово: Архивировать.")
+    status(listing, "Заявление перенесено в архив.")
     expect(app_status(listing)).to_have_text("Архив")
 
     # --- 9. The issuer's archive, the letter, and the questionnaire reused in a new application ----

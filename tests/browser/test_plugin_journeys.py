@@ -86,7 +86,7 @@ def documents(page, field, titles):
         field(page, "Документ").select_option(label=title)
         field(page, "Файл").set_input_files(PDF)
         button(page, "Приложить").click()
-        status(page, f"Документ «{title}» приложен.")
+        status(page, f"Документ «{title}» приложен: doc.pdf.")
     expect(page.locator("#stage-panel table").get_by_text("Не приложен")).to_have_count(0)
     button(page.locator("#stage-panel"), "Готово").click()
     status(page, "Этап «Документы» заполнен.")
@@ -96,7 +96,7 @@ def send_to_head(page):
     """The last tab: "Направить на согласование"; the application goes to the first head."""
     expect(tab(page, "Направить на согласование")).to_have_attribute("aria-current", "page")
     button(page, "Направить на согласование").click()
-    status(page, "Готово: Направить на согласование.")
+    status(page, "Заявление направлено первому руководителю на согласование.")
     expect(app_status(page)).to_have_text("На согласовании")
 
 

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from core.signing import pki
+from core.workflow.models import Application
 from tests.browser.conftest import settled
 from tests.conftest import free_port
 from tests.core.test_signing_flow import at_approval, ceo_key, world  # noqa: F401 - fixtures and helpers
@@ -102,7 +103,9 @@ def test_the_first_head_signs_through_the_nuc_tab_with_ncalayer(page, login, app
         expect(page.get_by_role("tab", name="Tumar CSP")).to_be_visible()
         page.get_by_role("button", name="Подписать").click()
 
-        expect(page.locator(".flash-success")).to_contain_text("Готово: Подписать ЭЦП", timeout=30_000)
+        expect(page.locator(".flash-success")).to_contain_text(
+            "Заявление подписано и направлено в канцелярию Биржи.", timeout=30_000
+        )
         sign = next(r for r in ncalayer.requests if r.get("module") == "kz.gov.pki.knca.basics")
         assert sign["method"] == "sign" and sign["args"]["format"] == "cms"
         assert sign["args"]["signingParams"]["encapsulate"] is False  # a detached CMS
@@ -139,8 +142,11 @@ def test_the_first_head_signs_through_the_tumar_csp_tab(page, login, app, return
 
     page.get_by_role("tab", name="Tumar CSP").click()
     panel = page.get_by_role("tabpanel", name="Tumar CSP")
+    # the one file to sign, named as what it is, above both tabs
+    number = Application.get_by_id(app_id).number
     with page.expect_download() as download:
-        panel.get_by_role("link", name="Скачать").click()
+        page.get_by_role("link", name=f"Заявление {number}.pdf", exact=True).click()
+    assert download.value.suggested_filename == f"Заявление {number}.pdf"
     document = open(download.value.path(), "rb").read()
     key = ceo_key(kit, world)
     cms = pki.sign_detached_with_openssl(document, key.cert_pem, key.key_pem, chain_pem=key.chain_pem)
@@ -149,7 +155,7 @@ def test_the_first_head_signs_through_the_tumar_csp_tab(page, login, app, return
     )
     panel.get_by_role("button", name="Отправить файл").click()
 
-    expect(page.locator(".flash-success")).to_contain_text("Готово: Подписать ЭЦП", timeout=30_000)
-    from core.workflow.models import Application
-
+    expect(page.locator(".flash-success")).to_contain_text(
+        "Заявление подписано и направлено в канцелярию Биржи.", timeout=30_000
+    )
     assert Application.get_by_id(app_id).process == "registration"

@@ -81,6 +81,7 @@ def _models():
         workflow.FormData,
         workflow.Comment,
         workflow.Transition,
+        workflow.OutgoingLetter,
         workflow.Attachment,
         workflow.Signature,
         workflow.ApplicationSecurity,

@@ -106,8 +106,13 @@ def test_the_signing_step_offers_the_nuc_and_tumar_csp_tabs(client, approved):
     response = client.get(f"/applications/{app_id}")
     page = response.get_data(as_text=True)
 
-    for label in ("Подписать ЭЦП", "НУЦ", "Tumar CSP", "Скачать", "Файл для подписи", "Отправить файл"):
+    for label in ("Подписать ЭЦП", "НУЦ", "Tumar CSP", "Файл для подписи", "Отправить файл"):
         assert label in page
+    # one file to sign, named as what it is; the summary PDF of the header is not offered beside it
+    number = Application.get_by_id(app_id).number
+    assert page.count(f'href="/applications/{app_id}/signing-document"') == 1
+    assert f"Заявление {number}.pdf" in page
+    assert f"/applications/{app_id}/summary.pdf" not in page
     assert 'data-ncalayer="wss://127.0.0.1:13579"' in page
     assert 'data-eku="1.3.6.1.5.5.7.3.4,1.2.398.3.3.4.1.2.1"' in page
     assert "wss://127.0.0.1:13579" in response.headers["Content-Security-Policy"]

@@ -10,7 +10,9 @@ import pytest
 from core.accounts.models import Organisation, User
 from core.signing import pki
 from core.workflow.engine import definition
+from core.workflow.forms import prefix_of
 from core.workflow.models import Application
+from tests.conftest import meeting_today
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -172,7 +174,10 @@ class Journey:
     def act(self, action, data=None, expect=302, **kwargs):
         response = self.client.post(
             self.url(f"/act/{action}"),
-            data={"version": str(self.application.version), **{f"{action}-{k}": v for k, v in (data or {}).items()}},
+            data={
+                "version": str(self.application.version),
+                **{f"{prefix_of(action)}-{k}": v for k, v in (data or {}).items()},
+            },
             **kwargs,
         )
         assert response.status_code == expect, response.get_data(as_text=True)[-3000:]
@@ -213,7 +218,7 @@ class Journey:
         self.auth.logout()
         self.auth.login(staff.email)
         if meeting:
-            self.act("schedule", {"meeting_date": "2030-01-10", "meeting_time": "15:00"})
+            self.act("schedule", {"meeting_date": meeting_today(), "meeting_time": "15:00"})
         self.act("decide", {"result": result, "note": "Решение комитета."})
         self.act("issue_letter", {"title": "Письмо Биржи"}, content_type="multipart/form-data")
         self.act("archive")

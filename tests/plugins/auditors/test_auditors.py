@@ -16,6 +16,7 @@ from core.workflow.models import Application, Questionnaire, Transition
 from plugins.auditors.models import AuditorReminder, RecognisedAuditor
 from plugins.auditors.partners import recognised_only
 from plugins.auditors.service import auditors_reminders, reminder_due
+from tests.conftest import meeting_today
 from tests.plugins.auditors.conftest import PEOPLE
 
 
@@ -67,7 +68,7 @@ def test_a_decision_recorded_in_kazakh_still_counts_as_positive(client, journey,
     journey.auth.logout()
     journey.auth.login(auditors_staff.email)
     client.post("/language", data={"lang": "kk", "next": "/"})
-    journey.act("schedule", {"meeting_date": "2030-01-10", "meeting_time": "15:00"})
+    journey.act("schedule", {"meeting_date": meeting_today(), "meeting_time": "15:00"})
     journey.act("decide", {"result": "approved", "note": "Шешім."})
     assert not journey.application.decision.startswith("Положительное")
     journey.act("issue_letter", {"title": "Хат"}, content_type="multipart/form-data")

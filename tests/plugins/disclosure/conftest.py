@@ -9,6 +9,7 @@ import pytest
 from core.accounts.models import Organisation, User
 from core.signing import pki
 from core.workflow.engine import definition
+from core.workflow.forms import prefix_of
 from core.workflow.models import Application
 from plugins.disclosure.models import Obligation
 
@@ -130,7 +131,10 @@ class Journey:
     def act(self, action, data=None, expect=302, **kwargs):
         response = self.client.post(
             self.url(f"/act/{action}"),
-            data={"version": str(self.application.version), **{f"{action}-{k}": v for k, v in (data or {}).items()}},
+            data={
+                "version": str(self.application.version),
+                **{f"{prefix_of(action)}-{k}": v for k, v in (data or {}).items()},
+            },
             **kwargs,
         )
         assert response.status_code == expect, response.get_data(as_text=True)[-3000:]

@@ -128,7 +128,9 @@ class Journey:
         assert self.client.post(self.url("/stages/documents/documents/done")).status_code == 302
 
     def act(self, action, data=None, expect=302, **kwargs):
-        fields = {f"{action}-{key}": value for key, value in (data or {}).items()}  # each action's form prefix
+        from core.workflow.forms import prefix_of
+
+        fields = {f"{prefix_of(action)}-{key}": value for key, value in (data or {}).items()}  # the form's prefix
         response = self.client.post(
             self.url(f"/act/{action}"), data={"version": str(version_of(self.app_id)), **fields}, **kwargs
         )

@@ -4,6 +4,7 @@ import pytest
 
 from core.signing import pki
 from core.workflow.models import Application, Attachment, Questionnaire, Signature, Transition
+from tests.conftest import meeting_today
 from tests.plugins.listing.conftest import sign_key
 
 
@@ -41,7 +42,7 @@ def test_the_whole_listing_journey(client, auth, demo, journey, trusted, mailbox
     auth.logout()
 
     auth.login("listing@exchange.demo")
-    journey.act("schedule", {"meeting_date": "2030-01-10", "meeting_time": "15:00"})
+    journey.act("schedule", {"meeting_date": meeting_today(), "meeting_time": "15:00"})
     journey.act("decide", {"result": "approved", "note": "Включить акции в категорию «Премиум»."})
     journey.act("issue_letter", {"title": "Письмо Биржи"}, content_type="multipart/form-data")
     journey.act("archive")

@@ -8,7 +8,7 @@ import pytest
 from core.notifications.models import Notification
 from core.signing import pki
 from core.workflow.models import Application, ApplicationMember, Comment, Questionnaire, StageState, Transition
-from tests.conftest import almaty_today
+from tests.conftest import almaty_today, meeting_today
 from tests.plugins.listing.conftest import BASIC, GENERAL, sign_key, version_of
 
 
@@ -249,7 +249,7 @@ def test_first_head_comments_returns_and_the_filler_sees_comments_beside_fields(
 def test_return_needs_a_reason(client, auth, demo, journey):
     _to_first_head(client, auth, journey)
     response = journey.act("return", {"note": ""}, expect=422)
-    assert "Напишите, что нужно исправить." in response.get_data(as_text=True)
+    assert "Напишите, что нужно исправить, или оставьте комментарий к полю." in response.get_data(as_text=True)
 
 
 def _sign_as_ceo(client, auth, journey, trusted, demo, key=None):
@@ -378,7 +378,7 @@ def test_withdrawal_until_the_meeting_is_scheduled(client, auth, journey, truste
     assert "Отзыв заявления" in client.get(journey.url()).get_data(as_text=True)
     auth.logout()
     auth.login("listing@exchange.demo")
-    journey.act("schedule", {"meeting_date": "2030-01-10", "meeting_time": "15:00"})
+    journey.act("schedule", {"meeting_date": meeting_today(), "meeting_time": "15:00"})
     auth.logout()
     auth.login("issuer@demo.kz")
     assert "Отзыв заявления" not in client.get(journey.url()).get_data(as_text=True)
@@ -400,7 +400,7 @@ def test_client_withdraws_during_review(client, auth, journey, trusted, demo):
 @pytest.mark.rule("G-9.5")
 def test_letter_reaches_the_client_and_archive_keeps_it(client, auth, journey, trusted, demo, mailbox):
     _to_review(client, auth, journey, trusted, demo)
-    journey.act("schedule", {"meeting_date": "2030-01-10", "meeting_time": "15:00"})
+    journey.act("schedule", {"meeting_date": meeting_today(), "meeting_time": "15:00"})
     journey.act("decide", {"result": "approved", "note": "Включить"})
     journey.act("issue_letter", {"title": "Заключение Биржи"}, content_type="multipart/form-data")
     assert "Заключение Биржи" in mailbox.body(mailbox.wait_for("issuer@demo.kz")[-1])
@@ -416,7 +416,7 @@ def test_letter_reaches_the_client_and_archive_keeps_it(client, auth, journey, t
 @pytest.mark.rule("G-9.6")
 def test_questionnaire_of_an_archived_application_prefills_a_new_one(client, auth, journey, trusted, demo):
     _to_review(client, auth, journey, trusted, demo)
-    journey.act("schedule", {"meeting_date": "2030-01-10", "meeting_time": "15:00"})
+    journey.act("schedule", {"meeting_date": meeting_today(), "meeting_time": "15:00"})
     journey.act("decide", {"result": "approved", "note": "Включить"})
     journey.act("issue_letter", {"title": "Письмо"}, content_type="multipart/form-data")
     journey.act("archive")

@@ -8,6 +8,7 @@ import pytest
 from core.accounts.models import Organisation, User
 from core.signing import pki
 from core.workflow.models import Application
+from tests.conftest import meeting_today
 from tests.plugins.listing.conftest import Journey, sign_key, test_ca, trusted  # noqa: F401 (fixtures)
 
 ORGANISATION = {
@@ -131,7 +132,7 @@ class Membership(Journey):
         """The Management Board's meeting, its decision, the letter and the archive."""
         self.auth.logout()
         self.auth.login(staff.email)
-        self.act("schedule", {"meeting_date": "2030-01-10", "meeting_time": "15:00"})
+        self.act("schedule", {"meeting_date": meeting_today(), "meeting_time": "15:00"})
         self.act("decide", {"result": result, "note": note})
         self.act("issue_letter", {"title": "Письмо Биржи"}, content_type="multipart/form-data")
         self.act("archive")

@@ -11,7 +11,7 @@ from core.accounts.models import Organisation
 from core.notifications.models import Notification
 from core.workflow.models import Application, Transition
 from plugins.membership.models import Membership
-from tests.conftest import almaty_today
+from tests.conftest import almaty_today, meeting_today
 from tests.plugins.membership.conftest import ORGANISATION, admission
 
 CHAIN = ["send_to_head", "approve", "sign", "register", "schedule", "decide", "issue_letter", "archive"]
@@ -91,7 +91,7 @@ def test_a_decision_recorded_in_kazakh_still_counts(client, auth, demo, membersh
     auth.logout()
     auth.login(monitoring.email)
     client.post("/language", data={"lang": "kk", "next": "/"})
-    membership.act("schedule", {"meeting_date": "2030-01-10", "meeting_time": "15:00"})
+    membership.act("schedule", {"meeting_date": meeting_today(), "meeting_time": "15:00"})
     membership.act("decide", {"result": "approved", "note": "Қабылдансын."})
     membership.act("issue_letter", {"title": "Биржа хаты"}, content_type="multipart/form-data")
     membership.act("archive")

@@ -9,6 +9,7 @@ from core.accounts.validators import make_xin
 from core.signing import pki
 from core.workflow.cascade import make_isin
 from core.workflow.models import Application, CascadeNode
+from tests.conftest import meeting_today
 from tests.plugins.listing.conftest import Journey, sign_key, test_ca, trusted  # noqa: F401 (fixtures)
 
 ISSUER = {
@@ -136,7 +137,7 @@ class Filing(Journey):
         """Review, the Management Board's meeting, its decision, the letter and the archive."""
         self.auth.logout()
         self.auth.login(staff)
-        self.act("schedule", {"meeting_date": "2030-01-10", "meeting_time": "15:00"})
+        self.act("schedule", {"meeting_date": meeting_today(), "meeting_time": "15:00"})
         self.act("decide", {"result": result, "note": note})
         self.act("issue_letter", {"title": "Письмо Биржи"}, content_type="multipart/form-data")
         self.act("archive")

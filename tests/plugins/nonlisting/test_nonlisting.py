@@ -5,6 +5,7 @@ import pytest
 
 from core import create_app
 from core.workflow.models import Application, Attachment, CascadeNode, Questionnaire, StageState, Transition
+from tests.conftest import meeting_today
 from tests.plugins.nonlisting.conftest import ISSUER, PRIVATE_APPLICATION, SECURITIES, kpm_node
 
 CHAIN = ["send_to_head", "approve", "sign", "register", "schedule", "decide", "issue_letter", "archive"]
@@ -55,7 +56,7 @@ def test_admission_to_the_unlisted_sector_from_filing_to_archive(client, auth, d
     auth.logout()
     auth.login("listing@exchange.demo")  # department "listing" reviews it
     assert app.number in client.get("/staff/inbox?department=listing").get_data(as_text=True)
-    filing.act("schedule", {"meeting_date": "2030-01-10", "meeting_time": "15:00"})
+    filing.act("schedule", {"meeting_date": meeting_today(), "meeting_time": "15:00"})
     page = client.get(filing.url()).get_data(as_text=True)
     assert "Рассмотрение на заседании: Правление Биржи" in page  # the Board decides, not the commission
     assert "Листинговой комиссии" not in page
