@@ -450,8 +450,10 @@ def test_every_demo_account_of_a_fresh_install_signs_in_without_a_phone(tmp_path
         )
         from core.notifications.models import MailMessage
 
-        (mail,) = MailMessage.select().where(MailMessage.to == "listing@exchange.demo")
-        assert "оператор сервера" in mail.body and "сбросил второй фактор" in mail.body
+        # The demo's applications mail the listing department too: the reset's mail is the one about the factor.
+        mails = MailMessage.select().where(MailMessage.to == "listing@exchange.demo")
+        (mail,) = [m for m in mails if "сбросил второй фактор" in m.body]
+        assert "оператор сервера" in mail.body
         assert UserMfa.get(UserMfa.user == board.id).exempt is False
     finally:
         database.db.close()

@@ -5,6 +5,7 @@ import base64
 import datetime
 import hashlib
 import subprocess
+import zoneinfo
 
 import pytest
 from asn1crypto import algos, x509
@@ -540,7 +541,10 @@ def test_a_signing_time_from_before_the_certificate_existed_is_refused(kit):
     rejection = rejected(kit, sign_at(signer, claimed))
 
     assert rejection.code == "signing_time"
-    assert rejection.message.startswith(f"Время подписания, указанное в подписи ({claimed:%d.%m.%Y %H:%M} UTC)")
+    almaty = claimed.astimezone(zoneinfo.ZoneInfo("Asia/Almaty"))  # every time a person reads is the Exchange's
+    assert rejection.message.startswith(
+        f"Время подписания, указанное в подписи ({almaty:%d.%m.%Y %H:%M} (время Алматы))"
+    )
     assert "выходит за срок действия сертификата" in rejection.message
 
 
