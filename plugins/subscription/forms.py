@@ -96,9 +96,11 @@ class ApplicationForm(FlaskForm):
         default="submission",
     )
     collateral_date = DateField(_l("Дата проверки обеспечения"), validators=[Optional()])
-    collateral_time = TimeField(_l("Время проверки обеспечения"), validators=[Optional()])
+    # Defaults in the order the Rules need on the last day: the collateral check (S-5.2) before activation,
+    # activation inside the period so the seller may remove orders after it until the end (S-4.3).
+    collateral_time = TimeField(_l("Время проверки обеспечения"), validators=[Optional()], default=datetime.time(15, 0))
     activation_date = DateField(_l("8. Дата активации"), validators=[required()])
-    activation_time = TimeField(_l("Время активации"), validators=[required()], default=datetime.time(16, 30))
+    activation_time = TimeField(_l("Время активации"), validators=[required()], default=datetime.time(15, 30))
     ccp = RadioField(
         _l("9. Режим"),
         choices=choices(

@@ -19,7 +19,7 @@ STATES = {
     "refused": _l("Отказано"),
     "cd_consent": _l("Ожидается согласие центрального депозитария"),
     "registered": _l("Зарегистрирована"),
-    "activated": _l("Прием заявок завершён"),
+    "activated": _l("Заявки активированы"),  # activation falls inside the acceptance period (S-4.3)
     "accepted_register": _l("Реестр принятых заявок направлен"),
     "satisfied_register": _l("Реестр удовлетворённых заявок принят"),
     "deals": _l("Сделки заключены"),

@@ -880,10 +880,19 @@ def _enqueue(name: str, job: RegisterJob) -> None:
     tasks.enqueue(name, job.id)
 
 
-def start_accepted(sub: Subscription, user: User | None = None) -> list[RegisterJob]:
+def start_accepted(sub: Subscription, user: User | None = None, at=None) -> list[RegisterJob]:
     """S-8.1: produce the accepted register (XML and XLSX) in the background."""
     with db.atomic():
         sub = service._fresh(sub, "activated", "accepted_register")
+        if not service.period_over(sub, at):
+            # S-8.1, S-8.2: produced after the acceptance period, once the control users' refusals are in (S-4.2).
+            raise service.SubscriptionError(
+                _(
+                    "Реестр принятых заявок формируется после окончания приема заявок и периода подтверждения "
+                    "(%(until)s).",
+                    until=rules.local(service.confirmation_ends(sub)).strftime("%d.%m.%Y %H:%M"),
+                )
+            )
         busy = RegisterJob.select().where(
             (RegisterJob.subscription == sub)
             & (RegisterJob.kind == "accepted")
@@ -2336,6 +2345,8 @@ def enforce_deadlines(at=None) -> dict:
         _enqueue("check_satisfied_register" if job.kind == "check" else "build_register", job)
         done["requeued"] += 1
     for sub in list(Subscription.select().where(Subscription.state == "activated")):
+        if not service.period_over(sub, at) or service.close_period(sub, at):
+            continue
         produced = RegisterJob.select().where(
             (RegisterJob.subscription == sub)
             & (RegisterJob.kind == "accepted")
@@ -2343,7 +2354,7 @@ def enforce_deadlines(at=None) -> dict:
         )
         if not produced.exists():
             try:
-                start_accepted(sub)
+                start_accepted(sub, at=at)
                 done["produced"] += 1
             except service.SubscriptionError:
                 pass

@@ -395,9 +395,60 @@ def _move(sub, state, **fields):
 # --- orders (S-4, S-5, S-7) ----------------------------------------------------------------------
 
 
+# The states in which the acceptance period may still run: activation (S-4.5, footnote 3) falls inside the
+# period and does not close it. What the period allows is decided by the clock, never by the state alone.
+OPEN_STATES = ("registered", "activated")
+
+
 def accepting(sub: Subscription, at=None) -> bool:
+    """S-4.1, S-4.3: within the acceptance period buyers submit, amend and cancel orders."""
     at = at or now()
-    return sub.state == "registered" and sub.accept_from <= at <= sub.accept_to
+    return sub.state in OPEN_STATES and sub.accept_from <= at <= sub.accept_to
+
+
+def removing(sub: Subscription, at=None) -> bool:
+    """S-4.3: the seller removes any buyer's order after activation, during the acceptance period."""
+    at = at or now()
+    return accepting(sub, at) and at >= sub.activation_at
+
+
+def confirmation_ends(sub: Subscription) -> datetime.datetime:
+    """S-4.2, S-A1 condition 5: the time after acceptance ends until which a control user may refuse."""
+    return sub.accept_to + datetime.timedelta(minutes=sub.confirmation_minutes or 0)
+
+
+def confirming(sub: Subscription, at=None) -> bool:
+    """S-4.2: the control & collateral system user refuses confirmation after activation and until the time
+    the application sets after the acceptance period ends."""
+    at = at or now()
+    return sub.state in OPEN_STATES and sub.activation_at <= at <= confirmation_ends(sub)
+
+
+def period_over(sub: Subscription, at=None) -> bool:
+    """Acceptance and the confirmation period are over: the accepted register may be produced (S-8.1)."""
+    return (at or now()) > confirmation_ends(sub)
+
+
+def _period_text(sub) -> dict:
+    return {
+        "start": rules.local(sub.accept_from).strftime("%d.%m.%Y %H:%M"),
+        "end": rules.local(sub.accept_to).strftime("%d.%m.%Y %H:%M"),
+        "activation": rules.local(sub.activation_at).strftime("%d.%m.%Y %H:%M"),
+        "until": rules.local(confirmation_ends(sub)).strftime("%d.%m.%Y %H:%M"),
+    }
+
+
+def removal_refusal(sub: Subscription, at=None) -> str | None:
+    """Why the seller may not remove an order now (S-4.3), or None."""
+    at = at or now()
+    if removing(sub, at):
+        return None
+    if sub.state in OPEN_STATES and at < sub.activation_at and at <= sub.accept_to:
+        return _(
+            "Продавец снимает заявки после активации (%(activation)s) до окончания приема заявок (%(end)s).",
+            **_period_text(sub),
+        )
+    return _("Период приема заявок закончился.")
 
 
 def collateral_due(sub: Subscription, at) -> bool:
@@ -613,6 +664,7 @@ def submit_orders(sub: Subscription, user: User, items, at=None) -> list:
                     confirmed=None if account.controller_id else True,
                     **{k: v for k, v in data.items() if v is not None},
                 )
+                _activated_quantity(sub, order)
                 if due:
                     amount = order_amount(order, sub)
                     if amount is None:
@@ -698,6 +750,7 @@ def amend_order(order: Order, user: User, fields: dict, version: int, at=None) -
         for key in ORDER_FIELDS:
             setattr(order, key, merged[key])
         order.account, order.amended_at = account, at
+        _activated_quantity(sub, order)
         if was_secured or collateral_due(sub, at):
             _block(order, account, order_amount(order, sub))
         moved = (
@@ -725,8 +778,10 @@ def _close(order: Order, status: str, actor: User, action: str, reason: str = ""
         if order.status != "active":
             raise SubscriptionError(_("Заявка уже %(status)s.", status=str(order.status_label).lower()))
         sub = order.subscription
-        if action in ("order.cancel", "order.remove") and not accepting(sub, at):
+        if action == "order.cancel" and not accepting(sub, at):
             raise SubscriptionError(_("Период приема заявок закончился."))
+        if action == "order.remove" and (refusal := removal_refusal(sub, at)):
+            raise SubscriptionError(refusal)
         _release(order)
         Order.update(status=status, secured=False, blocked=0, version=Order.version + 1).where(
             Order.id == order.id
@@ -776,7 +831,14 @@ def refuse_order(order: Order, user: User, reason: str, at=None) -> Order:
     sub = order.subscription
     if order.account.controller_id != user.organisation_id:
         raise SubscriptionError(_("Подтверждает заявки только пользователь, контролирующий этот счет."))
-    if at > sub.accept_to + datetime.timedelta(minutes=sub.confirmation_minutes):
+    if not confirming(sub, at):
+        if sub.state in OPEN_STATES and at < sub.activation_at:
+            raise SubscriptionError(
+                _(
+                    "Отказать в подтверждении можно после активации заявок (%(activation)s) до %(until)s.",
+                    **_period_text(sub),
+                )
+            )
         raise SubscriptionError(_("Срок подтверждения заявок истек."))
     return _close(order, "refused", user, "order.refuse", reason, at=at)
 
@@ -883,15 +945,8 @@ def activate(sub: Subscription, at=None) -> Subscription:
         if sub.state != "registered":
             return sub
         active = Order.select().where((Order.subscription == sub) & (Order.status == "active"))
-        if not active.exists():
-            _move(sub, "failed", activated_at=at, failed_reason=str(_("Не подано ни одной заявки.")))
-            audit.record("subscription.failed", sub, reason="no orders")
-            _tell(
-                users_of([sub.seller]) + csd_users(),
-                _("Подписка %(number)s признана несостоявшейся: не подано ни одной заявки.", number=sub.number),
-                sub,
-                None,
-            )
+        if not active.exists() and at >= sub.accept_to:
+            _failed_empty(sub, activated_at=at)
             return sub
         if rules.one_day(sub.accept_from, sub.accept_to) and sub.market_orders:
             price = sub.seller_price
@@ -921,6 +976,39 @@ def activate(sub: Subscription, at=None) -> Subscription:
         _move(sub, "activated", activated_at=at, fair_value=price)
         audit.record("subscription.activate", sub, fair_value=str(price) if price is not None else None)
     return sub
+
+
+def _failed_empty(sub: Subscription, **fields) -> None:
+    """S-4.7: no orders at all: the subscription is declared failed."""
+    _move(sub, "failed", failed_reason=str(_("Не подано ни одной заявки.")), **fields)
+    audit.record("subscription.failed", sub, reason="no orders")
+    _tell(
+        users_of([sub.seller]) + csd_users(),
+        _("Подписка %(number)s признана несостоявшейся: не подано ни одной заявки.", number=sub.number),
+        sub,
+        None,
+    )
+
+
+def close_period(sub: Subscription, at=None) -> bool:
+    """At the end of an acceptance period that activation fell inside: with no order in force the
+    subscription fails (S-4.7), as it would have at an activation after the period. True if it failed."""
+    at = at or now()
+    with db.atomic():
+        sub = locked(sub.id)
+        if sub.state != "activated" or at < sub.accept_to:
+            return False
+        if Order.select().where((Order.subscription == sub) & (Order.status == "active")).exists():
+            return False
+        _failed_empty(sub)
+    return True
+
+
+def _activated_quantity(sub: Subscription, order: Order) -> None:
+    """An order submitted or amended after activation is active at once (S-4.5, footnote 3): a market
+    order gets its quantity at the price activation used."""
+    if order.kind == "market" and sub.activated_at is not None and sub.fair_value:
+        order.quantity = rules.market_quantity(order.basis, order.quantity, order.money, sub.fair_value)
 
 
 def accepted_orders(sub: Subscription):

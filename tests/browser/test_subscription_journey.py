@@ -213,9 +213,9 @@ def test_subscription_journey_in_the_browser(app, page, other_browser, returning
     # --- 6. Acceptance ends; the clock activates the book at the fair value (S-4.5) -----------------
     acceptance_is_over(sub_id)
     with app.test_request_context():
-        assert clock.tick() == {"collateral": 0, "activated": 1}
+        assert clock.tick() == {"collateral": 0, "activated": 1, "failed": 0}
     seller.get_by_role("link", name=re.compile(r"^← Подписка")).click()
-    expect(sub_status(seller)).to_have_text(re.compile("Прием заявок заверш"))
+    expect(sub_status(seller)).to_have_text("Заявки активированы")
     expect(fact(seller, "Справедливая цена")).to_have_text("1 057.14")
     expect(order_row(seller, 3)).to_contain_text("94")  # 100 000 / 1 057.14, whole securities
     expect(seller.get_by_text("Биржа формирует реестр принятых заявок")).to_be_visible()

@@ -17,6 +17,7 @@ from core.notifications.models import Notification
 from plugins.subscription import registers, rules, service
 from plugins.subscription.models import Fill, Order, Register, Subscription, TradeAccount
 from plugins.subscription.registers import CallOff, RegisterJob
+from tests.plugins.subscription.conftest import end_period
 
 NS = {"r": "urn:kase:is2in:subscription:register:1"}
 ALL_ITEMS = '["12.1", "12.2", "12.3", "12.4", "12.5", "12.6"]'
@@ -35,6 +36,7 @@ def submit(app, sub, members, buyer="buyer1", **fields):
 
 
 def activate(app, sub):
+    end_period(sub)
     with app.test_request_context():
         service.activate(Subscription.get_by_id(sub.id), at=utcnow())
     return Subscription.get_by_id(sub.id)
@@ -160,10 +162,11 @@ def book(app, members, make_subscription, demo):
     removed = submit(app, sub, members, quantity=7)
     with app.test_request_context():
         service.cancel_order(cancelled, members["buyer1"])
-        service.refuse_order(refused, demo["control@demo.kz"], "нет подтверждения")
+        # S-4.2 and S-4.3: the control user's refusal and the seller's removal come after activation
+        service.refuse_order(refused, demo["control@demo.kz"], "нет подтверждения", at=sub.activation_at)
         service.confirm_order(own, demo["control@demo.kz"])
         service.criteria_result(rejected, demo["csd@demo.kz"], False, "не соответствует критериям")
-        service.remove_order(removed, members["seller"], "по решению продавца")
+        service.remove_order(removed, members["seller"], "по решению продавца", at=sub.activation_at)
     return {
         "sub": sub,
         "client": client_order,

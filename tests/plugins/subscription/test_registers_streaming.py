@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from core.db import utcnow
 from plugins.subscription import registers, service
 from plugins.subscription.models import Fill, Register, Subscription
+from tests.plugins.subscription.conftest import end_period
 from tests.plugins.subscription.test_registers import ALL_ITEMS, NS, submit
 
 R = "{urn:kase:is2in:subscription:register:1}"
@@ -19,6 +20,7 @@ AWKWARD = 'Тест & <Ко> "кавычки"\x01 ' + "\r\n"  # escaped, a contr
 
 
 def produced(app, sub):
+    end_period(sub)
     with app.test_request_context():
         service.activate(Subscription.get_by_id(sub.id), at=utcnow())
     with app.app_context():
