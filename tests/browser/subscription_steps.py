@@ -101,6 +101,11 @@ def acceptance_runs_now(sub_id: int) -> None:
     )
 
 
+def activation_has_come(sub_id: int) -> None:
+    """The activation time, inside the acceptance period (S-4.3), passed a minute ago; acceptance goes on."""
+    reschedule(sub_id, activation_at=utcnow() - datetime.timedelta(minutes=1))
+
+
 def acceptance_is_over(sub_id: int) -> None:
     """Acceptance and its confirmation minutes (S-4.2) ended two minutes ago; the activation time, inside
     the period (S-4.3), has come and gone."""

@@ -25,6 +25,7 @@ from tests.browser.subscription_steps import (
     XLSX,
     acceptance_is_over,
     acceptance_runs_now,
+    activation_has_come,
     almaty_today,
     application_dates,
     deal_time_has_come,
@@ -99,6 +100,8 @@ def order_row(page, number):
 @pytest.mark.rule("S-4.1")
 @pytest.mark.rule("S-5.2")
 @pytest.mark.rule("S-4.5")
+@pytest.mark.rule("S-4.3")
+@pytest.mark.rule("S-8.2")
 @pytest.mark.rule("S-8.1")
 @pytest.mark.rule("S-9.5")
 @pytest.mark.rule("S-10.3")
@@ -193,6 +196,8 @@ def test_subscription_journey_in_the_browser(app, page, other_browser, returning
     expect(order_row(buyer2, 3)).to_contain_text("ждет подтверждения")  # BUY2-KZT is under control
     expect(order_row(buyer2, 1)).to_have_count(0)  # a buyer sees its own orders only
 
+    place_order(buyer1, field, 4, money="50000")  # the seller will remove it after activation
+
     seller.reload()
     expect(sub_status(seller)).to_have_text("Зарегистрирована")
     expect(seller.get_by_role("heading", name="Заявки", exact=True)).to_be_visible()  # the seller sees all (S-4.6)
@@ -210,11 +215,36 @@ def test_subscription_journey_in_the_browser(app, page, other_browser, returning
     expect(figures).to_contain_text("предложение, штук")
     shot(seller, "5_book")
 
-    # --- 6. Acceptance ends; the clock activates the book at the fair value (S-4.5) -----------------
-    acceptance_is_over(sub_id)
+    # Before activation the seller may not remove orders, and is told when it may (S-4.3).
+    seller.get_by_role("link", name=re.compile(r"^← Подписка")).click()
+    expect(seller.locator("#removal-hint")).to_contain_text("Продавец снимает заявки после активации")
+    expect(order_row(seller, 4).get_by_role("button", name="Снять")).to_have_count(0)
+
+    # --- 6. Activation comes inside the period at the fair value (S-4.5); the seller removes an order
+    # (S-4.3), its block is released (S-5.2), the buyer still amends and cancels until the end ----------
+    activation_has_come(sub_id)
     with app.test_request_context():
         assert clock.tick() == {"collateral": 0, "activated": 1, "failed": 0}
-    seller.get_by_role("link", name=re.compile(r"^← Подписка")).click()
+    blocked = TradeAccount.get(TradeAccount.code == "BUY1-KZT").blocked  # 1100 x 400 + 50 000 among them
+    seller.reload()
+    expect(sub_status(seller)).to_have_text("Заявки активированы")
+    expect(seller.locator("#removal-hint")).to_have_count(0)
+    row = order_row(seller, 4)
+    field(row, "Причина").fill("Не соответствует условиям размещения")
+    button(row, "Снять").click()
+    status(seller, "Заявка № 4 снята.")
+    expect(order_row(seller, 4)).to_contain_text("Снята продавцом")
+    expect(order_row(seller, 4).get_by_role("button", name="Снять")).to_have_count(0)
+    assert TradeAccount.get(TradeAccount.code == "BUY1-KZT").blocked == blocked - 50000  # S-5.2
+    shot(seller, "6_removed_after_activation")
+    buyer1.reload()
+    expect(order_row(buyer1, 4)).to_contain_text("Снята продавцом")
+    expect(order_row(buyer1, 1).get_by_role("link", name="Изменить")).to_be_visible()  # still the period
+
+    acceptance_is_over(sub_id)
+    with app.test_request_context():
+        assert clock.tick() == {"collateral": 0, "activated": 0, "failed": 0}
+    seller.reload()
     expect(sub_status(seller)).to_have_text("Заявки активированы")
     expect(fact(seller, "Справедливая цена")).to_have_text("1 057.14")
     expect(order_row(seller, 3)).to_contain_text("94")  # 100 000 / 1 057.14, whole securities
