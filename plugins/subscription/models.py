@@ -222,6 +222,9 @@ class Order(BaseModel):
     amended_at = pw.DateTimeField(null=True)
     version = pw.IntegerField(default=0)
     client_ref = pw.CharField(max_length=64, null=True)  # the member system's id: an API retry is not a new order
+    # an order the collateral check cancelled (S-5.2): its account's free money then, and what it needed
+    free_at_check = pw.DecimalField(max_digits=24, decimal_places=2, null=True)
+    needed_at_check = pw.DecimalField(max_digits=24, decimal_places=2, null=True)
 
     class Meta:
         table_name = "subscription_order"

@@ -891,7 +891,7 @@ def collateral_check(sub: Subscription, at=None) -> dict:
             return {"secured": 0, "cancelled": 0}
         free = _free_money(Order.select(Order.account).where(Order.subscription == sub).distinct())
         price = estimate_price(sub)
-        blocks, unsecured, totals = [], [], {}
+        blocks, unsecured, totals, seen = [], [], {}, []
         unsecured_orders = (
             Order.select(Order.id, Order.account, Order.kind, Order.basis, Order.price, Order.quantity, Order.money)
             .where((Order.subscription == sub) & (Order.status == "active") & (Order.secured == False))  # noqa: E712
@@ -906,15 +906,67 @@ def collateral_check(sub: Subscription, at=None) -> dict:
                 blocks.append((order_id, True, amount))
             else:
                 unsecured.append(order_id)
+                seen.append((order_id, free[account_id], amount))
         bulk_update(Order, [Order.secured, Order.blocked], blocks)
         _add_blocked(totals)
         for start in range(0, len(unsecured), 500):
             Order.update(status="unsecured", version=Order.version + 1).where(
                 Order.id.in_(unsecured[start : start + 500])
             ).execute()
+        bulk_update(Order, [Order.free_at_check, Order.needed_at_check], seen)
         Subscription.update(collateral_checked_at=at).where(Subscription.id == sub.id).execute()
+        sub.collateral_checked_at = at
         audit.record("subscription.collateral_check", sub, secured=len(blocks), cancelled=len(unsecured))
+        _tell_unsecured(sub, unsecured)
     return {"secured": len(blocks), "cancelled": len(unsecured)}
+
+
+TOLD_ORDERS = 20  # orders named one by one in a buyer's notice of the collateral check; the rest are counted
+
+
+def _amount_text(amount) -> str:
+    return "—" if amount is None else f"{Decimal(amount):,.2f}".replace(",", " ")
+
+
+def _tell_unsecured(sub: Subscription, order_ids: list) -> None:
+    """S-5.2: each buyer is told which of its orders the check cancelled and why: the account's free money
+    at the check against what the order needed."""
+    if not order_ids:
+        return
+    when = rules.local(sub.collateral_checked_at).strftime("%d.%m.%Y %H:%M")
+    by_buyer = {}
+    query = (
+        Order.select(Order.buyer, Order.number, TradeAccount.code, Order.free_at_check, Order.needed_at_check)
+        .join(TradeAccount)
+        .where((Order.subscription == sub) & (Order.status == "unsecured"))  # only the check cancels so
+        .order_by(Order.number)
+        .tuples()
+    )
+    for buyer, number, code, free, needed in query:
+        by_buyer.setdefault(buyer, []).append((number, code, free, needed))
+    for buyer, orders in by_buyer.items():
+        lines = [
+            _(
+                "№ %(n)s (счет %(code)s: нужно %(needed)s, свободно %(free)s)",
+                n=number,
+                code=code,
+                needed=_amount_text(needed),
+                free=_amount_text(free),
+            )
+            for number, code, free, needed in orders[:TOLD_ORDERS]
+        ]
+        if len(orders) > TOLD_ORDERS:
+            lines.append(_("и еще заявок: %(n)s", n=len(orders) - TOLD_ORDERS))
+        _tell(
+            users_of([buyer]),
+            _(
+                "Заявки отменены: не обеспечены на %(when)s (проверка обеспечения, п. 2 ст. 5): %(orders)s.",
+                when=when,
+                orders="; ".join(str(line) for line in lines),
+            ),
+            sub,
+            None,
+        )
 
 
 def set_seller_price(sub: Subscription, user: User, price: Decimal) -> Subscription:
