@@ -198,6 +198,17 @@ def columns_for(sub: Subscription) -> list[tuple]:
     return [c for c in COLUMNS if sub.is_debt or c[1] not in ("4", "8")]
 
 
+def money_orders_note(sub: Subscription) -> str:
+    """S-A2: what columns 5, 6 and 10 hold for a market order by money volume, stated in the register's head."""
+    price = sub.fair_value
+    return _(
+        "Рыночная заявка на объем в деньгах: в графе 6 — объем заявки в деньгах; в графе 5 — количество, "
+        "рассчитанное при активации по цене %(price)s (целых ценных бумаг); продавец указывает количество "
+        "к удовлетворению, объем удовлетворения (графа 10) не может превышать объем заявки (графа 6).",
+        price=f"{price:,.4f}".replace(",", " ") if price is not None else "—",
+    )
+
+
 def title_of(kind: str) -> str:
     return _("Реестр принятых заявок") if kind == "accepted" else _("Реестр удовлетворенных заявок")
 
@@ -739,7 +750,8 @@ def write_xlsx(target, sub: Subscription, kind: str, rows) -> Totals:
     """Write the register as the S-A2 table. openpyxl makes the workbook around the rows (styles, sheet,
     column widths); the rows themselves are written here straight into the sheet's part of the archive, as
     openpyxl's write-only sheet would write them, at a fraction of the cost of a cell object per value. Row 6
-    numbers the columns (A, 1, 2, ...); the reader finds the columns by it."""
+    (7 where market orders are admitted: a row says what their columns hold) numbers the columns (A, 1, 2,
+    ...); the reader finds the columns by it."""
     totals = Totals()
     cols = columns_for(sub)
     keys = [key for key, *_rest in cols]
@@ -765,6 +777,7 @@ def write_xlsx(target, sub: Subscription, kind: str, rows) -> Totals:
             ]
         ),
         sheet.row([_("Сформирован %(at)s (время Алматы)", at=rules.local(utcnow()).strftime("%d.%m.%Y %H:%M"))]),
+        *([sheet.row([money_orders_note(sub)])] if sub.market_orders else []),
         sheet.row([(str(c[2] or c[3]), "heading") for c in cols]),
         sheet.row([(str(c[3]) if c[2] else None, "bold") for c in cols]),
         sheet.row([(c[1] if c[1] == "A" else int(c[1]), "bold") for c in cols]),

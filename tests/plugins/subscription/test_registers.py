@@ -190,7 +190,13 @@ def test_accepted_register_xlsx_has_every_column_and_the_total_row(app, book, me
     _register, data = stored(app, sub, fmt="xlsx")
     head, pos, rows, total = split(sheet(data))
     assert head[0][0] == "Реестр принятых заявок"
-    assert "Параметры принятой заявки" in head[3] and "Параметры удовлетворенной заявки" in head[3]
+    # S-A2: the head says what column 6 holds for a market order by money volume (the book admits them)
+    assert head[3][0] == (
+        "Рыночная заявка на объем в деньгах: в графе 6 — объем заявки в деньгах; в графе 5 — количество, "
+        "рассчитанное при активации по цене 1 033.3333 (целых ценных бумаг); продавец указывает количество "
+        "к удовлетворению, объем удовлетворения (графа 10) не может превышать объем заявки (графа 6)."
+    )
+    assert "Параметры принятой заявки" in head[4] and "Параметры удовлетворенной заявки" in head[4]
     # equity: no yield columns (4 and 8)
     assert list(pos) == ["A", "1", "2", "3", "5", "6", "7", "9", "10", "11", "12", "13", "14", "15", "16", "17"]
     # S-8.2: cancelled, refused by the control user, failed the criteria, removed by the seller: all left out

@@ -79,8 +79,9 @@ def test_xlsx_rows_keep_openpyxl_styles_and_read_back(app, awkward):
     data = stored(app, sub, "xlsx")
     ws = load_workbook(io.BytesIO(data)).worksheets[0]
     header = next(r for r in range(1, 20) if ws.cell(r, 1).value == "A")
-    assert header == 6 and all(c.font.b for c in ws[header] if c.value is not None)
-    assert ws.cell(4, 1).alignment.wrap_text and ws.cell(4, 1).font.b
+    # title, parameters, time, the note on market orders by money (S-A2), two heading rows, the numbers
+    assert header == 7 and all(c.font.b for c in ws[header] if c.value is not None)
+    assert ws.cell(5, 1).alignment.wrap_text and ws.cell(5, 1).font.b  # the group heading
     assert ws.column_dimensions["C"].width == 20
     first = header + 1
     assert ws.cell(first, 3).number_format == registers.DATE_FORMAT
