@@ -2471,6 +2471,27 @@ def registers_visible(sub: Subscription) -> bool:
 
 bp.add_app_template_global(registers_visible, "registers_visible")
 
+SHOWN_MISMATCHES = 10  # on the subscription page; the registers page lists the whole report
+
+
+def rejected_check(sub: Subscription) -> RegisterJob | None:
+    """The seller's last satisfied register, if it was not accepted (S-9.5): the subscription page says so with
+    its mismatches, instead of leaving them in the job's report."""
+    job = (
+        RegisterJob.select()
+        .where((RegisterJob.subscription == sub) & (RegisterJob.kind == "check"))
+        .order_by(RegisterJob.id.desc())
+        .first()
+    )
+    if job is None or job.active:
+        return None
+    if job.status == "done" and job.register_id and job.register.status == "accepted":
+        return None
+    return job if job.status in ("done", "rejected", "failed") else None
+
+
+bp.add_app_template_global(rejected_check, "rejected_satisfied_check")
+
 
 def _sub_or_404(sub_id) -> Subscription:
     """S-8.4: the registers are confidential: anyone else gets "not found"."""

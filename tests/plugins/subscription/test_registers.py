@@ -394,6 +394,10 @@ def test_satisfied_register_with_mismatches_is_reported_by_row_then_fixed_and_ac
     assert "не принят" in note.message
     page = client.get(f"/subscriptions/{sub.id}/registers").get_data(as_text=True)
     assert "Несоответствия" in page and "больше количества в заявке" in page
+    # the subscription page says it too, with the mismatches themselves (issue #17)
+    page = client.get(f"/subscriptions/{sub.id}").get_data(as_text=True)
+    assert f"не принят (несоответствий: {len(report)})" in page
+    assert f"Заявка № {c}, графа 9: Количество к удовлетворению (12) больше количества в заявке (10)" in page
 
     fixed = edit_xlsx(
         accepted,
@@ -418,6 +422,7 @@ def test_satisfied_register_with_mismatches_is_reported_by_row_then_fixed_and_ac
     assert event.data["consent_to_deals"] is True and "согласие продавца" in event.data["note"]
     page = client.get(f"/subscriptions/{sub.id}/registers").get_data(as_text=True)
     assert "означает согласие продавца на заключение сделок" in page
+    assert "не принят (несоответствий" not in client.get(f"/subscriptions/{sub.id}").get_data(as_text=True)
 
     # a correction before the deal replaces the fills, in one go
     upload(client, sub, edit_xlsx(accepted, {c: {"7": 1000, "9": 4}}))

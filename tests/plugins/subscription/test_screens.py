@@ -1,14 +1,18 @@
 """Screens that say what happened (issue #17, part 2), checked on the pages people read."""
 
+import datetime
 import re
 from decimal import Decimal
 
 import pytest
 
+from core.db import utcnow
 from core.notifications.models import Notification
-from plugins.subscription import service
-from plugins.subscription.models import Order, Subscription, TradeAccount
+from plugins.subscription import rules, service
+from plugins.subscription.models import Order, Register, Subscription, TradeAccount
+from plugins.subscription.registers import RegisterJob
 from tests.plugins.subscription.test_acceptance_period import CHECK, MON, TUE, at, calendar, order  # noqa: F401
+from tests.plugins.subscription.test_registers import book, produced, stored, upload  # noqa: F401
 
 
 def text(html: str) -> str:
@@ -49,3 +53,21 @@ def test_an_order_the_check_cancels_says_when_and_why_and_the_buyer_is_told(app,
         .where((Notification.user == demo["buyer1@demo.kz"]) & Notification.message.contains("не обеспечены"))
         .exists()
     )
+
+
+@pytest.mark.rule("S-9.6")
+@pytest.mark.rule("S-9.5")
+def test_a_correction_sent_after_the_deal_time_is_refused_with_a_message(app, client, auth, book):  # noqa: F811
+    sub = produced(app, book["sub"])
+    _register, accepted = stored(app, sub)
+    auth.login("seller@demo.kz")
+    page = client.get(f"/subscriptions/{sub.id}/registers").get_data(as_text=True)
+    assert "Представить реестр удовлетворенных заявок" in page  # the seller opened the page in time...
+    deal = utcnow() - datetime.timedelta(minutes=1)
+    Subscription.update(deal_at=deal).where(Subscription.id == sub.id).execute()  # ...and sends after the deal
+    response = upload(client, sub, accepted)
+    assert response.status_code == 422
+    words = text(response.get_data(as_text=True))
+    assert f"Исправления принимаются до заключения сделок ({rules.local(deal):%d.%m.%Y %H:%M})." in words
+    assert Register.select().where((Register.subscription == sub) & (Register.kind == "satisfied")).count() == 0
+    assert RegisterJob.select().where((RegisterJob.subscription == sub) & (RegisterJob.kind == "check")).count() == 0
