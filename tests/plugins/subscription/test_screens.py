@@ -16,8 +16,8 @@ from tests.plugins.subscription.test_registers import book, produced, stored, up
 
 
 def text(html: str) -> str:
-    """The page's words, without its tags."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+    """The page's words, without its tags; table cells end with " |"."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", re.sub(r"</t[dh]>", " | ", html)))
 
 
 @pytest.mark.rule("S-5.2")
@@ -71,3 +71,40 @@ def test_a_correction_sent_after_the_deal_time_is_refused_with_a_message(app, cl
     assert f"Исправления принимаются до заключения сделок ({rules.local(deal):%d.%m.%Y %H:%M})." in words
     assert Register.select().where((Register.subscription == sub) & (Register.kind == "satisfied")).count() == 0
     assert RegisterJob.select().where((RegisterJob.subscription == sub) & (RegisterJob.kind == "check")).count() == 0
+
+
+@pytest.mark.rule("S-10.6")
+@pytest.mark.rule("S-10.5")
+def test_the_cd_sees_each_participants_totals_and_a_short_buyers_whole_shortfall(
+    app, client, auth, make_subscription, place, people
+):
+    """Without CCP: BUY2 has two deals of 10 x 1000 = 10 000 each, 20 000 due in all, and 15 000 on its
+    account: short by 5 000 (not 'one deal of 10 000'). The seller receives 20 000 and delivers 20."""
+    from plugins.subscription import settlement
+
+    sub, _orders = place(
+        make_subscription(ccp=False), [("buyer2", "1000", 10, None, 10), ("buyer2", "1000", 10, None, 10)]
+    )
+    TradeAccount.update(balance=Decimal("15000"), blocked=0).where(TradeAccount.code == "BUY2-KZT").execute()
+    with app.test_request_context():
+        settlement.form_deals(sub, people["trading"], at=sub.deal_at)
+    auth.login("csd@demo.kz")
+    words = text(client.get(f"/subscriptions/{sub.id}/settlement").get_data(as_text=True))
+    assert "Итоги по участникам" in words
+    seller = people["seller"].organisation
+    assert f"{seller.code} — {seller.display_name} продавец | 20 000.00 | -20 |" in words
+    assert "BUY2 — АО «Demo Buyer Two» | -20 000.00 | 20 |" in words
+    assert (
+        "Покупателю не хватает денег для расчетов по всем его сделкам: к оплате всего 20 000.00, денег "
+        "15 000.00, не хватает 5 000.00." in words
+    )
+    with app.test_request_context(), pytest.raises(service.SubscriptionError) as refused:
+        settlement.settle_buyer(Subscription.get_by_id(sub.id), people["buyer2"].organisation_id, people["csd"])
+    assert refused.value.message == (
+        "Недостаточно денег у покупателя BUY2 для расчетов по его сделкам (2): к оплате всего 20 000.00, денег на "
+        "счетах 15 000.00, не хватает 5 000.00. Откажите в расчетах по всем сделкам покупателя."
+    )
+    # the buyer sees its own deals, not the others' totals
+    auth.logout()
+    auth.login("buyer2@demo.kz")
+    assert "Итоги по участникам" not in client.get(f"/subscriptions/{sub.id}/settlement").get_data(as_text=True)
