@@ -142,7 +142,28 @@ class ApplicationForm(FlaskForm):
         if problem == "check":
             raise ValidationError(_l("ISIN указан с ошибкой: не сходится контрольная цифра."))
 
+    def applies(self) -> dict[str, bool]:
+        """Which of the fields the chosen conditions call for (S-A1): item 7 only with CCP (footnote 8), its
+        date and time only for a check at a set time, the bond parameters only for debt, the criteria and
+        items 12.1-12.6 only when ticked, the other organisation only for that path. The page shows only
+        these; the saved application keeps only these (``model_fields``)."""
+        debt = self.security_kind.data == "debt"
+        ccp = self.ccp.data != "0"
+        return {
+            "quantity": not debt,
+            "total_nominal": debt,
+            "nominal": debt,
+            "book_value": not debt and bool(self.market_orders.data),
+            "collateral_mode": ccp,
+            "collateral_at": ccp and self.collateral_mode.data == "at_time",
+            "criteria": bool(self.criteria_check.data),
+            "investor_items": bool(self.investor_data.data),
+            "settlement_org_name": self.settlement_org.data == "other",
+        }
+
     def validate_collateral_mode(self, field):
+        if self.ccp.data == "0":
+            return  # item 7 is filled only with CCP: whatever was left in it is not the seller's condition
         if field.data == "at_time" and not (self.collateral_date.data and self.collateral_time.data):
             raise ValidationError(_l("Укажите дату и время проверки обеспечения."))
 
@@ -189,6 +210,18 @@ class ApplicationForm(FlaskForm):
             "settlement_at": utc(self.settlement_date.data, self.settlement_time.data),
             "other_conditions": (self.other_conditions.data or "").strip(),
         }
+        applies = self.applies()
+        for name in ("quantity", "total_nominal", "nominal", "book_value"):
+            if not applies[name]:
+                data[name] = None
+        if not applies["collateral_at"]:
+            data["collateral_at"] = None
+        if not applies["criteria"]:
+            data["criteria"] = ""
+        if not applies["investor_items"]:
+            data["investor_items"] = "[]"
+        if not applies["settlement_org_name"]:
+            data["settlement_org_name"] = ""
         return data
 
     def fill_from(self, sub):
@@ -325,6 +358,35 @@ class OrderForm(FlaskForm):
                 data["money"] = None
         else:
             data["basis"], data["money"] = "quantity", None
+        return data
+
+    def applies(self, sub) -> dict[str, bool]:
+        """Which fields the order's kind and account call for: the market-order fields for a market order, the
+        investor's for a client's order (S-4, S-7). The page shows only these."""
+        market = self.kind.data == "market" and sub.market_orders
+        by_money = market and self.basis.data == "money"
+        client = bool(self.for_client.data)
+        return {
+            "basis": market,
+            "price": not market,
+            "yield_rate": not market and sub.is_debt,
+            "quantity": not by_money,
+            "money": by_money,
+            "investor": client,
+            "qualified": client and sub.private,
+            "consent": client and sub.investor_data,
+        }
+
+    def page_fields(self, accounts: dict, sub) -> dict:
+        """``order_fields`` from the page: what the chosen kind and account leave hidden is not taken."""
+        data = self.order_fields(accounts)
+        if not data["for_client"]:
+            for text in ("investor_name", "investor_id", "investor_contacts", "investor_other"):
+                data[text] = ""
+            data["qualified"] = data["omnibus"] = False
+            data["investor_resident"] = True
+        elif not sub.private:
+            data["qualified"] = False
         return data
 
 

@@ -3,7 +3,7 @@ trade-clearing accounts, and the public announcements."""
 
 from decimal import Decimal
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -83,15 +83,25 @@ def index():
     )
 
 
+def _refreshed(form, sub):
+    """The form again with the fields the chosen conditions call for, nothing saved: htmx asks for it when a
+    condition changes, a browser without JavaScript by the "show the fields" button (S-A1)."""
+    applies = form.applies()
+    return render("subscription/application_form.html", "application_fields", form=form, sub=sub, applies=applies)
+
+
 @bp.route("/subscriptions/new", methods=["GET", "POST"])
 @requires(_files)
 def new():
     form = ApplicationForm()
+    if request.method == "POST" and request.form.get("refresh"):
+        return _refreshed(form, None)
     if form.validate_on_submit():
         sub = service.create(current_user._get_current_object(), form.model_fields())
         flash(_("Черновик заявления сохранен. Проверьте условия и нажмите «Подать на Биржу»."), "success")
         return redirect(url_for("subscription.detail", sub_id=sub.id))
-    return render("subscription/application_form.html", form=form, sub=None), 200 if request.method == "GET" else 422
+    status = 200 if request.method == "GET" else 422
+    return render("subscription/application_form.html", form=form, sub=None, applies=form.applies()), status
 
 
 @bp.route("/subscriptions/<int:sub_id>/edit", methods=["GET", "POST"])
@@ -103,6 +113,8 @@ def edit(sub_id):
     form = ApplicationForm()
     if request.method == "GET":
         form.fill_from(sub)
+    elif request.form.get("refresh"):
+        return _refreshed(form, sub)
     elif form.validate_on_submit():
         with db.atomic():
             Subscription.update(version=Subscription.version + 1, **form.model_fields()).where(
@@ -111,7 +123,15 @@ def edit(sub_id):
             audit.record("subscription.edit", sub, organisation=sub.seller)
         flash(_("Изменения сохранены."), "success")
         return redirect(url_for("subscription.detail", sub_id=sub.id))
-    return render("subscription/application_form.html", form=form, sub=sub)
+    return render("subscription/application_form.html", form=form, sub=sub, applies=form.applies())
+
+
+def _account_choices(user):
+    accounts = service.open_accounts(user.organisation) if not user.is_staff else []
+    return choices(
+        [("", _("— выберите —"))]
+        + [(a.id, f"{a.code} ({a.currency}), {_('свободно')}: {a.free:,.2f}".replace(",", " ")) for a in accounts]
+    )
 
 
 def _context(sub):
@@ -125,12 +145,8 @@ def _context(sub):
         orders = orders.where(Order.account.in_(controlled))
     elif scope is None:
         orders = orders.where(Order.id == 0)
-    accounts = service.open_accounts(user.organisation) if not user.is_staff else []
     order_form = OrderForm(formdata=None)
-    order_form.account.choices = choices(
-        [("", _("— выберите —"))]
-        + [(a.id, f"{a.code} ({a.currency}), {_('свободно')}: {a.free:,.2f}".replace(",", " ")) for a in accounts]
-    )
+    order_form.account.choices = _account_choices(user)
     return {
         "sub": sub,
         "scope": scope,
@@ -320,9 +336,15 @@ def submit_order(sub_id):
     accounts = _accounts_by_id(user)
     form = OrderForm()
     form.account.choices = choices([(k, a.code) for k, a in accounts.items()])
+    if request.form.get("refresh"):
+        # without JavaScript: the page again with the fields the chosen kind and account call for, nothing taken
+        context = _context(sub)
+        form.account.choices = context["order_form"].account.choices
+        context["order_form"] = form
+        return render("subscription/detail.html", **context)
     if form.validate_on_submit():
         try:
-            order = service.submit_order(sub, user, form.order_fields(accounts))
+            order = service.submit_order(sub, user, form.page_fields(accounts, sub))
         except service.SubscriptionError as exc:
             if exc.field and exc.field in form:
                 form[exc.field].errors = list(form[exc.field].errors) + [exc.message]
@@ -335,6 +357,21 @@ def submit_order(sub_id):
     context["order_form"] = form
     response = render("subscription/detail.html", **context)
     response.status_code = 422
+    return response
+
+
+@bp.route("/subscriptions/<int:sub_id>/order-fields", methods=["POST"])
+@requires(_may_use)
+def order_fields(sub_id):
+    """The order form's fields for the kind, basis and account chosen so far (htmx; nothing is taken)."""
+    sub = _sub_or_404(sub_id)
+    user = current_user._get_current_object()
+    if user.is_staff:
+        abort(403)
+    form = OrderForm()
+    form.account.choices = _account_choices(user)
+    response = make_response(render_template("subscription/_order_fields.html", sub=sub, order_form=form))
+    response.vary.add("HX-Request")
     return response
 
 
@@ -363,9 +400,11 @@ def amend_order(sub_id, order_id):
     form.account.choices = choices([(k, a.code) for k, a in accounts.items()])
     if request.method == "GET":
         form.account.data = str(order.account_id)
+    elif request.form.get("refresh"):
+        pass  # without JavaScript: the form again with the fields the chosen kind calls for, nothing changed
     elif form.validate_on_submit():
         try:
-            service.amend_order(order, user, form.order_fields(accounts), request.form.get("version", type=db_int))
+            service.amend_order(order, user, form.page_fields(accounts, sub), request.form.get("version", type=db_int))
         except service.SubscriptionError as exc:
             flash(exc.message, "danger")
         else:

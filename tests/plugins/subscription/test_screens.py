@@ -108,3 +108,152 @@ def test_the_cd_sees_each_participants_totals_and_a_short_buyers_whole_shortfall
     auth.logout()
     auth.login("buyer2@demo.kz")
     assert "Итоги по участникам" not in client.get(f"/subscriptions/{sub.id}/settlement").get_data(as_text=True)
+
+
+# --- S-A1 and the order form: only the fields that apply, with or without JavaScript ----------------------
+
+
+def shown(html: str) -> dict:
+    """The conditional fields of a form: name -> shown."""
+    return {m[1]: not m[2] for m in re.finditer(r'class="[^"]*when[^"]*" data-field="(\w+)"( hidden)?', html)}
+
+
+def application(**overrides) -> dict:
+    data = {
+        "issuer_name": "АО «Demo Issuer»",
+        "security_kind": "equity",
+        "isin": "KZ1C00000876",
+        "quantity": "1000",
+        "seller_account_type": "субсчет",
+        "seller_account": "SELL-001",
+        "accept_from_date": "2027-03-01",
+        "accept_to_date": "2027-03-02",
+        "accept_from_time": "10:00",
+        "accept_to_time": "16:00",
+        "confirmation_minutes": "30",
+        "activation_date": "2027-03-02",
+        "activation_time": "15:30",
+        "ccp": "1",
+        "collateral_mode": "submission",
+        "currency": "KZT",
+        "accepted_register_on": "2027-03-03",
+        "satisfied_register_on": "2027-03-04",
+        "settlement_org": "cd",
+        "deal_date": "2027-03-05",
+        "deal_time": "11:00",
+        "settlement_date": "2027-03-05",
+        "settlement_time": "15:00",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.rule("S-A1")
+def test_the_application_shows_only_the_conditions_that_apply_without_javascript(app, client, auth, members):
+    auth.login("seller@demo.kz")
+    html = client.get("/subscriptions/new").get_data(as_text=True)
+    # equity with CCP, collateral at submission, nothing ticked: item 7 without its date, no bond fields
+    assert shown(html) == {
+        "quantity": True,
+        "total_nominal": False,
+        "nominal": False,
+        "book_value": False,
+        "collateral_mode": True,
+        "collateral_at": False,
+        "criteria": False,
+        "investor_items": False,
+        "settlement_org_name": False,
+    }
+    # no JavaScript: the "show the fields" button posts the form; nothing is saved, the page answers whole
+    before = Subscription.select().count()
+    response = client.post(
+        "/subscriptions/new",
+        data=application(
+            refresh="1", security_kind="debt", ccp="0", criteria_check="y", investor_data="y", settlement_org="other"
+        ),
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" in html and Subscription.select().count() == before
+    assert shown(html) == {
+        "quantity": False,
+        "total_nominal": True,
+        "nominal": True,
+        "book_value": False,
+        "collateral_mode": False,  # item 7 only with CCP (S-A1 footnote 8)
+        "collateral_at": False,
+        "criteria": True,
+        "investor_items": True,
+        "settlement_org_name": True,
+    }
+    # htmx asks for the fields alone
+    response = client.post(
+        "/subscriptions/new",
+        data=application(refresh="1", collateral_mode="at_time", market_orders="y"),
+        headers={"HX-Request": "true"},
+    )
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and html.strip().startswith('<div id="application-fields">')
+    assert shown(html)["collateral_at"] and shown(html)["book_value"]
+
+
+@pytest.mark.rule("S-A1")
+def test_what_the_conditions_leave_hidden_is_not_saved(app, client, auth, members):
+    """A seller who chose the check at a set time, then switched to no CCP, and typed criteria without
+    ticking item 11: the application keeps none of it."""
+    auth.login("seller@demo.kz")
+    response = client.post(
+        "/subscriptions/new",
+        data=application(
+            ccp="0",
+            collateral_mode="at_time",
+            collateral_date="2027-03-02",
+            collateral_time="15:00",
+            criteria="только резиденты",
+            settlement_org_name="ТОО «Другая»",
+            total_nominal="5000000",
+        ),
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    sub = Subscription.select().order_by(Subscription.id.desc()).get()
+    assert (sub.ccp, sub.collateral_mode, sub.collateral_at) == (False, "submission", None)
+    assert (sub.criteria, sub.settlement_org_name, sub.total_nominal, sub.quantity) == ("", "", None, 1000)
+
+
+@pytest.mark.rule("S-4.1")
+@pytest.mark.rule("S-7.1")
+def test_the_order_form_shows_market_and_investor_fields_only_when_chosen(
+    app, client, auth, members, make_subscription
+):
+    sub = make_subscription(market_orders=True, investor_data=True)
+    auth.login("buyer1@demo.kz")
+    html = client.get(f"/subscriptions/{sub.id}").get_data(as_text=True)
+    assert shown(html) == {"basis": False, "price": True, "quantity": True, "money": False, "investor": False}
+    # htmx: a market order for money, for a client
+    html = client.post(
+        f"/subscriptions/{sub.id}/order-fields",
+        data={"kind": "market", "basis": "money", "for_client": "y", "refresh": "1"},
+        headers={"HX-Request": "true"},
+    ).get_data(as_text=True)
+    assert shown(html) == {"basis": True, "price": False, "quantity": False, "money": True, "investor": True}
+    assert "Подтверждаю согласие инвестора" in html  # S-7.1: the application asks for investor data
+    # no JavaScript: the button posts the order form; the page comes back with the fields, no order taken
+    response = client.post(
+        f"/subscriptions/{sub.id}/orders", data={"kind": "market", "basis": "quantity", "refresh": "1"}
+    )
+    assert response.status_code == 200 and Order.select().where(Order.subscription == sub).count() == 0
+    assert shown(response.get_data(as_text=True))["basis"] and not shown(response.get_data(as_text=True))["money"]
+    # an own order: investor fields typed and then hidden are not taken
+    response = client.post(
+        f"/subscriptions/{sub.id}/orders",
+        data={
+            "account": str(members["acc1"].id),
+            "kind": "limit",
+            "price": "1000",
+            "quantity": "10",
+            "investor_name": "Иванов",
+            "investor_id": "800101300123",
+        },
+    )
+    assert response.status_code == 302
+    taken = Order.get(Order.subscription == sub)
+    assert (taken.for_client, taken.investor_name, taken.investor_id) == (False, "", "")
