@@ -4,6 +4,7 @@ import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -400,3 +401,10 @@ class AccountForm(FlaskForm):
     currency = SelectField(_l("Валюта"), choices=choices([("KZT", "KZT"), ("USD", "USD")]))
     balance = DecimalField(_l("Остаток денег"), places=2, validators=[required(), NumberRange(min=0)])
     controller = SelectField(_l("Пользователь системы контроля и обеспечения"), validators=[Optional()])
+
+
+class OrderFileForm(FlaskForm):
+    """Many orders at once: a CSV or XLSX file, one order a row (issue #17)."""
+
+    file = FileField(_l("Файл заявок (CSV или XLSX)"), validators=[FileRequired(_l("Приложите файл."))])
+    take_valid = BooleanField(_l("Если в файле есть ошибки, подать заявки из строк без ошибок"))

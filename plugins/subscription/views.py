@@ -22,6 +22,7 @@ from plugins.subscription.forms import (
     ChangeForm,
     DecisionForm,
     NoteForm,
+    OrderFileForm,
     OrderForm,
     PriceForm,
     ReasonForm,
@@ -373,6 +374,69 @@ def order_fields(sub_id):
     response = make_response(render_template("subscription/_order_fields.html", sub=sub, order_form=form))
     response.vary.add("HX-Request")
     return response
+
+
+def _may_order(sub, user) -> bool:
+    return not user.is_staff and user.organisation_id != sub.seller_id and service.is_stock_member(user.organisation)
+
+
+@bp.route("/subscriptions/<int:sub_id>/orders/file", methods=["GET", "POST"])
+@requires(_may_use)
+def order_file(sub_id):
+    """Many orders at once from a CSV or XLSX file: each row checked as the batch API checks it; a file with a
+    refused row takes nothing unless the member chose to take the valid rows."""
+    from plugins.subscription import order_files
+
+    sub = _sub_or_404(sub_id)
+    user = current_user._get_current_object()
+    if not _may_order(sub, user):
+        abort(403)
+    form = OrderFileForm()
+    outcome, status = None, 200
+    if form.validate_on_submit():
+        try:
+            outcome = order_files.process(sub, user, form.file.data.read(), take_valid=form.take_valid.data)
+        except order_files.FileRefused as exc:
+            form.file.errors = list(form.file.errors) + [exc.message]
+            status = 422
+        else:
+            if outcome.taken:
+                audit.record(
+                    "order.file",
+                    sub,
+                    organisation=user.organisation,
+                    actor=user,
+                    rows=len(outcome.lines),
+                    taken=outcome.new,
+                    refused=len(outcome.refused),
+                    name=form.file.data.filename or "",
+                )
+            status = 200 if outcome.taken or not outcome.refused else 422
+    elif request.method == "POST":
+        status = 422
+    return render(
+        "subscription/order_file.html",
+        sub=sub,
+        form=form,
+        outcome=outcome,
+        accepting=service.accepting(sub),
+        columns=order_files.HELP,
+    ), status
+
+
+@bp.route("/subscriptions/<int:sub_id>/orders/file/template.csv")
+@requires(_may_use)
+def order_file_template(sub_id):
+    from plugins.subscription import order_files
+
+    sub = _sub_or_404(sub_id)
+    if not _may_order(sub, current_user):
+        abort(403)
+    return Response(
+        order_files.template_csv(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="orders-{sub.number or sub.id}.csv"'},
+    )
 
 
 def _order_or_404(sub, order_id) -> Order:
