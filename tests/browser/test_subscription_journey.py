@@ -18,7 +18,7 @@ from pypdf import PdfReader
 
 from core.db import utcnow
 from plugins.subscription import clock, registers, service, settlement
-from plugins.subscription.models import Fill, Subscription, TradeAccount
+from plugins.subscription.models import Fill, Order, Subscription, TradeAccount
 from plugins.subscription.rules import local
 from tests.browser.listing_steps import button, download, settled, status
 from tests.browser.subscription_steps import (
@@ -687,3 +687,41 @@ def test_the_cd_sees_a_short_buyers_whole_shortfall(app, page, returning, login)
         "к оплате всего 20 000.00, денег на счетах 15 000.00, не хватает 5 000.00"
     )
     shot(page, "cd_shortfall")
+
+
+def test_a_member_uploads_orders_from_a_file(app, page, returning, login, field):
+    sub = _registered(app, returning, "SUB-T-0005")
+    rows = "\n".join(
+        [
+            "client_ref;account;kind;price;quantity",
+            "F-1;BUY1-KZT;limit;1000;10",
+            "F-2;BUY1-KZT;limit;1000;0",
+            "F-3;BUY1-KZT;limit;1100;5",
+        ]
+    ).encode("utf-8")
+    login(page, "buyer1@demo.kz")
+    page.goto(f"/subscriptions/{sub.id}")
+    page.get_by_role("link", name="Подать много заявок файлом (CSV, XLSX)").click()
+    expect(heading(page, "Подать заявки файлом")).to_be_visible()
+    settled(page)
+    upload = field(page, "Файл заявок (CSV или XLSX)")
+    upload.set_input_files({"name": "orders.csv", "mimeType": "text/csv", "buffer": rows})
+    button(page, "Проверить и подать").click()
+    expect(page.get_by_role("alert").filter(has_text="Заявки не поданы")).to_contain_text("1 из 3")
+    report = page.locator("table.order-file-report")
+    expect(report.get_by_role("row").filter(has_text="F-2")).to_contain_text("Количество должно быть больше нуля.")
+    expect(report.get_by_role("row").filter(has_text="F-1")).to_contain_text("без ошибок")
+    assert Order.select().where(Order.subscription == sub).count() == 0
+    settled(page)
+    field(page, "Файл заявок (CSV или XLSX)").set_input_files(
+        {"name": "orders.csv", "mimeType": "text/csv", "buffer": rows}
+    )
+    page.get_by_label("Если в файле есть ошибки, подать заявки из строк без ошибок").check()
+    button(page, "Проверить и подать").click()
+    expect(page.get_by_role("status").filter(has_text="Подано заявок: 2; отклонено строк: 1.")).to_be_visible()
+    expect(report.get_by_role("row").filter(has_text="F-3")).to_contain_text("подана: заявка № 2")
+    shot(page, "order_file")
+    assert [o.client_ref for o in Order.select().where(Order.subscription == sub).order_by(Order.number)] == [
+        "F-1",
+        "F-3",
+    ]
