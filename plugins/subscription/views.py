@@ -578,6 +578,33 @@ def announcement(number):
     return render_template("subscription/announcement.html", sub=sub, local=rules.local)
 
 
+def _results_statistics(sub):
+    """The statistics of published results (issue #17), or None while the results are not public."""
+    from plugins.subscription import settlement, statistics
+
+    if settlement.public_results(sub) is None:
+        return None
+    return statistics.compute(sub)
+
+
+bp.add_app_template_global(_results_statistics, "subscription_statistics")
+
+
+@bp.route("/announcements/<number>/statistics.csv")
+@public
+def statistics_csv(number):
+    """The published results' statistics as CSV; nothing before publication or for a private placement."""
+    from plugins.subscription import statistics
+
+    sub = _published().where(Subscription.number == number).first() or abort(404)
+    stats = _results_statistics(sub) or abort(404)
+    return Response(
+        statistics.as_csv(sub, stats),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{sub.number}-statistics.csv"'},
+    )
+
+
 @bp.route("/announcements.atom")
 @public
 def feed():
