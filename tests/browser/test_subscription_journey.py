@@ -403,6 +403,11 @@ def test_subscription_journey_in_the_browser(app, page, other_browser, returning
         f"{Decimal(1100 * 400 + 1000 * 300 + 1050 * 94):,.2f}".replace(",", " ")
     )
     expect(fact(public, "Состояние")).to_have_text(re.compile("Расч.ты завершены"))
+    # the statistics of KASE's result notices: 400 + 300 + 94 demanded of 1 000 offered
+    expect(fact(results, "Спрос к предложению (bid-to-cover)")).to_have_text("0.79")
+    expect(fact(results, "Участников (членов Биржи)")).to_have_text("2")
+    name, data = download(public, results.get_by_role("link", name="Скачать статистику (CSV)"))
+    assert name.endswith("-statistics.csv") and "Спрос к предложению (bid-to-cover);0.79" in data.decode("utf-8-sig")
     shot(public, "11_results")
 
 
