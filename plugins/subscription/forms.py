@@ -310,6 +310,7 @@ class ChangeForm(FlaskForm):
 
 class OrderForm(FlaskForm):
     account = SelectField(_l("Торгово-клиринговый счет"), validators=[required(_l("Выберите счет."))])
+    window = SelectField(_l("Окно приема заявок"), choices=[], validators=[Optional()], validate_choice=False)
     kind = RadioField(
         _l("Вид заявки"),
         choices=choices([("limit", _l("лимитированная")), ("market", _l("рыночная"))]),
@@ -381,6 +382,7 @@ class OrderForm(FlaskForm):
     def page_fields(self, accounts: dict, sub) -> dict:
         """``order_fields`` from the page: what the chosen kind and account leave hidden is not taken."""
         data = self.order_fields(accounts)
+        data["window"] = self.window.data or None
         if not data["for_client"]:
             for text in ("investor_name", "investor_id", "investor_contacts", "investor_other"):
                 data[text] = ""
@@ -408,3 +410,18 @@ class OrderFileForm(FlaskForm):
 
     file = FileField(_l("Файл заявок (CSV или XLSX)"), validators=[FileRequired(_l("Приложите файл."))])
     take_valid = BooleanField(_l("Если в файле есть ошибки, подать заявки из строк без ошибок"))
+
+
+class WindowForm(FlaskForm):
+    """A separate acceptance window (issue #17), in Almaty time."""
+
+    name = StringField(_l("Название окна"), validators=[required(), Length(max=64)])
+    from_date = DateField(_l("Дата начала приема в окне"), validators=[required()])
+    from_time = TimeField(_l("Время начала"), validators=[required()], default=datetime.time(10, 0))
+    to_date = DateField(_l("Дата окончания приема в окне"), validators=[required()])
+    to_time = TimeField(_l("Время окончания"), validators=[required()], default=datetime.time(16, 0))
+    min_amount = DecimalField(
+        _l("Минимальный размер заявки в окне"),
+        places=2,
+        validators=[Optional(), NumberRange(min=0, message=_l("Не может быть отрицательным."))],
+    )

@@ -16,7 +16,7 @@ from plugins.subscription import registers, service
 from plugins.subscription.api import BOOLEANS, ORDER_INPUT, POST_DEFAULTS, Refusal, order_fields
 
 MAX_ROWS = 5000  # orders in one file
-COLUMNS = ("client_ref", *ORDER_INPUT)
+COLUMNS = ("client_ref", *ORDER_INPUT, "window")
 TRUE = {"1", "y", "yes", "true", "да", "иә", "x", "+"}
 FALSE = {"", "0", "n", "no", "false", "нет", "жоқ", "-"}
 HELP = {
@@ -37,6 +37,7 @@ HELP = {
     "qualified": _l("да — квалифицированный инвестор"),
     "omnibus": _l("да — агрегированный (омнибус) счет"),
     "consent": _l("да — согласие инвестора на раскрытие сведений"),
+    "window": _l("название окна приема заявок, если подписка проводится в нескольких окнах"),
 }
 
 
@@ -178,6 +179,7 @@ def _values(cells: dict) -> tuple[dict, str | None]:
                 raise Refusal(422, _("Ожидается «да» или «нет»."), name)
         else:
             values[name] = text
+    values.pop("window", None)  # the window is the subscription's, resolved by name in ``process``
     client_ref = values.pop("client_ref", None)
     if client_ref is not None and len(client_ref) > 64:
         raise Refusal(422, _("client_ref — строка до 64 знаков."), "client_ref")
@@ -188,6 +190,7 @@ def process(sub, user, data: bytes, take_valid: bool = False) -> Outcome:
     """Check every row; take them all if none is refused, or only the valid ones if the member chose so."""
     rows = read_rows(data)
     accounts = {a.code: a for a in service.open_accounts(user.organisation)}
+    windows = {w.name.lower(): w for w in service.windows_of(sub)}
     outcome = Outcome()
     work = []
     for number, cells in rows:
@@ -195,7 +198,13 @@ def process(sub, user, data: bytes, take_valid: bool = False) -> Outcome:
         outcome.lines.append(line)
         try:
             values, client_ref = _values(cells)
-            work.append((line, (order_fields({**POST_DEFAULTS, **values}, user, accounts), client_ref)))
+            fields = order_fields({**POST_DEFAULTS, **values}, user, accounts)
+            if cells.get("window"):
+                window = windows.get(cells["window"].lower())
+                if window is None:
+                    raise Refusal(422, _("Нет окна приема заявок «%(name)s».", name=cells["window"]), "window")
+                fields["window"] = window
+            work.append((line, (fields, client_ref)))
         except Refusal as exc:
             line.error, line.field = str(exc.message), exc.field
     if work:

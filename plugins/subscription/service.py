@@ -24,6 +24,7 @@ from plugins.subscription.models import (
     Order,
     Subscription,
     TradeAccount,
+    Window,
     amount_of,
 )
 
@@ -392,6 +393,93 @@ def _move(sub, state, **fields):
         setattr(sub, name, value)
 
 
+# --- acceptance windows (issue #17) ------------------------------------------------------------------
+
+EDITABLE = ("draft", "refused", "board_refused")
+
+
+def windows_of(sub: Subscription) -> list[Window]:
+    return list(Window.select().where(Window.subscription == sub).order_by(Window.accept_from, Window.name))
+
+
+def add_window(sub: Subscription, user: User, name: str, accept_from, accept_to, min_amount=None) -> Window:
+    """A separate acceptance window, set by the seller with the application's conditions: inside the
+    acceptance period, with its own minimum order."""
+    if user.organisation_id != sub.seller_id:
+        raise SubscriptionError(_("Окна приема заявок задает продавец."))
+    name = (name or "").strip()
+    if not name:
+        raise SubscriptionError(_("Укажите название окна."), field="name")
+    with db.atomic():
+        sub = _fresh(sub, *EDITABLE)
+        if accept_to <= accept_from:
+            raise SubscriptionError(_("Окончание приема в окне должно быть позже его начала."), field="accept_to")
+        if accept_from < sub.accept_from or accept_to > sub.accept_to:
+            raise SubscriptionError(
+                _(
+                    "Окно лежит внутри периода приема заявок: с %(start)s по %(end)s.",
+                    start=rules.local(sub.accept_from).strftime("%d.%m.%Y %H:%M"),
+                    end=rules.local(sub.accept_to).strftime("%d.%m.%Y %H:%M"),
+                ),
+                field="accept_from",
+            )
+        if min_amount is not None and min_amount < 0:
+            raise SubscriptionError(_("Не может быть отрицательным."), field="min_amount")
+        if Window.select().where((Window.subscription == sub) & (Window.name == name)).exists():
+            raise SubscriptionError(_("Окно с таким названием уже есть."), field="name")
+        window = Window.create(
+            subscription=sub, name=name, accept_from=accept_from, accept_to=accept_to, min_amount=min_amount or None
+        )
+        audit.record("subscription.window_add", sub, organisation=sub.seller, window=name)
+    return window
+
+
+def remove_window(window: Window, user: User) -> None:
+    sub = window.subscription
+    if user.organisation_id != sub.seller_id:
+        raise SubscriptionError(_("Окна приема заявок задает продавец."))
+    with db.atomic():
+        _fresh(sub, *EDITABLE)
+        Window.delete().where(Window.id == window.id).execute()
+        audit.record("subscription.window_remove", sub, organisation=sub.seller, window=window.name)
+
+
+def _check_window(sub: Subscription, windows: dict, fields: dict, at, probe: Order, current=None) -> Window | None:
+    """Where the subscription has windows: the order names one, comes within its times and reaches its
+    minimum. ``windows``: the subscription's windows by id."""
+    if not windows:
+        return None
+    chosen = fields.get("window") or current
+    if isinstance(chosen, Window):
+        chosen = chosen.id
+    elif isinstance(chosen, str):
+        chosen = int(chosen) if chosen.isdigit() else None
+    window = windows.get(chosen)
+    if window is None:
+        raise SubscriptionError(_("Выберите окно приема заявок."), field="window")
+    if not window.accept_from <= at <= window.accept_to:
+        raise SubscriptionError(
+            _(
+                "Заявки в окно «%(name)s» принимаются с %(start)s по %(end)s.",
+                name=window.name,
+                start=rules.local(window.accept_from).strftime("%d.%m.%Y %H:%M"),
+                end=rules.local(window.accept_to).strftime("%d.%m.%Y %H:%M"),
+            ),
+            field="window",
+        )
+    amount = order_amount(probe, sub)
+    if window.min_amount and amount is not None and amount < window.min_amount:
+        raise SubscriptionError(
+            _(
+                "Минимальный размер заявки в окне «%(name)s» — %(min)s.",
+                name=window.name,
+                min=f"{window.min_amount:,.2f}".replace(",", " "),
+            ),
+            field="quantity",
+        )
+    return window
+
+
 # --- orders (S-4, S-5, S-7) ----------------------------------------------------------------------
 
 
@@ -641,6 +729,7 @@ def submit_orders(sub: Subscription, user: User, items, at=None) -> list:
         due = collateral_due(sub, at)
         free = None
         number = Order.select(fn.COALESCE(fn.MAX(Order.number), 0)).where(Order.subscription == sub).scalar()
+        windows = {w.id: w for w in windows_of(sub)}
         pending, new, blocked = [], [], {}
         for fields, client_ref in items:
             if client_ref and client_ref in earlier:
@@ -665,6 +754,7 @@ def submit_orders(sub: Subscription, user: User, items, at=None) -> list:
                     **{k: v for k, v in data.items() if v is not None},
                 )
                 _activated_quantity(sub, order)
+                order.window = _check_window(sub, windows, fields, at, order)
                 if due:
                     amount = order_amount(order, sub)
                     if amount is None:
@@ -751,6 +841,8 @@ def amend_order(order: Order, user: User, fields: dict, version: int, at=None) -
             setattr(order, key, merged[key])
         order.account, order.amended_at = account, at
         _activated_quantity(sub, order)
+        windows = {w.id: w for w in windows_of(sub)}
+        window = _check_window(sub, windows, fields, at, order, current=order.window_id)
         if was_secured or collateral_due(sub, at):
             _block(order, account, order_amount(order, sub))
         moved = (
@@ -759,6 +851,7 @@ def amend_order(order: Order, user: User, fields: dict, version: int, at=None) -
                 **{k: getattr(order, k) for k in ORDER_FIELDS},
                 account=account,
                 amended_at=at,
+                window=window,
                 secured=order.secured,
                 blocked=order.blocked,
             )

@@ -563,19 +563,30 @@ def settle_buyer(sub: Subscription, buyer_id: int, user: User, at=None) -> list[
                 if not paid:
                     short.append(account)
             if short:  # the whole transaction rolls back: nothing is paid
-                # S-10.6 refuses all of the buyer's deals: the figures are the buyer's, not one deal's
-                due = sum((d for d, _b in by_account.values()), Decimal(0))
-                money = sum(free_before.values(), Decimal(0))
+                # S-10.6 refuses all of the buyer's deals: the buyer's figures, each short account's, and the
+                # first deal a payment deal by deal would have stopped at
+                first = min((_first_unpaid(deals, account) for account in short), key=deals.index)
+                codes = {a.id: a.code for a in TradeAccount.select().where(TradeAccount.id.in_(short))}
+                accounts = "; ".join(
+                    _(
+                        "на счете %(code)s к оплате %(due)s, денег %(money)s, не хватает %(short)s",
+                        code=codes[a],
+                        due=_fmt(by_account[a][0]),
+                        money=_fmt(free_before[a]),
+                        short=_fmt(by_account[a][0] - free_before[a]),
+                    )
+                    for a in short
+                )
                 raise SubscriptionError(
                     _(
-                        "Недостаточно денег у покупателя %(buyer)s для расчетов по его сделкам (%(n)s): к оплате "
-                        "всего %(due)s, денег на счетах %(money)s, не хватает %(short)s. Откажите в расчетах по "
-                        "всем сделкам покупателя.",
+                        "Недостаточно денег для расчетов по сделкам покупателя %(buyer)s (сделок: %(n)s, к оплате "
+                        "всего %(due)s): %(accounts)s; первая непокрытая — по сделке %(deal)s. Откажите в расчетах "
+                        "по всем сделкам покупателя.",
                         buyer=deals[0].buyer.code,
                         n=len(deals),
-                        due=_fmt(due),
-                        money=_fmt(money),
-                        short=_fmt(sum((by_account[a][0] - free_before[a] for a in short), Decimal(0))),
+                        due=_fmt(sum((d for d, _b in by_account.values()), Decimal(0))),
+                        accounts=accounts,
+                        deal=deal_number(first, sub),
                     ),
                     field="money",
                 )
@@ -599,6 +610,19 @@ def settle_buyer(sub: Subscription, buyer_id: int, user: User, at=None) -> list[
         _tell(service.users_of([buyer_id, sub.seller_id]), message, sub, user)
         _finish(sub, user, at)
     return deals
+
+
+def _first_unpaid(deals, account_id) -> Deal:
+    """The first of a buyer's deals on ``account_id`` that its free money does not cover, the deals paid
+    one after another in their order (the deal a payment deal by deal would have stopped at)."""
+    account = TradeAccount.get_by_id(account_id)
+    free, paid = account.balance - account.blocked, Decimal(0)
+    on_account = [d for d in deals if d.order.account_id == account_id]
+    for deal in on_account:
+        paid += deal.volume
+        if paid > free:
+            return deal
+    return on_account[-1]
 
 
 def refuse_buyer(sub: Subscription, buyer_id: int, user: User, ground: str, note: str = "", at=None) -> list[Deal]:

@@ -26,8 +26,9 @@ from plugins.subscription.forms import (
     OrderForm,
     PriceForm,
     ReasonForm,
+    WindowForm,
 )
-from plugins.subscription.models import ConditionChange, Order, Subscription, TradeAccount
+from plugins.subscription.models import ConditionChange, Order, Subscription, TradeAccount, Window
 
 bp = Blueprint("subscription", __name__, template_folder="templates")
 
@@ -135,6 +136,24 @@ def _account_choices(user):
     )
 
 
+def _window_choices(windows):
+    """The acceptance windows to choose from (issue #17): an empty list where the subscription has none."""
+    if not windows:
+        return []
+    label = "{} ({} — {})"
+    return [("", _("— выберите —"))] + [
+        (
+            str(w.id),
+            label.format(
+                w.name,
+                rules.local(w.accept_from).strftime("%d.%m %H:%M"),
+                rules.local(w.accept_to).strftime("%d.%m %H:%M"),
+            ),
+        )
+        for w in windows
+    ]
+
+
 def _context(sub):
     user = current_user._get_current_object()
     scope = service.may_see_orders(user, sub)
@@ -148,12 +167,17 @@ def _context(sub):
         orders = orders.where(Order.id == 0)
     order_form = OrderForm(formdata=None)
     order_form.account.choices = _account_choices(user)
+    windows = service.windows_of(sub)
+    order_form.window.choices = _window_choices(windows)
     return {
         "sub": sub,
         "scope": scope,
         "orders": paginate(orders.order_by(Order.number), per_page=50),
         "order_form": order_form,
         "accepting": service.accepting(sub),
+        "windows": windows,
+        "window_names": {w.id: w.name for w in windows},
+        "window_form": WindowForm(formdata=None),
         "removing": service.removing(sub),
         "removal_refusal": service.removal_refusal(sub),
         "confirming": service.confirming(sub),
@@ -320,6 +344,50 @@ def decide_change(sub_id, change_id):
     return _done(sub, _("Решение по изменению условий записано; ЦД и члены Биржи уведомлены."))
 
 
+@bp.route("/subscriptions/<int:sub_id>/windows", methods=["POST"])
+@requires(_may_use)
+def add_window(sub_id):
+    """A separate acceptance window (issue #17), added by the seller with the application's conditions."""
+    sub = _sub_or_404(sub_id)
+    if current_user.is_staff or current_user.organisation_id != sub.seller_id:
+        abort(403)
+    form = WindowForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(" ".join(str(e) for e in errors), "danger")
+        return redirect(url_for("subscription.detail", sub_id=sub.id, _anchor="windows"))
+    try:
+        window = service.add_window(
+            sub,
+            current_user._get_current_object(),
+            form.name.data,
+            rules.utc(form.from_date.data, form.from_time.data),
+            rules.utc(form.to_date.data, form.to_time.data),
+            form.min_amount.data,
+        )
+    except service.SubscriptionError as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("subscription.detail", sub_id=sub.id, _anchor="windows"))
+    flash(_("Окно «%(name)s» добавлено.", name=window.name), "success")
+    return redirect(url_for("subscription.detail", sub_id=sub.id, _anchor="windows"))
+
+
+@bp.route("/subscriptions/<int:sub_id>/windows/<int:window_id>/delete", methods=["POST"])
+@requires(_may_use)
+def remove_window(sub_id, window_id):
+    sub = _sub_or_404(sub_id)
+    window = Window.get_or_none((Window.id == window_id) & (Window.subscription == sub)) or abort(404)
+    if current_user.is_staff or current_user.organisation_id != sub.seller_id:
+        abort(403)
+    try:
+        service.remove_window(window, current_user._get_current_object())
+    except service.SubscriptionError as exc:
+        flash(exc.message, "danger")
+    else:
+        flash(_("Окно «%(name)s» удалено.", name=window.name), "success")
+    return redirect(url_for("subscription.detail", sub_id=sub.id, _anchor="windows"))
+
+
 # --- orders ------------------------------------------------------------------------------------------
 
 
@@ -341,6 +409,7 @@ def submit_order(sub_id):
         # without JavaScript: the page again with the fields the chosen kind and account call for, nothing taken
         context = _context(sub)
         form.account.choices = context["order_form"].account.choices
+        form.window.choices = context["order_form"].window.choices
         context["order_form"] = form
         return render("subscription/detail.html", **context)
     if form.validate_on_submit():
@@ -355,6 +424,7 @@ def submit_order(sub_id):
             return _done(sub, _("Заявка № %(n)s принята.", n=order.number))
     context = _context(sub)
     form.account.choices = context["order_form"].account.choices
+    form.window.choices = context["order_form"].window.choices
     context["order_form"] = form
     response = render("subscription/detail.html", **context)
     response.status_code = 422
@@ -371,6 +441,7 @@ def order_fields(sub_id):
         abort(403)
     form = OrderForm()
     form.account.choices = _account_choices(user)
+    form.window.choices = _window_choices(service.windows_of(sub))
     response = make_response(render_template("subscription/_order_fields.html", sub=sub, order_form=form))
     response.vary.add("HX-Request")
     return response
@@ -462,8 +533,10 @@ def amend_order(sub_id, order_id):
     accounts = _accounts_by_id(user)
     form = OrderForm(obj=order) if request.method == "GET" else OrderForm()
     form.account.choices = choices([(k, a.code) for k, a in accounts.items()])
+    form.window.choices = _window_choices(service.windows_of(sub))
     if request.method == "GET":
         form.account.data = str(order.account_id)
+        form.window.data = str(order.window_id or "")
     elif request.form.get("refresh"):
         pass  # without JavaScript: the form again with the fields the chosen kind calls for, nothing changed
     elif form.validate_on_submit():

@@ -688,8 +688,9 @@ def test_the_cd_sees_a_short_buyers_whole_shortfall(app, page, returning, login)
         "не хватает 5 000.00."
     )
     button(page, "Провести расчеты по всем сделкам покупателя").click()
-    expect(page.get_by_role("alert").filter(has_text="Недостаточно денег у покупателя BUY2")).to_contain_text(
-        "к оплате всего 20 000.00, денег на счетах 15 000.00, не хватает 5 000.00"
+    expect(page.get_by_role("alert").filter(has_text="Недостаточно денег для расчетов")).to_contain_text(
+        "(сделок: 2, к оплате всего 20 000.00): на счете BUY2-KZT к оплате 20 000.00, денег 15 000.00, "
+        "не хватает 5 000.00; первая непокрытая — по сделке SUB-T-0004-002"
     )
     shot(page, "cd_shortfall")
 

@@ -101,8 +101,9 @@ def test_the_cd_sees_each_participants_totals_and_a_short_buyers_whole_shortfall
     with app.test_request_context(), pytest.raises(service.SubscriptionError) as refused:
         settlement.settle_buyer(Subscription.get_by_id(sub.id), people["buyer2"].organisation_id, people["csd"])
     assert refused.value.message == (
-        "Недостаточно денег у покупателя BUY2 для расчетов по его сделкам (2): к оплате всего 20 000.00, денег на "
-        "счетах 15 000.00, не хватает 5 000.00. Откажите в расчетах по всем сделкам покупателя."
+        "Недостаточно денег для расчетов по сделкам покупателя BUY2 (сделок: 2, к оплате всего 20 000.00): на счете "
+        "BUY2-KZT к оплате 20 000.00, денег 15 000.00, не хватает 5 000.00; первая непокрытая — по сделке "
+        f"{sub.number}-002. Откажите в расчетах по всем сделкам покупателя."
     )
     # the buyer sees its own deals, not the others' totals
     auth.logout()
