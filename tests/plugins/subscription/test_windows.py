@@ -13,6 +13,7 @@ from core.audit.models import AuditEvent
 from plugins.subscription import service
 from plugins.subscription.models import Order, Subscription, Window
 from tests.plugins.subscription.test_acceptance_period import END, MON, START, TUE, at, calendar  # noqa: F401
+from tests.plugins.subscription.test_api import LIMIT, call, orders_url, token  # noqa: F401
 
 
 @pytest.fixture
@@ -128,3 +129,30 @@ def test_the_page_and_the_file_name_the_window(app, client, auth, members, make_
         (10, window.id),
         (5, window.id),
     ]
+
+
+def test_the_api_names_the_window_by_its_name(app, members, make_subscription, call, token):  # noqa: F811
+    sub = make_subscription(state="draft")
+    with app.test_request_context():
+        service.add_window(sub, members["seller"], "Розничные", sub.accept_from, sub.accept_to, Decimal("5000"))
+    Subscription.update(state="registered", number="SUB-T-API", announced_at=sub.created_at).where(
+        Subscription.id == sub.id
+    ).execute()
+    sub = Subscription.get_by_id(sub.id)
+    raw = token()
+    refused = call("POST", orders_url(sub), raw, LIMIT)
+    assert refused.status_code == 422 and refused.json["field"] == "window"
+    unknown = call("POST", orders_url(sub), raw, {**LIMIT, "window": "Ночные"})
+    assert unknown.status_code == 422 and unknown.json["error"] == "Нет окна приема заявок «Ночные»."
+    small = call("POST", orders_url(sub), raw, {**LIMIT, "window": "розничные", "quantity": 4})  # 4 000 < 5 000
+    assert (
+        small.status_code == 422 and "Минимальный размер заявки в окне «Розничные» — 5 000.00." == small.json["error"]
+    )
+    taken = call("POST", orders_url(sub), raw, {**LIMIT, "window": "Розничные"})
+    assert taken.status_code == 201 and taken.json["window"] == "Розничные"
+    amended = call(
+        "PATCH", orders_url(sub, taken.json["number"]), raw, {"quantity": 6, "version": taken.json["version"]}
+    )
+    assert amended.status_code == 200 and amended.json["window"] == "Розничные" and amended.json["quantity"] == 6
+    batch = call("POST", orders_url(sub) + "/batch", raw, {"orders": [{**LIMIT, "window": "Розничные"}, LIMIT]})
+    assert [r["status"] for r in batch.json["results"]] == [201, 422]
