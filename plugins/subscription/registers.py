@@ -209,6 +209,38 @@ def money_orders_note(sub: Subscription) -> str:
     )
 
 
+def window_lines(sub: Subscription) -> list[str]:
+    """Where the subscription ran separate acceptance windows (issue #17): each window's accepted orders,
+    quantity and volume, apart, in the register's head (the S-A2 columns stay as the form has them)."""
+    from plugins.subscription.models import Window, amount_of
+
+    windows = list(Window.select().where(Window.subscription == sub).order_by(Window.accept_from, Window.name))
+    if not windows:
+        return []
+    totals = {w.id: [0, 0, Decimal(0)] for w in windows}
+    query = service.accepted_orders(sub).select(
+        Order.window, Order.kind, Order.basis, Order.price, Order.quantity, Order.money
+    )
+    for window_id, kind, basis, price, quantity, money in query.tuples().iterator():
+        if window_id in totals:
+            line = totals[window_id]
+            line[0] += 1
+            line[1] += quantity or 0
+            line[2] += amount_of(kind, basis, price, quantity, money, sub.fair_value) or 0
+    return [
+        _(
+            "Окно «%(name)s» (%(start)s — %(end)s): заявок %(n)s, количество %(q)s, объем %(v)s.",
+            name=w.name,
+            start=_local(w.accept_from),
+            end=_local(w.accept_to),
+            n=totals[w.id][0],
+            q=totals[w.id][1],
+            v=f"{rules.money(totals[w.id][2]):,.2f}".replace(",", " "),
+        )
+        for w in windows
+    ]
+
+
 def title_of(kind: str) -> str:
     return _("Реестр принятых заявок") if kind == "accepted" else _("Реестр удовлетворенных заявок")
 
@@ -778,6 +810,7 @@ def write_xlsx(target, sub: Subscription, kind: str, rows) -> Totals:
         ),
         sheet.row([_("Сформирован %(at)s (время Алматы)", at=rules.local(utcnow()).strftime("%d.%m.%Y %H:%M"))]),
         *([sheet.row([money_orders_note(sub)])] if sub.market_orders else []),
+        *[sheet.row([line]) for line in window_lines(sub)],
         sheet.row([(str(c[2] or c[3]), "heading") for c in cols]),
         sheet.row([(str(c[3]) if c[2] else None, "bold") for c in cols]),
         sheet.row([(c[1] if c[1] == "A" else int(c[1]), "bold") for c in cols]),

@@ -156,3 +156,21 @@ def test_the_api_names_the_window_by_its_name(app, members, make_subscription, c
     assert amended.status_code == 200 and amended.json["window"] == "Розничные" and amended.json["quantity"] == 6
     batch = call("POST", orders_url(sub) + "/batch", raw, {"orders": [{**LIMIT, "window": "Розничные"}, LIMIT]})
     assert [r["status"] for r in batch.json["results"]] == [201, 422]
+
+
+def test_the_accepted_register_states_each_windows_orders_apart(app, members, windowed):
+    """Retail: 100 x 1000 and 300 x 1100 (430 000 in 400); institutional: 10 000 x 1000."""
+    from tests.plugins.subscription.test_registers import produced, sheet, stored
+
+    sub, retail, big = windowed
+    submit(app, sub, members, at(MON, 11), window=retail.id)
+    submit(app, sub, members, at(MON, 12), window=retail.id, quantity=300, price=Decimal("1100"))
+    submit(app, sub, members, at(TUE, 11), window=big.id, quantity=10000)
+    sub = produced(app, sub)
+    _register, data = stored(app, sub)
+    head = [row[0] for row in sheet(data)[:8]]
+    assert "Окно «Розничные» (14.12.2026 10:00 — 15.12.2026 12:00): заявок 2, количество 400, объем 430 000.00." in head
+    assert (
+        "Окно «Институциональные» (15.12.2026 10:00 — 15.12.2026 16:00): заявок 1, количество 10000, объем "
+        "10 000 000.00." in head
+    )
