@@ -2576,6 +2576,7 @@ def _context(sub, **forms) -> dict:
         "call_off_refusal": call_off_refusal(sub, user) if is_seller else None,
         "can_produce": is_trading
         and sub.state in ("activated", "accepted_register")
+        and service.period_over(sub)  # S-8.1: after the period and its confirmation minutes (S-4.2)
         and not any(j.kind == "accepted" and j.active for j in jobs),
         "can_propose": is_seller and sub.state in UPLOAD_STATES,
         "due_end": due_end(sub),
