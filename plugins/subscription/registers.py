@@ -634,7 +634,12 @@ def write_xml(target, sub: Subscription, kind: str, rows) -> Totals:
         _leaf(head, "Currency", sub.currency)
         _leaf(head, "Offered", offered(sub))
         _leaf(head, "Private", "true" if sub.private else "false")
-        head.append("</Subscription><Orders>")
+        head.append("</Subscription>")
+        # what the columns hold for a market order by money, and each window apart (S-A2, issue #17): comments,
+        # which the published schema leaves aside
+        notes = ([money_orders_note(sub)] if sub.market_orders else []) + window_lines(sub)
+        head.extend(f"<!-- {_escaped(str(note)).replace('--', '- -')} -->" for note in notes)
+        head.append("<Orders>")
         fh.write("".join(head))
         out = []
         for row, (order, acc, sat, who) in enumerate(rows, start=1):

@@ -174,3 +174,11 @@ def test_the_accepted_register_states_each_windows_orders_apart(app, members, wi
         "Окно «Институциональные» (15.12.2026 10:00 — 15.12.2026 16:00): заявок 1, количество 10000, объем "
         "10 000 000.00." in head
     )
+
+    # the XML says the same in comments, and stays valid against the published schema
+    from lxml import etree
+
+    _register, xml = stored(app, sub, fmt="xml")
+    comments = [c.text.strip() for c in etree.fromstring(xml).iter(etree.Comment)]
+    assert any(c.startswith("Окно «Розничные» (14.12.2026 10:00 — 15.12.2026 12:00): заявок 2") for c in comments)
+    assert any(c.startswith("Рыночная заявка на объем в деньгах: в графе 6") for c in comments)
