@@ -258,3 +258,17 @@ def test_the_order_form_shows_market_and_investor_fields_only_when_chosen(
     assert response.status_code == 302
     taken = Order.get(Order.subscription == sub)
     assert (taken.for_client, taken.investor_name, taken.investor_id) == (False, "", "")
+
+
+@pytest.mark.rule("S-A1")
+def test_editing_a_draft_refreshes_the_fields_without_saving(app, client, auth, members, make_subscription):
+    sub = make_subscription(state="draft")
+    auth.login("seller@demo.kz")
+    html = client.get(f"/subscriptions/{sub.id}/edit").get_data(as_text=True)
+    assert shown(html)["collateral_mode"] and not shown(html)["total_nominal"]
+    response = client.post(
+        f"/subscriptions/{sub.id}/edit", data=application(refresh="1", security_kind="debt", issuer_name="Другой")
+    )
+    assert response.status_code == 200 and shown(response.get_data(as_text=True))["total_nominal"]
+    fresh = Subscription.get_by_id(sub.id)
+    assert (fresh.security_kind, fresh.issuer_name, fresh.version) == ("equity", sub.issuer_name, sub.version)
