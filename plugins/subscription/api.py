@@ -288,6 +288,7 @@ def order_json(order: Order, sub: Subscription) -> dict:
         "amended_at": utc_time(order.amended_at),
         "version": order.version,
         "client_ref": order.client_ref,
+        "window": order.window.name if order.window_id else None,
         "url": url_for("subscription_api.order", number=sub.number, order_number=order.number),
     }
 
@@ -386,8 +387,16 @@ def _formdata(values: dict) -> MultiDict:
     return data
 
 
-def order_fields(values: dict, user, accounts: dict | None = None) -> dict:
-    """The fields the service takes, from the page's own order form: the same checks, the same words."""
+def windows_by_name(sub: Subscription) -> dict:
+    """The subscription's acceptance windows by their names, case aside (issue #17)."""
+    return {w.name.lower(): w for w in service.windows_of(sub)}
+
+
+def order_fields(values: dict, user, accounts: dict | None = None, windows: dict | None = None) -> dict:
+    """The fields the service takes, from the page's own order form: the same checks, the same words.
+    ``window`` names one of ``windows`` (the subscription's acceptance windows by name)."""
+    values = dict(values)
+    window = values.pop("window", None)
     unknown = [key for key in values if key not in ORDER_INPUT]
     if unknown:
         raise Refusal(422, _("Неизвестное поле."), unknown[0])
@@ -400,7 +409,15 @@ def order_fields(values: dict, user, accounts: dict | None = None) -> dict:
         errors = {name: [str(e) for e in messages] for name, messages in form.errors.items()}
         name = next(iter(errors))
         raise Refusal(422, errors[name][0], name, errors=errors)
-    return form.order_fields(accounts)
+    data = form.order_fields(accounts)
+    if window is not None:
+        if not isinstance(window, str):
+            raise Refusal(422, _("Неверное значение."), "window")
+        found = (windows or {}).get(window.strip().lower())
+        if found is None:
+            raise Refusal(422, _("Нет окна приема заявок «%(name)s».", name=window), "window")
+        data["window"] = found
+    return data
 
 
 def _current_values(order: Order) -> dict:
@@ -468,7 +485,8 @@ def submit_order(number):
         return replayed(order) if order is not None else None
 
     try:
-        order = service.submit_order(sub, user, order_fields({**POST_DEFAULTS, **body}, user), client_ref=client_ref)
+        fields = order_fields({**POST_DEFAULTS, **body}, user, windows=windows_by_name(sub))
+        order = service.submit_order(sub, user, fields, client_ref=client_ref)
     except (Refusal, service.SubscriptionError) as exc:
         # a retry of an order already taken gets that order back, whatever its body now says
         replay = earlier()
@@ -501,6 +519,7 @@ def submit_orders(number):
     if not isinstance(items, list) or not 0 < len(items) <= MAX_BATCH:
         raise Refusal(422, _("orders — список от 1 до %(n)s заявок.", n=MAX_BATCH), "orders")
     accounts = {a.code: a for a in service.open_accounts(user.organisation)}
+    windows = windows_by_name(sub)
     results, work, positions = [None] * len(items), [], []
     for index, values in enumerate(items):
         try:
@@ -508,7 +527,7 @@ def submit_orders(number):
                 raise Refusal(422, _("Заявка — объект JSON."))
             values = dict(values)
             client_ref = _client_ref(values)
-            work.append((order_fields({**POST_DEFAULTS, **values}, user, accounts), client_ref))
+            work.append((order_fields({**POST_DEFAULTS, **values}, user, accounts, windows), client_ref))
             positions.append(index)
         except Refusal as exc:
             results[index] = _refused_item(exc.message, exc.field, **exc.extra)
@@ -561,7 +580,7 @@ def amend_order(number, order_number):
     values = {**_current_values(current), **body}
     # S-7.1: the consent given with the order stands unless the investor changes
     values.setdefault("consent", not any(key in body for key in INVESTOR_FIELDS))
-    fields = order_fields(values, user)
+    fields = order_fields(values, user, windows=windows_by_name(sub))
     try:
         service.amend_order(current, user, fields, version)
     except service.SubscriptionError as exc:

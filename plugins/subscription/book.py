@@ -26,7 +26,7 @@ bp = Blueprint("subscription_book", __name__, template_folder="templates")
 CENT = Decimal("0.01")
 MAX_STEPS = 400  # steps the drawn curve keeps; the figures use every price level
 TABLE_LEVELS = 30  # price levels listed under the chart
-LIVE_STATES = ("registered",)  # orders still come, change and go: the page refreshes itself
+LIVE_STATES = service.OPEN_STATES  # orders still come, change and go: the page refreshes itself
 
 
 def may_see_book(user, sub: Subscription) -> bool:
@@ -442,6 +442,31 @@ def demand_chart(book: Book, cutoff: Decimal | None = None) -> Chart | None:
     return chart
 
 
+def window_demand(sub: Subscription) -> list[dict]:
+    """Each acceptance window's orders in force and their demand, apart (issue #17); empty without windows."""
+    from plugins.subscription.models import amount_of
+
+    windows = service.windows_of(sub)
+    if not windows:
+        return []
+    rows = {w.id: {"window": w, "orders": 0, "buyers": set(), "quantity": 0, "volume": Decimal(0)} for w in windows}
+    price = service.estimate_price(sub)
+    query = (
+        Order.select(Order.window, Order.buyer, Order.kind, Order.basis, Order.price, Order.quantity, Order.money)
+        .where((Order.subscription == sub) & (Order.status == "active") & Order.window.is_null(False))
+        .tuples()
+    )
+    for window_id, buyer, kind, basis, unit, quantity, money in query.iterator():
+        row = rows.get(window_id)
+        if row is None:
+            continue
+        row["orders"] += 1
+        row["buyers"].add(buyer)
+        row["quantity"] += quantity or 0
+        row["volume"] += amount_of(kind, basis, unit, quantity, money, price) or 0
+    return list(rows.values())
+
+
 # --- the page -------------------------------------------------------------------------------------------
 
 
@@ -483,7 +508,8 @@ def book(sub_id):
         form=form,
         proposal=proposal,
         proposal_url=proposal_url,
-        live=sub.state in LIVE_STATES,
+        live=sub.state in LIVE_STATES and service.accepting(sub),  # orders come only within the period
+        windows=window_demand(sub),
         refresh_url=url_for("subscription_book.book", sub_id=sub.id, **request.args.to_dict()),
         levels=figures.levels[:TABLE_LEVELS],
         is_seller=is_seller,

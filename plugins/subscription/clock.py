@@ -1,5 +1,6 @@
 """The subscription clock: every minute, what is due happens once — the collateral check at its time
-(S-5.2), activation after acceptance (S-4.5, S-4.7) — and the deadlines of the later steps are
+(S-5.2), activation at its time within or after the period (S-4.5), failure when the period closes with no
+order (S-4.7) — and the deadlines of the later steps are
 enforced by the modules that own them."""
 
 from core.db import utcnow
@@ -9,7 +10,7 @@ from plugins.subscription.models import Subscription
 
 def tick(at=None) -> dict:
     at = at or utcnow()
-    done = {"collateral": 0, "activated": 0}
+    done = {"collateral": 0, "activated": 0, "failed": 0}
     due_collateral = Subscription.select().where(
         (Subscription.state == "registered")
         & (Subscription.ccp == True)  # noqa: E712
@@ -23,4 +24,7 @@ def tick(at=None) -> dict:
     for sub in Subscription.select().where((Subscription.state == "registered") & (Subscription.activation_at <= at)):
         service.activate(sub, at)
         done["activated"] += 1
+    for sub in Subscription.select().where((Subscription.state == "activated") & (Subscription.accept_to <= at)):
+        if service.close_period(sub, at):
+            done["failed"] += 1
     return done

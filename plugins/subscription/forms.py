@@ -4,6 +4,7 @@ import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -96,9 +97,11 @@ class ApplicationForm(FlaskForm):
         default="submission",
     )
     collateral_date = DateField(_l("Дата проверки обеспечения"), validators=[Optional()])
-    collateral_time = TimeField(_l("Время проверки обеспечения"), validators=[Optional()])
+    # Defaults in the order the Rules need on the last day: the collateral check (S-5.2) before activation,
+    # activation inside the period so the seller may remove orders after it until the end (S-4.3).
+    collateral_time = TimeField(_l("Время проверки обеспечения"), validators=[Optional()], default=datetime.time(15, 0))
     activation_date = DateField(_l("8. Дата активации"), validators=[required()])
-    activation_time = TimeField(_l("Время активации"), validators=[required()], default=datetime.time(16, 30))
+    activation_time = TimeField(_l("Время активации"), validators=[required()], default=datetime.time(15, 30))
     ccp = RadioField(
         _l("9. Режим"),
         choices=choices(
@@ -140,7 +143,28 @@ class ApplicationForm(FlaskForm):
         if problem == "check":
             raise ValidationError(_l("ISIN указан с ошибкой: не сходится контрольная цифра."))
 
+    def applies(self) -> dict[str, bool]:
+        """Which of the fields the chosen conditions call for (S-A1): item 7 only with CCP (footnote 8), its
+        date and time only for a check at a set time, the bond parameters only for debt, the criteria and
+        items 12.1-12.6 only when ticked, the other organisation only for that path. The page shows only
+        these; the saved application keeps only these (``model_fields``)."""
+        debt = self.security_kind.data == "debt"
+        ccp = self.ccp.data != "0"
+        return {
+            "quantity": not debt,
+            "total_nominal": debt,
+            "nominal": debt,
+            "book_value": not debt and bool(self.market_orders.data),
+            "collateral_mode": ccp,
+            "collateral_at": ccp and self.collateral_mode.data == "at_time",
+            "criteria": bool(self.criteria_check.data),
+            "investor_items": bool(self.investor_data.data),
+            "settlement_org_name": self.settlement_org.data == "other",
+        }
+
     def validate_collateral_mode(self, field):
+        if self.ccp.data == "0":
+            return  # item 7 is filled only with CCP: whatever was left in it is not the seller's condition
         if field.data == "at_time" and not (self.collateral_date.data and self.collateral_time.data):
             raise ValidationError(_l("Укажите дату и время проверки обеспечения."))
 
@@ -187,6 +211,18 @@ class ApplicationForm(FlaskForm):
             "settlement_at": utc(self.settlement_date.data, self.settlement_time.data),
             "other_conditions": (self.other_conditions.data or "").strip(),
         }
+        applies = self.applies()
+        for name in ("quantity", "total_nominal", "nominal", "book_value"):
+            if not applies[name]:
+                data[name] = None
+        if not applies["collateral_at"]:
+            data["collateral_at"] = None
+        if not applies["criteria"]:
+            data["criteria"] = ""
+        if not applies["investor_items"]:
+            data["investor_items"] = "[]"
+        if not applies["settlement_org_name"]:
+            data["settlement_org_name"] = ""
         return data
 
     def fill_from(self, sub):
@@ -274,6 +310,7 @@ class ChangeForm(FlaskForm):
 
 class OrderForm(FlaskForm):
     account = SelectField(_l("Торгово-клиринговый счет"), validators=[required(_l("Выберите счет."))])
+    window = SelectField(_l("Окно приема заявок"), choices=[], validators=[Optional()], validate_choice=False)
     kind = RadioField(
         _l("Вид заявки"),
         choices=choices([("limit", _l("лимитированная")), ("market", _l("рыночная"))]),
@@ -325,6 +362,36 @@ class OrderForm(FlaskForm):
             data["basis"], data["money"] = "quantity", None
         return data
 
+    def applies(self, sub) -> dict[str, bool]:
+        """Which fields the order's kind and account call for: the market-order fields for a market order, the
+        investor's for a client's order (S-4, S-7). The page shows only these."""
+        market = self.kind.data == "market" and sub.market_orders
+        by_money = market and self.basis.data == "money"
+        client = bool(self.for_client.data)
+        return {
+            "basis": market,
+            "price": not market,
+            "yield_rate": not market and sub.is_debt,
+            "quantity": not by_money,
+            "money": by_money,
+            "investor": client,
+            "qualified": client and sub.private,
+            "consent": client and sub.investor_data,
+        }
+
+    def page_fields(self, accounts: dict, sub) -> dict:
+        """``order_fields`` from the page: what the chosen kind and account leave hidden is not taken."""
+        data = self.order_fields(accounts)
+        data["window"] = self.window.data or None
+        if not data["for_client"]:
+            for text in ("investor_name", "investor_id", "investor_contacts", "investor_other"):
+                data[text] = ""
+            data["qualified"] = data["omnibus"] = False
+            data["investor_resident"] = True
+        elif not sub.private:
+            data["qualified"] = False
+        return data
+
 
 class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("Причина"), validators=[required(_l("Укажите причину.")), Length(max=1000)])
@@ -336,3 +403,25 @@ class AccountForm(FlaskForm):
     currency = SelectField(_l("Валюта"), choices=choices([("KZT", "KZT"), ("USD", "USD")]))
     balance = DecimalField(_l("Остаток денег"), places=2, validators=[required(), NumberRange(min=0)])
     controller = SelectField(_l("Пользователь системы контроля и обеспечения"), validators=[Optional()])
+
+
+class OrderFileForm(FlaskForm):
+    """Many orders at once: a CSV or XLSX file, one order a row (issue #17)."""
+
+    file = FileField(_l("Файл заявок (CSV или XLSX)"), validators=[FileRequired(_l("Приложите файл."))])
+    take_valid = BooleanField(_l("Если в файле есть ошибки, подать заявки из строк без ошибок"))
+
+
+class WindowForm(FlaskForm):
+    """A separate acceptance window (issue #17), in Almaty time."""
+
+    name = StringField(_l("Название окна"), validators=[required(), Length(max=64)])
+    from_date = DateField(_l("Дата начала приема в окне"), validators=[required()])
+    from_time = TimeField(_l("Время начала"), validators=[required()], default=datetime.time(10, 0))
+    to_date = DateField(_l("Дата окончания приема в окне"), validators=[required()])
+    to_time = TimeField(_l("Время окончания"), validators=[required()], default=datetime.time(16, 0))
+    min_amount = DecimalField(
+        _l("Минимальный размер заявки в окне"),
+        places=2,
+        validators=[Optional(), NumberRange(min=0, message=_l("Не может быть отрицательным."))],
+    )

@@ -19,7 +19,7 @@ STATES = {
     "refused": _l("Отказано"),
     "cd_consent": _l("Ожидается согласие центрального депозитария"),
     "registered": _l("Зарегистрирована"),
-    "activated": _l("Прием заявок завершён"),
+    "activated": _l("Заявки активированы"),  # activation falls inside the acceptance period (S-4.3)
     "accepted_register": _l("Реестр принятых заявок направлен"),
     "satisfied_register": _l("Реестр удовлетворённых заявок принят"),
     "deals": _l("Сделки заключены"),
@@ -192,6 +192,21 @@ INVESTOR_FIELDS = (
 ORDER_FIELDS = ("kind", "basis", "price", "yield_rate", "quantity", "money", *INVESTOR_FIELDS)
 
 
+class Window(BaseModel):
+    """A separate acceptance window of one subscription (issue #17), as large placements run them (retail and
+    institutional): its own dates and times inside the acceptance period and its own minimum order."""
+
+    subscription = pw.ForeignKeyField(Subscription, backref="windows", on_delete="CASCADE")
+    name = pw.CharField(max_length=64)
+    accept_from = pw.DateTimeField()  # UTC
+    accept_to = pw.DateTimeField()
+    min_amount = pw.DecimalField(max_digits=24, decimal_places=2, null=True)  # in the settlement currency
+
+    class Meta:
+        table_name = "subscription_window"
+        indexes = ((("subscription", "name"), True),)
+
+
 class Order(BaseModel):
     subscription = pw.ForeignKeyField(Subscription, backref="orders", on_delete="CASCADE")
     number = pw.IntegerField()  # S-A2 column 1, unique within the subscription
@@ -222,6 +237,10 @@ class Order(BaseModel):
     amended_at = pw.DateTimeField(null=True)
     version = pw.IntegerField(default=0)
     client_ref = pw.CharField(max_length=64, null=True)  # the member system's id: an API retry is not a new order
+    # an order the collateral check cancelled (S-5.2): its account's free money then, and what it needed
+    free_at_check = pw.DecimalField(max_digits=24, decimal_places=2, null=True)
+    needed_at_check = pw.DecimalField(max_digits=24, decimal_places=2, null=True)
+    window = pw.ForeignKeyField(Window, null=True, backref="+", on_delete="SET NULL")  # where windows are set
 
     class Meta:
         table_name = "subscription_order"

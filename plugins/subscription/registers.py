@@ -198,6 +198,49 @@ def columns_for(sub: Subscription) -> list[tuple]:
     return [c for c in COLUMNS if sub.is_debt or c[1] not in ("4", "8")]
 
 
+def money_orders_note(sub: Subscription) -> str:
+    """S-A2: what columns 5, 6 and 10 hold for a market order by money volume, stated in the register's head."""
+    price = sub.fair_value
+    return _(
+        "Рыночная заявка на объем в деньгах: в графе 6 — объем заявки в деньгах; в графе 5 — количество, "
+        "рассчитанное при активации по цене %(price)s (целых ценных бумаг); продавец указывает количество "
+        "к удовлетворению, объем удовлетворения (графа 10) не может превышать объем заявки (графа 6).",
+        price=f"{price:,.4f}".replace(",", " ") if price is not None else "—",
+    )
+
+
+def window_lines(sub: Subscription) -> list[str]:
+    """Where the subscription ran separate acceptance windows (issue #17): each window's accepted orders,
+    quantity and volume, apart, in the register's head (the S-A2 columns stay as the form has them)."""
+    from plugins.subscription.models import Window, amount_of
+
+    windows = list(Window.select().where(Window.subscription == sub).order_by(Window.accept_from, Window.name))
+    if not windows:
+        return []
+    totals = {w.id: [0, 0, Decimal(0)] for w in windows}
+    query = service.accepted_orders(sub).select(
+        Order.window, Order.kind, Order.basis, Order.price, Order.quantity, Order.money
+    )
+    for window_id, kind, basis, price, quantity, money in query.tuples().iterator():
+        if window_id in totals:
+            line = totals[window_id]
+            line[0] += 1
+            line[1] += quantity or 0
+            line[2] += amount_of(kind, basis, price, quantity, money, sub.fair_value) or 0
+    return [
+        _(
+            "Окно «%(name)s» (%(start)s — %(end)s): заявок %(n)s, количество %(q)s, объем %(v)s.",
+            name=w.name,
+            start=_local(w.accept_from),
+            end=_local(w.accept_to),
+            n=totals[w.id][0],
+            q=totals[w.id][1],
+            v=f"{rules.money(totals[w.id][2]):,.2f}".replace(",", " "),
+        )
+        for w in windows
+    ]
+
+
 def title_of(kind: str) -> str:
     return _("Реестр принятых заявок") if kind == "accepted" else _("Реестр удовлетворенных заявок")
 
@@ -591,7 +634,12 @@ def write_xml(target, sub: Subscription, kind: str, rows) -> Totals:
         _leaf(head, "Currency", sub.currency)
         _leaf(head, "Offered", offered(sub))
         _leaf(head, "Private", "true" if sub.private else "false")
-        head.append("</Subscription><Orders>")
+        head.append("</Subscription>")
+        # what the columns hold for a market order by money, and each window apart (S-A2, issue #17): comments,
+        # which the published schema leaves aside
+        notes = ([money_orders_note(sub)] if sub.market_orders else []) + window_lines(sub)
+        head.extend(f"<!-- {_escaped(str(note)).replace('--', '- -')} -->" for note in notes)
+        head.append("<Orders>")
         fh.write("".join(head))
         out = []
         for row, (order, acc, sat, who) in enumerate(rows, start=1):
@@ -739,7 +787,8 @@ def write_xlsx(target, sub: Subscription, kind: str, rows) -> Totals:
     """Write the register as the S-A2 table. openpyxl makes the workbook around the rows (styles, sheet,
     column widths); the rows themselves are written here straight into the sheet's part of the archive, as
     openpyxl's write-only sheet would write them, at a fraction of the cost of a cell object per value. Row 6
-    numbers the columns (A, 1, 2, ...); the reader finds the columns by it."""
+    (7 where market orders are admitted: a row says what their columns hold) numbers the columns (A, 1, 2,
+    ...); the reader finds the columns by it."""
     totals = Totals()
     cols = columns_for(sub)
     keys = [key for key, *_rest in cols]
@@ -765,6 +814,8 @@ def write_xlsx(target, sub: Subscription, kind: str, rows) -> Totals:
             ]
         ),
         sheet.row([_("Сформирован %(at)s (время Алматы)", at=rules.local(utcnow()).strftime("%d.%m.%Y %H:%M"))]),
+        *([sheet.row([money_orders_note(sub)])] if sub.market_orders else []),
+        *[sheet.row([line]) for line in window_lines(sub)],
         sheet.row([(str(c[2] or c[3]), "heading") for c in cols]),
         sheet.row([(str(c[3]) if c[2] else None, "bold") for c in cols]),
         sheet.row([(c[1] if c[1] == "A" else int(c[1]), "bold") for c in cols]),
@@ -880,10 +931,19 @@ def _enqueue(name: str, job: RegisterJob) -> None:
     tasks.enqueue(name, job.id)
 
 
-def start_accepted(sub: Subscription, user: User | None = None) -> list[RegisterJob]:
+def start_accepted(sub: Subscription, user: User | None = None, at=None) -> list[RegisterJob]:
     """S-8.1: produce the accepted register (XML and XLSX) in the background."""
     with db.atomic():
         sub = service._fresh(sub, "activated", "accepted_register")
+        if not service.period_over(sub, at):
+            # S-8.1, S-8.2: produced after the acceptance period, once the control users' refusals are in (S-4.2).
+            raise service.SubscriptionError(
+                _(
+                    "Реестр принятых заявок формируется после окончания приема заявок и периода подтверждения "
+                    "(%(until)s).",
+                    until=rules.local(service.confirmation_ends(sub)).strftime("%d.%m.%Y %H:%M"),
+                )
+            )
         busy = RegisterJob.select().where(
             (RegisterJob.subscription == sub)
             & (RegisterJob.kind == "accepted")
@@ -2336,6 +2396,8 @@ def enforce_deadlines(at=None) -> dict:
         _enqueue("check_satisfied_register" if job.kind == "check" else "build_register", job)
         done["requeued"] += 1
     for sub in list(Subscription.select().where(Subscription.state == "activated")):
+        if not service.period_over(sub, at) or service.close_period(sub, at):
+            continue
         produced = RegisterJob.select().where(
             (RegisterJob.subscription == sub)
             & (RegisterJob.kind == "accepted")
@@ -2343,7 +2405,7 @@ def enforce_deadlines(at=None) -> dict:
         )
         if not produced.exists():
             try:
-                start_accepted(sub)
+                start_accepted(sub, at=at)
                 done["produced"] += 1
             except service.SubscriptionError:
                 pass
@@ -2447,6 +2509,27 @@ def registers_visible(sub: Subscription) -> bool:
 
 bp.add_app_template_global(registers_visible, "registers_visible")
 
+SHOWN_MISMATCHES = 10  # on the subscription page; the registers page lists the whole report
+
+
+def rejected_check(sub: Subscription) -> RegisterJob | None:
+    """The seller's last satisfied register, if it was not accepted (S-9.5): the subscription page says so with
+    its mismatches, instead of leaving them in the job's report."""
+    job = (
+        RegisterJob.select()
+        .where((RegisterJob.subscription == sub) & (RegisterJob.kind == "check"))
+        .order_by(RegisterJob.id.desc())
+        .first()
+    )
+    if job is None or job.active:
+        return None
+    if job.status == "done" and job.register_id and job.register.status == "accepted":
+        return None
+    return job if job.status in ("done", "rejected", "failed") else None
+
+
+bp.add_app_template_global(rejected_check, "rejected_satisfied_check")
+
 
 def _sub_or_404(sub_id) -> Subscription:
     """S-8.4: the registers are confidential: anyone else gets "not found"."""
@@ -2498,6 +2581,7 @@ def _context(sub, **forms) -> dict:
         "call_off_refusal": call_off_refusal(sub, user) if is_seller else None,
         "can_produce": is_trading
         and sub.state in ("activated", "accepted_register")
+        and service.period_over(sub)  # S-8.1: after the period and its confirmation minutes (S-4.2)
         and not any(j.kind == "accepted" and j.active for j in jobs),
         "can_propose": is_seller and sub.state in UPLOAD_STATES,
         "due_end": due_end(sub),

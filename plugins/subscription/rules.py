@@ -75,8 +75,13 @@ def check_conditions(c: Conditions) -> dict[str, str]:
         )
     if c.accept_to <= c.accept_from:
         errors["accept_to"] = _l("Окончание приема заявок должно быть позже его начала.")
-    if c.activation_at < c.accept_to:
-        errors["activation_at"] = _l("Активация проводится после окончания приема заявок.")
+    if not (c.accept_from < c.activation_at <= c.accept_to):
+        # S-4.3: the seller removes orders "after activation, during the acceptance period"; S-4.2: the control
+        # user refuses from activation on. Activation is a moment of the period, not after it.
+        errors["activation_at"] = _l(
+            "Активация проводится в период приема заявок: после его начала и не позднее его окончания "
+            "(продавец снимает заявки после активации до окончания приема, п. 3 ст. 4)."
+        )
     if c.accepted_register_on < c.accept_to.date():
         errors["accepted_register_on"] = _l("Реестр принятых заявок формируется после окончания приема заявок.")
     elif c.accepted_register_on > add_working_days(c.accept_to.date(), 1):

@@ -24,6 +24,7 @@ from plugins.subscription.models import (
     Order,
     Subscription,
     TradeAccount,
+    Window,
     amount_of,
 )
 
@@ -393,12 +394,150 @@ def _move(sub, state, **fields):
         setattr(sub, name, value)
 
 
+# --- acceptance windows (issue #17) ------------------------------------------------------------------
+
+EDITABLE = ("draft", "refused", "board_refused")
+
+
+def windows_of(sub: Subscription) -> list[Window]:
+    return list(Window.select().where(Window.subscription == sub).order_by(Window.accept_from, Window.name))
+
+
+def add_window(sub: Subscription, user: User, name: str, accept_from, accept_to, min_amount=None) -> Window:
+    """A separate acceptance window, set by the seller with the application's conditions: inside the
+    acceptance period, with its own minimum order."""
+    if user.organisation_id != sub.seller_id:
+        raise SubscriptionError(_("Окна приема заявок задает продавец."))
+    name = (name or "").strip()
+    if not name:
+        raise SubscriptionError(_("Укажите название окна."), field="name")
+    with db.atomic():
+        sub = _fresh(sub, *EDITABLE)
+        if accept_to <= accept_from:
+            raise SubscriptionError(_("Окончание приема в окне должно быть позже его начала."), field="accept_to")
+        if accept_from < sub.accept_from or accept_to > sub.accept_to:
+            raise SubscriptionError(
+                _(
+                    "Окно лежит внутри периода приема заявок: с %(start)s по %(end)s.",
+                    start=rules.local(sub.accept_from).strftime("%d.%m.%Y %H:%M"),
+                    end=rules.local(sub.accept_to).strftime("%d.%m.%Y %H:%M"),
+                ),
+                field="accept_from",
+            )
+        if min_amount is not None and min_amount < 0:
+            raise SubscriptionError(_("Не может быть отрицательным."), field="min_amount")
+        if Window.select().where((Window.subscription == sub) & (Window.name == name)).exists():
+            raise SubscriptionError(_("Окно с таким названием уже есть."), field="name")
+        window = Window.create(
+            subscription=sub, name=name, accept_from=accept_from, accept_to=accept_to, min_amount=min_amount or None
+        )
+        audit.record("subscription.window_add", sub, organisation=sub.seller, window=name)
+    return window
+
+
+def remove_window(window: Window, user: User) -> None:
+    sub = window.subscription
+    if user.organisation_id != sub.seller_id:
+        raise SubscriptionError(_("Окна приема заявок задает продавец."))
+    with db.atomic():
+        _fresh(sub, *EDITABLE)
+        Window.delete().where(Window.id == window.id).execute()
+        audit.record("subscription.window_remove", sub, organisation=sub.seller, window=window.name)
+
+
+def _check_window(sub: Subscription, windows: dict, fields: dict, at, probe: Order, current=None) -> Window | None:
+    """Where the subscription has windows: the order names one, comes within its times and reaches its
+    minimum. ``windows``: the subscription's windows by id."""
+    if not windows:
+        return None
+    chosen = fields.get("window") or current
+    if isinstance(chosen, Window):
+        chosen = chosen.id
+    elif isinstance(chosen, str):
+        chosen = int(chosen) if chosen.isdigit() else None
+    window = windows.get(chosen)
+    if window is None:
+        raise SubscriptionError(_("Выберите окно приема заявок."), field="window")
+    if not window.accept_from <= at <= window.accept_to:
+        raise SubscriptionError(
+            _(
+                "Заявки в окно «%(name)s» принимаются с %(start)s по %(end)s.",
+                name=window.name,
+                start=rules.local(window.accept_from).strftime("%d.%m.%Y %H:%M"),
+                end=rules.local(window.accept_to).strftime("%d.%m.%Y %H:%M"),
+            ),
+            field="window",
+        )
+    amount = order_amount(probe, sub)
+    if window.min_amount and amount is not None and amount < window.min_amount:
+        raise SubscriptionError(
+            _(
+                "Минимальный размер заявки в окне «%(name)s» — %(min)s.",
+                name=window.name,
+                min=f"{window.min_amount:,.2f}".replace(",", " "),
+            ),
+            field="quantity",
+        )
+    return window
+
+
 # --- orders (S-4, S-5, S-7) ----------------------------------------------------------------------
 
 
+# The states in which the acceptance period may still run: activation (S-4.5, footnote 3) falls inside the
+# period and does not close it. What the period allows is decided by the clock, never by the state alone.
+OPEN_STATES = ("registered", "activated")
+
+
 def accepting(sub: Subscription, at=None) -> bool:
+    """S-4.1, S-4.3: within the acceptance period buyers submit, amend and cancel orders."""
     at = at or now()
-    return sub.state == "registered" and sub.accept_from <= at <= sub.accept_to
+    return sub.state in OPEN_STATES and sub.accept_from <= at <= sub.accept_to
+
+
+def removing(sub: Subscription, at=None) -> bool:
+    """S-4.3: the seller removes any buyer's order after activation, during the acceptance period."""
+    at = at or now()
+    return accepting(sub, at) and at >= sub.activation_at
+
+
+def confirmation_ends(sub: Subscription) -> datetime.datetime:
+    """S-4.2, S-A1 condition 5: the time after acceptance ends until which a control user may refuse."""
+    return sub.accept_to + datetime.timedelta(minutes=sub.confirmation_minutes or 0)
+
+
+def confirming(sub: Subscription, at=None) -> bool:
+    """S-4.2: the control & collateral system user refuses confirmation after activation and until the time
+    the application sets after the acceptance period ends."""
+    at = at or now()
+    return sub.state in OPEN_STATES and sub.activation_at <= at <= confirmation_ends(sub)
+
+
+def period_over(sub: Subscription, at=None) -> bool:
+    """Acceptance and the confirmation period are over: the accepted register may be produced (S-8.1)."""
+    return (at or now()) > confirmation_ends(sub)
+
+
+def _period_text(sub) -> dict:
+    return {
+        "start": rules.local(sub.accept_from).strftime("%d.%m.%Y %H:%M"),
+        "end": rules.local(sub.accept_to).strftime("%d.%m.%Y %H:%M"),
+        "activation": rules.local(sub.activation_at).strftime("%d.%m.%Y %H:%M"),
+        "until": rules.local(confirmation_ends(sub)).strftime("%d.%m.%Y %H:%M"),
+    }
+
+
+def removal_refusal(sub: Subscription, at=None) -> str | None:
+    """Why the seller may not remove an order now (S-4.3), or None."""
+    at = at or now()
+    if removing(sub, at):
+        return None
+    if sub.state in OPEN_STATES and at < sub.activation_at and at <= sub.accept_to:
+        return _(
+            "Продавец снимает заявки после активации (%(activation)s) до окончания приема заявок (%(end)s).",
+            **_period_text(sub),
+        )
+    return _("Период приема заявок закончился.")
 
 
 def collateral_due(sub: Subscription, at) -> bool:
@@ -591,6 +730,7 @@ def submit_orders(sub: Subscription, user: User, items, at=None) -> list:
         due = collateral_due(sub, at)
         free = None
         number = Order.select(fn.COALESCE(fn.MAX(Order.number), 0)).where(Order.subscription == sub).scalar()
+        windows = {w.id: w for w in windows_of(sub)}
         pending, new, blocked = [], [], {}
         for fields, client_ref in items:
             if client_ref and client_ref in earlier:
@@ -614,6 +754,8 @@ def submit_orders(sub: Subscription, user: User, items, at=None) -> list:
                     confirmed=None if account.controller_id else True,
                     **{k: v for k, v in data.items() if v is not None},
                 )
+                _activated_quantity(sub, order)
+                order.window = _check_window(sub, windows, fields, at, order)
                 if due:
                     amount = order_amount(order, sub)
                     if amount is None:
@@ -699,6 +841,9 @@ def amend_order(order: Order, user: User, fields: dict, version: int, at=None) -
         for key in ORDER_FIELDS:
             setattr(order, key, merged[key])
         order.account, order.amended_at = account, at
+        _activated_quantity(sub, order)
+        windows = {w.id: w for w in windows_of(sub)}
+        window = _check_window(sub, windows, fields, at, order, current=order.window_id)
         if was_secured or collateral_due(sub, at):
             _block(order, account, order_amount(order, sub))
         moved = (
@@ -707,6 +852,7 @@ def amend_order(order: Order, user: User, fields: dict, version: int, at=None) -
                 **{k: getattr(order, k) for k in ORDER_FIELDS},
                 account=account,
                 amended_at=at,
+                window=window,
                 secured=order.secured,
                 blocked=order.blocked,
             )
@@ -726,8 +872,10 @@ def _close(order: Order, status: str, actor: User, action: str, reason: str = ""
         if order.status != "active":
             raise SubscriptionError(_("Заявка уже %(status)s.", status=str(order.status_label).lower()))
         sub = order.subscription
-        if action in ("order.cancel", "order.remove") and not accepting(sub, at):
+        if action == "order.cancel" and not accepting(sub, at):
             raise SubscriptionError(_("Период приема заявок закончился."))
+        if action == "order.remove" and (refusal := removal_refusal(sub, at)):
+            raise SubscriptionError(refusal)
         _release(order)
         Order.update(status=status, secured=False, blocked=0, version=Order.version + 1).where(
             Order.id == order.id
@@ -777,7 +925,14 @@ def refuse_order(order: Order, user: User, reason: str, at=None) -> Order:
     sub = order.subscription
     if order.account.controller_id != user.organisation_id:
         raise SubscriptionError(_("Подтверждает заявки только пользователь, контролирующий этот счет."))
-    if at > sub.accept_to + datetime.timedelta(minutes=sub.confirmation_minutes):
+    if not confirming(sub, at):
+        if sub.state in OPEN_STATES and at < sub.activation_at:
+            raise SubscriptionError(
+                _(
+                    "Отказать в подтверждении можно после активации заявок (%(activation)s) до %(until)s.",
+                    **_period_text(sub),
+                )
+            )
         raise SubscriptionError(_("Срок подтверждения заявок истек."))
     return _close(order, "refused", user, "order.refuse", reason, at=at)
 
@@ -830,7 +985,7 @@ def collateral_check(sub: Subscription, at=None) -> dict:
             return {"secured": 0, "cancelled": 0}
         free = _free_money(Order.select(Order.account).where(Order.subscription == sub).distinct())
         price = estimate_price(sub)
-        blocks, unsecured, totals = [], [], {}
+        blocks, unsecured, totals, seen = [], [], {}, []
         unsecured_orders = (
             Order.select(Order.id, Order.account, Order.kind, Order.basis, Order.price, Order.quantity, Order.money)
             .where((Order.subscription == sub) & (Order.status == "active") & (Order.secured == False))  # noqa: E712
@@ -845,15 +1000,67 @@ def collateral_check(sub: Subscription, at=None) -> dict:
                 blocks.append((order_id, True, amount))
             else:
                 unsecured.append(order_id)
+                seen.append((order_id, free[account_id], amount))
         bulk_update(Order, [Order.secured, Order.blocked], blocks)
         _add_blocked(totals)
         for start in range(0, len(unsecured), 500):
             Order.update(status="unsecured", version=Order.version + 1).where(
                 Order.id.in_(unsecured[start : start + 500])
             ).execute()
+        bulk_update(Order, [Order.free_at_check, Order.needed_at_check], seen)
         Subscription.update(collateral_checked_at=at).where(Subscription.id == sub.id).execute()
+        sub.collateral_checked_at = at
         audit.record("subscription.collateral_check", sub, secured=len(blocks), cancelled=len(unsecured))
+        _tell_unsecured(sub, unsecured)
     return {"secured": len(blocks), "cancelled": len(unsecured)}
+
+
+TOLD_ORDERS = 20  # orders named one by one in a buyer's notice of the collateral check; the rest are counted
+
+
+def _amount_text(amount) -> str:
+    return "—" if amount is None else f"{Decimal(amount):,.2f}".replace(",", " ")
+
+
+def _tell_unsecured(sub: Subscription, order_ids: list) -> None:
+    """S-5.2: each buyer is told which of its orders the check cancelled and why: the account's free money
+    at the check against what the order needed."""
+    if not order_ids:
+        return
+    when = rules.local(sub.collateral_checked_at).strftime("%d.%m.%Y %H:%M")
+    by_buyer = {}
+    query = (
+        Order.select(Order.buyer, Order.number, TradeAccount.code, Order.free_at_check, Order.needed_at_check)
+        .join(TradeAccount)
+        .where((Order.subscription == sub) & (Order.status == "unsecured"))  # only the check cancels so
+        .order_by(Order.number)
+        .tuples()
+    )
+    for buyer, number, code, free, needed in query:
+        by_buyer.setdefault(buyer, []).append((number, code, free, needed))
+    for buyer, orders in by_buyer.items():
+        lines = [
+            _(
+                "№ %(n)s (счет %(code)s: нужно %(needed)s, свободно %(free)s)",
+                n=number,
+                code=code,
+                needed=_amount_text(needed),
+                free=_amount_text(free),
+            )
+            for number, code, free, needed in orders[:TOLD_ORDERS]
+        ]
+        if len(orders) > TOLD_ORDERS:
+            lines.append(_("и еще заявок: %(n)s", n=len(orders) - TOLD_ORDERS))
+        _tell(
+            users_of([buyer]),
+            _(
+                "Заявки отменены: не обеспечены на %(when)s (проверка обеспечения, п. 2 ст. 5): %(orders)s.",
+                when=when,
+                orders="; ".join(str(line) for line in lines),
+            ),
+            sub,
+            None,
+        )
 
 
 def set_seller_price(sub: Subscription, user: User, price: Decimal) -> Subscription:
@@ -884,15 +1091,8 @@ def activate(sub: Subscription, at=None) -> Subscription:
         if sub.state != "registered":
             return sub
         active = Order.select().where((Order.subscription == sub) & (Order.status == "active"))
-        if not active.exists():
-            _move(sub, "failed", activated_at=at, failed_reason=str(_("Не подано ни одной заявки.")))
-            audit.record("subscription.failed", sub, reason="no orders")
-            _tell(
-                users_of([sub.seller]) + csd_users(),
-                _("Подписка %(number)s признана несостоявшейся: не подано ни одной заявки.", number=sub.number),
-                sub,
-                None,
-            )
+        if not active.exists() and at >= sub.accept_to:
+            _failed_empty(sub, activated_at=at)
             return sub
         if rules.one_day(sub.accept_from, sub.accept_to) and sub.market_orders:
             price = sub.seller_price
@@ -922,6 +1122,39 @@ def activate(sub: Subscription, at=None) -> Subscription:
         _move(sub, "activated", activated_at=at, fair_value=price)
         audit.record("subscription.activate", sub, fair_value=str(price) if price is not None else None)
     return sub
+
+
+def _failed_empty(sub: Subscription, **fields) -> None:
+    """S-4.7: no orders at all: the subscription is declared failed."""
+    _move(sub, "failed", failed_reason=str(_("Не подано ни одной заявки.")), **fields)
+    audit.record("subscription.failed", sub, reason="no orders")
+    _tell(
+        users_of([sub.seller]) + csd_users(),
+        _("Подписка %(number)s признана несостоявшейся: не подано ни одной заявки.", number=sub.number),
+        sub,
+        None,
+    )
+
+
+def close_period(sub: Subscription, at=None) -> bool:
+    """At the end of an acceptance period that activation fell inside: with no order in force the
+    subscription fails (S-4.7), as it would have at an activation after the period. True if it failed."""
+    at = at or now()
+    with db.atomic():
+        sub = locked(sub.id)
+        if sub.state != "activated" or at < sub.accept_to:
+            return False
+        if Order.select().where((Order.subscription == sub) & (Order.status == "active")).exists():
+            return False
+        _failed_empty(sub)
+    return True
+
+
+def _activated_quantity(sub: Subscription, order: Order) -> None:
+    """An order submitted or amended after activation is active at once (S-4.5, footnote 3): a market
+    order gets its quantity at the price activation used."""
+    if order.kind == "market" and sub.activated_at is not None and sub.fair_value:
+        order.quantity = rules.market_quantity(order.basis, order.quantity, order.money, sub.fair_value)
 
 
 def accepted_orders(sub: Subscription):

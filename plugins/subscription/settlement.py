@@ -446,6 +446,21 @@ def net_positions(sub: Subscription) -> list[NetPosition]:
     )
 
 
+def participant_totals(sub: Subscription, deals) -> list[NetPosition]:
+    """Without CCP the deals settle one by one (S-10.5); the CD still sees what each participant pays or
+    receives in all: the deals not refused or failed, summed per participant as S-10.4 nets them."""
+    live = [(d.buyer_id, d.quantity, d.volume) for d in deals if d.status in ("formed", "settled")]
+    if not live:
+        return []
+    totals = rules.net_positions(live, sub.seller_id)
+    orgs = {o.id: o for o in Organisation.select().where(Organisation.id.in_(list(totals)))}
+    rows = [
+        NetPosition(subscription=sub, participant=orgs[pid], money=money, securities=securities)
+        for pid, (money, securities) in totals.items()
+    ]
+    return sorted(rows, key=lambda p: (-p.money, p.participant.code))
+
+
 def buyer_groups(sub: Subscription, deals, at=None) -> list[dict]:
     """The deals by buyer, as the CD settles or refuses them (S-10.6), with what the CD would check:
     the buyer's money (S-10.2), the settlement date and the CD's consent."""
@@ -463,6 +478,7 @@ def buyer_groups(sub: Subscription, deals, at=None) -> list[dict]:
         group["open"] = group["status"] == "formed"
         group["hints"] = _hints(sub, group["deals"], at) if group["open"] else []
         group["money"] = _money_on_hand(sub, group["deals"])
+        group["shortfall"] = max(group["volume"] - group["money"], Decimal(0)) if group["open"] else Decimal(0)
     return sorted(groups.values(), key=lambda g: g["buyer"].code)
 
 
@@ -533,6 +549,9 @@ def settle_buyer(sub: Subscription, buyer_id: int, user: User, at=None) -> list[
             Order.update(blocked=0, secured=False).where(Order.id.in_(Deal.select(Deal.order).where(mine))).execute()
         else:
             short = []
+            free_before = {
+                a.id: a.balance - a.blocked for a in TradeAccount.select().where(TradeAccount.id.in_(list(by_account)))
+            }
             for account, (due, _blocked) in by_account.items():
                 # CAST keeps the comparison numeric on SQLite, where a Decimal parameter arrives as text.
                 amount = pw.Cast(str(due), "NUMERIC")
@@ -544,14 +563,30 @@ def settle_buyer(sub: Subscription, buyer_id: int, user: User, at=None) -> list[
                 if not paid:
                     short.append(account)
             if short:  # the whole transaction rolls back: nothing is paid
-                deal = min((_first_unpaid(deals, account) for account in short), key=deals.index)
+                # S-10.6 refuses all of the buyer's deals: the buyer's figures, each short account's, and the
+                # first deal a payment deal by deal would have stopped at
+                first = min((_first_unpaid(deals, account) for account in short), key=deals.index)
+                codes = {a.id: a.code for a in TradeAccount.select().where(TradeAccount.id.in_(short))}
+                accounts = "; ".join(
+                    _(
+                        "на счете %(code)s к оплате %(due)s, денег %(money)s, не хватает %(short)s",
+                        code=codes[a],
+                        due=_fmt(by_account[a][0]),
+                        money=_fmt(free_before[a]),
+                        short=_fmt(by_account[a][0] - free_before[a]),
+                    )
+                    for a in short
+                )
                 raise SubscriptionError(
                     _(
-                        "Недостаточно денег на счете %(code)s для расчетов по сделке %(deal)s: нужно %(amount)s. "
-                        "Откажите в расчетах по всем сделкам покупателя.",
-                        code=deal.order.account.code,
-                        deal=deal_number(deal, sub),
-                        amount=_fmt(deal.volume),
+                        "Недостаточно денег для расчетов по сделкам покупателя %(buyer)s (сделок: %(n)s, к оплате "
+                        "всего %(due)s): %(accounts)s; первая непокрытая — по сделке %(deal)s. Откажите в расчетах "
+                        "по всем сделкам покупателя.",
+                        buyer=deals[0].buyer.code,
+                        n=len(deals),
+                        due=_fmt(sum((d for d, _b in by_account.values()), Decimal(0))),
+                        accounts=accounts,
+                        deal=deal_number(first, sub),
                     ),
                     field="money",
                 )
@@ -1215,7 +1250,7 @@ def _page_context(sub, role):
         "groups": groups,
         "grounds": GROUNDS,
         "deal_number": deal_number,
-        "positions": net_positions(sub) if sub.ccp and role != "buyer" else [],
+        "positions": (net_positions(sub) if sub.ccp else participant_totals(sub, deals)) if role != "buyer" else [],
         "total_volume": sum((d.volume for d in deals), Decimal(0)),
         "total_quantity": sum(d.quantity for d in deals),
         "outcomes": fill_outcomes(sub, mine if role == "buyer" else None) if sub.state in ("deals", "settled") else [],

@@ -3,7 +3,7 @@ trade-clearing accounts, and the public announcements."""
 
 from decimal import Decimal
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -22,11 +22,13 @@ from plugins.subscription.forms import (
     ChangeForm,
     DecisionForm,
     NoteForm,
+    OrderFileForm,
     OrderForm,
     PriceForm,
     ReasonForm,
+    WindowForm,
 )
-from plugins.subscription.models import ConditionChange, Order, Subscription, TradeAccount
+from plugins.subscription.models import ConditionChange, Order, Subscription, TradeAccount, Window
 
 bp = Blueprint("subscription", __name__, template_folder="templates")
 
@@ -83,15 +85,25 @@ def index():
     )
 
 
+def _refreshed(form, sub):
+    """The form again with the fields the chosen conditions call for, nothing saved: htmx asks for it when a
+    condition changes, a browser without JavaScript by the "show the fields" button (S-A1)."""
+    applies = form.applies()
+    return render("subscription/application_form.html", "application_fields", form=form, sub=sub, applies=applies)
+
+
 @bp.route("/subscriptions/new", methods=["GET", "POST"])
 @requires(_files)
 def new():
     form = ApplicationForm()
+    if request.method == "POST" and request.form.get("refresh"):
+        return _refreshed(form, None)
     if form.validate_on_submit():
         sub = service.create(current_user._get_current_object(), form.model_fields())
         flash(_("Черновик заявления сохранен. Проверьте условия и нажмите «Подать на Биржу»."), "success")
         return redirect(url_for("subscription.detail", sub_id=sub.id))
-    return render("subscription/application_form.html", form=form, sub=None), 200 if request.method == "GET" else 422
+    status = 200 if request.method == "GET" else 422
+    return render("subscription/application_form.html", form=form, sub=None, applies=form.applies()), status
 
 
 @bp.route("/subscriptions/<int:sub_id>/edit", methods=["GET", "POST"])
@@ -103,6 +115,8 @@ def edit(sub_id):
     form = ApplicationForm()
     if request.method == "GET":
         form.fill_from(sub)
+    elif request.form.get("refresh"):
+        return _refreshed(form, sub)
     elif form.validate_on_submit():
         with db.atomic():
             Subscription.update(version=Subscription.version + 1, **form.model_fields()).where(
@@ -111,7 +125,33 @@ def edit(sub_id):
             audit.record("subscription.edit", sub, organisation=sub.seller)
         flash(_("Изменения сохранены."), "success")
         return redirect(url_for("subscription.detail", sub_id=sub.id))
-    return render("subscription/application_form.html", form=form, sub=sub)
+    return render("subscription/application_form.html", form=form, sub=sub, applies=form.applies())
+
+
+def _account_choices(user):
+    accounts = service.open_accounts(user.organisation) if not user.is_staff else []
+    return choices(
+        [("", _("— выберите —"))]
+        + [(a.id, f"{a.code} ({a.currency}), {_('свободно')}: {a.free:,.2f}".replace(",", " ")) for a in accounts]
+    )
+
+
+def _window_choices(windows):
+    """The acceptance windows to choose from (issue #17): an empty list where the subscription has none."""
+    if not windows:
+        return []
+    label = "{} ({} — {})"
+    return [("", _("— выберите —"))] + [
+        (
+            str(w.id),
+            label.format(
+                w.name,
+                rules.local(w.accept_from).strftime("%d.%m %H:%M"),
+                rules.local(w.accept_to).strftime("%d.%m %H:%M"),
+            ),
+        )
+        for w in windows
+    ]
 
 
 def _context(sub):
@@ -125,18 +165,22 @@ def _context(sub):
         orders = orders.where(Order.account.in_(controlled))
     elif scope is None:
         orders = orders.where(Order.id == 0)
-    accounts = service.open_accounts(user.organisation) if not user.is_staff else []
     order_form = OrderForm(formdata=None)
-    order_form.account.choices = choices(
-        [("", _("— выберите —"))]
-        + [(a.id, f"{a.code} ({a.currency}), {_('свободно')}: {a.free:,.2f}".replace(",", " ")) for a in accounts]
-    )
+    order_form.account.choices = _account_choices(user)
+    windows = service.windows_of(sub)
+    order_form.window.choices = _window_choices(windows)
     return {
         "sub": sub,
         "scope": scope,
         "orders": paginate(orders.order_by(Order.number), per_page=50),
         "order_form": order_form,
         "accepting": service.accepting(sub),
+        "windows": windows,
+        "window_names": {w.id: w.name for w in windows},
+        "window_form": WindowForm(formdata=None),
+        "removing": service.removing(sub),
+        "removal_refusal": service.removal_refusal(sub),
+        "confirming": service.confirming(sub),
         "is_seller": not user.is_staff and user.organisation_id == sub.seller_id,
         "is_buyer": not user.is_staff and service.is_stock_member(user.organisation),
         "is_csd": not user.is_staff and user.organisation.has_role("csd"),
@@ -300,6 +344,50 @@ def decide_change(sub_id, change_id):
     return _done(sub, _("Решение по изменению условий записано; ЦД и члены Биржи уведомлены."))
 
 
+@bp.route("/subscriptions/<int:sub_id>/windows", methods=["POST"])
+@requires(_may_use)
+def add_window(sub_id):
+    """A separate acceptance window (issue #17), added by the seller with the application's conditions."""
+    sub = _sub_or_404(sub_id)
+    if current_user.is_staff or current_user.organisation_id != sub.seller_id:
+        abort(403)
+    form = WindowForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(" ".join(str(e) for e in errors), "danger")
+        return redirect(url_for("subscription.detail", sub_id=sub.id, _anchor="windows"))
+    try:
+        window = service.add_window(
+            sub,
+            current_user._get_current_object(),
+            form.name.data,
+            rules.utc(form.from_date.data, form.from_time.data),
+            rules.utc(form.to_date.data, form.to_time.data),
+            form.min_amount.data,
+        )
+    except service.SubscriptionError as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("subscription.detail", sub_id=sub.id, _anchor="windows"))
+    flash(_("Окно «%(name)s» добавлено.", name=window.name), "success")
+    return redirect(url_for("subscription.detail", sub_id=sub.id, _anchor="windows"))
+
+
+@bp.route("/subscriptions/<int:sub_id>/windows/<int:window_id>/delete", methods=["POST"])
+@requires(_may_use)
+def remove_window(sub_id, window_id):
+    sub = _sub_or_404(sub_id)
+    window = Window.get_or_none((Window.id == window_id) & (Window.subscription == sub)) or abort(404)
+    if current_user.is_staff or current_user.organisation_id != sub.seller_id:
+        abort(403)
+    try:
+        service.remove_window(window, current_user._get_current_object())
+    except service.SubscriptionError as exc:
+        flash(exc.message, "danger")
+    else:
+        flash(_("Окно «%(name)s» удалено.", name=window.name), "success")
+    return redirect(url_for("subscription.detail", sub_id=sub.id, _anchor="windows"))
+
+
 # --- orders ------------------------------------------------------------------------------------------
 
 
@@ -317,9 +405,16 @@ def submit_order(sub_id):
     accounts = _accounts_by_id(user)
     form = OrderForm()
     form.account.choices = choices([(k, a.code) for k, a in accounts.items()])
+    if request.form.get("refresh"):
+        # without JavaScript: the page again with the fields the chosen kind and account call for, nothing taken
+        context = _context(sub)
+        form.account.choices = context["order_form"].account.choices
+        form.window.choices = context["order_form"].window.choices
+        context["order_form"] = form
+        return render("subscription/detail.html", **context)
     if form.validate_on_submit():
         try:
-            order = service.submit_order(sub, user, form.order_fields(accounts))
+            order = service.submit_order(sub, user, form.page_fields(accounts, sub))
         except service.SubscriptionError as exc:
             if exc.field and exc.field in form:
                 form[exc.field].errors = list(form[exc.field].errors) + [exc.message]
@@ -329,10 +424,90 @@ def submit_order(sub_id):
             return _done(sub, _("Заявка № %(n)s принята.", n=order.number))
     context = _context(sub)
     form.account.choices = context["order_form"].account.choices
+    form.window.choices = context["order_form"].window.choices
     context["order_form"] = form
     response = render("subscription/detail.html", **context)
     response.status_code = 422
     return response
+
+
+@bp.route("/subscriptions/<int:sub_id>/order-fields", methods=["POST"])
+@requires(_may_use)
+def order_fields(sub_id):
+    """The order form's fields for the kind, basis and account chosen so far (htmx; nothing is taken)."""
+    sub = _sub_or_404(sub_id)
+    user = current_user._get_current_object()
+    if user.is_staff:
+        abort(403)
+    form = OrderForm()
+    form.account.choices = _account_choices(user)
+    form.window.choices = _window_choices(service.windows_of(sub))
+    response = make_response(render_template("subscription/_order_fields.html", sub=sub, order_form=form))
+    response.vary.add("HX-Request")
+    return response
+
+
+def _may_order(sub, user) -> bool:
+    return not user.is_staff and user.organisation_id != sub.seller_id and service.is_stock_member(user.organisation)
+
+
+@bp.route("/subscriptions/<int:sub_id>/orders/file", methods=["GET", "POST"])
+@requires(_may_use)
+def order_file(sub_id):
+    """Many orders at once from a CSV or XLSX file: each row checked as the batch API checks it; a file with a
+    refused row takes nothing unless the member chose to take the valid rows."""
+    from plugins.subscription import order_files
+
+    sub = _sub_or_404(sub_id)
+    user = current_user._get_current_object()
+    if not _may_order(sub, user):
+        abort(403)
+    form = OrderFileForm()
+    outcome, status = None, 200
+    if form.validate_on_submit():
+        try:
+            outcome = order_files.process(sub, user, form.file.data.read(), take_valid=form.take_valid.data)
+        except order_files.FileRefused as exc:
+            form.file.errors = list(form.file.errors) + [exc.message]
+            status = 422
+        else:
+            if outcome.taken:
+                audit.record(
+                    "order.file",
+                    sub,
+                    organisation=user.organisation,
+                    actor=user,
+                    rows=len(outcome.lines),
+                    taken=outcome.new,
+                    refused=len(outcome.refused),
+                    name=form.file.data.filename or "",
+                )
+            status = 200 if outcome.taken or not outcome.refused else 422
+    elif request.method == "POST":
+        status = 422
+    return render(
+        "subscription/order_file.html",
+        sub=sub,
+        form=form,
+        outcome=outcome,
+        accepting=service.accepting(sub),
+        columns=order_files.HELP,
+    ), status
+
+
+@bp.route("/subscriptions/<int:sub_id>/orders/file/template.csv")
+@requires(_may_use)
+def order_file_template(sub_id):
+    from plugins.subscription import order_files
+
+    sub = _sub_or_404(sub_id)
+    if not _may_order(sub, current_user):
+        abort(403)
+    return Response(
+        order_files.template_csv(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="orders-{sub.number or sub.id}.csv"'},
+    )
 
 
 def _order_or_404(sub, order_id) -> Order:
@@ -358,11 +533,15 @@ def amend_order(sub_id, order_id):
     accounts = _accounts_by_id(user)
     form = OrderForm(obj=order) if request.method == "GET" else OrderForm()
     form.account.choices = choices([(k, a.code) for k, a in accounts.items()])
+    form.window.choices = _window_choices(service.windows_of(sub))
     if request.method == "GET":
         form.account.data = str(order.account_id)
+        form.window.data = str(order.window_id or "")
+    elif request.form.get("refresh"):
+        pass  # without JavaScript: the form again with the fields the chosen kind calls for, nothing changed
     elif form.validate_on_submit():
         try:
-            service.amend_order(order, user, form.order_fields(accounts), request.form.get("version", type=db_int))
+            service.amend_order(order, user, form.page_fields(accounts, sub), request.form.get("version", type=db_int))
         except service.SubscriptionError as exc:
             flash(exc.message, "danger")
         else:
@@ -470,6 +649,33 @@ def announcements():
 def announcement(number):
     sub = _published().where(Subscription.number == number).first() or abort(404)
     return render_template("subscription/announcement.html", sub=sub, local=rules.local)
+
+
+def _results_statistics(sub):
+    """The statistics of published results (issue #17), or None while the results are not public."""
+    from plugins.subscription import settlement, statistics
+
+    if settlement.public_results(sub) is None:
+        return None
+    return statistics.compute(sub)
+
+
+bp.add_app_template_global(_results_statistics, "subscription_statistics")
+
+
+@bp.route("/announcements/<number>/statistics.csv")
+@public
+def statistics_csv(number):
+    """The published results' statistics as CSV; nothing before publication or for a private placement."""
+    from plugins.subscription import statistics
+
+    sub = _published().where(Subscription.number == number).first() or abort(404)
+    stats = _results_statistics(sub) or abort(404)
+    return Response(
+        statistics.as_csv(sub, stats),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{sub.number}-statistics.csv"'},
+    )
 
 
 @bp.route("/announcements.atom")

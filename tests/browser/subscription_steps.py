@@ -93,7 +93,7 @@ def acceptance_runs_now(sub_id: int) -> None:
         sub_id,
         accept_from=now - datetime.timedelta(days=1),
         accept_to=now + datetime.timedelta(hours=1),
-        activation_at=now + datetime.timedelta(hours=1, minutes=30),
+        activation_at=now + datetime.timedelta(minutes=30),  # inside the period (S-4.3)
         accepted_register_on=local(now).date(),
         satisfied_register_on=local(now + datetime.timedelta(days=1)).date(),
         deal_at=now + datetime.timedelta(days=2),
@@ -101,14 +101,17 @@ def acceptance_runs_now(sub_id: int) -> None:
     )
 
 
+def activation_has_come(sub_id: int) -> None:
+    """The activation time, inside the acceptance period (S-4.3), passed a minute ago; acceptance goes on."""
+    reschedule(sub_id, activation_at=utcnow() - datetime.timedelta(minutes=1))
+
+
 def acceptance_is_over(sub_id: int) -> None:
-    """Acceptance ended two minutes ago and the activation time has come."""
+    """Acceptance and its confirmation minutes (S-4.2) ended two minutes ago; the activation time, inside
+    the period (S-4.3), has come and gone."""
     now = utcnow()
-    reschedule(
-        sub_id,
-        accept_to=now - datetime.timedelta(minutes=2),
-        activation_at=now - datetime.timedelta(minutes=1),
-    )
+    end = now - datetime.timedelta(minutes=Subscription.get_by_id(sub_id).confirmation_minutes + 2)
+    reschedule(sub_id, accept_to=end, activation_at=end - datetime.timedelta(minutes=1))
 
 
 def deal_time_has_come(sub_id: int) -> None:

@@ -18,13 +18,14 @@ from pypdf import PdfReader
 
 from core.db import utcnow
 from plugins.subscription import clock, registers, service, settlement
-from plugins.subscription.models import Fill, Subscription, TradeAccount
+from plugins.subscription.models import Fill, Order, Subscription, TradeAccount
 from plugins.subscription.rules import local
 from tests.browser.listing_steps import button, download, settled, status
 from tests.browser.subscription_steps import (
     XLSX,
     acceptance_is_over,
     acceptance_runs_now,
+    activation_has_come,
     almaty_today,
     application_dates,
     deal_time_has_come,
@@ -54,11 +55,16 @@ def fill_application(page, field):
     field(page, "ISIN").fill(ISIN)
     field(page, "Количество размещаемых ценных бумаг").fill("1000")
     field(page, "Цена одной ценной бумаги").fill("1000")
-    field(page, "Балансовая стоимость одной акции (для рыночных заявок, по согласованию)").fill("900")
     field(page, "Номер субсчета продавца").fill("SELL-001")
     field(page, "1. Дата начала приема заявок").fill(dates["accept_from"].isoformat())
     field(page, "2. Дата окончания приема заявок").fill(dates["accept_to"].isoformat())
+    # the book value applies to market orders only: ticking them brings the field (htmx asks the server)
+    book_value = field(page, "Балансовая стоимость одной акции (для рыночных заявок, по согласованию)")
+    expect(book_value).to_be_hidden()
     page.get_by_label("6. Рыночные заявки допускаются").check()
+    expect(book_value).to_be_visible()
+    settled(page)
+    book_value.fill("900")
     expect(page.get_by_label("с участием центрального контрагента")).to_be_checked()
     expect(page.get_by_label("при подаче заявки")).to_be_checked()
     field(page, "8. Дата активации").fill(dates["activation"].isoformat())
@@ -99,6 +105,8 @@ def order_row(page, number):
 @pytest.mark.rule("S-4.1")
 @pytest.mark.rule("S-5.2")
 @pytest.mark.rule("S-4.5")
+@pytest.mark.rule("S-4.3")
+@pytest.mark.rule("S-8.2")
 @pytest.mark.rule("S-8.1")
 @pytest.mark.rule("S-9.5")
 @pytest.mark.rule("S-10.3")
@@ -193,6 +201,8 @@ def test_subscription_journey_in_the_browser(app, page, other_browser, returning
     expect(order_row(buyer2, 3)).to_contain_text("ждет подтверждения")  # BUY2-KZT is under control
     expect(order_row(buyer2, 1)).to_have_count(0)  # a buyer sees its own orders only
 
+    place_order(buyer1, field, 4, money="50000")  # the seller will remove it after activation
+
     seller.reload()
     expect(sub_status(seller)).to_have_text("Зарегистрирована")
     expect(seller.get_by_role("heading", name="Заявки", exact=True)).to_be_visible()  # the seller sees all (S-4.6)
@@ -210,12 +220,37 @@ def test_subscription_journey_in_the_browser(app, page, other_browser, returning
     expect(figures).to_contain_text("предложение, штук")
     shot(seller, "5_book")
 
-    # --- 6. Acceptance ends; the clock activates the book at the fair value (S-4.5) -----------------
+    # Before activation the seller may not remove orders, and is told when it may (S-4.3).
+    seller.get_by_role("link", name=re.compile(r"^← Подписка")).click()
+    expect(seller.locator("#removal-hint")).to_contain_text("Продавец снимает заявки после активации")
+    expect(order_row(seller, 4).get_by_role("button", name="Снять")).to_have_count(0)
+
+    # --- 6. Activation comes inside the period at the fair value (S-4.5); the seller removes an order
+    # (S-4.3), its block is released (S-5.2), the buyer still amends and cancels until the end ----------
+    activation_has_come(sub_id)
+    with app.test_request_context():
+        assert clock.tick() == {"collateral": 0, "activated": 1, "failed": 0}
+    blocked = TradeAccount.get(TradeAccount.code == "BUY1-KZT").blocked  # 1100 x 400 + 50 000 among them
+    seller.reload()
+    expect(sub_status(seller)).to_have_text("Заявки активированы")
+    expect(seller.locator("#removal-hint")).to_have_count(0)
+    row = order_row(seller, 4)
+    field(row, "Причина").fill("Не соответствует условиям размещения")
+    button(row, "Снять").click()
+    status(seller, "Заявка № 4 снята.")
+    expect(order_row(seller, 4)).to_contain_text("Снята продавцом")
+    expect(order_row(seller, 4).get_by_role("button", name="Снять")).to_have_count(0)
+    assert TradeAccount.get(TradeAccount.code == "BUY1-KZT").blocked == blocked - 50000  # S-5.2
+    shot(seller, "6_removed_after_activation")
+    buyer1.reload()
+    expect(order_row(buyer1, 4)).to_contain_text("Снята продавцом")
+    expect(order_row(buyer1, 1).get_by_role("link", name="Изменить")).to_be_visible()  # still the period
+
     acceptance_is_over(sub_id)
     with app.test_request_context():
-        assert clock.tick() == {"collateral": 0, "activated": 1}
-    seller.get_by_role("link", name=re.compile(r"^← Подписка")).click()
-    expect(sub_status(seller)).to_have_text(re.compile("Прием заявок заверш"))
+        assert clock.tick() == {"collateral": 0, "activated": 0, "failed": 0}
+    seller.reload()
+    expect(sub_status(seller)).to_have_text("Заявки активированы")
     expect(fact(seller, "Справедливая цена")).to_have_text("1 057.14")
     expect(order_row(seller, 3)).to_contain_text("94")  # 100 000 / 1 057.14, whole securities
     expect(seller.get_by_text("Биржа формирует реестр принятых заявок")).to_be_visible()
@@ -263,7 +298,9 @@ def test_subscription_journey_in_the_browser(app, page, other_browser, returning
     assert sorted(rows) == [1, 2, 3], rows
     assert (rows[1]["3"], rows[1]["5"]) == (1100, 400)
     assert rows[3]["5"] == 94  # the market order's quantity at the fair value
-    assert load_workbook(io.BytesIO(data), read_only=True).worksheets[0]["A1"].value == "Реестр принятых заявок"
+    head = load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
+    assert head["A1"].value == "Реестр принятых заявок"
+    assert head["A4"].value.startswith("Рыночная заявка на объем в деньгах: в графе 6 — объем заявки в деньгах")
 
     upload = field(seller, "Файл реестра удовлетворенных заявок (XLSX или XML)")
     wrong = satisfy(data, {1: (1100, 450), 2: (1000, 300), 3: (1050, 94)})  # 450 > the order's 400
@@ -281,6 +318,15 @@ def test_subscription_journey_in_the_browser(app, page, other_browser, returning
     expect(line).to_contain_text("Количество к удовлетворению (450) больше количества в заявке (400)")
     expect(sub_status(seller)).to_have_text("Реестр принятых заявок направлен")  # nothing changed
     shot(seller, "8_register_report")
+    # the subscription page says so too, with the mismatch itself (issue #17)
+    seller.get_by_role("link", name=re.compile(r"^← Подписка")).click()
+    rejected = seller.locator(".rejected-register")
+    expect(rejected).to_contain_text("не принят (несоответствий: 1)")
+    expect(rejected).to_contain_text("Заявка № 1, графа 9: Количество к удовлетворению (450) больше количества")
+    shot(seller, "8_rejected_on_the_subscription_page")
+    seller.get_by_role("link", name="Реестры заявок").click()
+    expect(heading(seller, re.compile(r"^Реестры заявок"))).to_be_visible()
+    settled(seller)
 
     fixed = satisfy(data, {1: (1100, 400), 2: (1000, 300), 3: (1050, 94)})
     field(seller, "Файл реестра удовлетворенных заявок (XLSX или XML)").set_input_files(
@@ -290,6 +336,7 @@ def test_subscription_journey_in_the_browser(app, page, other_browser, returning
     expect(seller.get_by_role("status").filter(has_text="Реестр удовлетворенных заявок принят")).to_be_visible()
     settled(seller)
     expect(seller.locator("table.register-report")).to_have_count(0)
+    expect(seller.locator(".rejected-register")).to_have_count(0)
     expect(sub_status(seller)).to_have_text(re.compile("Реестр удовлетвор.нных заявок принят"))
     received = seller.get_by_role("table").filter(has=seller.get_by_role("columnheader", name="Результат"))
     expect(received.get_by_role("row")).to_have_count(3)  # the header, the accepted one, the rejected one
@@ -356,6 +403,11 @@ def test_subscription_journey_in_the_browser(app, page, other_browser, returning
         f"{Decimal(1100 * 400 + 1000 * 300 + 1050 * 94):,.2f}".replace(",", " ")
     )
     expect(fact(public, "Состояние")).to_have_text(re.compile("Расч.ты завершены"))
+    # the statistics of KASE's result notices: 400 + 300 + 94 demanded of 1 000 offered
+    expect(fact(results, "Спрос к предложению (bid-to-cover)")).to_have_text("0.79")
+    expect(fact(results, "Участников (членов Биржи)")).to_have_text("2")
+    name, data = download(public, results.get_by_role("link", name="Скачать статистику (CSV)"))
+    assert name.endswith("-statistics.csv") and "Спрос к предложению (bid-to-cover);0.79" in data.decode("utf-8-sig")
     shot(public, "11_results")
 
 
@@ -407,3 +459,322 @@ def test_certificate_link_downloads_the_pdf(app, page, returning, login):
     with page.expect_download(timeout=3000) as info:
         page.get_by_role("link", name="Биржевое свидетельство").click()
     assert info.value.suggested_filename.endswith(".pdf"), info.value.suggested_filename
+
+
+# --- screens that say what happened (issue #17) ----------------------------------------------------------
+
+
+def visible_labels(page) -> int:
+    return page.locator("form.grid-form label:visible, form.grid-form legend:visible").count()
+
+
+@pytest.mark.rule("S-A1")
+def test_the_application_shows_only_the_conditions_that_apply(page, returning, login, field):
+    login(page, "seller@demo.kz")
+    page.goto("/subscriptions/new")
+    expect(heading(page, re.compile(r"^Заявление о проведении подписки"))).to_be_visible()
+    form = page.locator("form.grid-form")
+    everything = form.locator("label, legend").count()
+    first, first_height = visible_labels(page), form.bounding_box()["height"]
+    assert first < everything, (first, everything)
+    bond = field(page, "Объем выпуска по номинальной стоимости (в валюте выпуска)")
+    check_date = field(page, "Дата проверки обеспечения")
+    criteria = field(page, "11.1–11.n. Критерии (по одному в строке)")
+    other_org = field(page, "Наименование иной организации")
+    for hidden in (bond, check_date, criteria, other_org, page.get_by_label("12.1–12.6. Сведения")):
+        expect(hidden).to_be_hidden()
+    field(page, "Эмитент").fill(ISSUER)  # typed before the swaps, kept through them
+
+    page.get_by_label("Долговые (облигации)").check()
+    expect(bond).to_be_visible()
+    expect(field(page, "Количество размещаемых ценных бумаг")).to_be_hidden()
+    settled(page)
+    page.get_by_label("в заданные дату и время").check()
+    expect(check_date).to_be_visible()
+    settled(page)
+    page.get_by_label("без участия центрального контрагента").check()
+    expect(page.get_by_label("в заданные дату и время")).to_be_hidden()  # item 7 only with CCP
+    expect(check_date).to_be_hidden()
+    settled(page)
+    page.get_by_label("11. Проверка заявок на соответствие критериям").check()
+    expect(criteria).to_be_visible()
+    settled(page)
+    page.get_by_label("иная организация").check()
+    expect(other_org).to_be_visible()
+    settled(page)
+    expect(field(page, "Эмитент")).to_have_value(ISSUER)
+    expect(page.locator("noscript")).to_have_count(1)  # the button for browsers without JavaScript
+    shot(page, "a1_conditions")
+    print(f"S-A1: {everything} labels in all; {first} shown at first ({first_height:.0f} px)")
+
+
+@pytest.mark.rule("S-A1")
+def test_the_application_works_without_javascript(browser, live_server, returning, field):
+    context = browser.new_context(base_url=live_server, locale="ru-RU", java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        page.goto("/login")
+        field(page, "Адрес электронной почты").fill("seller@demo.kz")
+        field(page, "Пароль").fill("Demo!2345")
+        page.get_by_label("С пользовательским соглашением ознакомлен(а)").check()
+        page.get_by_role("button", name="Войти").click()
+        page.wait_for_url(lambda url: "/login" not in url)
+        page.goto("/subscriptions/new")
+        bond = field(page, "Объем выпуска по номинальной стоимости (в валюте выпуска)")
+        expect(bond).to_be_hidden()
+        field(page, "Эмитент").fill(ISSUER)
+        page.get_by_label("Долговые (облигации)").check()
+        expect(bond).to_be_hidden()  # nothing happens in the page itself...
+        page.get_by_role("button", name="Показать поля для выбранных условий").click()
+        expect(bond).to_be_visible()  # ...the server answers with the fields for a bond
+        expect(field(page, "Эмитент")).to_have_value(ISSUER)
+        expect(field(page, "Количество размещаемых ценных бумаг")).to_be_hidden()
+    finally:
+        context.close()
+
+
+@pytest.mark.rule("S-4.1")
+@pytest.mark.rule("S-7.1")
+def test_the_order_form_shows_market_and_investor_fields_when_chosen(app, page, returning, login, field):
+    now = utcnow()
+    with app.test_request_context():
+        sub = service.create(
+            returning["seller@demo.kz"],
+            {
+                "issuer_name": ISSUER,
+                "security_kind": "equity",
+                "isin": ISIN,
+                "quantity": 100,
+                "price": Decimal("1000"),
+                "seller_account_type": "субсчет",
+                "seller_account": "SELL-001",
+                "accept_from": now - datetime.timedelta(days=1),
+                "accept_to": now + datetime.timedelta(days=1),
+                "activation_at": now + datetime.timedelta(hours=20),
+                "ccp": True,
+                "market_orders": True,
+                "investor_data": True,
+                "collateral_mode": "submission",
+                "settlement_org": "cd",
+                "accepted_register_on": local(now + datetime.timedelta(days=2)).date(),
+                "satisfied_register_on": local(now + datetime.timedelta(days=3)).date(),
+                "deal_at": now + datetime.timedelta(days=5),
+                "settlement_at": now + datetime.timedelta(days=5),
+            },
+        )
+        Subscription.update(state="registered", number="SUB-T-0002", announced_at=now).where(
+            Subscription.id == sub.id
+        ).execute()
+    login(page, "buyer1@demo.kz")
+    page.goto(f"/subscriptions/{sub.id}")
+    form = page.locator("form").filter(has=page.get_by_role("button", name="Подать заявку", exact=True))
+    money, price = field(form, "Объем в деньгах"), field(form, "Цена")
+    investor = field(form, "Наименование (ФИО) инвестора")
+    expect(price).to_be_visible()
+    for hidden in (money, investor, form.get_by_label("объем в деньгах", exact=True)):
+        expect(hidden).to_be_hidden()
+    form.get_by_label("рыночная", exact=True).check()
+    expect(form.get_by_label("объем в деньгах", exact=True)).to_be_visible()
+    expect(price).to_be_hidden()
+    settled(page)
+    form.get_by_label("объем в деньгах", exact=True).check()
+    expect(money).to_be_visible()
+    expect(field(form, "Количество")).to_be_hidden()
+    settled(page)
+    form.get_by_label("За счет клиента (инвестора)").check()
+    expect(investor).to_be_visible()
+    consent = form.get_by_label("Подтверждаю согласие инвестора на раскрытие сведений о нем продавцу и эмитенту")
+    expect(consent).to_be_visible()
+    settled(page)
+    field(form, "Торгово-клиринговый счет").select_option(index=1)
+    money.fill("50000")
+    investor.fill("Иванов Иван Иванович")
+    field(form, "БИН/ИИН инвестора").fill("800101300123")
+    consent.check()
+    button(form, "Подать заявку").click()
+    status(page, "Заявка № 1 принята.")
+    shot(page, "order_form_fields")
+
+
+def _registered(app, users, number, **overrides):
+    """A registered subscription whose acceptance runs now (the steps before it are the journey's)."""
+    now = utcnow()
+    fields = {
+        "issuer_name": ISSUER,
+        "security_kind": "equity",
+        "isin": ISIN,
+        "quantity": 100,
+        "price": Decimal("1000"),
+        "seller_account_type": "субсчет",
+        "seller_account": "SELL-001",
+        "accept_from": now - datetime.timedelta(days=1),
+        "accept_to": now + datetime.timedelta(days=1),
+        "activation_at": now + datetime.timedelta(hours=20),
+        "ccp": True,
+        "collateral_mode": "submission",
+        "settlement_org": "cd",
+        "accepted_register_on": local(now + datetime.timedelta(days=2)).date(),
+        "satisfied_register_on": local(now + datetime.timedelta(days=3)).date(),
+        "deal_at": now + datetime.timedelta(days=5),
+        "settlement_at": now + datetime.timedelta(days=5),
+        **overrides,
+    }
+    with app.test_request_context():
+        sub = service.create(users["seller@demo.kz"], fields)
+    Subscription.update(state="registered", number=number, announced_at=now).where(Subscription.id == sub.id).execute()
+    return Subscription.get_by_id(sub.id)
+
+
+@pytest.mark.rule("S-5.2")
+def test_an_order_cancelled_at_the_collateral_check_says_when_and_why(app, page, returning, login):
+    """BUY2-KZT holds 15 000: order 1 (10 x 1000) is secured at the check, leaving 5 000; order 2 (10 x 1000)
+    is cancelled."""
+    now = utcnow()
+    check = now - datetime.timedelta(minutes=5)
+    sub = _registered(app, returning, "SUB-T-0003", collateral_mode="at_time", collateral_at=check)
+    TradeAccount.update(balance=Decimal("15000"), blocked=0).where(TradeAccount.code == "BUY2-KZT").execute()
+    account = TradeAccount.get(TradeAccount.code == "BUY2-KZT")
+    with app.test_request_context():
+        for minutes in (30, 20):
+            service.submit_order(
+                Subscription.get_by_id(sub.id),
+                returning["buyer2@demo.kz"],
+                {"kind": "limit", "price": Decimal("1000"), "quantity": 10, "account": account},
+                at=now - datetime.timedelta(minutes=minutes),
+            )
+        assert service.collateral_check(Subscription.get_by_id(sub.id), at=check) == {"secured": 1, "cancelled": 1}
+    when = local(check).strftime("%d.%m.%Y %H:%M")
+    login(page, "buyer2@demo.kz")
+    page.goto(f"/subscriptions/{sub.id}")
+    row = order_row(page, 2)
+    expect(row).to_contain_text(f"Отменена: не обеспечена на {when}")
+    expect(row).to_contain_text("Свободно на счете BUY2-KZT: 5 000.00, нужно: 10 000.00")
+    expect(order_row(page, 1)).to_contain_text("обеспечена")
+    shot(page, "collateral_cancelled")
+    page.goto("/cabinet/notifications")
+    expect(page.get_by_text(f"Заявки отменены: не обеспечены на {when}")).to_contain_text(
+        "№ 2 (счет BUY2-KZT: нужно 10 000.00, свободно 5 000.00)"
+    )
+
+
+@pytest.mark.rule("S-10.6")
+def test_the_cd_sees_a_short_buyers_whole_shortfall(app, page, returning, login):
+    """Without CCP: BUY2 has two deals of 10 x 1000, 20 000 due in all, and 15 000: short by 5 000."""
+    now = utcnow()
+    deal = {"deal_at": now - datetime.timedelta(minutes=1), "settlement_at": now + datetime.timedelta(hours=1)}
+    sub = _registered(app, returning, "SUB-T-0004", ccp=False, **deal)
+    account = TradeAccount.get(TradeAccount.code == "BUY2-KZT")
+    with app.test_request_context():
+        for _ in range(2):
+            order = service.submit_order(
+                Subscription.get_by_id(sub.id),
+                returning["buyer2@demo.kz"],
+                {"kind": "limit", "price": Decimal("1000"), "quantity": 10, "account": account},
+            )
+            Fill.create(subscription=sub, order=order, price=Decimal("1000"), quantity=10, volume=Decimal("10000"))
+        Subscription.update(state="satisfied_register").where(Subscription.id == sub.id).execute()
+        settlement.form_deals(Subscription.get_by_id(sub.id))
+    TradeAccount.update(balance=Decimal("15000"), blocked=0).where(TradeAccount.code == "BUY2-KZT").execute()
+    login(page, "csd@demo.kz")
+    page.goto(f"/subscriptions/{sub.id}/settlement")
+    expect(heading(page, re.compile(r"^Сделки и расчеты"))).to_be_visible()
+    settled(page)
+    totals = page.locator("table.participant-totals")
+    expect(totals.get_by_role("row").filter(has_text="BUY2")).to_contain_text("-20 000.00")
+    expect(totals.get_by_role("row").filter(has_text="продавец")).to_contain_text("20 000.00")
+    expect(page.locator(".shortfall")).to_have_text(
+        "Покупателю не хватает денег для расчетов по всем его сделкам: к оплате всего 20 000.00, денег 15 000.00, "
+        "не хватает 5 000.00."
+    )
+    button(page, "Провести расчеты по всем сделкам покупателя").click()
+    expect(page.get_by_role("alert").filter(has_text="Недостаточно денег для расчетов")).to_contain_text(
+        "(сделок: 2, к оплате всего 20 000.00): на счете BUY2-KZT к оплате 20 000.00, денег 15 000.00, "
+        "не хватает 5 000.00; первая непокрытая — по сделке SUB-T-0004-002"
+    )
+    shot(page, "cd_shortfall")
+
+
+def test_a_member_uploads_orders_from_a_file(app, page, returning, login, field):
+    sub = _registered(app, returning, "SUB-T-0005")
+    rows = "\n".join(
+        [
+            "client_ref;account;kind;price;quantity",
+            "F-1;BUY1-KZT;limit;1000;10",
+            "F-2;BUY1-KZT;limit;1000;0",
+            "F-3;BUY1-KZT;limit;1100;5",
+        ]
+    ).encode("utf-8")
+    login(page, "buyer1@demo.kz")
+    page.goto(f"/subscriptions/{sub.id}")
+    page.get_by_role("link", name="Подать много заявок файлом (CSV, XLSX)").click()
+    expect(heading(page, "Подать заявки файлом")).to_be_visible()
+    settled(page)
+    upload = field(page, "Файл заявок (CSV или XLSX)")
+    upload.set_input_files({"name": "orders.csv", "mimeType": "text/csv", "buffer": rows})
+    button(page, "Проверить и подать").click()
+    expect(page.get_by_role("alert").filter(has_text="Заявки не поданы")).to_contain_text("1 из 3")
+    report = page.locator("table.order-file-report")
+    expect(report.get_by_role("row").filter(has_text="F-2")).to_contain_text("Количество должно быть больше нуля.")
+    expect(report.get_by_role("row").filter(has_text="F-1")).to_contain_text("без ошибок")
+    assert Order.select().where(Order.subscription == sub).count() == 0
+    settled(page)
+    field(page, "Файл заявок (CSV или XLSX)").set_input_files(
+        {"name": "orders.csv", "mimeType": "text/csv", "buffer": rows}
+    )
+    page.get_by_label("Если в файле есть ошибки, подать заявки из строк без ошибок").check()
+    button(page, "Проверить и подать").click()
+    expect(page.get_by_role("status").filter(has_text="Подано заявок: 2; отклонено строк: 1.")).to_be_visible()
+    expect(report.get_by_role("row").filter(has_text="F-3")).to_contain_text("подана: заявка № 2")
+    shot(page, "order_file")
+    assert [o.client_ref for o in Order.select().where(Order.subscription == sub).order_by(Order.number)] == [
+        "F-1",
+        "F-3",
+    ]
+
+
+def test_acceptance_windows_from_the_application_to_the_book(app, page, returning, login, field, other_browser):
+    sub = _registered(app, returning, "SUB-T-0006", quantity=1000)
+    Subscription.update(state="draft").where(Subscription.id == sub.id).execute()
+    # whole minutes inside the period (the form takes hours and minutes)
+    begin = local(sub.accept_from) + datetime.timedelta(minutes=1)
+    end = local(sub.accept_to) - datetime.timedelta(minutes=1)
+    login(page, "seller@demo.kz")
+    page.goto(f"/subscriptions/{sub.id}")
+    windows = page.locator("#windows")
+    for name, minimum in (("Розничные", "100000"), ("Институциональные", "1000000")):
+        windows.get_by_text("Добавить окно", exact=True).first.click()
+        field(windows, "Название окна").fill(name)
+        field(windows, "Дата начала приема в окне").fill(begin.date().isoformat())
+        field(windows, "Время начала").fill(begin.strftime("%H:%M"))
+        field(windows, "Дата окончания приема в окне").fill(end.date().isoformat())
+        field(windows, "Время окончания").fill(end.strftime("%H:%M"))
+        field(windows, "Минимальный размер заявки в окне").fill(minimum)
+        button(windows, "Добавить окно").click()
+        status(page, f"Окно «{name}» добавлено.")
+        windows = page.locator("#windows")
+    expect(windows.get_by_role("row")).to_have_count(3)
+    shot(page, "windows_set")
+    Subscription.update(state="registered").where(Subscription.id == sub.id).execute()
+
+    buyer = other_browser()
+    login(buyer, "buyer1@demo.kz")
+    buyer.goto(f"/subscriptions/{sub.id}")
+    form = buyer.locator("form").filter(has=buyer.get_by_role("button", name="Подать заявку", exact=True))
+    field(form, "Торгово-клиринговый счет").select_option(index=1)
+    field(form, "Окно приема заявок").select_option(label=f"Розничные ({begin:%d.%m %H:%M} — {end:%d.%m %H:%M})")
+    field(form, "Цена").fill("1000")
+    field(form, "Количество").fill("99")  # 99 000 < 100 000
+    button(form, "Подать заявку").click()
+    expect(buyer.get_by_text("Минимальный размер заявки в окне «Розничные» — 100 000.00.")).to_be_visible()
+    settled(buyer)
+    form = buyer.locator("form").filter(has=buyer.get_by_role("button", name="Подать заявку", exact=True))
+    field(form, "Количество").fill("100")
+    button(form, "Подать заявку").click()
+    status(buyer, "Заявка № 1 принята.")
+    expect(order_row(buyer, 1)).to_contain_text("Розничные")
+    page.goto(f"/subscriptions/{sub.id}/book")
+    table = page.locator("table.window-demand")
+    expect(table.get_by_role("row").filter(has_text="Розничные")).to_contain_text("100 000.00")
+    expect(table.get_by_role("row").filter(has_text="Институциональные")).to_contain_text("0.00")
+    shot(page, "windows_book")

@@ -25,7 +25,7 @@ def conditions(now=None, **overrides) -> dict:
         "seller_account": "SELL-001",
         "accept_from": now - datetime.timedelta(hours=1),
         "accept_to": now + datetime.timedelta(days=2),
-        "activation_at": now + datetime.timedelta(days=2, minutes=30),
+        "activation_at": now + datetime.timedelta(days=1),
         "confirmation_minutes": 30,
         "ccp": True,
         "currency": "KZT",
@@ -39,6 +39,19 @@ def conditions(now=None, **overrides) -> dict:
     }
     base.update(overrides)
     return base
+
+
+def end_period(sub) -> None:
+    """The acceptance period (and its confirmation minutes) ended a minute ago: the accepted register may be
+    produced now (S-8.1). Activation moves into the period, where the Rules place it (S-4.3); the period
+    keeps lasting more than one day (S-4.5 (2): market orders at the fair value)."""
+    now = utcnow()
+    Subscription.update(
+        accept_from=now - datetime.timedelta(days=2),
+        accept_to=now - datetime.timedelta(minutes=1),
+        activation_at=now - datetime.timedelta(minutes=2),
+        confirmation_minutes=0,
+    ).where(Subscription.id == sub.id).execute()
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ def _conditions(filed, accept_day, **overrides):
         filed_at=datetime.datetime.combine(filed, datetime.time(10)),
         accept_from=datetime.datetime.combine(accept_day, datetime.time(10)),
         accept_to=datetime.datetime.combine(accept_day, datetime.time(16)),
-        activation_at=datetime.datetime.combine(accept_day, datetime.time(16, 30)),
+        activation_at=datetime.datetime.combine(accept_day, datetime.time(15, 30)),
         accepted_register_on=add_working_days(accept_day, 1),
         satisfied_register_on=add_working_days(accept_day, 2),
         deal_at=datetime.datetime.combine(add_working_days(accept_day, 3), datetime.time(11)),
@@ -127,7 +127,7 @@ def _filed(app, members, **overrides):
     fields = conditions(
         accept_from=_at(day, 10),
         accept_to=_at(day + datetime.timedelta(days=1), 16),
-        activation_at=_at(day + datetime.timedelta(days=1), 17),
+        activation_at=_at(day + datetime.timedelta(days=1), 15),
         accepted_register_on=add_working_days(day + datetime.timedelta(days=1), 1),
         satisfied_register_on=add_working_days(day + datetime.timedelta(days=1), 2),
         deal_at=_at(add_working_days(day + datetime.timedelta(days=1), 3), 11),

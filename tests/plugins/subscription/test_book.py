@@ -223,9 +223,15 @@ def test_htmx_gets_the_self_refreshing_block_and_a_boosted_load_the_page(client,
 
 
 def test_a_closed_book_does_not_poll(app, client, auth, worked):
+    from plugins.subscription.models import Subscription
+    from tests.plugins.subscription.conftest import end_period
+
     with app.test_request_context():
         service.activate(worked)
     auth.login("seller@demo.kz")
+    # activation inside the period (S-4.3) does not close the book: orders still come, change and go
+    assert 'hx-trigger="every 10s"' in client.get(f"/subscriptions/{worked.id}/book").get_data(as_text=True)
+    end_period(Subscription.get_by_id(worked.id))
     html = client.get(f"/subscriptions/{worked.id}/book").get_data(as_text=True)
     assert "hx-trigger" not in html and "Кривая спроса" in html
 

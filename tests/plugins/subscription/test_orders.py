@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from core.accounts.models import User
 from core.audit.models import AuditEvent
 from core.db import utcnow
 from core.notifications.models import Notification
@@ -253,15 +254,15 @@ def test_seller_removes_an_order_and_others_cannot(app, members, make_subscripti
     order = submit(app, sub, members)
     with app.test_request_context():
         with pytest.raises(service.SubscriptionError, match="только продавец"):
-            service.remove_order(order, members["buyer2"], "нет")
-        service.remove_order(order, members["seller"], "Не соответствует условиям")
+            service.remove_order(order, members["buyer2"], "нет", at=sub.activation_at)
+        service.remove_order(order, members["seller"], "Не соответствует условиям", at=sub.activation_at)
     assert Order.get_by_id(order.id).status == "removed"
     assert Notification.select().where(Notification.user == members["buyer1"]).exists()
 
 
 @pytest.mark.rule("S-4.2")
 def test_the_control_user_refuses_orders_on_accounts_it_controls(app, client, auth, members, make_subscription):
-    sub = make_subscription()
+    sub = make_subscription(activation_at=utcnow() - datetime.timedelta(minutes=1))  # S-4.2: after activation
     order = submit(app, sub, members, buyer="buyer2")  # BUY2-KZT is controlled by CTRL
     assert order.confirmed is None
     auth.login("control@demo.kz")
@@ -281,8 +282,6 @@ def test_the_control_user_refuses_orders_on_accounts_it_controls(app, client, au
         )
     other = submit(app, sub, members)  # BUY1-KZT: nobody controls it
     with app.test_request_context(), pytest.raises(service.SubscriptionError, match="контролирующий"):
-        from core.accounts.models import User
-
         service.refuse_order(other, User.get(User.email == "control@demo.kz"), "нет")
 
 
@@ -349,7 +348,15 @@ def test_the_seller_sees_all_orders_and_a_buyer_only_its_own(app, client, auth, 
 def test_no_orders_declares_the_subscription_failed_and_publishes_it(app, client, members, make_subscription):
     sub = make_subscription()
     with app.test_request_context():
+        # activation inside the period with no order yet: more may come, the period goes on
         service.activate(sub, at=sub.activation_at)
+        assert Subscription.get_by_id(sub.id).state == "activated"
+        assert (
+            service.close_period(Subscription.get_by_id(sub.id), at=sub.accept_to - datetime.timedelta(seconds=1))
+            is False
+        )
+        # the period ends with none: failed (S-4.7)
+        assert service.close_period(Subscription.get_by_id(sub.id), at=sub.accept_to) is True
     sub = Subscription.get_by_id(sub.id)
     assert sub.state == "failed" and "ни одной заявки" in sub.failed_reason
     page = client.get(f"/announcements/{sub.number}").get_data(as_text=True)

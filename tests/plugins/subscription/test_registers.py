@@ -17,6 +17,7 @@ from core.notifications.models import Notification
 from plugins.subscription import registers, rules, service
 from plugins.subscription.models import Fill, Order, Register, Subscription, TradeAccount
 from plugins.subscription.registers import CallOff, RegisterJob
+from tests.plugins.subscription.conftest import end_period
 
 NS = {"r": "urn:kase:is2in:subscription:register:1"}
 ALL_ITEMS = '["12.1", "12.2", "12.3", "12.4", "12.5", "12.6"]'
@@ -35,6 +36,7 @@ def submit(app, sub, members, buyer="buyer1", **fields):
 
 
 def activate(app, sub):
+    end_period(sub)
     with app.test_request_context():
         service.activate(Subscription.get_by_id(sub.id), at=utcnow())
     return Subscription.get_by_id(sub.id)
@@ -160,10 +162,11 @@ def book(app, members, make_subscription, demo):
     removed = submit(app, sub, members, quantity=7)
     with app.test_request_context():
         service.cancel_order(cancelled, members["buyer1"])
-        service.refuse_order(refused, demo["control@demo.kz"], "нет подтверждения")
+        # S-4.2 and S-4.3: the control user's refusal and the seller's removal come after activation
+        service.refuse_order(refused, demo["control@demo.kz"], "нет подтверждения", at=sub.activation_at)
         service.confirm_order(own, demo["control@demo.kz"])
         service.criteria_result(rejected, demo["csd@demo.kz"], False, "не соответствует критериям")
-        service.remove_order(removed, members["seller"], "по решению продавца")
+        service.remove_order(removed, members["seller"], "по решению продавца", at=sub.activation_at)
     return {
         "sub": sub,
         "client": client_order,
@@ -187,7 +190,13 @@ def test_accepted_register_xlsx_has_every_column_and_the_total_row(app, book, me
     _register, data = stored(app, sub, fmt="xlsx")
     head, pos, rows, total = split(sheet(data))
     assert head[0][0] == "Реестр принятых заявок"
-    assert "Параметры принятой заявки" in head[3] and "Параметры удовлетворенной заявки" in head[3]
+    # S-A2: the head says what column 6 holds for a market order by money volume (the book admits them)
+    assert head[3][0] == (
+        "Рыночная заявка на объем в деньгах: в графе 6 — объем заявки в деньгах; в графе 5 — количество, "
+        "рассчитанное при активации по цене 1 033.3333 (целых ценных бумаг); продавец указывает количество "
+        "к удовлетворению, объем удовлетворения (графа 10) не может превышать объем заявки (графа 6)."
+    )
+    assert "Параметры принятой заявки" in head[4] and "Параметры удовлетворенной заявки" in head[4]
     # equity: no yield columns (4 and 8)
     assert list(pos) == ["A", "1", "2", "3", "5", "6", "7", "9", "10", "11", "12", "13", "14", "15", "16", "17"]
     # S-8.2: cancelled, refused by the control user, failed the criteria, removed by the seller: all left out
@@ -385,6 +394,10 @@ def test_satisfied_register_with_mismatches_is_reported_by_row_then_fixed_and_ac
     assert "не принят" in note.message
     page = client.get(f"/subscriptions/{sub.id}/registers").get_data(as_text=True)
     assert "Несоответствия" in page and "больше количества в заявке" in page
+    # the subscription page says it too, with the mismatches themselves (issue #17)
+    page = client.get(f"/subscriptions/{sub.id}").get_data(as_text=True)
+    assert f"не принят (несоответствий: {len(report)})" in page
+    assert f"Заявка № {c}, графа 9: Количество к удовлетворению (12) больше количества в заявке (10)" in page
 
     fixed = edit_xlsx(
         accepted,
@@ -409,6 +422,7 @@ def test_satisfied_register_with_mismatches_is_reported_by_row_then_fixed_and_ac
     assert event.data["consent_to_deals"] is True and "согласие продавца" in event.data["note"]
     page = client.get(f"/subscriptions/{sub.id}/registers").get_data(as_text=True)
     assert "означает согласие продавца на заключение сделок" in page
+    assert "не принят (несоответствий" not in client.get(f"/subscriptions/{sub.id}").get_data(as_text=True)
 
     # a correction before the deal replaces the fills, in one go
     upload(client, sub, edit_xlsx(accepted, {c: {"7": 1000, "9": 4}}))

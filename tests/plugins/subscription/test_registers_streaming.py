@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from core.db import utcnow
 from plugins.subscription import registers, service
 from plugins.subscription.models import Fill, Register, Subscription
+from tests.plugins.subscription.conftest import end_period
 from tests.plugins.subscription.test_registers import ALL_ITEMS, NS, submit
 
 R = "{urn:kase:is2in:subscription:register:1}"
@@ -19,6 +20,7 @@ AWKWARD = 'Тест & <Ко> "кавычки"\x01 ' + "\r\n"  # escaped, a contr
 
 
 def produced(app, sub):
+    end_period(sub)
     with app.test_request_context():
         service.activate(Subscription.get_by_id(sub.id), at=utcnow())
     with app.app_context():
@@ -77,8 +79,9 @@ def test_xlsx_rows_keep_openpyxl_styles_and_read_back(app, awkward):
     data = stored(app, sub, "xlsx")
     ws = load_workbook(io.BytesIO(data)).worksheets[0]
     header = next(r for r in range(1, 20) if ws.cell(r, 1).value == "A")
-    assert header == 6 and all(c.font.b for c in ws[header] if c.value is not None)
-    assert ws.cell(4, 1).alignment.wrap_text and ws.cell(4, 1).font.b
+    # title, parameters, time, the note on market orders by money (S-A2), two heading rows, the numbers
+    assert header == 7 and all(c.font.b for c in ws[header] if c.value is not None)
+    assert ws.cell(5, 1).alignment.wrap_text and ws.cell(5, 1).font.b  # the group heading
     assert ws.column_dimensions["C"].width == 20
     first = header + 1
     assert ws.cell(first, 3).number_format == registers.DATE_FORMAT
