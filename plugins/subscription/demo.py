@@ -157,7 +157,8 @@ def load(echo=print) -> None:
     last = working_days_before(today, 1)  # the last working day before today
 
     if OPEN not in existing:
-        # Acceptance began two hours ago and ends at 17:00 two working days from today.
+        # Acceptance began two hours ago and ends at 17:00 two working days from today; activation at 16:30, inside
+        # the period, so the seller can still remove orders after it (S-4.3).
         accept_from = now - datetime.timedelta(hours=2)
         close = add_working_days(today, 2)
         satisfied_on = add_working_days(close, 1)
@@ -165,7 +166,7 @@ def load(echo=print) -> None:
             OPEN,
             accept_from,
             _at(close, 17),
-            _at(close, 17, 30),
+            _at(close, 16, 30),
             close,
             satisfied_on,
             add_working_days(satisfied_on, 1),
@@ -179,7 +180,7 @@ def load(echo=print) -> None:
         start = working_days_before(last, 1)
         due = add_working_days(last, 1)
         fields = _conditions(
-            AWAITING_SATISFIED, _at(start, 10), _at(last, 17), _at(last, 17, 30), due, due, add_working_days(due, 1)
+            AWAITING_SATISFIED, _at(start, 10), _at(last, 17), _at(last, 16, 30), due, due, add_working_days(due, 1)
         )
         sub = _registered(people, fields, _at(filed_for(start), 10), echo)
         _place_orders(sub, people, _at(start, 11))
@@ -192,7 +193,7 @@ def load(echo=print) -> None:
         close = working_days_before(satisfied_on, 1)
         start = working_days_before(close, 1)
         fields = _conditions(
-            DEALS, _at(start, 10), _at(close, 17), _at(close, 17, 30), satisfied_on, satisfied_on, deal_day
+            DEALS, _at(start, 10), _at(close, 17), _at(close, 16, 30), satisfied_on, satisfied_on, deal_day
         )
         sub = _registered(people, fields, _at(filed_for(start), 10), echo)
         _place_orders(sub, people, _at(start, 11))
