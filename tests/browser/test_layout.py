@@ -1,0 +1,237 @@
+"""Issue 15: every main page of every kind of user fits a laptop and a phone, in three languages, with no
+serious accessibility fault.
+
+One browser, one context per role: the pages of the role's menu (both copies: the sections' row and the
+phone's disclosure), its home, profile and notifications are opened once per language, then measured at
+1366×768, 1280×800 and 390×844 by resizing the same page (media queries re-apply; no reload). Checked:
+
+- no horizontal overflow: ``scrollWidth <= clientWidth`` of the document;
+- no clipped header control: each visible link, button and summary of the header lies inside the viewport
+  and shows its whole text;
+- axe-core (vendored, tests/browser/vendor, ``make vendor``): zero violations of impact critical or serious,
+  in Russian at the laptop and phone sizes and in Kazakh and English at the laptop size;
+- in English no Cyrillic word of the portal's own (words of the data — names, organisations, catalogues —
+  are collected from the database and excepted); in Kazakh no word of the Russian page that is not Kazakh
+  too (again data excepted).
+"""
+
+import datetime
+import re
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).parent / "vendor" / "axe-4.11.0.min.js"
+SIZES = {"1366": (1366, 768), "1280": (1280, 800), "390": (390, 844)}
+ROLES = {
+    "client": "issuer@demo.kz",
+    "first_head": "ceo@demo.kz",
+    "partner": "broker@demo.kz",
+    "office": "office@exchange.demo",
+    "listing": "listing@exchange.demo",
+    "admin": "admin@exchange.demo",
+    "seller": "seller@demo.kz",
+    "buyer": "buyer1@demo.kz",
+    "cd": "csd@demo.kz",
+}
+CYRILLIC_WORD = re.compile(r"[А-Яа-яЁёӘәҒғҚқҢңӨөҰұҮүҺһІі]+(?:-[А-Яа-яЁёӘәҒғҚқҢңӨөҰұҮүҺһІі]+)*")
+# Words a Kazakh page rightly shares with the Russian one (international words, abbreviations).
+SHARED_KK_RU = {"is2in", "ЭЦП", "БИН", "ИИН", "АО", "ТОО", "НАО", "РГП", "ISIN", "ЦД", "API", "PDF", "ID"}
+
+OVERFLOW = """() => {
+  const doc = document.documentElement;
+  const wide = [...document.querySelectorAll('body *')].filter(e => {
+    const r = e.getBoundingClientRect();
+    return r.width > 0 && r.right > doc.clientWidth + 1 && getComputedStyle(e).position !== 'fixed'
+      && !e.closest('.visually-hidden, .skip-link') && e.closest('[style*=overflow], .table, pre') === null;
+  }).slice(0, 3).map(e => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ').join('.') : '')
+      + ' ' + Math.round(e.getBoundingClientRect().right) + 'px');
+  return {scroll: doc.scrollWidth, client: doc.clientWidth, wide};
+}"""
+
+CLIPPED = """() => {
+  const out = [];
+  const controls = '.topbar a, .topbar button, .usermenu summary, .usermenu .menu-wide a, .company';
+  for (const e of document.querySelectorAll(controls)) {
+    const r = e.getBoundingClientRect();
+    if (r.width === 0 || getComputedStyle(e).visibility === 'hidden') continue;
+    const cut = e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflow !== 'visible';
+    if (r.left < -1 || r.right > window.innerWidth + 1 || cut)
+      out.push(e.textContent.trim().slice(0, 40) + ' ' + Math.round(r.left) + '..' + Math.round(r.right));
+  }
+  return out;
+}"""
+
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {resultTypes: ['violations']});
+  return result.violations.filter(v => ['critical', 'serious'].includes(v.impact)).map(v =>
+    v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '));
+}"""
+
+
+def _data_words() -> set[str]:
+    """Every Cyrillic word stored in a text column: the data a page may show in any language."""
+    from core.db import db
+
+    words = set()
+    for table in db.get_tables():
+        columns = [c.name for c in db.get_columns(table) if c.data_type.lower().startswith(("varchar", "text", "char"))]
+        if not columns or table == "migration_history":
+            continue
+        select = ", ".join(f'"{c}"' for c in columns)
+        for row in db.execute_sql(f'SELECT {select} FROM "{table}"').fetchall():  # noqa: S608 - our own table names
+            for value in row:
+                if isinstance(value, str):
+                    words.update(CYRILLIC_WORD.findall(value))
+    return words
+
+
+@pytest.fixture
+def inbox_rows(returning):
+    """Applications waiting at the Exchange (registration and expertise), one overdue, so the inbox and the
+    lists have full rows: the widest the tables get."""
+    from core.accounts.models import Organisation
+    from core.db import utcnow
+    from core.workflow.models import Application
+
+    issuer = Organisation.get(Organisation.code == "DEMO")
+    author, office = returning["issuer@demo.kz"], returning["office@exchange.demo"]
+    today = datetime.date.today()
+    for n, (process, left) in enumerate((("registration", 3), ("registration", -2), ("expertise", 10))):
+        Application.create(
+            number=f"L-2026-{n + 1:04d}",
+            organisation=issuer,
+            procedure="listing.shares",
+            process=process,
+            status="submitted",
+            author=author,
+            executor=office,
+            submitted_at=utcnow(),
+            deadline=today + datetime.timedelta(days=left),
+        )
+    return returning
+
+
+def _pages(page) -> list[str]:
+    links = page.eval_on_selector_all(".usermenu a[href]", "els => els.map(e => e.getAttribute('href'))")
+    seen = ["/", "/cabinet/profile", "/notifications"]
+    for href in links:
+        if href.startswith("/") and href not in seen:
+            seen.append(href)
+    return seen
+
+
+def _measure(page, label, problems, axe=False):
+    size = page.evaluate(OVERFLOW)
+    if size["scroll"] > size["client"]:
+        problems.append(f"{label}: page {size['scroll']} px wide in {size['client']} px ({', '.join(size['wide'])})")
+    clipped = page.evaluate(CLIPPED)
+    if clipped:
+        problems.append(f"{label}: header controls cut: {clipped}")
+    if axe:
+        if not page.evaluate("typeof axe !== 'undefined'"):
+            page.evaluate(AXE.read_text(encoding="utf-8"))
+        for violation in page.evaluate(AXE_RUN):
+            problems.append(f"{label}: axe {violation}")
+
+
+def _segments(page) -> set[str]:
+    """The page's own text, one string per text node; other languages' labels ([lang]), the user's name
+    and organisation, and what is typed in controls are left out."""
+    return set(
+        page.evaluate(
+            """() => { const out = [];
+            const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+            while (walker.nextNode()) {
+              const node = walker.currentNode, text = node.textContent.replace(/\\s+/g, ' ').trim();
+              if (!text || node.parentElement.closest('[lang]:not(html), script, .company, .whoami, select, textarea'))
+                continue;
+              if (node.parentElement.getClientRects().length === 0 && !node.parentElement.closest('details')) continue;
+              out.push(text);
+            }
+            return out; }"""
+        )
+    )
+
+
+def _kazakh_vocabulary() -> set[str]:
+    """Every word of the Kazakh catalogues' translations: what a Kazakh page may say."""
+    import holidays
+
+    root = Path(__file__).resolve().parents[2]
+    words = set()
+    for po in [
+        *root.glob("core/translations/kk/LC_MESSAGES/messages.po"),
+        *root.glob("plugins/*/translations/kk/LC_MESSAGES/messages.po"),
+    ]:
+        in_msgstr = False
+        for line in po.read_text(encoding="utf-8").splitlines():
+            in_msgstr = line.startswith("msgstr") or (in_msgstr and line.startswith('"'))
+            if in_msgstr:
+                words.update(CYRILLIC_WORD.findall(line))
+    for year in range(2024, 2029):
+        for name in holidays.country_holidays("KZ", years=year, language="kk").values():
+            words.update(CYRILLIC_WORD.findall(name))
+    return words
+
+
+def _untranslated(code, segments, russian, data, vocabulary) -> list[str]:
+    """English: any Cyrillic word not of the data. Kazakh: a text the Russian page shows identically whose
+    words are neither Kazakh (the catalogues' own) nor data — a Russian phrase left over."""
+    found = []
+    for text in sorted(segments):
+        words = [w for w in CYRILLIC_WORD.findall(text) if w not in data and w not in SHARED_KK_RU]
+        if code == "en" and words:
+            found.append(text)
+        elif code == "kk" and text in russian and [w for w in words if w not in vocabulary]:
+            found.append(text)
+    return found
+
+
+def _set_language(page, code):
+    page.locator(f".lang-switch button[value={code}]").click()
+    page.locator(f"html[lang={code}]").wait_for(state="attached")
+    page.wait_for_load_state()
+
+
+def test_every_main_page_fits_and_passes_axe_in_three_languages(browser, live_server, inbox_rows, login):
+    """Each role's pages at three sizes in Russian and at 1366 and 390 px in Kazakh and English; axe-core on
+    each distinct page once per language (laptop) and once on the phone in Russian, to keep the run short."""
+    assert AXE.exists(), "axe-core is vendored by `make vendor`"
+    data, vocabulary = _data_words(), _kazakh_vocabulary()
+    problems, scanned = [], set()
+    for role, email in ROLES.items():
+        context = browser.new_context(base_url=live_server, locale="ru-RU", viewport={"width": 1366, "height": 768})
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        try:
+            login(page, email)
+            pages = _pages(page)
+            russian = {}
+            for path in pages:
+                page.goto(path)
+                russian[path] = _segments(page)
+                for name, (width, height) in SIZES.items():
+                    page.set_viewport_size({"width": width, "height": height})
+                    axe = name in ("1366", "390") and (path, name) not in scanned
+                    scanned.add((path, name))
+                    _measure(page, f"{role} ru {name} {path}", problems, axe=axe)
+                page.set_viewport_size({"width": 1366, "height": 768})
+            for code in ("kk", "en"):
+                _set_language(page, code)
+                for path in pages:
+                    page.goto(path)
+                    _measure(page, f"{role} {code} 1366 {path}", problems, axe=(path, code) not in scanned)
+                    scanned.add((path, code))
+                    page.set_viewport_size({"width": 390, "height": 844})
+                    _measure(page, f"{role} {code} 390 {path}", problems)
+                    page.set_viewport_size({"width": 1366, "height": 768})
+                    left = _untranslated(code, _segments(page), russian[path], data, vocabulary)
+                    if left:
+                        problems.append(f"{role} {code} {path}: Russian left untranslated: {left[:8]}")
+            _set_language(page, "ru")
+        finally:
+            context.close()
+    assert not problems, f"{len(problems)} problems\n" + "\n".join(problems)
