@@ -235,3 +235,39 @@ def test_every_main_page_fits_and_passes_axe_in_three_languages(browser, live_se
         finally:
             context.close()
     assert not problems, f"{len(problems)} problems\n" + "\n".join(problems)
+
+
+def test_the_phone_menu_is_a_disclosure_that_opens_by_keyboard_without_javascript(browser, live_server, returning):
+    """At 390 px the staff menu is one "Меню" button; with JavaScript off it opens from the keyboard and
+    lists every section's pages; "Выйти" is whole and inside the screen."""
+    from tests.browser.conftest import PASSWORD
+
+    context = browser.new_context(
+        base_url=live_server, locale="ru-RU", viewport={"width": 390, "height": 844}, java_script_enabled=False
+    )
+    page = context.new_page()
+    try:
+        page.goto("/login")
+        page.get_by_label("Адрес электронной почты").fill("admin@exchange.demo")
+        page.get_by_label("Пароль", exact=False).first.fill(PASSWORD)
+        page.get_by_label("С пользовательским соглашением ознакомлен(а)").check()
+        page.get_by_role("button", name="Войти").click()
+        page.wait_for_url(lambda url: "/login" not in url)
+        menu = page.get_by_role("navigation", name="Меню пользователя")
+        mail = menu.get_by_role("link", name="Почта", exact=True)
+        assert not mail.is_visible()
+        summary = menu.locator("summary")
+        summary.focus()
+        page.keyboard.press("Enter")
+        assert mail.is_visible()
+        for section in ("Заявления", "Организации и пользователи", "Справочники", "Система"):
+            assert menu.locator(".menu-group", has_text=section).is_visible(), section
+        logout = page.get_by_role("button", name="Выйти")
+        box = logout.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+        assert logout.evaluate("b => b.scrollWidth <= b.clientWidth")
+        mail.click()
+        assert page.get_by_role("heading", level=1).first.is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    finally:
+        context.close()
