@@ -62,7 +62,7 @@ def index():
                 notify(
                     admins,
                     "partnership_added",
-                    message=_(
+                    message=_l(
                         "%(org)s добавила вашу организацию в партнеры: %(kind)s.",
                         org=org.display_name,
                         kind=PARTNER_KINDS[form.kind.data],
@@ -124,7 +124,7 @@ def end(partnership_id):
             notify(
                 admins,
                 "partnership_removed",
-                message=_("Партнерство с %(org)s прекращено Биржей.", org=link.partner.display_name),
+                message=_l("Партнерство с %(org)s прекращено Биржей.", org=link.partner.display_name),
                 executor=current_user.full_name,
                 link=url_for("partnerships.index"),
             )

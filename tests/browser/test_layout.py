@@ -116,7 +116,7 @@ def inbox_rows(returning):
 
 def _pages(page) -> list[str]:
     links = page.eval_on_selector_all(".usermenu a[href]", "els => els.map(e => e.getAttribute('href'))")
-    seen = ["/", "/cabinet/profile", "/notifications"]
+    seen = ["/", "/cabinet/profile", "/cabinet/notifications"]
     for href in links:
         if href.startswith("/") and href not in seen:
             seen.append(href)
@@ -271,3 +271,39 @@ def test_the_phone_menu_is_a_disclosure_that_opens_by_keyboard_without_javascrip
         assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 1366])
+def test_the_inbox_shows_its_deadline_and_actions_on_a_laptop(browser, live_server, inbox_rows, login, width):
+    """Issue 15, item 1: at 1280 and 1366 px the whole inbox row is on screen, "Срок" second; the sorted
+    column says so on its header cell (aria-sort on a link is invalid ARIA)."""
+    context = browser.new_context(base_url=live_server, locale="ru-RU", viewport={"width": width, "height": 800})
+    page = context.new_page()
+    try:
+        login(page, "office@exchange.demo")
+        page.goto("/staff/inbox?sort=deadline&dir=asc")
+        table = page.locator("table.applications")
+        headers = [t.strip() for t in table.locator("thead th").all_inner_texts()]
+        assert headers[1].startswith("Срок"), headers
+        for name in ("Срок", "Действия"):
+            box = table.get_by_role("columnheader", name=re.compile(f"^{name}")).bounding_box()
+            assert box["x"] + box["width"] <= width, (name, box)
+        assert table.locator('th[aria-sort="ascending"]').inner_text().startswith("Срок")
+        assert page.locator("a[aria-sort]").count() == 0
+        first = table.locator("tbody tr").first
+        assert first.get_by_role("link", name=re.compile("^Подробнее")).is_visible()
+        # overdue first in ascending order of the deadline, and marked
+        assert "просрочено" in first.inner_text()
+    finally:
+        context.close()
+
+
+def test_the_language_check_catches_russian_and_spares_kazakh_and_data():
+    """The check itself: a Russian phrase on a Kazakh or English page is caught; Kazakh words, loanwords
+    of the catalogues and the data's own words are not."""
+    vocabulary = _kazakh_vocabulary()
+    assert _untranslated("kk", {"Нормативная база"}, {"Нормативная база"}, set(), vocabulary) == ["Нормативная база"]
+    assert _untranslated("kk", {"Нормативтік база"}, {"Нормативная база"}, set(), vocabulary) == []
+    assert _untranslated("kk", {"Наурыз мейрамы"}, {"Наурыз мейрамы"}, set(), vocabulary) == []
+    assert _untranslated("en", {"Regulations", "Ахметова Айгерим"}, set(), {"Ахметова", "Айгерим"}, vocabulary) == []
+    assert _untranslated("en", {"Подробнее"}, set(), set(), vocabulary) == ["Подробнее"]
