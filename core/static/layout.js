@@ -7,12 +7,24 @@
     var scope = root && root.querySelectorAll ? root : document;
     var tables = Array.prototype.slice.call(scope.querySelectorAll("table.table"));
     if (scope.matches && scope.matches("table.table")) tables.push(scope);
+    var actions = document.body.getAttribute("data-actions-label") || "";
     tables.forEach(function (table) {
       var heads = table.tHead ? table.tHead.rows[0] : null;
       if (!heads) return;
+      // a header cell over buttons is named for screen readers ("Действия"), not left empty
+      Array.prototype.forEach.call(heads.cells, function (th) {
+        if (!th.textContent.trim() && actions) {
+          var name = document.createElement("span");
+          name.className = "visually-hidden";
+          name.textContent = actions;
+          th.appendChild(name);
+          th.setAttribute("data-named", "");
+        }
+      });
       var names = [];
       Array.prototype.forEach.call(heads.cells, function (th) {
-        for (var i = 0; i < (th.colSpan || 1); i++) names.push(th.textContent.replace(/\s+/g, " ").trim());
+        var text = th.hasAttribute("data-named") ? "" : th.textContent.replace(/\s+/g, " ").trim();
+        for (var i = 0; i < (th.colSpan || 1); i++) names.push(text);
       });
       Array.prototype.forEach.call(table.tBodies, function (body) {
         Array.prototype.forEach.call(body.rows, function (tr) {

@@ -66,7 +66,9 @@ CLIPPED = """() => {
 
 AXE_RUN = """async () => {
   const result = await axe.run(document, {resultTypes: ['violations']});
-  return result.violations.filter(v => ['critical', 'serious'].includes(v.impact)).map(v =>
+  // critical and serious ones, and the empty header cells the issue named (minor in axe)
+  return result.violations.filter(v => ['critical', 'serious'].includes(v.impact) || v.id === 'empty-table-header')
+    .map(v =>
     v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '));
 }"""
 
@@ -307,3 +309,22 @@ def test_the_language_check_catches_russian_and_spares_kazakh_and_data():
     assert _untranslated("kk", {"Наурыз мейрамы"}, {"Наурыз мейрамы"}, set(), vocabulary) == []
     assert _untranslated("en", {"Regulations", "Ахметова Айгерим"}, set(), {"Ахметова", "Айгерим"}, vocabulary) == []
     assert _untranslated("en", {"Подробнее"}, set(), set(), vocabulary) == ["Подробнее"]
+
+
+def test_the_checks_see_a_page_wider_than_the_phone_and_a_cut_header(browser, live_server):
+    """The measures themselves: a 600 px block on a 390 px page is overflow; a header link pushed off the
+    screen is cut."""
+    context = browser.new_context(base_url=live_server, locale="ru-RU", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto("/login")
+        problems = []
+        _measure(page, "clean", problems)
+        assert problems == []
+        page.evaluate("document.querySelector('main').appendChild(document.createElement('div')).style.width = '600px'")
+        page.evaluate("document.querySelector('.topbar a').style.marginLeft = '500px'")
+        _measure(page, "broken", problems)
+        assert any("px wide in 390 px" in p for p in problems), problems
+        assert any("header controls cut" in p for p in problems), problems
+    finally:
+        context.close()
