@@ -328,3 +328,28 @@ def test_the_checks_see_a_page_wider_than_the_phone_and_a_cut_header(browser, li
         assert any("header controls cut" in p for p in problems), problems
     finally:
         context.close()
+
+
+def test_an_empty_form_lands_on_the_error_summary_and_its_links_reach_the_fields(
+    browser, live_server, returning, login
+):
+    """Issue 15, item 4, as a keyboard user meets it: after an empty "Сохранить" (an htmx swap) focus is on
+    the summary, which lists every empty field at once; its link takes focus to the field."""
+    context = browser.new_context(base_url=live_server, locale="ru-RU", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        login(page, "issuer@demo.kz")
+        page.goto("/cabinet/profile")
+        for name in ("first_name", "last_name", "position", "phone"):
+            page.locator(f"#{name}").fill("")
+        page.locator("main form button[type=submit]").first.click()
+        summary = page.locator(".error-summary")
+        summary.wait_for()
+        page.wait_for_function("document.activeElement && document.activeElement.matches('.error-summary')")
+        links = summary.get_by_role("link")
+        assert links.count() >= 4, links.all_inner_texts()
+        assert page.get_by_text("Проверьте выделенные поля: данные не сохранены.").count() == 1
+        links.first.click()
+        page.wait_for_function("document.activeElement && document.activeElement.id === 'first_name'")
+    finally:
+        context.close()
