@@ -194,3 +194,21 @@ def test_staff_home_is_the_desk(client, auth, make):
     html = client.get("/staff").get_data(as_text=True)
     assert "Рабочий стол" in html and "Нормативная база" in html
     assert "Почта" not in html  # admins only
+
+
+def test_the_staff_menu_is_five_sections_and_a_page_shows_its_sections_pages(client, auth, demo):
+    """Issue 15: the administrator's seventeen links in sections; the current section's pages under them."""
+    import re
+
+    auth.login("admin@exchange.demo")
+    html = client.get("/staff/mail").get_data(as_text=True)
+    wide = html.split('class="menu-wide"')[1].split('class="menu-narrow"')[0]
+    sections = re.findall(r"<li><a [^>]*>([^<]+)</a></li>", wide.split('class="menu-pages"')[0])
+    assert sections == ["Заявления", "Подписки", "Организации и пользователи", "Справочники", "Система"]
+    assert re.search(r'aria-current="true">Система<', wide)
+    pages = re.findall(r">([^<]+)</a></li>", wide.split('class="menu-pages"')[1])
+    assert {"Почта", "Журнал действий", "Доверенные сертификаты ЭЦП"} <= set(pages)
+    assert re.search(r'aria-current="page">Почта<', wide)
+    # the phone's copy lists every page under its section's name
+    narrow = html.split('class="menu-narrow"')[1].split("</details>")[0]
+    assert narrow.count('class="menu-group"') == 5 and "Календарь" in narrow and "Организации" in narrow
