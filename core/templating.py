@@ -224,7 +224,12 @@ def server_error_page(error):
     """500: its own page, rendered without the menu or the database (the fault may be the database), with the
     request's reference to quote to support."""
     from flask import current_app, g
+    from flask_babel import force_locale
 
     template = current_app.jinja_env.get_template("500.html")
-    html = template.render(reference=g.get("request_id", ""), lang=str(get_locale() or "ru"))
-    return html, 500
+    reference = g.get("request_id", "")
+    try:
+        return template.render(reference=reference, lang=str(get_locale() or "ru")), 500
+    except Exception:  # noqa: BLE001 - the reader's language needs the session's user; Russian without it
+        with force_locale("ru"):
+            return template.render(reference=reference, lang="ru"), 500
