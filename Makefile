@@ -5,9 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 HTMX_VERSION := 2.0.11
+AXE_VERSION := 4.11.0
 
 
-.PHONY: lint run test test-sqlite test-postgres install translations browser extract-messages vendor bench clean audit soak
+.PHONY: screens lint run test test-sqlite test-postgres install translations browser extract-messages vendor bench clean audit soak
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +81,15 @@ extract-messages: $(STAMP)
 vendor:
 	cd /tmp && npm pack htmx.org@$(HTMX_VERSION) >/dev/null && tar xzf htmx.org-$(HTMX_VERSION).tgz package/dist/htmx.min.js \
 	  && cp package/dist/htmx.min.js $(CURDIR)/core/static/vendor/htmx-$(HTMX_VERSION).min.js
+	# axe-core, for the browser tests only (tests/browser/test_layout.py); never served by the app
+	cd /tmp && npm pack axe-core@$(AXE_VERSION) >/dev/null && tar xzf axe-core-$(AXE_VERSION).tgz package/axe.min.js package/LICENSE \
+	  && cp package/axe.min.js $(CURDIR)/tests/browser/vendor/axe-$(AXE_VERSION).min.js \
+	  && cp package/LICENSE $(CURDIR)/tests/browser/vendor/axe-LICENSE.txt
+
+# Screenshots of the main pages at 1366×768 and 390×844 for docs/screens/ (issue 15), from a fresh demo.
+screens: install browser
+	rm -f docs/screens/*.png
+	IS2IN_SCREENS=$(CURDIR)/docs/screens $(BIN)/pytest -q -p no:randomly tests/browser/test_screens.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -48,3 +48,52 @@ class IntegerField(wtforms.IntegerField):
         if self.data is not None and abs(self.data) > INTEGER_LIMIT:
             self.data = None
             raise ValueError(self.gettext(WTFORMS_BAD_INTEGER))
+
+
+# Issue 15: the generic "required" messages say nothing about which field; the summary and the field's
+# own message name it instead ("Заполните поле «Цена»."). WTForms' default is translated by WTForms.
+GENERIC_REQUIRED = ("Заполните это поле.", "This field is required.", "Обязательное поле.")
+
+
+def _label(field) -> str:
+    return str(field.label.text).strip() if getattr(field, "label", None) is not None else field.name
+
+
+def field_messages(field) -> list[str]:
+    """The field's own errors, a generic "required" one rewritten to name the field."""
+    from flask_babel import gettext
+
+    generic = {gettext(m) for m in GENERIC_REQUIRED} | set(GENERIC_REQUIRED)
+    messages = []
+    for error in field.errors if isinstance(field.errors, list | tuple) else ():
+        if isinstance(error, str) or hasattr(error, "__html__") or type(error).__name__ == "LazyString":
+            text = str(error)
+            messages.append(gettext("Заполните поле «%(label)s».", label=_label(field)) if text in generic else text)
+    return messages
+
+
+def error_list(form) -> list[tuple[str | None, str, str]]:
+    """Every error of ``form`` as (the control's id to link to, its label, the message), in the form's
+    order, nested forms (FormField, FieldList) included; errors of the whole form have no id."""
+    found = []
+    if form is None:
+        return found
+    for field in form:
+        if field.type in ("CSRFTokenField", "HiddenField") and not field.errors:
+            continue
+        if field.type == "FormField":
+            found.extend(error_list(field.form))
+        elif field.type == "FieldList":
+            for entry in field.entries:
+                if entry.type == "FormField":
+                    found.extend(error_list(entry.form))
+                else:
+                    found.extend((entry.id, _label(field), message) for message in field_messages(entry))
+        else:
+            target = field.id
+            if field.type in ("RadioField", "MultiCheckboxField") and field.choices:
+                target = f"{field.id}-0"  # the first option: the fieldset has no focusable control
+            found.extend((target, _label(field), message) for message in field_messages(field))
+    for message in getattr(form, "form_errors", None) or ():
+        found.append((None, "", str(message)))
+    return found

@@ -42,3 +42,99 @@ def translation_directories(plugin_modules) -> str:
 def init_app(app, plugin_modules) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = translation_directories(plugin_modules)
     babel.init_app(app, locale_selector=select_locale)
+
+
+# --- Issue 15: stored text in the reader's language ----------------------------------------------
+# What the portal writes into a row (a document's title, a notification's procedure and message) is read
+# later by someone else, in another language. Two ways, both rendered when read, not when written:
+# - a catalogue key (the Russian source text of a _l() string) kept as is and translated on display;
+# - a text with values in it (a notification) written once per language, as JSON.
+
+
+def source_text(value) -> str:
+    """The Russian source text (the catalogue key) of ``value``: a lazy string rendered in Russian,
+    anything else as it is."""
+    from flask_babel import force_locale
+
+    if has_request_context() or _has_app():
+        with force_locale("ru"):
+            return str(value)
+    return str(value)
+
+
+def _has_app() -> bool:
+    from flask import has_app_context
+
+    return has_app_context()
+
+
+def is_lazy(value) -> bool:
+    from flask_babel.speaklater import LazyString
+
+    return isinstance(value, LazyString)
+
+
+def in_languages(value) -> str:
+    """JSON of ``value`` in every language of the portal, for a lazy string (its values included);
+    an empty string for plain text, which reads the same in any language."""
+    import json
+
+    from flask import current_app
+    from flask_babel import force_locale
+
+    if not is_lazy(value):
+        return ""
+    texts = {}
+    for code in current_app.config["LANGUAGES"]:
+        with force_locale(code):
+            texts[code] = str(value)
+    return json.dumps(texts, ensure_ascii=False)
+
+
+def in_reader_language(stored: str, translations: str = "") -> str:
+    """What a row says, in the reader's language: its JSON of languages if it has one, else the stored
+    text looked up in the catalogues (a key translates, other text comes back unchanged)."""
+    import json
+
+    from flask_babel import get_locale, gettext
+
+    if translations:
+        try:
+            texts = json.loads(translations)
+        except ValueError:
+            texts = {}
+        text = texts.get(str(get_locale() or "ru"))
+        if text:
+            return text
+    return gettext(stored) if stored and _has_app() else stored
+
+
+class Key(str):
+    """A stored catalogue key: equal to its Russian source text (so comparisons and queries use the key),
+    shown by Jinja (``__html__``) in the reader's language."""
+
+    __slots__ = ()
+
+    def __html__(self):
+        from markupsafe import escape
+
+        return str(escape(in_reader_language(str(self))))
+
+    @property
+    def text(self) -> str:
+        return in_reader_language(str(self))
+
+
+def key_field(**kwargs):
+    """A peewee CharField holding a catalogue key: a lazy string is stored as its Russian source text, and
+    read back as a ``Key``."""
+    import peewee as pw
+
+    class KeyField(pw.CharField):
+        def db_value(self, value):
+            return super().db_value(source_text(value) if is_lazy(value) else value)
+
+        def python_value(self, value):
+            return Key(value) if value is not None else None
+
+    return KeyField(**kwargs)

@@ -2,10 +2,12 @@
 
 from flask import render_template, request, url_for
 from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from core.forms import error_list, field_messages
 from core.hooktypes import Link
 from core.plugins import collect
 
@@ -37,6 +39,41 @@ STAFF_MENU = (
     Link("staff.audit", _l("Журнал действий"), 95),
     Link("staff.security", _l("Отказы в доступе"), 96),
 )
+
+
+# Issue 15: the staff menu in five sections instead of seventeen links in three rows. A plugin's
+# screen joins the section its endpoint is listed under; one not listed joins "Система".
+STAFF_SECTIONS = (
+    (
+        _l("Заявления"),
+        ("staff.index", "workflow.inbox", "workflow.archive", "disclosure.staff", "disclosure.overdue"),
+    ),
+    (_l("Подписки"), ("subscription.index", "subscription.accounts")),
+    (
+        _l("Организации и пользователи"),
+        (
+            "accounts.organisations",
+            "accounts.staff_users",
+            "partnerships.staff_index",
+            "membership.members",
+            "auditors.staff",
+        ),
+    ),
+    (_l("Справочники"), ("workflow.catalogues", "regulations.index", "insiders.index", "workdays.index")),
+    (_l("Система"), ()),
+)
+
+
+def menu_sections(menu, urls, active) -> list[dict]:
+    """The staff menu grouped into STAFF_SECTIONS (empty sections dropped), each link with its address
+    and whether the page is under it; a section is active when one of its links is."""
+    where = {endpoint: index for index, (_label, endpoints) in enumerate(STAFF_SECTIONS) for endpoint in endpoints}
+    groups = [{"label": label, "links": [], "active": False} for label, _endpoints in STAFF_SECTIONS]
+    for index, link in enumerate(menu):
+        group = groups[where.get(link.endpoint, len(STAFF_SECTIONS) - 1)]
+        group["links"].append({"label": link.label, "url": urls[index], "active": index == active})
+        group["active"] = group["active"] or index == active
+    return [group for group in groups if group["links"]]
 
 
 def menu_for(app, user) -> list[Link]:
@@ -72,6 +109,8 @@ def init_app(app) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     public_pages = sorted(collect(app.extensions["is2in.pm"], "is2in_public_pages"), key=lambda link: link.order)
     app.add_template_global(get_locale, "get_locale")
+    app.add_template_global(error_list, "form_error_list")
+    app.add_template_global(field_messages, "field_messages")
 
     @app.context_processor
     def inject():
@@ -79,7 +118,9 @@ def init_app(app) -> None:
         if getattr(current_user, "is_authenticated", False):  # no user outside a request (mail, tasks)
             menu = menu_for(app, current_user)
             urls = [url_for(link.endpoint, **link.values) for link in menu]
-            context["menu"], context["menu_urls"], context["menu_active"] = menu, urls, active_index(urls)
+            active = active_index(urls)
+            context["menu"], context["menu_urls"], context["menu_active"] = menu, urls, active
+            context["menu_groups"] = menu_sections(menu, urls, active) if current_user.is_staff else None
             context["unread_count"] = Notification.unread_count(current_user)
         return context
 
@@ -105,7 +146,7 @@ def init_app(app) -> None:
         return handler
 
     app.register_error_handler(400, error_page(400, _l("Запрос не может быть обработан.")))
-    app.register_error_handler(403, error_page(403, _l("У вас нет доступа к этой странице.")))
+    app.register_error_handler(403, forbidden_page)
     app.register_error_handler(404, error_page(404, _l("Страница не найдена.")))
     app.register_error_handler(405, error_page(405, _l("Этот способ запроса здесь не поддерживается.")))
     app.register_error_handler(
@@ -119,7 +160,7 @@ def init_app(app) -> None:
         ),
     )
     app.register_error_handler(429, error_page(429, _l("Слишком много попыток. Подождите минуту и попробуйте снова.")))
-    app.register_error_handler(500, error_page(500, _l("Внутренняя ошибка. Мы уже знаем о ней; попробуйте позже.")))
+    app.register_error_handler(500, server_error_page)
     app.register_error_handler(
         CSRFError,
         error_page(
@@ -130,3 +171,66 @@ def init_app(app) -> None:
             ),
         ),
     )
+
+
+def forbidden_reason(rule, user) -> str:
+    """Why the page is closed to ``user``, from the route's declared rule (issue 15: the 403 page says why)."""
+    from core.accounts.models import DEPARTMENTS
+
+    if rule is None:
+        return _("Эта страница никому не открыта.")
+    if rule.who == "staff":
+        if rule.departments:
+            names = ", ".join(str(DEPARTMENTS.get(d, d)) for d in rule.departments)
+            return _("Страница открыта только сотрудникам Биржи из подразделений: %(names)s.", names=names)
+        return _("Страница открыта только сотрудникам Биржи.")
+    if rule.who == "client":
+        if getattr(user, "is_staff", False):
+            return _("Страница открыта только пользователям организаций-клиентов, не сотрудникам Биржи.")
+        if rule.org_admin:
+            return _("Страница открыта только администратору организации.")
+        return _("Страница открыта только организациям с другой ролью на Бирже.")
+    return _("У вас нет прав на это действие с этими данными.")
+
+
+def forbidden_page(error):
+    """403: what is closed, why (the route's rule or the view's own reason), and whom to ask: the client's
+    organisation administrators by name, the system administrator for staff."""
+    from werkzeug.exceptions import Forbidden
+
+    from core.access import rule_for
+    from core.accounts.models import User
+
+    user = current_user if getattr(current_user, "is_authenticated", False) else None
+    own = error.description if error.description != Forbidden.description else None
+    reason = own or forbidden_reason(rule_for(request.endpoint) if request.endpoint else None, user)
+    admins = []
+    if user is not None and not user.is_staff:
+        admins = [
+            u
+            for u in User.select().where(
+                (User.organisation == user.organisation) & (User.is_org_admin == True) & (User.is_active == True)  # noqa: E712
+            )
+            if u.id != user.id
+        ]
+    return (
+        render_template(
+            "error.html", code=403, message=_("У вас нет доступа к этой странице."), reason=reason, admins=admins
+        ),
+        403,
+    )
+
+
+def server_error_page(error):
+    """500: its own page, rendered without the menu or the database (the fault may be the database), with the
+    request's reference to quote to support."""
+    from flask import current_app, g
+    from flask_babel import force_locale
+
+    template = current_app.jinja_env.get_template("500.html")
+    reference = g.get("request_id", "")
+    try:
+        return template.render(reference=reference, lang=str(get_locale() or "ru")), 500
+    except Exception:  # noqa: BLE001 - the reader's language needs the session's user; Russian without it
+        with force_locale("ru"):
+            return template.render(reference=reference, lang="ru"), 500

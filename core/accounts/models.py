@@ -42,6 +42,17 @@ LOCKOUT_FOR = datetime.timedelta(minutes=15)
 SET_PASSWORD_LINK_LIFETIME = datetime.timedelta(days=3)
 
 
+# The stored (Russian) legal form in Kazakh and English; Kazakh and English put it after the name.
+LEGAL_FORMS = {
+    "АО": {"kk": "АҚ", "en": "JSC"},
+    "ТОО": {"kk": "ЖШС", "en": "LLP"},
+    "НАО": {"kk": "КеАҚ", "en": "NJSC"},
+    "ИП": {"kk": "ЖК", "en": "IE"},
+    "ГУ": {"kk": "ММ", "en": "SI"},
+    "РГП": {"kk": "РМК", "en": "RSE"},
+}
+
+
 class Organisation(BaseModel):
     code = pw.CharField(max_length=16, unique=True)
     legal_form = pw.CharField(max_length=32)
@@ -63,7 +74,13 @@ class Organisation(BaseModel):
 
     @property
     def display_name(self) -> str:
-        return f"{self.legal_form} «{self.name}»"
+        """The legal form and name as the reader's language writes them: «Қазақстан қор биржасы» АҚ,
+        Kazakhstan Stock Exchange JSC, АО «Казахстанская фондовая биржа» (issue 15)."""
+        lang = str(get_locale() or "ru")
+        form = LEGAL_FORMS.get(self.legal_form, {}).get(lang)
+        if form is None:
+            return f"{self.legal_form} «{self.name}»"
+        return f"«{self.name}» {form}" if lang == "kk" else f"{self.name} {form}"
 
     @property
     def roles(self) -> set[str]:

@@ -14,6 +14,9 @@ class Notification(BaseModel):
     procedure = pw.CharField(max_length=255, default="")
     executor = pw.CharField(max_length=255, default="")
     message = pw.TextField(default="")
+    # the procedure and the message in every language when they were catalogue strings (migration 0017)
+    procedure_i18n = pw.TextField(default="")
+    message_i18n = pw.TextField(default="")
     link = pw.CharField(max_length=500, default="")
     created_at = pw.DateTimeField(default=utcnow)
     read_at = pw.DateTimeField(null=True)
@@ -21,6 +24,20 @@ class Notification(BaseModel):
     class Meta:
         table_name = "notification"
         indexes = ((("user", "read_at"), False), (("user", "created_at"), False))
+
+    @property
+    def procedure_text(self) -> str:
+        """The procedure's name in the reader's language (issue 15)."""
+        from core.i18n import in_reader_language
+
+        return in_reader_language(self.procedure, self.procedure_i18n)
+
+    @property
+    def message_text(self) -> str:
+        """The message in the reader's language (issue 15)."""
+        from core.i18n import in_reader_language
+
+        return in_reader_language(self.message, self.message_i18n)
 
     @property
     def kind_label(self):

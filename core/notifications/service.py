@@ -74,16 +74,22 @@ def notify(
 ) -> list[Notification]:
     """Tell ``users`` in their cabinet and, where the kind mails, by e-mail. Call inside the transaction
     of the change; the mail leaves after it commits."""
+    from core.i18n import in_languages, source_text
+
     spec = kinds()[kind]
     created = []
+    # Issue 15: a catalogue string (lazy) is kept in every language, and shown in the reader's.
+    procedure_i18n, message_i18n = in_languages(procedure), in_languages(message)
     for user in users:
         created.append(
             Notification.create(
                 user=user,
                 kind=kind,
-                procedure=str(procedure)[:255],
+                procedure=source_text(procedure)[:255],
+                procedure_i18n=procedure_i18n,
                 executor=str(executor)[:255],
-                message=str(message),
+                message=source_text(message),
+                message_i18n=message_i18n,
                 link=link[:500],
             )
         )

@@ -1,6 +1,7 @@
 """Ending a partnership: the partner's people leave the client's applications at once (G-9.3, G-9.4)."""
 
 from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 
 from core import audit
 from core.accounts.models import User
@@ -59,13 +60,19 @@ def end(link: Partnership, by: User) -> bool:
                 )
                 revoked.append(app.number)
         admins = User.active_in(link.client).where(User.is_org_admin == True)  # noqa: E712
-        message = _("Партнерство с %(org)s прекращено Биржей.", org=link.partner.display_name)
-        if revoked:
-            message += " " + _(
-                "Работники %(org)s больше не имеют доступа к заявлениям: %(numbers)s.",
-                org=link.partner.display_name,
-                numbers=", ".join(revoked),
-            )
+        partner = link.partner
+
+        def text():  # lazy, so the notification keeps every language and shows the reader's (issue 15)
+            said = _("Партнерство с %(org)s прекращено Биржей.", org=partner.display_name)
+            if revoked:
+                said += " " + _(
+                    "Работники %(org)s больше не имеют доступа к заявлениям: %(numbers)s.",
+                    org=partner.display_name,
+                    numbers=", ".join(revoked),
+                )
+            return said
+
+        message = LazyString(text)
         notify(admins, "partnership_removed", message=message, executor=by.full_name, link="/partnerships")
     return True
 

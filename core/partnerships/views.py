@@ -63,7 +63,7 @@ def index():
                 notify(
                     admins,
                     "partnership_added",
-                    message=_(
+                    message=_l(
                         "%(org)s добавила вашу организацию в партнеры: %(kind)s.",
                         org=org.display_name,
                         kind=PARTNER_KINDS[form.kind.data],

@@ -407,7 +407,7 @@ def assign_consultant(app: Application, stage: Stage, employee: User, user: User
             "workflow.assigned",
             procedure=definition(app).title,
             executor=user.full_name,
-            message=_("Вас назначили исполнителем по заявлению %(number)s: заполните сведения.", number=app.number),
+            message=_l("Вас назначили исполнителем по заявлению %(number)s: заполните сведения.", number=app.number),
             link=f"/applications/{app.id}",
         )
 
@@ -554,7 +554,7 @@ def transition(app: Application, action: str, user: User, version: int, note: st
                 KIND_FOR_ACTOR,
                 procedure=definition(fresh).title,
                 executor=user.full_name,
-                message=_("Заявление %(number)s: %(process)s.", number=fresh.number, process=target.title),
+                message=_l("Заявление %(number)s: %(process)s.", number=fresh.number, process=target.title),
                 link=f"/applications/{fresh.id}",
             )
     return fresh

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from core.accounts.models import Organisation, User
 from core.db import BaseModel, utcnow
 from core.files import StoredFile
+from core.i18n import key_field
 
 STATUSES = {
     "draft": _l("Черновик"),
@@ -192,7 +193,8 @@ ATTACHMENT_KINDS = {
 class Attachment(BaseModel):
     application = pw.ForeignKeyField(Application, backref="attachments", on_delete="CASCADE")
     kind = pw.CharField(max_length=16)
-    title = pw.CharField(max_length=500)
+    # a catalogue key (the Russian source text) shown in the reader's language (issue 15)
+    title = key_field(max_length=500)
     file = pw.ForeignKeyField(StoredFile, backref="+")
     uploaded_by = pw.ForeignKeyField(User, backref="+")
     uploaded_at = pw.DateTimeField(default=utcnow)

@@ -6,6 +6,7 @@ import datetime
 import json
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from core import clock
 from core.files import store
@@ -241,7 +242,7 @@ def sign(form, user):
         Attachment.create(
             application=app,
             kind="signed",
-            title=_("Подписанное заявление") if app.process == "signing" else _("Подписанный ответ на запрос"),
+            title=_l("Подписанное заявление") if app.process == "signing" else _l("Подписанный ответ на запрос"),
             file=document.signed_copy or app.signing_file,
             uploaded_by=user,
         )
@@ -446,7 +447,7 @@ def issue_letter(form, user):
             "workflow.letter",
             procedure=engine.definition(app).title,
             executor=user.full_name,
-            message=_("Биржа направила по заявлению %(number)s: %(title)s.", number=app.number, title=form.title.data),
+            message=_l("Биржа направила по заявлению %(number)s: %(title)s.", number=app.number, title=form.title.data),
             link=f"/applications/{app.id}",
         )
 

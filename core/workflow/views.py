@@ -294,8 +294,7 @@ def save_stage(app_id, stage_code):
         if done
         else all(_validate_types(form) for form in forms.values())
     )
-    if not valid:
-        flash(_("Проверьте выделенные поля: данные не сохранены."), "danger")
+    if not valid:  # each form's error summary says "not saved" once (issue 15: one banner, not two)
         return _page(app, stage.code, forms=forms, status=422)
     try:
         engine.save_forms(app, stage, forms, current_user._get_current_object(), done=done)

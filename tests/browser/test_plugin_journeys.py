@@ -364,7 +364,13 @@ def test_membership_admission_and_the_public_members_page(page, other_browser, r
     candidate.get_by_label("Обязуемся соблюдать внутренние документы Биржи и уплачивать членские взносы").check()
     candidate.get_by_label("Подтверждаем достоверность сведений").check()
     button(candidate.locator("#stage-panel"), "Готово").click()
-    expect(candidate.get_by_text("Выберите хотя бы одну категорию.")).to_be_visible()
+    # named twice, as GOV.UK does: at the field and, as a link to it, in the error summary
+    expect(candidate.locator("p.error", has_text="Выберите хотя бы одну категорию.")).to_be_visible()
+    expect(
+        candidate.locator(".error-summary").get_by_role(
+            "link", name=re.compile(re.escape("Выберите хотя бы одну категорию."))
+        )
+    ).to_be_visible()
     stage(
         candidate,
         field,
@@ -524,7 +530,13 @@ def test_auditors_public_list_and_an_inclusion_filed(page, other_browser, return
     }
     fill(auditor.locator("#stage-panel"), field, people)
     button(auditor.locator("#stage-panel"), "Готово").click()
-    expect(auditor.get_by_text("Перечислено аудиторов: 2, а указано в штате: 3.")).to_be_visible()
+    # named twice, as GOV.UK does: at the field and, as a link to it, in the error summary
+    expect(auditor.locator("p.error", has_text="Перечислено аудиторов: 2, а указано в штате: 3.")).to_be_visible()
+    expect(
+        auditor.locator(".error-summary").get_by_role(
+            "link", name=re.compile(re.escape("Перечислено аудиторов: 2, а указано в штате: 3."))
+        )
+    ).to_be_visible()
     stage(
         auditor,
         field,

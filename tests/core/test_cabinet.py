@@ -40,8 +40,11 @@ def test_the_menu_marks_the_tab_the_page_is_under_and_only_that_one(client, auth
     auth.login("tabs@example.kz")
     for path, tab in (("/applications", "На рассмотрении"), ("/archive", "Архив"), ("/procedures", "Процедуры")):
         html = client.get(path).get_data(as_text=True)
-        current = re.findall(r'<a href="[^"]*" aria-current="page">([^<]+)</a>', html)
-        assert current == [tab], (path, current)
+        # the menu is drawn twice (a row on wide screens, a disclosure on phones; one is display:none)
+        wide, narrow = html.split('class="menu-wide"')[1].split('class="menu-narrow"')
+        for copy in (wide, narrow):
+            current = re.findall(r'<a href="[^"]*" aria-current="page">([^<]+)</a>', copy.split("</nav>")[0])
+            assert current == [tab], (path, current)
     html = client.get("/").get_data(as_text=True)
     assert 'aria-current="page"' not in html.split('class="usermenu"')[1].split("</nav>")[0]
 
@@ -191,3 +194,21 @@ def test_staff_home_is_the_desk(client, auth, make):
     html = client.get("/staff").get_data(as_text=True)
     assert "Рабочий стол" in html and "Нормативная база" in html
     assert "Почта" not in html  # admins only
+
+
+def test_the_staff_menu_is_five_sections_and_a_page_shows_its_sections_pages(client, auth, demo):
+    """Issue 15: the administrator's seventeen links in sections; the current section's pages under them."""
+    import re
+
+    auth.login("admin@exchange.demo")
+    html = client.get("/staff/mail").get_data(as_text=True)
+    wide = html.split('class="menu-wide"')[1].split('class="menu-narrow"')[0]
+    sections = re.findall(r"<li><a [^>]*>([^<]+)</a></li>", wide.split('class="menu-pages"')[0])
+    assert sections == ["Заявления", "Подписки", "Организации и пользователи", "Справочники", "Система"]
+    assert re.search(r'aria-current="true">Система<', wide)
+    pages = re.findall(r">([^<]+)</a></li>", wide.split('class="menu-pages"')[1])
+    assert {"Почта", "Журнал действий", "Доверенные сертификаты ЭЦП"} <= set(pages)
+    assert re.search(r'aria-current="page">Почта<', wide)
+    # the phone's copy lists every page under its section's name
+    narrow = html.split('class="menu-narrow"')[1].split("</details>")[0]
+    assert narrow.count('class="menu-group"') == 5 and "Календарь" in narrow and "Организации" in narrow

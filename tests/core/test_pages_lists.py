@@ -113,7 +113,7 @@ def test_the_inbox_counts_working_days_to_each_deadline_as_the_calendar_says(cli
         left = working_days_between(today, deadline)
         note = f"осталось раб. дней: {left}" if left >= 0 else f"просрочено на {-left} раб. дн."
         css = "status status-failed" if left < 0 else "muted"
-        shown.append(html.index(f'{deadline:%d.%m.%Y}<br><span class="{css}">{note}</span>'))
+        shown.append(html.index(f'{deadline:%d.%m.%Y}</span><br><span class="{css}">{note}</span>'))
     assert shown == sorted(shown)
 
 

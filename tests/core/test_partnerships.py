@@ -1,5 +1,7 @@
 """The tab "Партнерства" (G-9.3)."""
 
+import re
+
 import pytest
 
 from core.audit.models import AuditEvent
@@ -51,7 +53,7 @@ def test_a_company_of_another_role_cannot_be_added(client, issuer, make):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "Проверьте выделенные поля: данные не сохранены." in html
-    assert 'aria-invalid="true" id="partner"' in html
+    assert re.search(r'aria-invalid="true"[^>]* id="partner"', html)
     assert Partnership.select().count() == 0
 
 

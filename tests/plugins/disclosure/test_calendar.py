@@ -85,7 +85,7 @@ def test_an_issuer_notes_a_material_event_and_owes_its_disclosure(client, auth, 
     client.post("/disclosure/events", data={"event_on": "2026-03-20", "description": "Крупная сделка"})
     assert Obligation.select().where(Obligation.kind == "material_event").count() == 2  # same day, two events
     invalid = client.post("/disclosure/events", data={"event_on": "", "description": ""})
-    assert invalid.status_code == 422 and "Заполните это поле." in invalid.get_data(as_text=True)
+    assert invalid.status_code == 422 and "Заполните поле «" in invalid.get_data(as_text=True)
 
 
 def test_only_issuers_see_the_calendar(client, auth, demo):

@@ -215,7 +215,7 @@ def test_kpm_statement_requires_the_purpose_and_confirmation(client, auth, demo,
     data = {**PRIVATE_APPLICATION, "kpm_application-purpose": ""}
     data.pop("kpm_application-confirm")
     html = filing.stage("statement", data).get_data(as_text=True)
-    assert "Заполните это поле." in html and "Подтвердите достоверность сведений." in html
+    assert "Заполните поле «" in html and "Подтвердите достоверность сведений." in html
 
 
 def test_the_procedures_read_in_kazakh_and_english(client, auth, demo):
