@@ -33,6 +33,13 @@ ORDERS = (
     ("buyer1@demo.kz", "BUY1-KZT", Decimal("1100"), 400),
     ("broker@demo.kz", "BRKR-KZT", Decimal("1000"), 300),
 )
+# The open subscription runs two acceptance windows (issue #17), as large placements do: each buyer's
+# orders go to its own, and the book page and the registers show each window's demand apart.
+WINDOWS = (
+    ("Институциональные инвесторы", Decimal("100000")),  # (name, minimum order in KZT)
+    ("Розничные инвесторы", None),
+)
+WINDOW_OF = {"buyer1@demo.kz": "Институциональные инвесторы", "broker@demo.kz": "Розничные инвесторы"}
 
 
 def working_days_before(day: datetime.date, count: int) -> datetime.date:
@@ -81,9 +88,12 @@ def _conditions(isin, accept_from, accept_to, activation, accepted_on, satisfied
     }
 
 
-def _registered(people: dict, fields: dict, filed_at: datetime.datetime, echo) -> Subscription:
-    """Filed at ``filed_at`` (S-3.1), checked, approved, consented to by the CD and numbered (S-3.2-S-3.5)."""
+def _registered(people: dict, fields: dict, filed_at: datetime.datetime, echo, windows=()) -> Subscription:
+    """Filed at ``filed_at`` (S-3.1), checked, approved, consented to by the CD and numbered (S-3.2-S-3.5);
+    ``windows``: (name, minimum) of acceptance windows spanning the period, set before filing."""
     sub = service.create(people["seller@demo.kz"], fields)
+    for name, minimum in windows:
+        service.add_window(sub, people["seller@demo.kz"], name, fields["accept_from"], fields["accept_to"], minimum)
     service.file(sub, people["seller@demo.kz"], at=filed_at)
     note = "Соответствует правилам и техническим возможностям Биржи."
     service.trading_check(sub, people["trading@exchange.demo"], note)
@@ -103,18 +113,17 @@ def _registered(people: dict, fields: dict, filed_at: datetime.datetime, echo) -
 
 
 def _place_orders(sub: Subscription, people: dict, at: datetime.datetime) -> None:
+    windows = {window.name: window for window in service.windows_of(sub)}
     for email, account, price, quantity in ORDERS:
-        service.submit_order(
-            sub,
-            people[email],
-            {
-                "kind": "limit",
-                "price": price,
-                "quantity": quantity,
-                "account": TradeAccount.get(TradeAccount.code == account),
-            },
-            at=at,
-        )
+        fields = {
+            "kind": "limit",
+            "price": price,
+            "quantity": quantity,
+            "account": TradeAccount.get(TradeAccount.code == account),
+        }
+        if windows:
+            fields["window"] = windows[WINDOW_OF[email]]
+        service.submit_order(sub, people[email], fields, at=at)
 
 
 def _accepted_register(sub: Subscription, people: dict) -> None:
@@ -172,7 +181,7 @@ def load(echo=print) -> None:
             add_working_days(satisfied_on, 1),
         )
         filed = _at(filed_for(rules.local(accept_from).date()), 10)
-        sub = _registered(people, fields, filed, echo)
+        sub = _registered(people, fields, filed, echo, windows=WINDOWS)
         _place_orders(sub, people, accept_from + datetime.timedelta(minutes=30))
 
     if AWAITING_SATISFIED not in existing:

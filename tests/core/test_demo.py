@@ -62,6 +62,12 @@ def _subscription_steps_dated_from_now(app):
     assert open_now.state == "registered" and open_now.number
     assert service.accepting(open_now, now), (open_now.accept_from, open_now.accept_to, now)
     assert Order.select().where((Order.subscription == open_now) & (Order.status == "active")).count() == 2
+    # Two acceptance windows, each buyer's order in its own (issue #17): 400 x 1,100 = 440,000 KZT reaches
+    # the institutional window's 100,000 minimum.
+    in_window = {
+        (order.buyer.code, order.window.name) for order in Order.select().where(Order.subscription == open_now)
+    }
+    assert in_window == {("BUY1", "Институциональные инвесторы"), ("BRKR", "Розничные инвесторы")}
 
     waiting = Subscription.get(Subscription.isin == AWAITING_SATISFIED)
     assert waiting.state == "accepted_register"
