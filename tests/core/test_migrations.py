@@ -48,6 +48,7 @@ def test_live_models_match_the_migrated_tables(app):
 def _models():
     from core.accounts import models as accounts
     from core.audit.models import AuditEvent
+    from core.confirmation.models import UserConfirmation, UserConfirmationEvent
     from core.auth.mfa.models import RecoveryCode, UserMfa
     from core.files import StoredFile
     from core.insiders.models import Insider
@@ -65,6 +66,8 @@ def _models():
         accounts.UserSession,
         accounts.PasswordToken,
         AuditEvent,
+        UserConfirmation,
+        UserConfirmationEvent,
         UserMfa,
         RecoveryCode,
         StoredFile,
