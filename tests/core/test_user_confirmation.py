@@ -293,3 +293,36 @@ def test_a_shorter_period_moves_the_due_date(app, make, short_period):
         org, _people = organisation(make)
         with app.app_context():
             assert service.standing(org).due == START + datetime.timedelta(days=40)
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("kk", ["Пайдаланушыларды растау", "Растау мерзімі", "Қалдыру", "Өшіру", "Тізімді растау"]),
+        ("en", ["User confirmation", "Confirm by", "Keep", "Deactivate", "Confirm the list", "days left: 364"]),
+    ],
+)
+def test_the_confirmation_page_and_the_suspension_speak_kazakh_and_english(app, make, lang, words):
+    with at(START):
+        org, people = organisation(make)
+    with at(START + datetime.timedelta(days=1), 12):
+        for user in people.values():
+            User.update(locale=lang, password_changed_at=utc_of(START, 12)).where(User.id == user.id).execute()
+        admin, _ = login(app, people["admin"].email)
+        page = admin.get("/users/confirm").get_data(as_text=True)
+        for word in words:
+            assert word in page, word
+    with at(DUE + datetime.timedelta(days=1), 12):
+        run_job(app)
+        client = app.test_client()
+        client.post("/language", data={"lang": lang})  # the login page speaks the language chosen on it
+        response = client.post(
+            "/login", data={"email": people["worker"].email, "password": "Demo!2345", "agreement": "y"}
+        )
+        text = response.get_data(as_text=True)
+        assert response.status_code == 401
+        assert ("тоқтатылды" if lang == "kk" else "Access to your account is suspended since 05.12.2026") in text
+        [notice] = Notification.select().where(
+            (Notification.user == people["admin"]) & (Notification.kind == "users.suspended")
+        )
+        assert ("расталмады" if lang == "kk" else "was not confirmed by 04.12.2026") in notice.message
