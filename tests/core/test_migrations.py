@@ -48,8 +48,8 @@ def test_live_models_match_the_migrated_tables(app):
 def _models():
     from core.accounts import models as accounts
     from core.audit.models import AuditEvent
-    from core.confirmation.models import UserConfirmation, UserConfirmationEvent
     from core.auth.mfa.models import RecoveryCode, UserMfa
+    from core.confirmation.models import UserConfirmation, UserConfirmationEvent
     from core.files import StoredFile
     from core.insiders.models import Insider
     from core.notifications.models import MailMessage, Notification
