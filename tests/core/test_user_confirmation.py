@@ -326,3 +326,10 @@ def test_the_confirmation_page_and_the_suspension_speak_kazakh_and_english(app, 
             (Notification.user == people["admin"]) & (Notification.kind == "users.suspended")
         )
         assert ("расталмады" if lang == "kk" else "was not confirmed by 04.12.2026") in notice.message
+
+
+def test_the_job_runs_every_morning_at_0805_in_almaty(app):
+    task = app.extensions["tasks"]["user_confirmation_job"]
+    # huey hands the schedule the naive UTC minute: 03:05 UTC is 08:05 in Almaty, 08:05 UTC is 13:05 there.
+    assert task.task_class().validate_datetime(datetime.datetime(2026, 12, 4, 3, 5))
+    assert not task.task_class().validate_datetime(datetime.datetime(2026, 12, 4, 8, 5))
