@@ -148,6 +148,7 @@ def test_users_not_confirmed_in_time_are_suspended_and_the_admins_confirmation_r
         admin, response = login(app, people["admin"].email)
         page = admin.get("/users/confirm").get_data(as_text=True)
         assert "Приостановлен с 05.12.2026" in page and "04.12.2026" in page
+        assert "Приостановлен с 05.12.2026" in admin.get("/users").get_data(as_text=True)  # the tab says so too
         ids = [u.id for u in service.active_users(org)]
         response = admin.post(
             "/users/confirm", data={"listed": ",".join(map(str, ids)), **{f"decision-{i}": "keep" for i in ids}}
