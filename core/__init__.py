@@ -90,6 +90,7 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
     from core.accounts import views as accounts_views
     from core.auth import views as auth_views
     from core.cabinet import views as cabinet_views
+    from core.confirmation import views as confirmation_views
     from core.insiders import views as insiders_views
     from core.notifications import views as notifications_views
     from core.ops import views as ops_views
@@ -114,6 +115,7 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
         workdays_views.bp,
         ops_views.bp,
         signing_views.bp,
+        confirmation_views.bp,
     ):
         app.register_blueprint(blueprint)
     for blueprint in collect(pm, "is2in_blueprints"):
@@ -132,9 +134,11 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
     app.extensions["is2in.procedure_versions"] = versions
     app.extensions["is2in.procedures"] = procedures
 
+    from core.confirmation import service as confirmation
     from core.notifications import service as notifications
 
-    notifications.init_app(app, collect(pm, "is2in_notification_kinds"))
+    notifications.init_app(app, list(confirmation.KINDS) + collect(pm, "is2in_notification_kinds"))
+    confirmation.init_app(app)
 
     app.extensions["is2in.migrations"] = [MigrationSet("core", "core.migrations")] + collect(pm, "is2in_migrations")
     for job in collect(pm, "is2in_periodic_jobs"):

@@ -22,6 +22,15 @@ def _secret_key(instance_path: Path, name: str = "secret_key") -> str:
     return key
 
 
+def _positive(environ, name: str, default: int) -> int:
+    value = (environ.get(name) or "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name}={value!r} must be a whole number of days, at least 1")
+    return int(value)
+
+
 def from_environment(instance_path: str | os.PathLike, environ=os.environ) -> dict:
     """Return the Flask config mapping for this process."""
     instance = Path(instance_path)
@@ -83,6 +92,9 @@ def from_environment(instance_path: str | os.PathLike, environ=os.environ) -> di
         "MFA_REQUIRED": environ.get("IS2IN_MFA_REQUIRED", "1") not in ("0", "false", "no"),
         "MFA_REMEMBER_DAYS": int(environ.get("IS2IN_MFA_REMEMBER_DAYS", "30")),
         "MFA_KEY": environ.get("IS2IN_MFA_KEY") or None,
+        # Every client organisation's admin confirms its active users this often (core/confirmation);
+        # the admins are reminded 30, 7 and 1 days before, the users not confirmed in time are suspended.
+        "USER_CONFIRMATION_DAYS": _positive(environ, "IS2IN_USER_CONFIRMATION_DAYS", 365),
         "BABEL_DEFAULT_LOCALE": "ru",
         # The Exchange's clock (core.clock): every date a person reads or a rule counts is taken in this zone;
         # instants are stored in UTC. Pages (Flask-Babel) show times in the same zone.

@@ -159,6 +159,31 @@ USERS = [
 FIRST_HEADS = tuple(email for email, _code, *_rest in USERS if _rest[4])
 
 
+def _fresh_confirmations(orgs, echo) -> None:
+    """The demo's client organisations have their users confirmed afresh by their admin whenever the demo is
+    loaded (``make run`` loads it each time): no demo account is found suspended, or its admin reminded,
+    on a database loaded a year ago. Organisations not yet due are left as they are."""
+    from core.confirmation import service as confirmation
+
+    # The demo's organisations: the core's and those plugins add for their demo accounts (all @demo.kz).
+    codes = {o.code for o in orgs.values()} | {
+        u.organisation.code
+        for u in User.select(User, Organisation).join(Organisation).where(User.email.endswith("@demo.kz"))
+    }
+    demo_orgs = Organisation.select().where(Organisation.code.in_(sorted(codes)))
+    for st in confirmation.standings([o for o in demo_orgs if not o.is_exchange and o.is_active]):
+        if st.state == "ok" or not st.admins:
+            continue
+        admin = (
+            User.select()
+            .where((User.organisation == st.organisation) & User.is_org_admin & (User.is_active == True))  # noqa: E712
+            .order_by(User.id)
+            .first()
+        )
+        confirmation.confirm(st.organisation, admin, {u.id: "keep" for u in confirmation.active_users(st.organisation)})
+        echo(f"users of {st.organisation.code} confirmed afresh by {admin.email}")
+
+
 def load(echo=print, scenes: bool = False) -> None:
     """The demo organisations and accounts; with ``scenes`` (`is2in demo`) also the applications,
     subscriptions and keys that show every part of the product, dated from now."""
@@ -219,5 +244,6 @@ def load(echo=print, scenes: bool = False) -> None:
 
             demo_scenes.load(echo=echo)
             hook.is2in_demo_scenes(echo=echo)
+        _fresh_confirmations(orgs, echo)
         audit.record("demo.load")
     echo(f"demo data ready; every demo account's password is {DEMO_PASSWORD}")

@@ -15,6 +15,7 @@ from core.plugins import collect
 CLIENT_MENU = (
     Link("workflow.procedures", _l("Процедуры"), 10),
     Link("accounts.users", _l("Пользователи"), 20),
+    Link("confirmation.confirm", _l("Подтверждение пользователей"), 25),
     Link("partnerships.index", _l("Партнерства"), 30),
     Link("workflow.active", _l("На рассмотрении"), 40),
     Link("workflow.archive", _l("Архив"), 50),
@@ -31,6 +32,7 @@ STAFF_MENU = (
     Link("signing.trust", _l("Доверенные сертификаты ЭЦП"), 86),
     Link("accounts.organisations", _l("Организации"), 10),
     Link("accounts.staff_users", _l("Пользователи"), 20),
+    Link("confirmation.overview", _l("Подтверждение пользователей"), 25),
     Link("partnerships.staff_index", _l("Партнерства"), 30),
     Link("regulations.index", _l("Нормативная база"), 70),
     Link("insiders.index", _l("Инсайдеры Биржи"), 80),

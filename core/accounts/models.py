@@ -141,6 +141,9 @@ class User(BaseModel):
     failed_logins = pw.IntegerField(default=0)
     locked_until = pw.DateTimeField(null=True)
     last_login_at = pw.DateTimeField(null=True)
+    # Set when the organisation's admin did not confirm its users in time (core/confirmation): the account
+    # stays, cannot sign in, and comes back with the admin's confirmation or an Exchange admin's restore.
+    suspended_at = pw.DateTimeField(null=True)
     locale = pw.CharField(max_length=5, default="ru")
     created_at = pw.DateTimeField(default=utcnow)
 
@@ -263,7 +266,7 @@ class UserSession(BaseModel):
             .where((cls.token_hash == _digest(token)) & cls.ended_at.is_null())
             .first()
         )
-        if row is None or not row.user.is_active:
+        if row is None or not row.user.is_active or row.user.suspended_at is not None:
             return None
         if now - row.last_seen_at > idle:
             row.end()

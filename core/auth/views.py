@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from core import audit
+from core import audit, clock
 from core.access import login_required, public
 from core.accounts.models import LOCKOUT_AFTER, LOCKOUT_FOR, PasswordToken, User, UserSession, normalise_email
 from core.accounts.service import send_password_link, set_password
@@ -86,6 +86,19 @@ def _attempt_login(email: str, password: str):
                 user.save()
                 audit.record("login.failed", user, organisation=user.organisation, actor=user, reason="password")
             return refused, None
+        if user.suspended_at is not None:
+            # Told only to someone who knows the password, so it reveals nothing to a stranger.
+            audit.record("login.failed", user, organisation=user.organisation, actor=user, reason="suspended")
+            return (
+                _(
+                    "Доступ к вашей учётной записи приостановлен с %(date)s: администратор вашей организации не "
+                    "подтвердил список её пользователей в срок. Данные сохранены. Попросите администратора "
+                    "организации подтвердить список (раздел «Подтверждение пользователей») или обратитесь к "
+                    "администратору Биржи.",
+                    date=clock.date_of(user.suspended_at).strftime("%d.%m.%Y"),
+                ),
+                None,
+            )
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         user.failed_logins = 0

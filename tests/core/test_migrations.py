@@ -33,6 +33,9 @@ def test_a_database_made_by_the_first_migration_upgrades_to_the_latest(tmp_path)
     assert rest[0] == "core.0002_notifications" and len(rest) >= 4
     assert {"notification", "mail_message", "partnership", "application"} <= set(connection.get_tables())
     assert connection.execute_sql("SELECT code FROM organisation").fetchall() == [("OLD",)]
+    # The yearly confirmation of users counts from the upgrade for an organisation that was already there
+    # (created 2025-01-01, it would otherwise be overdue and its users suspended the morning after).
+    assert connection.execute_sql("SELECT confirmed_by_id FROM user_confirmation").fetchall() == [(None,)]
     assert database.upgrade(_sets(), database=connection, echo=lambda *_: None) == []  # idempotent
     connection.close()
 
@@ -49,6 +52,7 @@ def _models():
     from core.accounts import models as accounts
     from core.audit.models import AuditEvent
     from core.auth.mfa.models import RecoveryCode, UserMfa
+    from core.confirmation.models import UserConfirmation, UserConfirmationEvent
     from core.files import StoredFile
     from core.insiders.models import Insider
     from core.notifications.models import MailMessage, Notification
@@ -65,6 +69,8 @@ def _models():
         accounts.UserSession,
         accounts.PasswordToken,
         AuditEvent,
+        UserConfirmation,
+        UserConfirmationEvent,
         UserMfa,
         RecoveryCode,
         StoredFile,
