@@ -1127,7 +1127,7 @@ def _build(job: RegisterJob) -> None:
                 users = service.users_of([sub.seller] + ([sub.issuer] if sub.issuer_id else []))
                 outbox.tell(
                     users,
-                    _(
+                    _l(
                         "Сформирован реестр принятых заявок по подписке %(number)s (заявок: %(n)s). "
                         "Сведения конфиденциальны и предназначены продавцу и эмитенту.",
                         number=sub.number or sub.isin,
@@ -2116,7 +2116,7 @@ def _rejected(sub, user, job, report: Report, outbox: Outbox, register=None) -> 
     )
     outbox.tell(
         service.users_of([sub.seller]),
-        _(
+        _l(
             "Реестр удовлетворенных заявок по подписке %(number)s не принят: несоответствий — %(n)s. "
             "Исправьте его и представьте снова до заключения сделок (%(t)s), иначе подписка будет признана "
             "несостоявшейся.",

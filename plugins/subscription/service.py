@@ -9,6 +9,7 @@ import peewee
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from peewee import Cast, IntegrityError, fn
 
 from core import audit
@@ -101,10 +102,12 @@ def csd_users() -> list[User]:
 
 
 def _tell(users, message, sub, actor, link=None):
+    """Notify ``users``; a lazy ``message`` (``_l``) is kept in every language and read in the reader's."""
+    number = sub.number or sub.isin
     notify(
         users,
         "subscription.update",
-        procedure=f"{PROCEDURE} {sub.number or sub.isin}",
+        procedure=LazyString(lambda: f"{PROCEDURE} {number}"),
         executor=actor.full_name if actor else "",
         message=message,
         link=link or f"/subscriptions/{sub.id}",
@@ -163,7 +166,7 @@ def file(sub: Subscription, user: User, at: datetime.datetime | None = None) -> 
         _move(sub, "filed", filed_at=at, service_note="", decision_note="", decided_at=None)
         audit.record("subscription.file", sub, organisation=sub.seller, refiled=sub.filed_at is not None)
         _tell(
-            staff_of("trading"), _("Поступило заявление о проведении подписки на %(isin)s.", isin=sub.isin), sub, user
+            staff_of("trading"), _l("Поступило заявление о проведении подписки на %(isin)s.", isin=sub.isin), sub, user
         )
     return sub
 
@@ -177,7 +180,7 @@ def trading_check(sub: Subscription, user: User, note: str) -> Subscription:
         deadline = add_working_days(rules.local(sub.filed_at).date(), 1)
         _tell(
             staff_of("board"),
-            _(
+            _l(
                 "Служебная записка по подписке на %(isin)s: решение не позднее %(date)s.",
                 isin=sub.isin,
                 date=deadline.strftime("%d.%m.%Y"),
@@ -200,7 +203,7 @@ def board_decide(sub: Subscription, user: User, approve: bool, note: str) -> Sub
             _move(sub, "board_refused", decision_note=note, decided_at=now())
             _tell(
                 staff_of("management"),
-                _("Отказ члена Правления по подписке на %(isin)s: нужно решение Правления.", isin=sub.isin),
+                _l("Отказ члена Правления по подписке на %(isin)s: нужно решение Правления.", isin=sub.isin),
                 sub,
                 user,
             )
@@ -216,7 +219,7 @@ def management_decide(sub: Subscription, user: User, approve: bool, note: str) -
         else:
             _move(sub, "refused", decision_note=note, decided_at=now())
             # S-3.6: a refusal is notified to the seller.
-            _tell(users_of([sub.seller]), _("В проведении подписки отказано: %(note)s", note=note), sub, user)
+            _tell(users_of([sub.seller]), _l("В проведении подписки отказано: %(note)s", note=note), sub, user)
     return sub
 
 
@@ -226,7 +229,7 @@ def _approved(sub, user, note):
         _move(sub, "cd_consent", decision_note=note, decided_at=now())
         _tell(
             csd_users(),
-            _(
+            _l(
                 "Просим согласие на проведение подписки на %(isin)s (проверка заявок на соответствие "
                 "критериям, раскрытие сведений об инвесторах): ответ не позднее %(date)s.",
                 isin=sub.isin,
@@ -251,7 +254,7 @@ def cd_answer(sub: Subscription, user: User, consent: bool, note: str = "") -> S
             _register(sub, user)
         else:
             _move(sub, "refused", decision_note=note or _("Центральный депозитарий не дал согласия."))
-            _tell(users_of([sub.seller]), _("В проведении подписки отказано: %(note)s", note=note), sub, user)
+            _tell(users_of([sub.seller]), _l("В проведении подписки отказано: %(note)s", note=note), sub, user)
     return sub
 
 
@@ -267,12 +270,12 @@ def _register(sub: Subscription, user):
     _move(sub, "registered", number=number, registered_at=now(), announced_at=None if sub.private else now())
     sub.number = number
     audit.record("subscription.register", sub, number=number, announced=not sub.private)
-    _tell(csd_users(), _("Подписке присвоен номер %(number)s.", number=number), sub, user)
-    _tell(users_of([sub.seller]), _("Подписка зарегистрирована под номером %(number)s.", number=number), sub, user)
+    _tell(csd_users(), _l("Подписке присвоен номер %(number)s.", number=number), sub, user)
+    _tell(users_of([sub.seller]), _l("Подписка зарегистрирована под номером %(number)s.", number=number), sub, user)
     if not sub.private:
         _tell(
             users_of(stock_members()),
-            _("Объявлена подписка %(number)s на %(isin)s.", number=number, isin=sub.isin),
+            _l("Объявлена подписка %(number)s на %(isin)s.", number=number, isin=sub.isin),
             sub,
             user,
         )
@@ -309,7 +312,7 @@ def request_change(sub: Subscription, user: User, text: str, changes: dict) -> C
         audit.record("subscription.change_request", sub, changes=record)
         _tell(
             staff_of("board"),
-            _("Продавец просит изменить условия подписки %(number)s.", number=sub.number or ""),
+            _l("Продавец просит изменить условия подписки %(number)s.", number=sub.number or ""),
             sub,
             user,
         )
@@ -346,7 +349,7 @@ def decide_change(change: ConditionChange, user: User, approve: bool) -> Conditi
             message = _("Изменены условия подписки %(number)s.", number=sub.number or sub.isin)
             _tell(csd_users() + users_of(stock_members()), message, sub, user)
         else:
-            _tell(users_of([sub.seller]), _("В изменении условий отказано."), sub, user)
+            _tell(users_of([sub.seller]), _l("В изменении условий отказано."), sub, user)
     return change
 
 
@@ -885,14 +888,14 @@ def _close(order: Order, status: str, actor: User, action: str, reason: str = ""
             # S-6: the CD is told when a buyer cancels an order it has already checked.
             _tell(
                 csd_users(),
-                _("Покупатель отменил заявку № %(n)s, проверенную центральным депозитарием.", n=order.number),
+                _l("Покупатель отменил заявку № %(n)s, проверенную центральным депозитарием.", n=order.number),
                 sub,
                 actor,
             )
         if action != "order.cancel":
             _tell(
                 users_of([order.buyer]),
-                _(
+                _l(
                     "Заявка № %(n)s: %(status)s. %(reason)s",
                     n=order.number,
                     status=Order(status=status).status_label,
@@ -1053,7 +1056,7 @@ def _tell_unsecured(sub: Subscription, order_ids: list) -> None:
             lines.append(_("и еще заявок: %(n)s", n=len(orders) - TOLD_ORDERS))
         _tell(
             users_of([buyer]),
-            _(
+            _l(
                 "Заявки отменены: не обеспечены на %(when)s (проверка обеспечения, п. 2 ст. 5): %(orders)s.",
                 when=when,
                 orders="; ".join(str(line) for line in lines),
@@ -1130,7 +1133,7 @@ def _failed_empty(sub: Subscription, **fields) -> None:
     audit.record("subscription.failed", sub, reason="no orders")
     _tell(
         users_of([sub.seller]) + csd_users(),
-        _("Подписка %(number)s признана несостоявшейся: не подано ни одной заявки.", number=sub.number),
+        _l("Подписка %(number)s признана несостоявшейся: не подано ни одной заявки.", number=sub.number),
         sub,
         None,
     )

@@ -317,7 +317,7 @@ def _announce_deals(sub, count, volume, user):
     if sub.cd_settles:
         _tell(
             service.csd_users(),
-            _(
+            _l(
                 "Приказы на регистрацию сделок по подписке %(number)s: сделок %(count)s на сумму %(volume)s %(cur)s, "
                 "расчеты %(date)s (%(mode)s).",
                 number=number,
@@ -379,7 +379,7 @@ def _announce_fills(sub, user, number):
         lines = by_buyer.pop(buyer)
         _tell(
             users.get(buyer, []),
-            _("Итоги удовлетворения заявок по подписке %(number)s: %(lines)s.", number=number, lines="; ".join(lines)),
+            _l("Итоги удовлетворения заявок по подписке %(number)s: %(lines)s.", number=number, lines="; ".join(lines)),
             sub,
             user,
         )
@@ -699,7 +699,7 @@ def _fail(sub, deals, which, status, ground, reason, note, guilty, user, at):
     parties = {d.buyer_id for d in deals} | {sub.seller_id}
     _tell(
         service.users_of(parties),
-        _(
+        _l(
             "Сделки %(deals)s подписки %(number)s признаны неисполненными: %(reason)s. Потерпевшая сторона "
             "вправе направить Бирже уведомление о требовании неустойки до %(date)s.",
             deals=numbers,
@@ -712,7 +712,7 @@ def _fail(sub, deals, which, status, ground, reason, note, guilty, user, at):
     )
     _tell(
         service.staff_of("trading"),
-        _(
+        _l(
             "Сделки %(deals)s подписки %(number)s не исполнены: %(reason)s.",
             deals=numbers,
             number=sub.number,
@@ -973,7 +973,7 @@ def claim_penalty(deal: Deal, user: User, on: datetime.date | None = None) -> Pe
         audit.record("penalty.claim", sub, actor=user, deal=deal_number(deal, sub), amount=str(terms.amount))
         _tell(
             service.staff_of("trading"),
-            _(
+            _l(
                 "Требование неустойки %(amount)s по сделке %(deal)s: уведомить виновную сторону до %(date)s.",
                 amount=_fmt(terms.amount),
                 deal=deal_number(deal, sub),
@@ -1073,7 +1073,7 @@ def refer_dispute(penalty: Penalty, user: User, on: datetime.date | None = None)
         audit.record("penalty.dispute", sub, actor=user, deal=deal_number(penalty.deal, sub))
         _tell(
             service.staff_of("trading"),
-            _(
+            _l(
                 "Разногласия по неустойке по сделке %(deal)s переданы в комиссию по спорам.",
                 deal=deal_number(penalty.deal, sub),
             ),

@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from flask_babel import force_locale
 
 from core.db import utcnow
 from core.notifications.models import Notification
@@ -273,3 +274,19 @@ def test_application_form_in_the_browser_pages(client, auth, members):
         assert label in page
     bad = client.post("/subscriptions/new", data={"isin": "KZ1C00000877"})
     assert bad.status_code == 422 and "не сходится контрольная цифра" in bad.get_data(as_text=True)
+
+
+def test_the_trading_department_reads_the_filing_notice_in_its_own_language(app, members, people):
+    """Issue 15: the notice the seller's filing sends is kept in every language and shown in the reader's
+    (written by a Russian session, read by an English and a Kazakh one)."""
+    sub = _filed(app, members)
+    note = Notification.select().where(Notification.user == people["trading"]).order_by(Notification.id.desc()).get()
+    with app.test_request_context("/"):
+        with force_locale("en"):
+            assert note.procedure_text == f"Subscription to securities {sub.number or sub.isin}"
+            assert note.message_text == f"An application for a subscription for {sub.isin} has been received."
+        with force_locale("kk"):
+            assert note.procedure_text.startswith("Бағалы қағаздарға жазылым")
+            assert "Поступило" not in note.message_text
+        with force_locale("ru"):
+            assert note.message_text == f"Поступило заявление о проведении подписки на {sub.isin}."
