@@ -91,6 +91,9 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
     from core.auth import views as auth_views
     from core.cabinet import views as cabinet_views
     from core.insiders import views as insiders_views
+    from core.integrations import api as integrations_api
+    from core.integrations import views as integrations_views
+    from core.integrations import webhooks
     from core.notifications import views as notifications_views
     from core.ops import views as ops_views
     from core.partnerships import views as partnerships_views
@@ -114,6 +117,8 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
         workdays_views.bp,
         ops_views.bp,
         signing_views.bp,
+        integrations_views.bp,
+        integrations_api.bp,
     ):
         app.register_blueprint(blueprint)
     for blueprint in collect(pm, "is2in_blueprints"):
@@ -135,6 +140,7 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
     from core.notifications import service as notifications
 
     notifications.init_app(app, collect(pm, "is2in_notification_kinds"))
+    webhooks.init_app(app)
 
     app.extensions["is2in.migrations"] = [MigrationSet("core", "core.migrations")] + collect(pm, "is2in_migrations")
     for job in collect(pm, "is2in_periodic_jobs"):
