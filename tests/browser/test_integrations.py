@@ -58,7 +58,7 @@ def test_the_admin_connects_the_organisations_system(app, demo, page, login):
         assert key.startswith("is2in_ro_")
         log = page.locator("table").nth(1)
         assert "доставлено" in log.inner_text() and "LS-2026-00077" in log.inner_text()
-        page.locator("details summary").first.click()
+        log.locator("details summary").first.click()
         assert re.search(r"HTTP 200", log.inner_text())
         screen(page, "integrations_1366x768")
 

@@ -16,10 +16,11 @@ from core import tasks
 from core.audit.models import AuditEvent
 from core.db import utcnow
 from core.files import StoredFile
-from tests.webhook_receiver import Receiver, docs_verifier
 from core.integrations import webhooks
 from core.integrations.models import ApiKey, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from core.workflow.models import Application, ApplicationMember, Attachment
+from tests.webhook_receiver import Receiver, docs_verifier
+
 
 @pytest.fixture
 def receiver():
