@@ -113,12 +113,12 @@ PATHS = {
             },
         }
     },
-    "/applications/{id}": {
+    "/applications/{application_id}": {
         "get": {
             "operationId": "getApplication",
             "summary": "Заявление: статус, срок, документы (метаданные) и история",
             "security": _KEY,
-            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "parameters": [{"name": "application_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
             "responses": {
                 "200": _json({"$ref": "#/components/schemas/ApplicationDetail"}, "Заявление"),
                 "401": _json(_ERROR, "Нет действующего ключа"),

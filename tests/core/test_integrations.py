@@ -455,7 +455,7 @@ def test_a_browser_session_opens_no_api_route(client, auth, make):
 
 def test_the_openapi_document_describes_the_applications_api(client):
     document = client.get("/api/v1/openapi.json").get_json()
-    assert {"/applications", "/applications/{id}"} <= set(document["paths"])
+    assert {"/applications", "/applications/{application_id}"} <= set(document["paths"])
     assert "readKey" in document["components"]["securitySchemes"]
     assert "/subscriptions" in document["paths"]  # the orders API's paths stay
 
