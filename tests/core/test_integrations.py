@@ -465,3 +465,21 @@ def test_the_production_default_refuses_a_local_receiver(app):
     from core.config import from_environment
 
     assert from_environment(app.instance_path, environ={})["WEBHOOK_ALLOW_PRIVATE"] is False
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("kk", ("Интеграциялар", "Хабарлама мекенжайлары", "Жіберу журналы", "Тек оқуға арналған API кілттері")),
+        ("en", ("Integrations", "Notification addresses", "Delivery log", "Read-only API keys")),
+    ],
+)
+def test_the_page_and_its_refusals_read_in_kazakh_and_english(client, auth, make, lang, words):
+    _admin(make, email="admin@example.kz")
+    auth.login("admin@example.kz")
+    client.post("/language", data={"lang": lang, "next": "/organisation/integrations/"})
+    html = client.get("/organisation/integrations/").get_data(as_text=True)
+    assert all(word in html for word in words), [w for w in words if w not in html]
+    refused = _register(client, "https://10.0.0.1/hook", status=422)
+    expected = {"kk": "ішкі желіге апарады", "en": "leads into an internal network"}[lang]
+    assert expected in refused
