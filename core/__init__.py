@@ -92,6 +92,9 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
     from core.cabinet import views as cabinet_views
     from core.confirmation import views as confirmation_views
     from core.insiders import views as insiders_views
+    from core.integrations import api as integrations_api
+    from core.integrations import views as integrations_views
+    from core.integrations import webhooks
     from core.notifications import views as notifications_views
     from core.ops import views as ops_views
     from core.partnerships import views as partnerships_views
@@ -116,6 +119,8 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
         ops_views.bp,
         signing_views.bp,
         confirmation_views.bp,
+        integrations_views.bp,
+        integrations_api.bp,
     ):
         app.register_blueprint(blueprint)
     for blueprint in collect(pm, "is2in_blueprints"):
@@ -139,6 +144,7 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
 
     notifications.init_app(app, list(confirmation.KINDS) + collect(pm, "is2in_notification_kinds"))
     confirmation.init_app(app)
+    webhooks.init_app(app)
 
     app.extensions["is2in.migrations"] = [MigrationSet("core", "core.migrations")] + collect(pm, "is2in_migrations")
     for job in collect(pm, "is2in_periodic_jobs"):

@@ -102,6 +102,12 @@ def from_environment(instance_path: str | os.PathLike, environ=os.environ) -> di
         "BABEL_DEFAULT_TIMEZONE": timezone,
         "LANGUAGES": {"ru": "Рус", "kk": "Қаз", "en": "Eng"},
         "TASKS_IMMEDIATE": False,
+        # Webhooks go only to https URLs whose every address is public (docs/webhooks.md). 1 lifts both checks,
+        # for a receiver on this machine in development or tests only; never in production.
+        "WEBHOOK_ALLOW_PRIVATE": environ.get("IS2IN_WEBHOOK_ALLOW_PRIVATE", "0").strip().lower()
+        in ("1", "true", "yes"),
+        # Seconds a webhook delivery waits to connect and for the answer.
+        "WEBHOOK_TIMEOUT": float(environ.get("IS2IN_WEBHOOK_TIMEOUT", "10")),
         # A mail claimed for sending this long ago lost its worker: the sweep queues it again.
         "MAIL_STALE_MINUTES": float(environ.get("IS2IN_MAIL_STALE_MINUTES", "10")),
         "JSON_LOGS": environ.get("IS2IN_JSON_LOGS", "0") in ("1", "true", "yes"),

@@ -14,6 +14,7 @@ from peewee import JOIN
 from core import audit, clock
 from core.accounts.models import DEPARTMENTS, StaffRole, User
 from core.db import db, utcnow
+from core.integrations import webhooks
 from core.notifications.service import notify
 from core.partnerships.models import Partnership
 from core.workdays import add_working_days
@@ -532,6 +533,8 @@ def transition(app: Application, action: str, user: User, version: int, note: st
             note=note or "",
         )
         fresh = Application.get_by_id(fresh.id)
+        # the organisation's own systems hear of it once this move commits (webhooks, issue #19.4)
+        webhooks.application_changed(fresh, action, process.code, target.code)
         current_app.extensions["is2in.pm"].hook.is2in_application_transition(
             application=fresh, action=action, from_process=process.code, to_process=target.code, user=user
         )

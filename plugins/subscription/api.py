@@ -3,6 +3,7 @@ The API calls the same service functions as the pages and validates through the 
 applies the same checks with the same messages. JSON times are ISO 8601 UTC with "Z"; decimals are strings."""
 
 import hashlib
+import json
 import secrets
 from decimal import Decimal
 from functools import wraps
@@ -24,6 +25,7 @@ from core.access import Rule, client_required, public
 from core.accounts.models import Organisation, User
 from core.db import db, utcnow
 from core.forms import choices
+from core.integrations import openapi as openapi_document
 from core.security import csrf, limiter
 from core.web import render
 from plugins.subscription import service
@@ -443,7 +445,9 @@ def _client_ref(values: dict) -> str | None:
 @bp.route("/openapi.json")
 @public
 def openapi():
-    return current_app.response_class(OPENAPI.read_bytes(), mimetype="application/json")
+    # the core's read-only applications API (core.integrations) is served in the same document
+    document = openapi_document.merged(json.loads(OPENAPI.read_text(encoding="utf-8")))
+    return current_app.response_class(json.dumps(document, ensure_ascii=False, indent=2), mimetype="application/json")
 
 
 @bp.route("/subscriptions")

@@ -15,6 +15,7 @@ from peewee import Cast, IntegrityError, fn
 from core import audit
 from core.accounts.models import Organisation, OrganisationRole, StaffRole, User
 from core.db import bulk_insert, bulk_update, db, utcnow
+from core.integrations import webhooks
 from core.notifications.service import notify
 from core.workdays import add_working_days
 from plugins.subscription import rules
@@ -793,6 +794,9 @@ def submit_orders(sub: Subscription, user: User, items, at=None) -> list:
             entries=[{"order": o.number, "kind": o.kind} for o in new],
         )
         _ids(sub, new)
+        webhooks.order_changed(
+            buyer.id, [_order_event(sub, o.id, o.number, "active", "order.submit", o.client_ref) for o in new]
+        )
     return results
 
 
@@ -868,6 +872,19 @@ def amend_order(order: Order, user: User, fields: dict, version: int, at=None) -
     return Order.get_by_id(order.id)
 
 
+def _order_event(sub, order_id, number, status: str, action: str, client_ref=None) -> dict:
+    """An order's status change as the buyer's own systems receive it (core.integrations.webhooks)."""
+    return {
+        "id": order_id,
+        "number": number,
+        "subscription": sub.number,
+        "isin": sub.isin,
+        "status": status,
+        "action": action,
+        "client_ref": client_ref,
+    }
+
+
 def _close(order: Order, status: str, actor: User, action: str, reason: str = "", at=None):
     at = at or now()
     with db.atomic():
@@ -884,6 +901,9 @@ def _close(order: Order, status: str, actor: User, action: str, reason: str = ""
             Order.id == order.id
         ).execute()
         audit.record(action, sub, organisation=order.buyer, order=order.number, reason=reason)
+        webhooks.order_changed(
+            order.buyer_id, [_order_event(sub, order.id, order.number, status, action, order.client_ref)]
+        )
         if action == "order.cancel" and order.criteria_ok is not None:
             # S-6: the CD is told when a buyer cancels an order it has already checked.
             _tell(
@@ -988,14 +1008,36 @@ def collateral_check(sub: Subscription, at=None) -> dict:
             return {"secured": 0, "cancelled": 0}
         free = _free_money(Order.select(Order.account).where(Order.subscription == sub).distinct())
         price = estimate_price(sub)
-        blocks, unsecured, totals, seen = [], [], {}, []
+        blocks, unsecured, totals, seen, events = [], [], {}, [], {}
         unsecured_orders = (
-            Order.select(Order.id, Order.account, Order.kind, Order.basis, Order.price, Order.quantity, Order.money)
+            Order.select(
+                Order.id,
+                Order.account,
+                Order.kind,
+                Order.basis,
+                Order.price,
+                Order.quantity,
+                Order.money,
+                Order.buyer,
+                Order.number,
+                Order.client_ref,
+            )
             .where((Order.subscription == sub) & (Order.status == "active") & (Order.secured == False))  # noqa: E712
             .order_by(Order.number)
             .tuples()
         )
-        for order_id, account_id, kind, basis, unit, quantity, money in unsecured_orders.iterator():
+        for (
+            order_id,
+            account_id,
+            kind,
+            basis,
+            unit,
+            quantity,
+            money,
+            buyer_id,
+            number,
+            ref,
+        ) in unsecured_orders.iterator():
             amount = amount_of(kind, basis, unit, quantity, money, price)
             if amount is not None and free[account_id] >= amount:
                 free[account_id] -= amount
@@ -1004,6 +1046,9 @@ def collateral_check(sub: Subscription, at=None) -> dict:
             else:
                 unsecured.append(order_id)
                 seen.append((order_id, free[account_id], amount))
+                events.setdefault(buyer_id, []).append(
+                    _order_event(sub, order_id, number, "unsecured", "order.unsecured", ref)
+                )
         bulk_update(Order, [Order.secured, Order.blocked], blocks)
         _add_blocked(totals)
         for start in range(0, len(unsecured), 500):
@@ -1015,6 +1060,8 @@ def collateral_check(sub: Subscription, at=None) -> dict:
         sub.collateral_checked_at = at
         audit.record("subscription.collateral_check", sub, secured=len(blocks), cancelled=len(unsecured))
         _tell_unsecured(sub, unsecured)
+        for buyer_id, changed in events.items():
+            webhooks.order_changed(buyer_id, changed)
     return {"secured": len(blocks), "cancelled": len(unsecured)}
 
 
