@@ -90,6 +90,7 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
     from core.accounts import views as accounts_views
     from core.auth import views as auth_views
     from core.cabinet import views as cabinet_views
+    from core.delegation import views as delegation_views
     from core.insiders import views as insiders_views
     from core.notifications import views as notifications_views
     from core.ops import views as ops_views
@@ -114,6 +115,7 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
         workdays_views.bp,
         ops_views.bp,
         signing_views.bp,
+        delegation_views.bp,
     ):
         app.register_blueprint(blueprint)
     for blueprint in collect(pm, "is2in_blueprints"):
@@ -137,6 +139,9 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
     notifications.init_app(app, collect(pm, "is2in_notification_kinds"))
 
     app.extensions["is2in.migrations"] = [MigrationSet("core", "core.migrations")] + collect(pm, "is2in_migrations")
+    from core.delegation.service import remind_ending
+
+    tasks.periodic(app, remind_ending, tasks.exchange_crontab(minute="0", hour="9"))
     for job in collect(pm, "is2in_periodic_jobs"):
         tasks.periodic(app, job.function, job.schedule)
     for command in collect(pm, "is2in_cli_commands"):

@@ -13,6 +13,7 @@ from core.plugins import collect
 CLIENT_MENU = (
     Link("workflow.procedures", _l("Процедуры"), 10),
     Link("accounts.users", _l("Пользователи"), 20),
+    Link("delegation.index", _l("Доверенности"), 25),
     Link("partnerships.index", _l("Партнерства"), 30),
     Link("workflow.active", _l("На рассмотрении"), 40),
     Link("workflow.archive", _l("Архив"), 50),
@@ -27,6 +28,7 @@ STAFF_MENU = (
     Link("workflow.archive", _l("Архив"), 8),
     Link("workflow.catalogues", _l("Справочники"), 84),
     Link("signing.trust", _l("Доверенные сертификаты ЭЦП"), 86),
+    Link("delegation.staff_index", _l("Доверенности"), 87),
     Link("accounts.organisations", _l("Организации"), 10),
     Link("accounts.staff_users", _l("Пользователи"), 20),
     Link("partnerships.staff_index", _l("Партнерства"), 30),
