@@ -99,7 +99,12 @@ def may_view(user, app) -> bool:
     if member_roles(user, app):
         return True
     # a substitute sees what waits for the first head while his power of attorney is in force
-    return process_of(app).actor == "first_head" and acting_poa(user, app) is not None
+    if user.organisation_id != app.organisation_id or acting_poa(user, app) is None:
+        return False
+    try:
+        return process_of(app).actor == "first_head"
+    except (WorkflowError, KeyError):
+        return False
 
 
 def is_initiator(user, app) -> bool:

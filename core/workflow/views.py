@@ -868,6 +868,14 @@ def history_label(action: str) -> str:
 
 
 @bp.app_template_global()
+def acting_poa(app):
+    """The power of attorney under which the signed-in user acts for the first head here (None for the rest)."""
+    if not current_user.is_authenticated or engine.process_of(app).actor != "first_head":
+        return None
+    return engine.acting_poa(current_user, app)
+
+
+@bp.app_template_global()
 def history_details(event, procedure) -> str:
     data = event.data
     parts = []
