@@ -4,6 +4,8 @@ the substitute approves and signs applications with his own key (his IIN, the or
 and the signed copy's stamp say on whose behalf; before or after the range, after revocation, or with someone
 else's key, nothing moves."""
 
+# ruff: noqa: F811 - the signing fixtures (world, kit) are imported and then asked for by name
+
 import datetime
 import io
 
