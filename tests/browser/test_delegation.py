@@ -81,7 +81,7 @@ def test_a_first_head_gives_a_power_of_attorney_and_his_deputy_signs_for_him(
     panel = sign_in_tumar(page, kit, ceo_key(kit, world), "Доверенность 17-Д.pdf")
     panel.get_by_role("button", name="Отправить файл").click()
     expect(page.get_by_text("Доверенность подписана.")).to_be_visible()
-    expect(page.get_by_text("Действует", exact=True)).to_be_visible()
+    expect(page.get_by_text("Действует сейчас", exact=True)).to_be_visible()
     screen(page, "delegation_1366x768")
     assert PowerOfAttorney.get().signed_at is not None
     logout(page)

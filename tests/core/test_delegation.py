@@ -417,3 +417,21 @@ def test_the_substitute_and_the_first_head_are_reminded_once_before_the_end(app,
 
     reminded = Notification.select().where(Notification.message.contains("действует по"))
     assert {n.user_id for n in reminded} == {world[SUBSTITUTE].id, world[HEAD].id}
+
+
+@pytest.mark.parametrize(
+    "lang, words",
+    [
+        ("kk", ("Сенімхаттар", "Қазір әрекет етеді", "сенімхат бойынша", "Сенімхатты кері қайтару")),
+        ("en", ("Powers of attorney", "In force", "acting under power of attorney No. 17-Д", "Revoke the power")),
+    ],
+)
+def test_the_pages_speak_kazakh_and_english(client, auth, world, in_force, lang, words):
+    auth.login(HEAD)
+    client.post("/language", data={"lang": lang, "next": "/delegations"})
+    page = client.get(f"/delegations/{in_force.id}").get_data(as_text=True) + client.get("/delegations").get_data(
+        as_text=True
+    )
+    for word in words:
+        assert word in page
+    assert "Доверенность подписана" not in page and "Отозвать доверенность" not in page
