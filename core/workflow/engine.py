@@ -528,7 +528,7 @@ def transition(app: Application, action: str, user: User, version: int, note: st
             raise WorkflowError(_("Это действие сейчас недоступно."))
         target_code = "withdrawn" if action == "withdraw" else process.next_for(action)
         target = definition(fresh).process(target_code)
-        poa = acting_poa(user, fresh) if process.actor == "first_head" else None
+        poa = acting_poa(user, fresh) if process.actor == "first_head" and action != "withdraw" else None
         if effect is not None:
             effect(fresh)
         status = "revision" if action == "return" else target.status

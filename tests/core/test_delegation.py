@@ -15,6 +15,7 @@ from core import clock
 from core.audit.models import AuditEvent
 from core.delegation.models import PowerOfAttorney
 from core.delegation.service import remind_ending
+from core.files import store
 from core.notifications.models import Notification
 from core.signing.models import SignatureEvidence
 from core.workflow.models import Application, Attachment, Signature, Transition
@@ -435,3 +436,26 @@ def test_the_pages_speak_kazakh_and_english(client, auth, world, in_force, lang,
     for word in words:
         assert word in page
     assert "Доверенность подписана" not in page and "Отозвать доверенность" not in page
+
+
+def test_the_range_is_counted_in_almaty_dates_at_both_sides_of_midnight(app, world, frozen_at):
+    """A power of attorney from 04.12 to 04.12: in force from Almaty's midnight (19:00 UTC on 03.12), not from
+    UTC's, and still in force in the early Almaty morning when UTC says 03.12."""
+    with app.app_context():
+        scan = store(SCAN, "scan.pdf", "pdf")
+        poa = PowerOfAttorney.create(
+            organisation=world[HEAD].organisation,
+            grantor=world[HEAD],
+            substitute=world[SUBSTITUTE],
+            number="1",
+            issued_on=datetime.date(2026, 12, 1),
+            valid_from=datetime.date(2026, 12, 4),
+            valid_until=datetime.date(2026, 12, 4),
+            scan=scan,
+            signed_at=datetime.datetime(2026, 12, 1, 10, 0),
+        )
+        found = PowerOfAttorney.in_force(world[SUBSTITUTE], world[HEAD].organisation_id)
+
+    in_force_there = frozen_at.exchange_date == datetime.date(2026, 12, 4)
+    assert (found is not None) == in_force_there
+    assert poa.status(clock.today()) == ("in_force" if in_force_there else "scheduled")
