@@ -256,3 +256,25 @@ def visible_to(user):
     if user.is_first_head:
         return query.where(PowerOfAttorney.organisation == user.organisation_id)
     return query.where((PowerOfAttorney.organisation == user.organisation_id) & (PowerOfAttorney.substitute == user.id))
+
+
+def waiting_for(user) -> list:
+    """Applications of the user's organisation waiting for its first head (approval or signature) while a power
+    of attorney makes the user act for him today: what "Доверенности" lists for the substitute."""
+    from core.workflow import engine
+    from core.workflow.models import Application
+
+    if user.is_staff or PowerOfAttorney.in_force(user, user.organisation_id) is None:
+        return []
+    found = []
+    open_ones = Application.status.not_in(("archived", "withdrawn"))
+    for app in (
+        Application.select().where((Application.organisation == user.organisation_id) & open_ones).order_by(Application.id)
+    ):
+        try:
+            if engine.process_of(app).actor == "first_head":
+                found.append((app, engine.process_of(app)))
+        except (engine.WorkflowError, KeyError):
+            continue
+    return found
+

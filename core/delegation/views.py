@@ -43,7 +43,9 @@ def _index_page(form=None, status=200):
     user = current_user._get_current_object()
     if form is None and _first_head(user):
         form = PowerOfAttorneyForm(service.candidates(user), formdata=None)
-    response = render("delegation/index.html", items=list(service.visible_to(user)), form=form)
+    response = render(
+        "delegation/index.html", items=list(service.visible_to(user)), form=form, waiting=service.waiting_for(user)
+    )
     response.status_code = status
     return response
 

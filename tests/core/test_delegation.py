@@ -459,3 +459,15 @@ def test_the_range_is_counted_in_almaty_dates_at_both_sides_of_midnight(app, wor
     in_force_there = frozen_at.exchange_date == datetime.date(2026, 12, 4)
     assert (found is not None) == in_force_there
     assert poa.status(clock.today()) == ("in_force" if in_force_there else "scheduled")
+
+
+def test_the_substitute_finds_what_waits_for_the_first_head_only_while_in_force(app, client, auth, world, in_force):
+    app_id = at_approval(app, world)
+    number = Application.get_by_id(app_id).number
+    auth.login(SUBSTITUTE)
+    page = client.get("/delegations").get_data(as_text=True)
+    assert "Ожидают первого руководителя" in page and f'href="/applications/{app_id}"' in page and number in page
+
+    PowerOfAttorney.update(revoked_at=clock.utcnow()).where(PowerOfAttorney.id == in_force.id).execute()
+
+    assert number not in client.get("/delegations").get_data(as_text=True)
