@@ -267,14 +267,11 @@ def waiting_for(user) -> list:
     if user.is_staff or PowerOfAttorney.in_force(user, user.organisation_id) is None:
         return []
     found = []
-    open_ones = Application.status.not_in(("archived", "withdrawn"))
-    for app in (
-        Application.select().where((Application.organisation == user.organisation_id) & open_ones).order_by(Application.id)
-    ):
+    mine = (Application.organisation == user.organisation_id) & Application.status.not_in(("archived", "withdrawn"))
+    for app in Application.select().where(mine).order_by(Application.id):
         try:
             if engine.process_of(app).actor == "first_head":
                 found.append((app, engine.process_of(app)))
         except (engine.WorkflowError, KeyError):
             continue
     return found
-
