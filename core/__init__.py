@@ -91,6 +91,7 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
     from core.auth import views as auth_views
     from core.cabinet import views as cabinet_views
     from core.confirmation import views as confirmation_views
+    from core.delegation import views as delegation_views
     from core.insiders import views as insiders_views
     from core.integrations import api as integrations_api
     from core.integrations import views as integrations_views
@@ -121,6 +122,7 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
         confirmation_views.bp,
         integrations_views.bp,
         integrations_api.bp,
+        delegation_views.bp,
     ):
         app.register_blueprint(blueprint)
     for blueprint in collect(pm, "is2in_blueprints"):
@@ -147,6 +149,9 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
     webhooks.init_app(app)
 
     app.extensions["is2in.migrations"] = [MigrationSet("core", "core.migrations")] + collect(pm, "is2in_migrations")
+    from core.delegation.service import remind_ending
+
+    tasks.periodic(app, remind_ending, tasks.exchange_crontab(minute="0", hour="9"))
     for job in collect(pm, "is2in_periodic_jobs"):
         tasks.periodic(app, job.function, job.schedule)
     for command in collect(pm, "is2in_cli_commands"):

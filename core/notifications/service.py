@@ -27,6 +27,7 @@ CORE_KINDS = (
     NotificationKind("workflow.letter", _l("Письмо Биржи по заявлению")),
     NotificationKind("account_locked", _l("Вход в учётную запись заблокирован")),
     NotificationKind("mfa_changed", _l("Изменён второй фактор входа")),
+    NotificationKind("delegation", _l("Доверенность первого руководителя")),
 )
 
 MAIL_STATUSES = {

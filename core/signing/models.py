@@ -113,6 +113,7 @@ class SignatureEvidence(BaseModel):
     signing_time = pw.DateTimeField(null=True)  # as the signature claims it (signed attributes)
     verified_at = pw.DateTimeField(default=utcnow)
     verifier = pw.CharField(max_length=32, default="pyhanko")  # pyhanko | gost-service
+    on_behalf = pw.TextField(default="")  # a substitute's power of attorney, as the stamp prints it
 
     class Meta:
         table_name = "signature_evidence"

@@ -159,19 +159,9 @@ def document_for(application, file, kind="application", title="") -> SigningDocu
 # --- accepting a signature ---------------------------------------------------------------------------
 
 
-def accept(
-    document: SigningDocument,
-    cms_bytes: bytes,
-    user,
-    *,
-    expected_bin: str,
-    roles: set[str],
-    role: str | None = None,
-    process: str = "",
-    seal: bool = True,
-) -> Signature:
-    """Verify ``cms_bytes`` against exactly ``document`` and keep it with its evidence; then remake the
-    signed copy. Raises :class:`SigningError`; call it inside the transaction of the change it allows."""
+def verify(document: SigningDocument, cms_bytes: bytes, *, expected_iin, expected_bin: str, roles: set[str]):
+    """Verify ``cms_bytes`` against exactly ``document`` (its one-time code, the trust store, revocation, the
+    signer's IIN, the organisation's BIN and role): the report, or :class:`SigningError`. Nothing is kept."""
     config = current_app.config
     if document.superseded_at is not None:
         raise SigningError(
@@ -182,12 +172,12 @@ def accept(
         raise SigningError("no_trust", MESSAGES["no_trust"])
     content = document.file.read()
     try:
-        report = verify_detached(
+        return verify_detached(
             content,
             cms_bytes,
             trust_roots=roots,
             intermediates=intermediates,
-            expected_iin=user.iin,
+            expected_iin=expected_iin,
             expected_bin=expected_bin,
             roles=roles,
             revocation_timeout=config.get("REVOCATION_TIMEOUT", 10.0),
@@ -200,6 +190,24 @@ def accept(
         if rejection.code == "tampered":
             _explain_wrong_document(document, cms_bytes)
         raise SigningError(rejection.code, rejection.message) from rejection
+
+
+def accept(
+    document: SigningDocument,
+    cms_bytes: bytes,
+    user,
+    *,
+    expected_bin: str,
+    roles: set[str],
+    role: str | None = None,
+    process: str = "",
+    seal: bool = True,
+    on_behalf: str = "",
+) -> Signature:
+    """Verify ``cms_bytes`` against exactly ``document`` and keep it with its evidence; then remake the
+    signed copy. ``on_behalf`` is a substitute's power of attorney, as the stamp prints it. Raises
+    :class:`SigningError`; call it inside the transaction of the change it allows."""
+    report = verify(document, cms_bytes, expected_iin=user.iin, expected_bin=expected_bin, roles=roles)
     for earlier in document.signatures():
         if earlier.signature.signer_id == user.id or earlier.certificate_sha256 == _sha(report.certificate_der):
             raise SigningError("already_signed", MESSAGES["already_signed"])
@@ -231,6 +239,7 @@ def accept(
         revocation=report.revocation_status,
         signing_time=report.signing_time.astimezone(datetime.UTC).replace(tzinfo=None) if report.signing_time else None,
         verifier=report.verifier,
+        on_behalf=on_behalf,
     )
     for fetched in report.revocation:
         kind = "application/pkix-crl" if fetched.kind == "crl" else "application/ocsp-response"
@@ -249,6 +258,7 @@ def accept(
         iin=report.iin or "",
         serial=report.serial_number,
         revocation=report.revocation_status,
+        **({"on_behalf": on_behalf} if on_behalf else {}),
     )
     if seal:
         make_signed_copy(document)
@@ -293,6 +303,7 @@ def signers_of(document: SigningDocument) -> list[dict]:
                 "role": ROLE_LABELS.get(evidence.role, evidence.role),
                 "revocation": "не отозван (CRL/OCSP)" if evidence.revocation == "good" else "источник не указан",
                 "evidence": evidence,
+                "on_behalf": evidence.on_behalf,
             }
         )
     return rows

@@ -39,8 +39,12 @@ def signing_code(app) -> str:
 def signing_purposes(app) -> list[str]:
     """The extended key usage NCALayer should offer keys for: a first head's, or any employee key of a legal
     entity where the organisation lets its authorised signer sign (the server checks the role itself)."""
+    from core.workflow import engine
+
     if SignerPolicy.allows_authorised(app.organisation_id):
         return [SIGN_PURPOSE, LEGAL_ENTITY]
+    if current_user.is_authenticated and engine.acting_poa(current_user, app) is not None:
+        return [SIGN_PURPOSE, LEGAL_ENTITY]  # a substitute signs with his own key (right to sign)
     return [SIGN_PURPOSE, FIRST_HEAD]
 
 

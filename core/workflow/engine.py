@@ -97,7 +97,15 @@ def may_view(user, app) -> bool:
         return app.submitted_at is not None and (
             user.is_admin or user.in_department("office", definition(app).department, "board")
         )
-    return bool(member_roles(user, app))
+    if member_roles(user, app):
+        return True
+    # a substitute sees what waits for the first head while his power of attorney is in force
+    if user.organisation_id != app.organisation_id or acting_poa(user, app) is None:
+        return False
+    try:
+        return process_of(app).actor == "first_head"
+    except (WorkflowError, KeyError):
+        return False
 
 
 def is_initiator(user, app) -> bool:
@@ -109,13 +117,28 @@ def is_first_head(user, app) -> bool:
     return not user.is_staff and user.organisation_id == app.organisation_id and user.is_first_head and user.is_active
 
 
+def acting_poa(user, app):
+    """The power of attorney in force today under which ``user`` acts for the first head of the application's
+    organisation; None for the first head himself and for everybody else."""
+    if user.is_staff or user.is_first_head and user.organisation_id == app.organisation_id:
+        return None
+    from core.delegation.models import PowerOfAttorney
+
+    return PowerOfAttorney.in_force(user, app.organisation_id)
+
+
+def acts_as_first_head(user, app) -> bool:
+    """The first head, or his substitute within the dates of a signed power of attorney not revoked."""
+    return is_first_head(user, app) or acting_poa(user, app) is not None
+
+
 def may_act(user, app, process: Process | None = None) -> bool:
     process = process or process_of(app)
     actor = process.actor
     if actor == "initiator":
         return is_initiator(user, app)
     if actor == "first_head":
-        return is_first_head(user, app)
+        return acts_as_first_head(user, app)
     if actor == "office":
         return user.is_staff and (user.in_department("office") or user.is_admin)
     if actor == "department":
@@ -164,11 +187,14 @@ def executors(app: Application, process: Process) -> list[User]:
         )
         return list(User.select().where(User.id.in_(ids) & (User.is_active == True)))  # noqa: E712
     if process.actor == "first_head":
-        return list(
+        from core.delegation.models import PowerOfAttorney
+
+        heads = list(
             User.select().where(
                 (User.organisation == app.organisation_id) & (User.is_first_head == True) & (User.is_active == True)
             )
         )  # noqa: E712
+        return heads + [u for u in PowerOfAttorney.substitutes_in_force(app.organisation_id) if u not in heads]
     if process.actor in ("office", "department"):
         department = "office" if process.actor == "office" else definition(app).department
         return list(
@@ -503,6 +529,7 @@ def transition(app: Application, action: str, user: User, version: int, note: st
             raise WorkflowError(_("Это действие сейчас недоступно."))
         target_code = "withdrawn" if action == "withdraw" else process.next_for(action)
         target = definition(fresh).process(target_code)
+        poa = acting_poa(user, fresh) if process.actor == "first_head" and action != "withdraw" else None
         if effect is not None:
             effect(fresh)
         status = "revision" if action == "return" else target.status
@@ -531,6 +558,7 @@ def transition(app: Application, action: str, user: User, version: int, note: st
             to_process=target.code,
             actor=user,
             note=note or "",
+            on_behalf=poa.wording() if poa else "",
         )
         fresh = Application.get_by_id(fresh.id)
         # the organisation's own systems hear of it once this move commits (webhooks, issue #19.4)
@@ -540,7 +568,8 @@ def transition(app: Application, action: str, user: User, version: int, note: st
         )
         if target.actor == "first_head":
             for head in executors(fresh, target):
-                ApplicationMember.get_or_create(application=fresh, user=head, role="first_head")
+                role = "first_head" if head.is_first_head else "substitute"
+                ApplicationMember.get_or_create(application=fresh, user=head, role=role)
         audit.record(
             f"application.{action}",
             fresh,
@@ -549,6 +578,7 @@ def transition(app: Application, action: str, user: User, version: int, note: st
             from_process=process.code,
             to_process=target.code,
             note=note or "",
+            **(poa.details() if poa else {}),
         )
         people = [u for u in executors(fresh, target) if u.id != user.id]
         if people:
@@ -619,10 +649,10 @@ def comments_in_process(app: Application, user) -> int:
 def waiting_task(user) -> Application | None:
     """The oldest application waiting for ``user`` as its first head (approval or signature): where a first
     head lands when he signs in for the first time, having been told by e-mail that it waits for him."""
-    if user.is_staff or not user.is_first_head:
+    if user.is_staff:
         return None
     ids = ApplicationMember.select(ApplicationMember.application).where(
-        (ApplicationMember.user == user) & (ApplicationMember.role == "first_head")
+        (ApplicationMember.user == user) & (ApplicationMember.role.in_(("first_head", "substitute")))
     )
     for app in (
         Application.select()

@@ -174,6 +174,8 @@ class Transition(BaseModel):
     to_process = pw.CharField(max_length=64)
     actor = pw.ForeignKeyField(User, backref="+")
     note = pw.TextField(default="")
+    # A substitute acting for the first head: "действующий по доверенности № … за <first head>" (the legal record)
+    on_behalf = pw.TextField(default="")
     created_at = pw.DateTimeField(default=utcnow)
 
     class Meta:

@@ -224,20 +224,34 @@ def sign(form, user):
         if app.signing_file is None:
             raise engine.WorkflowError(_("Нет документа для подписи: попросите согласовать заявление заново."))
         document = service.document_for(app, app.signing_file, title=_("Заявление"))
+        # A substitute signs with his own key (its IIN his, the organisation's BIN as always), first head's or
+        # with the right to sign: the power of attorney in force is what lets him sign for the first head.
+        poa = engine.acting_poa(user, app)
         try:
             service.accept(
                 document,
                 cms_bytes,
                 user,
                 expected_bin=app.organisation.bin,
-                roles=service.accepted_roles(app.organisation),
+                roles={"first_head", "authorised"} if poa else service.accepted_roles(app.organisation),
                 process=app.process,
+                on_behalf=poa.wording() if poa else "",
             )
         except service.SigningError as exc:
             if exc.code == "tampered":
                 other = issued_elsewhere(app, cms_bytes)
                 if other:
                     raise engine.WorkflowError(other) from exc
+            if exc.code == "wrong_iin" and poa:
+                raise engine.WorkflowError(
+                    _(
+                        "Документ подписан сертификатом другого лица: по доверенности № %(number)s подписывает "
+                        "только %(name)s (ИИН %(iin)s), его собственным ключом.",
+                        number=poa.number,
+                        name=user.full_name,
+                        iin=user.iin or "—",
+                    )
+                ) from exc
             raise engine.WorkflowError(exc.message) from exc
         Attachment.create(
             application=app,

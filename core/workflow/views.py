@@ -254,7 +254,7 @@ def _may_comment(user, app) -> bool:
     process = engine.process_of(app)
     if user.is_staff:
         return engine.may_act(user, app, process)
-    return process.code == "approval" and engine.is_first_head(user, app)
+    return process.code == "approval" and engine.acts_as_first_head(user, app)
 
 
 @bp.route("/applications/<int:app_id>")
@@ -656,7 +656,7 @@ def signing_document(app_id):
     """The exact bytes to be signed, unchanged since "Согласовано"."""
     app = _application_or_404(app_id)
     if app.signing_file is None or not (
-        engine.is_first_head(current_user, app) or current_user.is_staff or engine.is_initiator(current_user, app)
+        engine.acts_as_first_head(current_user, app) or current_user.is_staff or engine.is_initiator(current_user, app)
     ):
         abort(404)
     with db.atomic():
@@ -867,6 +867,14 @@ def history_label(action: str) -> str:
 
 
 @bp.app_template_global()
+def acting_poa(app):
+    """The power of attorney under which the signed-in user acts for the first head here (None for the rest)."""
+    if not current_user.is_authenticated or engine.process_of(app).actor != "first_head":
+        return None
+    return engine.acting_poa(current_user, app)
+
+
+@bp.app_template_global()
 def history_details(event, procedure) -> str:
     data = event.data
     parts = []
@@ -886,6 +894,15 @@ def history_details(event, procedure) -> str:
     for key in ("note", "title", "isin", "employee", "document", "file"):
         if data.get(key):
             parts.append(str(data[key]))
+    if data.get("poa_number"):  # a substitute acted: said in the reader's language (the trail keeps the Russian)
+        parts.append(
+            _(
+                "действующий по доверенности № %(number)s от %(date)s за %(head)s",
+                number=data["poa_number"],
+                date=data.get("poa_date", ""),
+                head=data.get("poa_head", ""),
+            )
+        )
     return "; ".join(parts)
 
 
