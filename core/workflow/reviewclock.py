@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from peewee import Case, fn
 
-from core import clock
+from core import audit, clock
 from core.workdays import calendar
 from core.workflow.models import Application, ClockEvent
 
@@ -35,6 +35,22 @@ def shift(day: datetime.date, count: int) -> datetime.date:
     return day
 
 
+def _record(app, **fields) -> ClockEvent:
+    event = ClockEvent.create(application=app, **fields)
+    audit.record(
+        f"clock.{event.kind}",
+        app,
+        organisation=app.organisation,
+        actor=fields.get("actor"),
+        process=event.process,
+        day=event.day.isoformat(),
+        used=event.used,
+        left=event.left,
+        deadline=event.deadline.isoformat() if event.deadline else "",
+    )
+    return event
+
+
 def last_event(app) -> ClockEvent | None:
     return ClockEvent.select().where(ClockEvent.application == app).order_by(ClockEvent.id.desc()).first()
 
@@ -50,8 +66,8 @@ def on_move(app: Application, source, target, action: str, user, deadline):
         used = last.used + cal.working_days_between(last.day, today)
         left = last.left - cal.working_days_between(last.day, today)
         stops = target.actor in CLIENT_ACTORS and action != "withdraw"
-        last = ClockEvent.create(
-            application=app,
+        last = _record(
+            app,
             kind="stopped" if stops else "finished",
             process=source.code,
             day=today,
@@ -61,8 +77,8 @@ def on_move(app: Application, source, target, action: str, user, deadline):
         )
         clock_left = left if stops else None
     elif action == "withdraw" and last is not None and last.kind == "stopped":
-        ClockEvent.create(
-            application=app,
+        _record(
+            app,
             kind="finished",
             process=last.process,
             day=today,
@@ -74,8 +90,8 @@ def on_move(app: Application, source, target, action: str, user, deadline):
     if target.stopping_clock and source.code != target.code:
         if last is not None and last.kind == "stopped" and last.process == target.code:
             deadline = shift(today, last.left)
-            ClockEvent.create(
-                application=app,
+            _record(
+                app,
                 kind="restarted",
                 process=target.code,
                 day=today,
@@ -85,8 +101,8 @@ def on_move(app: Application, source, target, action: str, user, deadline):
                 actor=user,
             )
         else:
-            ClockEvent.create(
-                application=app,
+            _record(
+                app,
                 kind="started",
                 process=target.code,
                 day=today,

@@ -37,6 +37,7 @@ from core.workflow.forms import (
     prefix_of,
 )
 from core.workflow.models import (
+    CLOCK_EVENTS,
     STATUSES,
     Application,
     ApplicationSecurity,
@@ -863,6 +864,7 @@ HISTORY_LABELS = {
     "security.delete": _l("Ценная бумага удалена"),
     "comment.draft": _l("Комментарий (черновик)"),
     "comment.save": _l("Комментарии сохранены"),
+    **{f"clock.{kind}": label for kind, label in CLOCK_EVENTS.items()},
 }
 
 
@@ -891,6 +893,8 @@ def history_details(event, procedure) -> str:
                 pass
     if data.get("old") and data.get("new"):
         parts.append(f"{data['old']} → {data['new']}")
+    if event.action.startswith("clock.") and "left" in data:
+        parts.append(_("использовано раб. дней: %(used)s, осталось: %(left)s", used=data["used"], left=data["left"]))
     for key in ("note", "title", "isin", "employee", "document", "file"):
         if data.get(key):
             parts.append(str(data[key]))

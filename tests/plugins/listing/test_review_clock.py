@@ -97,6 +97,9 @@ def test_the_clock_stops_on_the_request_and_restarts_with_the_days_left(app, cli
             ("stopped", "14.12.2026"),
             ("restarted", "19.12.2026"),
         ]
+        trail = page(client, journey.url("/history"))  # every event of the clock is in the audited history
+        assert "Срок остановлен: запрошены документы" in trail and "использовано раб. дней: 2, осталось: 8" in trail
+        assert "Срок возобновлён: получен ответ" in trail
         journey.act("schedule", {"meeting_date": "2026-12-28", "meeting_time": "15:00"})
     finished = ClockEvent.select().order_by(ClockEvent.id.desc()).first()
     assert (finished.kind, finished.used, finished.left) == ("finished", 6, 4)
