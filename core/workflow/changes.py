@@ -12,8 +12,6 @@ from core.workflow import engine, steps
 from core.workflow.models import Application, ApplicationSecurity, Attachment, FormData, Snapshot
 
 SENT_BACK = ("return", "request_documents")
-# where the one who sent it back looks at it again
-REVIEWED_IN = {"return": ("approval", "signing"), "request_documents": ("review",)}
 
 
 def take(app: Application, action: str, process: str, user) -> Snapshot:
@@ -66,14 +64,21 @@ class Saved:
 
 def in_force(app: Application, viewer) -> Snapshot | None:
     """The snapshot the application is compared with on its page now: the last one taken, while the application is
-    back where the one who sent it back looks at it again. The first head's return is the applicant's own business:
-    the Exchange never sees it."""
+    back with those who sent it back — the first head (approving or signing) after his return, the Exchange's
+    department in the process it asked from (after a request for documents, or a return where the procedure lets the
+    Exchange return it). The first head's return is the applicant's own business: the Exchange never sees it, and
+    the applicant does not see the Exchange's working comparison."""
     last = Snapshot.select().where(Snapshot.application == app).order_by(Snapshot.id.desc()).first()
-    if last is None or app.process not in REVIEWED_IN.get(last.action, ()):
+    if last is None:
         return None
-    if last.action == "return" and viewer.is_staff:
+    procedure = engine.definition(app)
+    try:
+        sender = procedure.process(last.process).actor
+    except KeyError:
         return None
-    if last.action == "request_documents" and not viewer.is_staff:
+    if engine.process_of(app).actor != sender or (sender != "first_head" and app.process != last.process):
+        return None
+    if viewer.is_staff != (sender in ("office", "department")):
         return None
     return last
 

@@ -152,3 +152,27 @@ def test_the_inbox_sorts_by_days_left_and_counts_overdue_on_the_exchanges_time_o
         assert re.findall(r"<td>(L-2026-9000\d)</td>", html) == [later.number, owed.number, soon.number, late.number]
         overdue = page(client, "/staff/inbox?department=listing&overdue=1")
         assert late.number in overdue and owed.number not in overdue and soon.number not in overdue
+
+
+@pytest.mark.parametrize(
+    "lang, words",
+    [
+        ("ru", ("Срок остановлен", "Срок остановлен: запрошены документы", "срок остановлен, осталось раб. дней: 7")),
+        ("kk", ("Мерзім тоқтатылды", "Мерзім тоқтатылды: құжаттар сұралды", "қалған жұмыс күндері: 7")),
+        ("en", ("Clock stopped", "Clock stopped: documents requested", "clock stopped, working days left: 7")),
+    ],
+)
+def test_the_clock_reads_in_russian_kazakh_and_english(client, auth, demo, lang, words):
+    with time_machine.travel(almaty(15), tick=False):
+        owed = _waiting(
+            demo, "L-2026-90005", "additional", "revision", deadline=datetime.date(2026, 12, 30), clock_left=7
+        )
+        for kind, day, used, left in (("started", 10, 0, 10), ("stopped", 15, 3, 7)):
+            ClockEvent.create(
+                application=owed, kind=kind, process="review", day=datetime.date(2026, 12, day), used=used, left=left
+            )
+        auth.login("listing@exchange.demo")
+        client.post("/language", data={"lang": lang, "next": "/"})
+        html = page(client, f"/applications/{owed.id}")
+        assert words[0] in html and words[1] in html
+        assert words[2] in page(client, "/staff/inbox?department=listing")
