@@ -86,6 +86,8 @@ def _models():
         workflow.Signature,
         workflow.ApplicationSecurity,
         workflow.CascadeNode,
+        workflow.ClockEvent,
+        workflow.Snapshot,
     ]
 
 

@@ -96,6 +96,15 @@ def test_after_the_first_heads_return_he_sees_what_changed_beside_his_comment(cl
     text = _pdf_text(client.get(journey.url("/summary.pdf")).data)
     assert "Лист изменений" in text and "+7 727 311 11 11" in text and "+7 727 000 00 00" in text
 
+    for lang, heading, before, after in (
+        ("kk", "Пысықтауға қайтарылғаннан бері не өзгерді", "Болған", "Болды"),
+        ("en", "What changed since the return for revision", "Before", "Now"),
+    ):
+        client.post("/language", data={"lang": lang, "next": "/"})
+        panel = changes_panel(page_of(client, journey.url()))
+        assert heading in panel and f">{before}</th>" in panel and f">{after}</th>" in panel
+    client.post("/language", data={"lang": "ru", "next": "/"})
+
     journey.act("approve")
     assert 'class="panel changes"' in page_of(client, journey.url())  # still his to compare while signing
 
