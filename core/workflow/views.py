@@ -1041,7 +1041,9 @@ def _rows(items, users, left) -> list:
         return Markup(_("просрочено на %(n)s раб. дн.")) % {"n": -days}  # nosec B704
 
     def stopped_note(days):
-        return Markup(_("срок остановлен, осталось раб. дней: %(n)s")) % {"n": days}  # nosec B704
+        if days >= 0:
+            return Markup(_("срок остановлен, осталось раб. дней: %(n)s")) % {"n": days}  # nosec B704
+        return Markup(_("срок остановлен, просрочено на %(n)s раб. дн.")) % {"n": -days}  # nosec B704
 
     rows = []
     for app in items:
@@ -1120,8 +1122,12 @@ def inbox():
         query = query.where(Application.procedure.in_({c for c, _v in codes}))
     if process_filter:
         query = query.where(Application.process == process_filter)
-    if request.args.get("overdue"):  # on the Exchange's time only: a stopped clock is never overdue (issue 19.2)
-        query = query.where((Application.deadline < engine.today()) & Application.clock_left.is_null())
+    if request.args.get("overdue"):
+        # on the Exchange's time only (issue 19.2): a stopped clock is overdue only if it was when it stopped, and
+        # the client's date for documents is not the Exchange's deadline
+        query = query.where(
+            (Application.clock_left.is_null() & (Application.deadline < engine.today())) | (Application.clock_left < 0)
+        )
     return _listing(
         query,
         "workflow/inbox.html",

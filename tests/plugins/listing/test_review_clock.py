@@ -143,15 +143,28 @@ def test_the_inbox_sorts_by_days_left_and_counts_overdue_on_the_exchanges_time_o
         owed = _waiting(
             demo, "L-2026-90004", "additional", "revision", deadline=datetime.date(2026, 12, 21), clock_left=3
         )
+        # stopped two days after its deadline: still two days over, and stays so while stopped
+        over = _waiting(
+            demo, "L-2026-90006", "additional", "revision", deadline=datetime.date(2027, 1, 20), clock_left=-2
+        )
         auth.login("listing@exchange.demo")
         html = page(client, "/staff/inbox?department=listing")
-        order = [n for n in re.findall(r"<td>(L-2026-9000\d)</td>", html)]
-        assert order == [late.number, soon.number, owed.number, later.number]
+        order = [n for n in re.findall(r"<td>(L-2026-900\d\d)</td>", html)]
+        assert order == [over.number, late.number, soon.number, owed.number, later.number]
         assert "срок остановлен, осталось раб. дней: 3" in html and "просрочено на 1 раб. дн." in html
+        assert "срок остановлен, просрочено на 2 раб. дн." in html
         html = page(client, "/staff/inbox?department=listing&sort=left&dir=desc")
-        assert re.findall(r"<td>(L-2026-9000\d)</td>", html) == [later.number, owed.number, soon.number, late.number]
+        assert re.findall(r"<td>(L-2026-900\d\d)</td>", html) == [
+            later.number,
+            owed.number,
+            soon.number,
+            late.number,
+            over.number,
+        ]
         overdue = page(client, "/staff/inbox?department=listing&overdue=1")
-        assert late.number in overdue and owed.number not in overdue and soon.number not in overdue
+        assert late.number in overdue and soon.number not in overdue
+        # stopped: the client's date (already past) is not the Exchange's; the days it was over before it stopped are
+        assert owed.number not in overdue and over.number in overdue
 
 
 @pytest.mark.parametrize(
