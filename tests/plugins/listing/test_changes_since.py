@@ -106,7 +106,8 @@ def test_after_the_first_heads_return_he_sees_what_changed_beside_his_comment(cl
     client.post("/language", data={"lang": "ru", "next": "/"})
 
     journey.act("approve")
-    assert 'class="panel changes"' in page_of(client, journey.url())  # still his to compare while signing
+    panel = changes_panel(page_of(client, journey.url()))  # still his to compare while signing
+    assert "/summary.pdf" not in panel  # but the one file to sign is the one on the signing panel
 
 
 @pytest.mark.rule("G-23")
