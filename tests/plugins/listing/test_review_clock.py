@@ -189,3 +189,17 @@ def test_the_clock_reads_in_russian_kazakh_and_english(client, auth, demo, lang,
         html = page(client, f"/applications/{owed.id}")
         assert words[0] in html and words[1] in html
         assert words[2] in page(client, "/staff/inbox?department=listing")
+
+
+def test_a_withdrawal_while_documents_are_owed_ends_the_clock(client, auth, journey, trusted, demo):
+    _registered_on_10_december(client, auth, journey, trusted, demo)
+    with time_machine.travel(almaty(14), tick=False):
+        as_user(auth, "listing@exchange.demo")
+        journey.act("request_documents", {"note": "Представьте протокол", "deadline": "2026-12-24"})
+    with time_machine.travel(almaty(15), tick=False):
+        as_user(auth, "issuer@demo.kz")
+        journey.act("withdraw")
+    events = [(e.kind, e.used, e.left) for e in ClockEvent.select().order_by(ClockEvent.id)]
+    assert events == [("started", 0, 10), ("stopped", 2, 8), ("finished", 2, 8)]
+    application = Application.get_by_id(journey.app_id)
+    assert (application.process, application.clock_left) == ("withdrawn", None)
