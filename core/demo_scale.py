@@ -37,6 +37,7 @@ from core.workflow.models import (
     ApplicationMember,
     ApplicationSecurity,
     CascadeNode,
+    ClockEvent,
     Comment,
     FormData,
     Questionnaire,
@@ -187,6 +188,7 @@ ORDER = (
     FormData,
     ApplicationSecurity,
     Transition,
+    ClockEvent,
     Comment,
     Questionnaire,
     AuditEvent,
@@ -681,6 +683,7 @@ def _application(writer, chain, notes, procedure, org, users, staff, steps, crea
     fields |= {"meeting_at": None, "decision": "", "decision_result": "", "deadline": None}
     heads = [head]
     last_action = None
+    timer = None  # the review clock as the engine keeps it (core/workflow/reviewclock.py): the last event's figures
     for (action, source, target), at in zip(steps, moments[1:], strict=False):
         process = procedure.process(source)
         if process.actor == "first_head":
@@ -751,6 +754,7 @@ def _application(writer, chain, notes, procedure, org, users, staff, steps, crea
             note=note,
         )
         next_process = procedure.process(target)
+        timer = _clock(writer, chain, timer, app_id, org["id"], process, next_process, action, actor, at)
         if next_process.actor == "first_head":
             members |= {(h, "first_head") for h in heads}
         # who is told (engine.transition): the next actor's people, less whoever acted
@@ -774,7 +778,9 @@ def _application(writer, chain, notes, procedure, org, users, staff, steps, crea
 
     final = procedure.process(steps[-1][2]) if steps else procedure.first_process
     status = "revision" if last_action == "return" else final.status
-    if final.deadline_days is not None:
+    if timer is not None and timer["kind"] in ("started", "restarted") and timer["process"] == final.code:
+        fields["deadline"] = timer["deadline"]
+    elif final.deadline_days is not None:
         fields["deadline"] = _deadline(clock.date_of(moments[len(steps)]), final.deadline_days)
     elif last_action != "request_documents" and final.code != "additional":
         fields["deadline"] = None
@@ -799,6 +805,7 @@ def _application(writer, chain, notes, procedure, org, users, staff, steps, crea
             "created_at": created,
             "version": len(steps),
             "filed_by_consultant": by_consultant,
+            "clock_left": timer["left"] if timer is not None and timer["kind"] == "stopped" else None,
             **fields,
         },
     )
@@ -823,6 +830,54 @@ def _application(writer, chain, notes, procedure, org, users, staff, steps, crea
                             "created_at": fields["archived_at"] or created,
                         },
                     )
+
+
+def _clock(writer, chain, timer, app_id, org_id, source, target, action, actor, at):
+    """The review clock's events of one move, exactly as ``reviewclock.on_move`` records them; returns the last."""
+    from core.workdays import working_days_between
+    from core.workflow.reviewclock import CLIENT_ACTORS, RUNNING, shift
+
+    day = clock.date_of(at)
+
+    def event(kind, process, used, left, deadline=None):
+        row = {"kind": kind, "process": process, "day": day, "used": used, "left": left, "deadline": deadline}
+        writer.add(
+            ClockEvent,
+            {"id": writer.new_id(ClockEvent), "application": app_id, "actor": actor, "created_at": at, **row},
+        )
+        chain.record(
+            f"clock.{kind}",
+            at,
+            actor,
+            org_id,
+            "application",
+            app_id,
+            "",
+            process=process,
+            day=day.isoformat(),
+            used=used,
+            left=left,
+            deadline=deadline.isoformat() if deadline else "",
+        )
+        return row
+
+    if (
+        timer is not None
+        and timer["kind"] in RUNNING
+        and timer["process"] == source.code
+        and source.code != target.code
+    ):
+        passed = working_days_between(timer["day"], day)
+        stops = target.actor in CLIENT_ACTORS and action != "withdraw"
+        timer = event("stopped" if stops else "finished", source.code, timer["used"] + passed, timer["left"] - passed)
+    elif action == "withdraw" and timer is not None and timer["kind"] == "stopped":
+        timer = event("finished", timer["process"], timer["used"], timer["left"])
+    if target.stopping_clock and source.code != target.code:
+        if timer is not None and timer["kind"] == "stopped" and timer["process"] == target.code:
+            timer = event("restarted", target.code, timer["used"], timer["left"], shift(day, timer["left"]))
+        else:
+            timer = event("started", target.code, 0, target.deadline_days, _deadline(day, target.deadline_days))
+    return timer
 
 
 def _form(writer, app_id, code, values, user, at):

@@ -99,6 +99,16 @@ class Process:
     transitions: tuple[tuple[str, str], ...] = ()
     deadline_days: int | None = None
     withdrawable: bool = False
+    # G-24: a review deadline in working days that stops while the client owes documents and restarts, with the
+    # days left, when the answer arrives (the FCA's statutory clock). None: on wherever the process has a deadline
+    # and a request for documents; a procedure sets False to count its deadline afresh on every return instead.
+    clock_stops: bool | None = None
+
+    @property
+    def stopping_clock(self) -> bool:
+        if self.clock_stops is not None:
+            return self.clock_stops and self.deadline_days is not None
+        return self.deadline_days is not None and "request_documents" in self.actions
 
     def next_for(self, action: str) -> str | None:
         return dict(self.transitions).get(action)
@@ -189,12 +199,19 @@ VIEW_TITLE = _l("Просмотр заявления и документов, н
 
 
 def standard_processes(
-    stages, *, fill_title=FILL_TITLE, decision_body=_l("Листинговая комиссия"), review_days=10, meeting=True
+    stages,
+    *,
+    fill_title=FILL_TITLE,
+    decision_body=_l("Листинговая комиссия"),
+    review_days=10,
+    meeting=True,
+    clock_stops=True,
 ) -> tuple[Process, ...]:
     """The chain of the guide (G-13..G-25): filling, first head's approval and signature,
     registration by the office, review with requests for more documents, the decision body's
     meeting, the Exchange's letter, archive. ``meeting=False`` leaves out the meeting (decided by
-    the department itself)."""
+    the department itself); ``clock_stops=False`` counts the review's deadline afresh after each answer instead of
+    stopping its clock while the client owes documents."""
     view = Subprocess("view", VIEW_TITLE)
     review_next = ("schedule", "meeting") if meeting else ("decide", "result")
     chain = [
@@ -241,6 +258,7 @@ def standard_processes(
             (("request_documents", "additional"), review_next),
             deadline_days=review_days,
             withdrawable=True,
+            clock_stops=clock_stops,
         ),
         Process(
             "additional",

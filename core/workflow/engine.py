@@ -520,6 +520,8 @@ def transition(app: Application, action: str, user: User, version: int, note: st
     """Move the application by ``action``. ``effect(app)`` runs inside the same transaction, after
     the checks and before the move (it may raise WorkflowError to refuse). ``version`` is the one the
     user's page showed: if the application changed since, nothing happens."""
+    from core.workflow import changes, reviewclock  # they read the engine's helpers
+
     with db.atomic():
         fresh = locked(app.id)
         if fresh.version != version:
@@ -537,12 +539,17 @@ def transition(app: Application, action: str, user: User, version: int, note: st
             deadline = add_working_days(deadline_base(fresh, action), target.deadline_days)
         else:  # a deadline the effect set (the reviewer's date for more documents), or none
             deadline = fresh.deadline if action == "request_documents" else None
+        # G-24's clock: stopped while the client owes documents, restarted with the days left (issue 19.2)
+        deadline, clock_left = reviewclock.on_move(fresh, process, target, action, user, deadline)
+        if action in changes.SENT_BACK:  # what it said when sent back, to compare with when it comes back (19.1)
+            changes.take(fresh, action, process.code, user)
         moved = (
             Application.update(
                 process=target.code,
                 status=status,
                 version=Application.version + 1,
                 deadline=deadline,
+                clock_left=clock_left,
                 executor=_executor_id(fresh, target, user),
                 archived_at=utcnow() if target.code == "archived" else Application.archived_at,
             )

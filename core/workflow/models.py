@@ -43,6 +43,9 @@ class Application(BaseModel):
     decision_result = pw.CharField(max_length=16, default="")  # approved | refused (migration 0011)
     signing_file = pw.ForeignKeyField(StoredFile, null=True, backref="+")
     filed_by_consultant = pw.BooleanField(default=False)
+    # G-24's stopping clock (migration 0020): the review's working days left while the client owes documents;
+    # None while the clock runs or where there is none. The lists sort and count overdue by it.
+    clock_left = pw.IntegerField(null=True)
 
     class Meta:
         table_name = "application"
@@ -299,3 +302,56 @@ class OutgoingLetter(BaseModel):
     class Meta:
         table_name = "outgoing_letter"
         indexes = ((("year", "sequence"), True),)
+
+
+CLOCK_EVENTS = {
+    "started": _l("Срок рассмотрения начат"),
+    "stopped": _l("Срок остановлен: запрошены документы"),
+    "restarted": _l("Срок возобновлён: получен ответ"),
+    "finished": _l("Рассмотрение завершено"),
+}
+
+
+class ClockEvent(BaseModel):
+    """One event of the review's clock (migration 0020): on the Exchange's date ``day``, ``used`` working days of
+    the review had been used and ``left`` were left; ``deadline`` is the review's deadline in force from then
+    (none while the clock is stopped)."""
+
+    application = pw.ForeignKeyField(Application, backref="clock_events", on_delete="CASCADE")
+    kind = pw.CharField(max_length=16)
+    process = pw.CharField(max_length=64)
+    day = pw.DateField()
+    used = pw.IntegerField()
+    left = pw.IntegerField()
+    deadline = pw.DateField(null=True)
+    actor = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "clock_event"
+        indexes = ((("application", "id"), False),)
+
+    @property
+    def label(self):
+        return CLOCK_EVENTS.get(self.kind, self.kind)
+
+
+class Snapshot(BaseModel):
+    """What the application said (its forms' values, its documents in force, its securities) when it was sent back
+    for more work (migration 0020): by its first head's return or by the Exchange's request for documents. Whoever
+    sent it back sees, when it comes back, what changed since (core/workflow/changes.py)."""
+
+    application = pw.ForeignKeyField(Application, backref="snapshots", on_delete="CASCADE")
+    action = pw.CharField(max_length=32)
+    process = pw.CharField(max_length=64)
+    author = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    data = pw.TextField()
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "snapshot"
+        indexes = ((("application", "id"), False),)
+
+    @property
+    def values(self) -> dict:
+        return json.loads(self.data or "{}")

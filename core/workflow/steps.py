@@ -55,8 +55,26 @@ def form_rows(spec, values: dict) -> list[tuple[str, str, str]]:
     return rows
 
 
-def summary(app: Application) -> list[dict]:
-    """Every stage of the application as sections of rows, for the summary page and its PDF."""
+class Live:
+    """What an application says now, as ``summary`` reads it (a ``changes.Saved`` snapshot reads the same way)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def form_values(self, code):
+        return engine.form_values(self.app, code)
+
+    def securities(self):
+        return engine.securities(self.app)
+
+    def documents(self):
+        return engine.attachments(self.app, kinds=("document",))
+
+
+def summary(app: Application, source=None) -> list[dict]:
+    """Every stage of the application as sections of rows, for the summary page and its PDF; ``source`` reads the
+    values (now by default, or as a snapshot kept them)."""
+    source = source or Live(app)
     procedure = engine.definition(app)
     states = engine.stage_states(app)
     sections = []
@@ -71,11 +89,11 @@ def summary(app: Application) -> list[dict]:
                         "stage": stage.code,
                         "form_code": spec.code,
                         "status": status,
-                        "rows": form_rows(spec, engine.form_values(app, spec.code)),
+                        "rows": form_rows(spec, source.form_values(spec.code)),
                     }
                 )
         elif stage.kind == "consultant":
-            values = engine.form_values(app, stage.code)
+            values = source.form_values(stage.code)
             rows = (
                 [
                     (
@@ -97,7 +115,7 @@ def summary(app: Application) -> list[dict]:
                 {"title": stage.title, "stage": stage.code, "form_code": stage.code, "status": status, "rows": rows}
             )
         elif stage.kind == "securities":
-            items = engine.securities(app)
+            items = source.securities()
             if not items:
                 sections.append(
                     {
@@ -127,7 +145,7 @@ def summary(app: Application) -> list[dict]:
                     }
                 )
         elif stage.kind == "documents":
-            docs = engine.attachments(app, kinds=("document",))
+            docs = source.documents()
             rows = [(f"doc-{d.id}", d.title, f"{d.file.original_name} (SHA-256 {d.file.sha256[:16]}…)") for d in docs]
             missing = [t for t in stage.documents if engine.document_key(t) not in {d.title for d in docs}]
             rows += [(f"missing-{i}", str(t), _("Не приложен")) for i, t in enumerate(missing)]
@@ -137,10 +155,15 @@ def summary(app: Application) -> list[dict]:
     return sections
 
 
-def summary_pdf(app: Application, sections=None, document_code=None) -> bytes:
+def summary_pdf(app: Application, sections=None, document_code=None, change_sheet=None, since=None) -> bytes:
+    """The summary; with ``change_sheet`` (``changes.sheet``) it opens with what changed since ``since``."""
     procedure = engine.definition(app)
     sections = sections if sections is not None else summary(app)
     printable = [{"title": s["title"], "rows": [(label, value) for _n, label, value in s["rows"]]} for s in sections]
+    if change_sheet is not None:
+        title = _("Лист изменений с %(date)s", date=clock.to_local(since).strftime("%d.%m.%Y %H:%M")) if since else ""
+        changed = [{"title": f"{title}: {s['title']}", "rows": s["rows"]} for s in change_sheet]
+        printable = (changed or [{"title": title, "rows": [(_("Изменения"), _("Ничего не изменилось."))]}]) + printable
     header = [
         {
             "title": _("Заявление"),

@@ -25,7 +25,7 @@ from core.pagination import Page
 from core.pdf import pdf_response
 from core.web import render
 from core.workdays import days_left, working_days_between
-from core.workflow import engine, steps
+from core.workflow import changes, engine, reviewclock, steps
 from core.workflow.definitions import ACTORS, CATEGORIES
 from core.workflow.forms import (
     ACTION_FORMS,
@@ -37,6 +37,7 @@ from core.workflow.forms import (
     prefix_of,
 )
 from core.workflow.models import (
+    CLOCK_EVENTS,
     STATUSES,
     Application,
     ApplicationSecurity,
@@ -166,7 +167,12 @@ def _page(
         "document_key": engine.document_key,
         "return_note": in_force if in_force and in_force.action == "return" else None,
         "request_note": in_force if in_force and in_force.action == "request_documents" else None,
+        "clock": reviewclock.state(app),
     }
+    snapshot = changes.in_force(app, user)
+    if snapshot is not None:  # back with the one who sent it back: what changed since (issue 19.1)
+        context["snapshot"] = snapshot
+        context["changed_sections"] = changes.compare(app, snapshot, user)
     if process.code == "approval":
         # G-20: the first head approves what he sees: every form, the documents, the filer's covering note.
         context["review"] = steps.summary(app)
@@ -620,7 +626,9 @@ def summary(app_id):
 @login_required
 def summary_pdf(app_id):
     app = _application_or_404(app_id)
-    data = steps.summary_pdf(app)
+    snapshot = changes.in_force(app, current_user)
+    sheet = changes.sheet(changes.compare(app, snapshot, current_user)) if snapshot is not None else None
+    data = steps.summary_pdf(app, change_sheet=sheet, since=snapshot.created_at if snapshot else None)
     with db.atomic():  # its digest is kept: a signature made over it by mistake is then named for what it is
         audit.record(
             "application.download",
@@ -855,6 +863,7 @@ HISTORY_LABELS = {
     "security.delete": _l("Ценная бумага удалена"),
     "comment.draft": _l("Комментарий (черновик)"),
     "comment.save": _l("Комментарии сохранены"),
+    **{f"clock.{kind}": label for kind, label in CLOCK_EVENTS.items()},
 }
 
 
@@ -891,6 +900,8 @@ def history_details(event, procedure) -> str:
                 pass
     if data.get("old") and data.get("new"):
         parts.append(f"{data['old']} → {data['new']}")
+    if event.action.startswith("clock.") and "left" in data:
+        parts.append(_("использовано раб. дней: %(used)s, осталось: %(left)s", used=data["used"], left=data["left"]))
     for key in ("note", "title", "isin", "employee", "document", "file"):
         if data.get(key):
             parts.append(str(data[key]))
@@ -941,6 +952,7 @@ LIST_COLUMNS = (
     Application.created_at,
     Application.submitted_at,
     Application.deadline,
+    Application.clock_left,
 )
 
 
@@ -970,11 +982,13 @@ def _listing(query, template, block, **extra):
     """A list of applications: ``query`` selects the applications (no join), here searched, counted, sorted and
     read one page at a time with their companies, authors and executors (four queries, whatever the page)."""
     q = request.args.get("q", "").strip()
-    sort = request.args.get("sort", "created")
-    desc = request.args.get("dir", "desc") != "asc"
+    default_sort = extra.pop("default_sort", "created")
+    sort = request.args.get("sort", default_sort)
+    # the inbox opens with the fewest working days left first (issue 19.2); the other lists newest first
+    desc = request.args.get("dir", "asc" if sort == "left" and "dir" not in request.args else "desc") != "asc"
     if q:
         query = query.where(_search(q))
-    column = SORTS.get(sort, Application.created_at)
+    column = reviewclock.sort_key() if sort == "left" else SORTS.get(sort, Application.created_at)
     page = _page_of(query, (column.desc() if desc else column.asc(), Application.id.desc()))
     people = {a.author_id for a in page.items} | {a.executor_id for a in page.items if a.executor_id}
     users = (
@@ -1042,6 +1056,11 @@ def _rows(items, users, left) -> list:
             return Markup(_("осталось раб. дней: %(n)s")) % {"n": days}  # nosec B704
         return Markup(_("просрочено на %(n)s раб. дн.")) % {"n": -days}  # nosec B704
 
+    def stopped_note(days):
+        if days >= 0:
+            return Markup(_("срок остановлен, осталось раб. дней: %(n)s")) % {"n": days}  # nosec B704
+        return Markup(_("срок остановлен, просрочено на %(n)s раб. дн.")) % {"n": -days}  # nosec B704
+
     rows = []
     for app in items:
         step = (app.procedure, app.procedure_version, app.process)
@@ -1065,7 +1084,12 @@ def _rows(items, users, left) -> list:
             "created": day(app.created_at),
             "submitted": day(app.submitted_at) or "—",
         }
-        if app.deadline and app.deadline in left:
+        if app.clock_left is not None:  # the review's clock stopped: the client owes documents (issue 19.2)
+            row["deadline"] = once(("deadline", app.deadline), day, app.deadline) if app.deadline else "—"
+            row["left"] = app.clock_left
+            row["left_note"] = once(("stopped", app.clock_left), stopped_note, app.clock_left)
+            row["stopped"] = True
+        elif app.deadline and app.deadline in left:
             row["deadline"] = once(("deadline", app.deadline), day, app.deadline)
             row["left"] = left[app.deadline]
             row["left_note"] = once(("left", row["left"]), deadline_note, row["left"])
@@ -1115,7 +1139,11 @@ def inbox():
     if process_filter:
         query = query.where(Application.process == process_filter)
     if request.args.get("overdue"):
-        query = query.where(Application.deadline < engine.today())
+        # on the Exchange's time only (issue 19.2): a stopped clock is overdue only if it was when it stopped, and
+        # the client's date for documents is not the Exchange's deadline
+        query = query.where(
+            (Application.clock_left.is_null() & (Application.deadline < engine.today())) | (Application.clock_left < 0)
+        )
     return _listing(
         query,
         "workflow/inbox.html",
@@ -1129,6 +1157,7 @@ def inbox():
         process_filter=process_filter,
         statuses=STATUSES,
         show_deadline=True,
+        default_sort="left",
     )
 
 

@@ -92,6 +92,8 @@ def _models():
         workflow.Signature,
         workflow.ApplicationSecurity,
         workflow.CascadeNode,
+        workflow.ClockEvent,
+        workflow.Snapshot,
     ]
 
 
