@@ -1,0 +1,150 @@
+"""Issue #20, the pages: what every page shares is read once. An htmx fragment is rendered without the page's frame
+(no menu, no unread count), the menu is built once per process and role set, and a user's roles in an application
+are read once per request; the pages show exactly what they showed."""
+
+import logging
+import re
+
+from flask import g
+
+from core import templating
+from core.accounts.models import User
+from core.notifications.models import Notification
+from core.plugins import collect
+from core.workflow import engine
+from core.workflow.models import Application, ApplicationMember
+from tests.plugins.listing.conftest import Journey
+
+HTMX = {"HX-Request": "true"}
+
+
+class Statements(logging.Handler):
+    """The statements peewee sends while it is open (its logger reports each one at DEBUG)."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.sql = []
+
+    def emit(self, record):
+        self.sql.append(str(record.msg))
+
+    def on(self, table: str) -> list[str]:
+        return [s for s in self.sql if f'"{table}"' in s]
+
+    def __enter__(self):
+        self.logger = logging.getLogger("peewee")
+        self.level = self.logger.level
+        self.logger.setLevel(logging.DEBUG)
+        self.logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc):
+        self.logger.removeHandler(self)
+        self.logger.setLevel(self.level)
+
+
+def _draft_with_a_cascade(client, auth, demo):
+    auth.login("issuer@demo.kz")
+    journey = Journey(client, auth)
+    journey.create()
+    Notification.create(user=demo["issuer@demo.kz"], kind="listing.update", message="Непрочитанное")
+    return journey, journey.premium_path()[0]
+
+
+def test_the_cascade_fragment_reads_neither_the_menu_nor_the_notifications(client, auth, demo):
+    journey, main = _draft_with_a_cascade(client, auth, demo)
+    url = journey.url(f"?stage=additional&cascade=1&level0={main}")
+    client.get(url, headers=HTMX)
+    with Statements() as seen:
+        fragment = client.get(url, headers=HTMX)
+    html = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and "<html" not in html and "Долговые ценные бумаги" in html
+    assert seen.on("notification") == []  # no unread count
+    assert seen.on("staff_role") == []
+    # the session with its user and company, the company's roles, the application, the user's roles in it (once,
+    # not once per check) and the cascade's two levels: nothing for the frame of a page (8 before issue #20)
+    assert len(seen.sql) == 6, seen.sql
+    # the whole page carries the same cascade, and its frame: the menu and the unread count
+    with Statements() as whole:
+        page = client.get(journey.url(f"?stage=additional&level0={main}")).get_data(as_text=True)
+    assert len(whole.on("notification")) == 1
+    assert 'class="badge"' in page and 'class="badge"' not in html
+    assert "Нормативная база" in page and "Нормативная база" not in html
+    assert html.strip() in page
+
+
+def _menu_by_the_rules(app, user) -> list:
+    """The menu as the access rules define it, built afresh for this one user."""
+    pm = app.extensions["is2in.pm"]
+    if user.is_staff:
+        links = list(templating.STAFF_MENU) + collect(pm, "is2in_staff_screens", user=user)
+    else:
+        links = list(templating.CLIENT_MENU) + collect(pm, "is2in_menu_links", user=user)
+    allowed = []
+    for link in sorted(links, key=lambda link: link.order):
+        rule = getattr(app.view_functions.get(link.endpoint), "access", None)
+        if rule is not None and rule.allows(user):
+            allowed.append(link)
+    return allowed
+
+
+def test_the_menu_is_built_once_per_role_set_and_is_each_users_own(app, demo, make):
+    people = [User.get_by_id(u.id) for u in demo.values()]
+    people += [make.staff("listing"), make.staff("trading"), make.staff("admin"), make.user(make.org(roles=()))]
+    with app.test_request_context("/"):
+        for user in people:
+            assert templating.menu_for(app, user) == _menu_by_the_rules(app, user), user.email
+        kinds = {templating.role_key(u) for u in people}
+        assert len(app.extensions["is2in.menus"]) == len(kinds) < len(people)
+        # a route with a predicate of its own (the subscriptions: members, issuers...) is asked per user: a
+        # company without those roles shares no menu entry with one that has them
+        member = next(u for u in people if "member" in u.organisation.roles)
+        bare = people[-1]
+        assert "subscription.index" in {link.endpoint for link in templating.menu_for(app, member)}
+        assert "subscription.index" not in {link.endpoint for link in templating.menu_for(app, bare)}
+        # a company given a role gets the links of that role at once (a new role set, a new menu)
+        bare.organisation.set_roles({"member"})
+        assert templating.menu_for(app, bare) == _menu_by_the_rules(app, bare)
+        assert "subscription.index" in {link.endpoint for link in templating.menu_for(app, bare)}
+
+
+def test_the_pages_menu_is_the_same_for_two_users_of_one_role_set(client, auth, make):
+    org = make.org(roles=("issuer",))
+    make.user(org, email="one@example.kz", is_org_admin=True)
+    make.user(org, email="two@example.kz", is_org_admin=True)
+    menus = []
+    for email in ("one@example.kz", "two@example.kz"):
+        auth.login(email)
+        html = client.get("/applications").get_data(as_text=True)
+        menus.append(re.search(r'<nav class="usermenu".*?</nav>', html, re.S).group(0))
+        auth.logout()
+    assert menus[0] == menus[1] and 'aria-current="page"' in menus[0] and "Пользователи" in menus[0]
+
+
+def test_the_stage_page_reads_the_users_roles_in_the_application_once(client, auth, demo):
+    journey, _main = _draft_with_a_cascade(client, auth, demo)
+    client.get(journey.url("?stage=general"))
+    with Statements() as seen:
+        page = client.get(journey.url("?stage=general"))
+    assert page.status_code == 200 and 'name="general-full_name"' in page.get_data(as_text=True)
+    assert len(seen.on("application_member")) == 1
+
+
+def test_a_change_of_the_members_is_seen_within_the_same_request(app, make):
+    org = make.org()
+    author, colleague = make.user(org), make.user(org)
+    application = Application.create(number="L-2026-00001", organisation=org, procedure="listing.shares", author=author)
+    ApplicationMember.create(application=application, user=author, role="author")
+    with app.test_request_context("/"):
+        with Statements() as seen:
+            assert engine.member_roles(author, application) == {"author"}
+            assert engine.may_view(author, application) and engine.is_initiator(author, application)
+        assert len(seen.on("application_member")) == 1
+        assert not engine.may_view(colleague, application)
+        ApplicationMember.create(application=application, user=colleague, role="consultant")
+        engine.forget_member_roles()
+        assert engine.member_roles(colleague, application) == {"consultant"}
+        assert g.get(engine.MEMBER_ROLES)
+    with app.app_context():  # outside a request (a job, a command) nothing is kept
+        assert engine.member_roles(author, application) == {"author"}
+        assert engine.MEMBER_ROLES not in g
