@@ -2,6 +2,7 @@
 (no menu, no unread count), the menu is built once per process and role set, and a user's roles in an application
 are read once per request; the pages show exactly what they showed."""
 
+import datetime
 import logging
 import re
 
@@ -148,3 +149,29 @@ def test_a_change_of_the_members_is_seen_within_the_same_request(app, make):
     with app.app_context():  # outside a request (a job, a command) nothing is kept
         assert engine.member_roles(author, application) == {"author"}
         assert engine.MEMBER_ROLES not in g
+
+
+def test_the_lists_show_each_instant_on_the_almaty_calendar_day(client, auth, make):
+    """Each day's text is formatted once per page now; an instant late in the UTC evening is still the next day in
+    Almaty, and two instants of one Almaty day show the same date."""
+    org = make.org(code="ALFA")
+    author = make.user(org, email="a@example.kz")
+    evening = datetime.datetime(2026, 3, 1, 19, 30)  # 00:30 on 2 March in Almaty
+    morning = datetime.datetime(2026, 3, 1, 18, 59)  # 23:59 on 1 March in Almaty
+    for number, created, submitted in (("L-2026-00001", evening, evening), ("L-2026-00002", morning, evening)):
+        app = Application.create(
+            number=number,
+            organisation=org,
+            procedure="listing.shares",
+            author=author,
+            status="submitted",
+            process="review",
+            created_at=created,
+            submitted_at=submitted,
+        )
+        ApplicationMember.create(application=app, user=author, role="author")
+    auth.login("a@example.kz")
+    html = client.get("/applications?sort=number&dir=asc").get_data(as_text=True)
+    first, second = html.split("L-2026-00002")[0].split("L-2026-00001")[1], html.split("L-2026-00002")[1]
+    assert first.count("02.03.2026") == 2 and "01.03.2026" not in first
+    assert second.index("01.03.2026") < second.index("02.03.2026")  # created the 1st, submitted the 2nd
