@@ -175,3 +175,35 @@ def test_the_lists_show_each_instant_on_the_almaty_calendar_day(client, auth, ma
     first, second = html.split("L-2026-00002")[0].split("L-2026-00001")[1], html.split("L-2026-00002")[1]
     assert first.count("02.03.2026") == 2 and "01.03.2026" not in first
     assert second.index("01.03.2026") < second.index("02.03.2026")  # created the 1st, submitted the 2nd
+
+
+def test_the_archive_search_of_the_exchange_costs_the_same_queries_for_one_row_or_a_full_page(client, auth, make):
+    org = make.org(code="ALFA")
+    make.staff("listing", email="listing@example.kz")
+    authors = [make.user(org) for _ in range(30)]
+
+    def archived(n):
+        app = Application.create(
+            number=f"L-2026-{n:05d}",
+            organisation=org,
+            procedure="listing.shares",
+            author=authors[n - 1],
+            executor=authors[n - 1],
+            status="archived",
+            process="review",
+            submitted_at=datetime.datetime(2026, 1, 1) + datetime.timedelta(hours=n),
+        )
+        ApplicationMember.create(application=app, user=authors[n - 1], role="author")
+
+    archived(1)
+    auth.login("listing@example.kz")
+    url = "/archive?q=alfa"
+    client.get(url)
+    with Statements() as one:
+        assert "L-2026-00001" in client.get(url).get_data(as_text=True)
+    for n in range(2, 31):
+        archived(n)
+    with Statements() as full:
+        html = client.get(url).get_data(as_text=True)
+    assert "L-2026-00030" in html and "Страница 1 из 2" in html
+    assert len(full.sql) == len(one.sql)  # the page's authors and executors in one read, whatever its rows
