@@ -12,8 +12,8 @@ from core import templating
 from core.accounts.models import User
 from core.notifications.models import Notification
 from core.plugins import collect
-from core.workflow import engine
-from core.workflow.models import Application, ApplicationMember
+from core.workflow import cascade, engine
+from core.workflow.models import Application, ApplicationMember, CascadeNode
 from tests.plugins.listing.conftest import Journey
 
 HTMX = {"HX-Request": "true"}
@@ -63,8 +63,9 @@ def test_the_cascade_fragment_reads_neither_the_menu_nor_the_notifications(clien
     assert seen.on("notification") == []  # no unread count
     assert seen.on("staff_role") == []
     # the session with its user and company, the company's roles, the application, the user's roles in it (once,
-    # not once per check) and the cascade's two levels: nothing for the frame of a page (8 before issue #20)
-    assert len(seen.sql) == 6, seen.sql
+    # not once per check) and the catalogue (one read for all its levels): nothing for the frame of a page (8 before
+    # issue #20)
+    assert len(seen.sql) == 5, seen.sql
     # the whole page carries the same cascade, and its frame: the menu and the unread count
     with Statements() as whole:
         page = client.get(journey.url(f"?stage=additional&level0={main}")).get_data(as_text=True)
@@ -207,3 +208,49 @@ def test_the_archive_search_of_the_exchange_costs_the_same_queries_for_one_row_o
         html = client.get(url).get_data(as_text=True)
     assert "L-2026-00030" in html and "Страница 1 из 2" in html
     assert len(full.sql) == len(one.sql)  # the page's authors and executors in one read, whatever its rows
+
+
+def _resolved_level_by_level(catalogue, chosen, depth):
+    """The cascade as it was read before issue #20: one query per level shown."""
+    levels, parent = [], None
+    for level in range(depth):
+        options = CascadeNode.options(catalogue, parent.id if parent else None)
+        if not options:
+            break
+        raw = chosen[level] if level < len(chosen) else None
+        selected = next((o for o in options if str(o.id) == str(raw or "")), None)
+        levels.append({"level": level, "options": options, "selected": selected})
+        if selected is None:
+            break
+        parent = selected
+    return levels
+
+
+def _shown(levels):
+    return [(lv["level"], [o.id for o in lv["options"]], lv["selected"] and lv["selected"].id) for lv in levels]
+
+
+def test_the_cascade_is_read_in_one_query_and_resolves_every_path_as_before(app):
+    nodes = list(CascadeNode.select().where(CascadeNode.catalogue == "listing"))
+    assert nodes  # the catalogue the migrations seed
+    by_parent = {}
+    for node in nodes:
+        by_parent.setdefault(node.parent_id, []).append(node)
+    # a branch switched off by the Exchange disappears from the lists, and what was chosen under it is dropped
+    off = by_parent[None][0]
+    off.is_active = False
+    off.save()
+
+    def paths(parent_id, prefix):
+        yield prefix
+        for child in by_parent.get(parent_id, []):
+            yield from paths(child.id, [*prefix, child.id])
+
+    every = list(paths(None, []))
+    tampered = [[by_parent[None][-1].id, by_parent[by_parent[None][0].id][0].id], ["x"], [str(nodes[0].id), "", "1"]]
+    with app.test_request_context("/"):
+        for chosen in every + tampered:
+            with Statements() as seen:
+                levels = cascade.resolve("listing", chosen, 4)
+            assert len(seen.sql) == 1
+            assert _shown(levels) == _shown(_resolved_level_by_level("listing", chosen, 4)), chosen
