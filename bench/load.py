@@ -7,7 +7,12 @@ latency of every request.
 
 A plan names the server, the sessions to open and the phases; a phase says which sessions its clients use and
 which requests they send (each client takes its own from a list, round robin). The "orders" phase posts orders
-to the JSON API with each client's bearer token instead of a cookie."""
+to the JSON API with each client's bearer token instead of a cookie.
+
+A phase with ``open_of`` is an open loop instead: requests arrive at random (Poisson) instants at ``open_share`` of
+the requests/s the named earlier phase reached, whether or not the earlier ones were answered, each sent with the
+sessions and requests of that phase in turn. Its latency counts from the instant a request was due, so time spent
+waiting for a busy session or server is counted too (no coordinated omission)."""
 
 import asyncio
 import json
@@ -177,6 +182,63 @@ async def run_phase(phase: dict, sessions: list, seconds: float, warmup: float, 
     return result
 
 
+async def _arrival(phase, index, session, due, deadline_warm, sink):
+    requests = phase["requests"]
+    own = requests[index % len(requests)]
+    headers = dict(own.get("headers") or {})
+    expect = set(phase.get("expect", [200]))
+    try:
+        async with session.request(own.get("method", "GET"), own["path"], headers=headers, allow_redirects=False) as r:
+            await r.read()
+            status = r.status
+    except (TimeoutError, aiohttp.ClientError):
+        status = 0
+    finished = time.perf_counter()
+    if due >= deadline_warm:
+        sink["latencies"].append(finished - due)
+        sink["statuses"][status] = sink["statuses"].get(status, 0) + 1
+        if status not in expect:
+            sink["errors"] += 1
+            if len(sink["samples"]) < 3:
+                sink["samples"].append(f"{own['path']}: HTTP {status}")
+
+
+async def run_open_phase(phase: dict, sessions: list, rate: float, seconds: float, warmup: float, seed: int) -> dict:
+    """Requests due at Poisson instants of ``rate`` per second for ``warmup + seconds``; the latencies of those due
+    after the warm-up, each from its due instant to its answer."""
+    rng = random.Random(seed)
+    sink = {"latencies": [], "statuses": {}, "errors": 0, "samples": []}
+    start = time.perf_counter()
+    warm_until = start + warmup
+    end = warm_until + seconds
+    cpu_before = None
+    pending = set()
+    due, index = start, 0
+    while True:
+        due += rng.expovariate(rate)
+        if due >= end:
+            break
+        wait = due - time.perf_counter()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        if cpu_before is None and due >= warm_until:
+            cpu_before = _cpu()
+        slot = index % len(sessions)
+        task = asyncio.create_task(_arrival(phase, slot, sessions[slot], due, warm_until, sink))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+        index += 1
+    if pending:
+        await asyncio.gather(*pending)
+    elapsed = end - warm_until  # the requests due in the measured time, whenever they were answered
+    result = summary(sink["latencies"], elapsed, sink["statuses"], sink["errors"], _cpu() - (cpu_before or _cpu()))
+    result["rate"] = round(rate, 1)
+    result["late_s"] = round(max(0.0, time.perf_counter() - end), 2)  # how long the last answers came after the end
+    if sink["samples"]:
+        result["error_samples"] = sink["samples"]
+    return result
+
+
 async def main(plan: dict) -> dict:
     base = plan["base"]
     clients = plan["clients"]
@@ -194,7 +256,15 @@ async def main(plan: dict) -> dict:
             sessions = pools[pool] if pool else [bare_session(base) for _ in range(clients)]
             seconds = phase.get("seconds", plan["seconds"])
             warmup = phase.get("warmup", plan.get("warmup", max(1.0, seconds / 10)))
-            results[phase["name"]] = await run_phase(phase, sessions, seconds, warmup, seed=number)
+            if phase.get("open_of"):
+                rate = results[phase["open_of"]]["rps"] * phase.get("open_share", 0.5)
+                if rate > 0:
+                    measured = await run_open_phase(phase, sessions, rate, seconds, warmup, seed=number)
+                else:  # the closed loop answered nothing: nothing to pace the open loop by
+                    measured = summary([], seconds, {}, 0, 0.0) | {"rate": 0.0}
+            else:
+                measured = await run_phase(phase, sessions, seconds, warmup, seed=number)
+            results[phase["name"]] = measured
             if not pool:
                 for session in sessions:
                     await session.close()

@@ -1,10 +1,14 @@
 """Scenario 1, pages under load: on the scale demo, gunicorn with two workers and 32 signed-in browsers, each page
 driven for a fixed time, against the floor of a route that touches neither the database nor a template (/healthz,
-asked without a session cookie, measured before and after the pages)."""
+asked without a session cookie, measured before and after the pages). Each page twice: a closed loop (32 clients,
+each asking again when answered: the page's capacity) and then an open loop (requests arriving at random at half
+that capacity, as people do: the latency a user sees on a server that is not saturated)."""
 
 from bench import harness, report
 
-P95_LIMIT = 50.0  # ms
+P95_LIMIT = 50.0  # ms: what the closed loop would need, bounded by Little's law (see ``limits``)
+OPEN_P95_LIMIT = 100.0  # ms: the open loop's p95 at half the page's capacity
+OPEN_SHARE = 0.5  # the open loop's arrival rate, a share of the closed loop's requests/s
 FLOOR_SHARE = 0.25  # each page at least a quarter of the floor's requests/s
 
 PAGES = (
@@ -104,7 +108,17 @@ def run(env: harness.Environment, settings: harness.Settings) -> dict:
         "archive": who["archive"],
     }
     phases = [{"name": "floor-before", "requests": [{"path": "/healthz"}]}]
-    phases += [{"name": name, "sessions": pool, "requests": requests[name]} for name, _label, pool in PAGES]
+    for name, _label, pool in PAGES:
+        phases.append({"name": name, "sessions": pool, "requests": requests[name]})
+        phases.append(
+            {
+                "name": f"{name}-open",
+                "sessions": pool,
+                "requests": requests[name],
+                "open_of": name,
+                "open_share": OPEN_SHARE,
+            }
+        )
     phases.append({"name": "floor-after", "requests": [{"path": "/healthz"}]})
     load_plan = {
         "clients": settings.clients,
@@ -130,17 +144,21 @@ def run(env: harness.Environment, settings: harness.Settings) -> dict:
     figures = []
     for name, label, _pool in PAGES:
         m = measured[name]
+        opened = measured[f"{name}-open"]
         share = report.ratio(m["rps"], floor_rps)
+        values = dict(m, open_loop=opened, errors=(m.get("errors") or 0) + (opened.get("errors") or 0))
         figures.append(
             report.figure(
                 name,
                 label,
-                m,
-                f"{report.number(m['rps'])} req/s; p50 {report.ms(m['p50_ms'])} / p95 {report.ms(m['p95_ms'])} / "
-                f"p99 {report.ms(m['p99_ms'])} ms",
+                values,
+                f"closed loop: {report.number(m['rps'])} req/s; p50 {report.ms(m['p50_ms'])} / "
+                f"p95 {report.ms(m['p95_ms'])} / p99 {report.ms(m['p99_ms'])} ms. Open loop at "
+                f"{report.number(opened.get('rate'))} req/s: p50 {report.ms(opened['p50_ms'])} / "
+                f"p95 {report.ms(opened['p95_ms'])} / p99 {report.ms(opened['p99_ms'])} ms",
                 targets=[
-                    report.target("p95", m["p95_ms"], "<=", P95_LIMIT, " ms"),
                     report.target("req/s vs floor", share, ">=", FLOOR_SHARE),
+                    report.target("open-loop p95", opened["p95_ms"], "<=", OPEN_P95_LIMIT, " ms"),
                 ],
                 floor="healthz",
                 ratio=share,
@@ -149,6 +167,9 @@ def run(env: harness.Environment, settings: harness.Settings) -> dict:
     notes = [
         f"{settings.clients} concurrent clients in a closed loop (bench/load.py, aiohttp, its own process); "
         f"the generator's own CPU share during the floor: {before['client_cpu']:.2f} of a core.",
+        f"Open loop: requests due at random (Poisson) instants at {OPEN_SHARE:g} of each page's closed-loop "
+        f"requests/s, with the same {settings.clients} sessions; a request's latency counts from the instant it was "
+        f"due, so waiting for a busy server counts too. Target: p95 ≤ {OPEN_P95_LIMIT:g} ms.",
         f"Peak resident memory of a gunicorn worker: {worker_peak} MB.",
         limits(settings.clients, floor_rps),
     ]
@@ -163,7 +184,8 @@ def run(env: harness.Environment, settings: harness.Settings) -> dict:
 
 def limits(clients: int, floor_rps: float) -> str:
     """What bounds p95 in a closed loop (Little's law): each of ``clients`` asks again as soon as it is
-    answered, so the mean wait is clients / throughput, whatever the page does."""
+    answered, so the mean wait is clients / throughput, whatever the page does. That is why the closed loop's p95
+    is reported, not a target; the open loop's is."""
     needed = clients / (P95_LIMIT / 1000)
     if not floor_rps:
         return f"What limits p95: {clients} clients in a closed loop need > {needed:.0f} req/s for it."
@@ -171,5 +193,6 @@ def limits(clients: int, floor_rps: float) -> str:
         f"What limits p95: with {clients} clients in a closed loop the mean latency is {clients} ÷ the requests "
         f"per second, so p95 ≤ {P95_LIMIT:g} ms needs more than {report.number(round(needed))} req/s on every "
         f"page, {needed / floor_rps:.1f}× what the floor route (no database, no template) reaches on this machine "
-        f"({report.number(round(floor_rps))} req/s). Within that bound, a page's own cost is its ratio to the floor."
+        f"({report.number(round(floor_rps))} req/s). Within that bound, a page's own cost is its ratio to the floor, "
+        f"and its latency is the open loop's, where the arrivals do not wait for the answers."
     )

@@ -17,12 +17,15 @@ def is2in_blueprints():
 
 @hookspec
 def is2in_menu_links(user):
-    """Return a list of ``core.Link`` to add to the user menu of a signed-in client ``user``."""
+    """Return a list of ``core.Link`` to add to the user menu of a signed-in client ``user``. The menu is built
+    once per process and role set (``core.templating.role_key``: the organisation's roles, org admin or not), so
+    decide by those alone; the core drops links whose route the user may not open."""
 
 
 @hookspec
 def is2in_staff_screens(user):
-    """Return a list of ``core.Link`` to Exchange staff screens that the staff ``user`` may open."""
+    """Return a list of ``core.Link`` to Exchange staff screens that the staff ``user`` may open. Built once per
+    process and set of departments (``core.templating.role_key``), like the client menu."""
 
 
 @hookspec

@@ -1,6 +1,6 @@
 """What every page needs: the menu, the unread count, the language switch, filters, error pages."""
 
-from flask import render_template, request, url_for
+from flask import g, has_request_context, render_template, request, url_for
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from core.forms import error_list, field_messages
 from core.hooktypes import Link
 from core.plugins import collect
+from core.web import FRAGMENT
 
 # G-9: the user menu, named exactly as in the guide.
 CLIENT_MENU = (
@@ -82,19 +83,42 @@ def menu_sections(menu, urls, active) -> list[dict]:
     return [group for group in groups if group["links"]]
 
 
+def role_key(user) -> tuple:
+    """What a user's menu depends on: staff by their departments, clients by their organisation's roles and
+    whether they administer its users. ``core.access.Rule`` reads nothing else, save a route's own predicate."""
+    if user.is_staff:
+        return ("staff", frozenset(user.departments))
+    return ("client", frozenset(user.organisation.roles), bool(user.is_org_admin))
+
+
 def menu_for(app, user) -> list[Link]:
+    """The menu links ``user`` may open, in order. Built once per process and role set (``role_key``); a link
+    whose route has a predicate of its own (``access.requires``) is checked again for each user."""
+    return [link for link, _url in menu_with_urls(app, user)]
+
+
+def menu_with_urls(app, user) -> list[tuple[Link, str]]:
+    menus = app.extensions.setdefault("is2in.menus", {})
+    key = (role_key(user), request.script_root if has_request_context() else "")
+    entries = menus.get(key)
+    if entries is None:
+        entries = menus[key] = _menu_entries(app, user)
+    return [(link, url) for link, rule, url in entries if rule.predicate is None or rule.allows(user)]
+
+
+def _menu_entries(app, user) -> list[tuple]:
     pm = app.extensions["is2in.pm"]
     if user.is_staff:
         links = list(STAFF_MENU) + collect(pm, "is2in_staff_screens", user=user)
     else:
         links = list(CLIENT_MENU) + collect(pm, "is2in_menu_links", user=user)
-    allowed = []
+    entries = []
     for link in sorted(links, key=lambda link: link.order):
         view = app.view_functions.get(link.endpoint)
         rule = getattr(view, "access", None)
-        if rule is not None and rule.allows(user):
-            allowed.append(link)
-    return allowed
+        if rule is not None and (rule.predicate is not None or rule.allows(user)):
+            entries.append((link, rule, url_for(link.endpoint, **link.values)))
+    return entries
 
 
 def active_index(urls: list[str]) -> int | None:
@@ -121,12 +145,15 @@ def init_app(app) -> None:
     @app.context_processor
     def inject():
         context = {"languages": app.config["LANGUAGES"], "public_pages": public_pages}
+        if g.get(FRAGMENT):
+            return context  # one block for htmx (core.web.render): no menu, no unread count in it
         if getattr(current_user, "is_authenticated", False):  # no user outside a request (mail, tasks)
-            menu = menu_for(app, current_user)
-            urls = [url_for(link.endpoint, **link.values) for link in menu]
+            user = current_user._get_current_object()
+            entries = menu_with_urls(app, user)
+            menu, urls = [link for link, _url in entries], [url for _link, url in entries]
             active = active_index(urls)
             context["menu"], context["menu_urls"], context["menu_active"] = menu, urls, active
-            context["menu_groups"] = menu_sections(menu, urls, active) if current_user.is_staff else None
+            context["menu_groups"] = menu_sections(menu, urls, active) if user.is_staff else None
             context["unread_count"] = Notification.unread_count(current_user)
         return context
 

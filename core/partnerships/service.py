@@ -18,6 +18,7 @@ def end(link: Partnership, by: User) -> bool:
     While another kind of partnership still ties the two organisations, only the role named after the
     ended kind goes (an ex-consultant's "consultant" assignment); the rest goes with the last link.
     Returns False when someone else ended it first."""
+    from core.workflow import engine
     from core.workflow.models import Application, ApplicationMember
 
     with db.atomic():
@@ -46,6 +47,7 @@ def end(link: Partnership, by: User) -> bool:
                 by_application.setdefault(row.application.id, (row.application, []))[1].append(row)
             for app, members in by_application.values():
                 ApplicationMember.delete().where(ApplicationMember.id.in_([m.id for m in members])).execute()
+                engine.forget_member_roles()
                 if app.executor_id in {m.user_id for m in members}:
                     Application.update(executor=_client_executor(app)).where(Application.id == app.id).execute()
                 audit.record(

@@ -40,10 +40,16 @@ def resolve(catalogue: str, chosen: list, depth: int) -> list[dict]:
     so a tampered or stale request never reaches a form that branch does not have. A level with no
     options ends the cascade: that branch has no form (G-16).
     """
+    # The catalogue's active nodes in one read (a catalogue is a few dozen nodes), each parent's in the order
+    # ``CascadeNode.options`` gives them: one query for the cascade instead of one per level shown.
+    children = {}
+    active = (CascadeNode.catalogue == catalogue) & (CascadeNode.is_active == True)  # noqa: E712
+    for node in CascadeNode.select().where(active).order_by(CascadeNode.position, CascadeNode.id):
+        children.setdefault(node.parent_id, []).append(node)
     levels = []
     parent = None
     for level in range(depth):
-        options = CascadeNode.options(catalogue, parent.id if parent else None)
+        options = children.get(parent.id if parent else None, [])
         if not options:
             break
         raw = chosen[level] if level < len(chosen) else None

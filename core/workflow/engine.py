@@ -6,7 +6,7 @@ import datetime
 import json
 
 import peewee
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN
@@ -85,11 +85,32 @@ def today() -> datetime.date:
 # --- who may see and do what ---------------------------------------------------------------------
 
 
-def member_roles(user, app) -> set[str]:
+MEMBER_ROLES = "is2in_member_roles"  # in g: (user id, application id) -> the roles, read once per request
+
+
+def member_roles(user, app) -> frozenset[str]:
+    """The user's roles in the application. A page asks several times (may it view, fill, act, delete...): the
+    roles are read once per request; whatever changes the members calls ``forget_member_roles``."""
+    if not has_request_context():  # a job or a command may run long: it reads them each time
+        return _read_member_roles(user, app)
+    known = g.setdefault(MEMBER_ROLES, {})
+    key = (getattr(user, "id", user), getattr(app, "id", app))
+    if key not in known:
+        known[key] = _read_member_roles(user, app)
+    return known[key]
+
+
+def _read_member_roles(user, app) -> frozenset[str]:
     rows = ApplicationMember.select(ApplicationMember.role).where(
         (ApplicationMember.application == app) & (ApplicationMember.user == user)
     )
-    return {row.role for row in rows}
+    return frozenset(row.role for row in rows)
+
+
+def forget_member_roles() -> None:
+    """After a change of an application's members: this request reads them again."""
+    if has_request_context():
+        g.pop(MEMBER_ROLES, None)
 
 
 def may_view(user, app) -> bool:
@@ -255,6 +276,7 @@ def create(procedure: Procedure, organisation, author: User) -> Application:
             # Filed by the consultant for its partner: the issuer's admins take part from the start.
             for admin in User.active_in(organisation).where(User.is_org_admin == True):  # noqa: E712
                 ApplicationMember.get_or_create(application=app, user=admin, role="executor")
+        forget_member_roles()
         for stage in procedure.stages:
             StageState.create(application=app, stage=stage.code, status="empty")
         audit.record(
@@ -413,6 +435,7 @@ def assign_consultant(app: Application, stage: Stage, employee: User, user: User
             (ApplicationMember.application == app) & (ApplicationMember.role == "consultant")
         ).execute()
         ApplicationMember.create(application=app, user=employee, role="consultant")
+        forget_member_roles()
         FormData.delete().where((FormData.application == app) & (FormData.form_code == stage.code)).execute()
         FormData.create(
             application=app,
@@ -577,6 +600,7 @@ def transition(app: Application, action: str, user: User, version: int, note: st
             for head in executors(fresh, target):
                 role = "first_head" if head.is_first_head else "substitute"
                 ApplicationMember.get_or_create(application=fresh, user=head, role=role)
+            forget_member_roles()
         audit.record(
             f"application.{action}",
             fresh,
