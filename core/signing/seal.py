@@ -18,6 +18,7 @@ from pyhanko.sign import fields, signers
 from pyhanko.stamp import TextStampStyle
 
 from core import clock
+from core.signing.verify import _run
 
 logger = logging.getLogger(__name__)
 
@@ -162,5 +163,7 @@ def seal_pdf(pdf: bytes, key: SealKey, *, code: str, page: int = -1, reason: str
     out = io.BytesIO()
     # The stamp's visible time is the Exchange's, worded as the signature stamps beside it are.
     params = {"code": code, "organisation": key.organisation, "at": clock.stamped()}
-    pdf_signer.sign_pdf(writer, output=out, appearance_text_params=params)
+    # pyHanko's sync sign_pdf calls asyncio.run, which fails where an event loop already runs (a worker thread
+    # of an async server, the demo run from a browser session): verify._run runs it beside such a loop.
+    _run(pdf_signer.async_sign_pdf(writer, output=out, appearance_text_params=params))
     return out.getvalue()

@@ -193,3 +193,27 @@ def _blank_pdf() -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def test_the_seal_is_applied_where_an_event_loop_already_runs(app, tmp_path):
+    """pyHanko's sync sign_pdf calls asyncio.run, refused inside a running loop (the demo run from a
+    process with a Playwright session was refused that way): the seal is applied beside such a loop."""
+    import asyncio
+
+    from pypdf import PdfReader
+
+    from core.signing import pki
+    from core.signing import seal as sealing
+
+    ca = pki.make_ca("Test Seal CA")
+    seal = pki.make_seal_cert(ca, name="ЭЛЕКТРОННАЯ ПЕЧАТЬ БИРЖИ (TEST)", organisation="АО «KASE»", bin="000000000000")
+    path = tmp_path / "seal.p12"
+    path.write_bytes(pki.to_pkcs12(seal.cert, seal.key, seal.chain, "seal-pass"))
+
+    async def inside_a_loop():
+        with app.app_context():
+            key = sealing.load_seal({"SEAL_P12": str(path), "SEAL_PASSWORD": "seal-pass"})
+            return sealing.seal_pdf(_blank_pdf(), key, code="ABC-123")
+
+    sealed = asyncio.run(inside_a_loop())
+    assert len(PdfReader(io.BytesIO(sealed)).get_fields() or {}) == 1  # one signature field: the seal
