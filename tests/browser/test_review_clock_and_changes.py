@@ -99,14 +99,16 @@ def test_the_reviewer_sees_the_stopped_clock_and_sorts_the_inbox_by_days_left(
         page.goto("/staff/inbox?department=listing")
         settled(page)
         row = page.locator("tbody tr").filter(has_text=re.compile(r"L-2026-\d+"))
-        expect(row.first.locator("td.deadline")).to_contain_text("осталось раб. дней: 4")
+        expect(row.first.locator('td[data-label="Срок"]')).to_contain_text("осталось раб. дней: 4")
         sort = page.get_by_role("link", name=re.compile("^Осталось раб. дней"))
-        expect(sort).to_have_attribute("aria-sort", "ascending")  # the inbox opens with the fewest days left
+        column = page.locator("th", has=sort)  # aria-sort belongs on the header cell (axe, issue 15)
+        expect(column).to_have_attribute("aria-sort", "ascending")  # the inbox opens with the fewest days left
+        expect(sort).to_contain_text("↑")
         sort.click()
         settled(page)
-        expect(page.get_by_role("link", name=re.compile("^Осталось раб. дней"))).to_have_attribute(
-            "aria-sort", "descending"
-        )
+        sort = page.get_by_role("link", name=re.compile("^Осталось раб. дней"))
+        expect(page.locator("th", has=sort)).to_have_attribute("aria-sort", "descending")
+        expect(sort).to_contain_text("↓")
         page.goto(journey.url())
         settled(page)
         clock = page.locator("#review-clock")

@@ -766,7 +766,11 @@ def test_acceptance_windows_from_the_application_to_the_book(app, page, returnin
     field(form, "Цена").fill("1000")
     field(form, "Количество").fill("99")  # 99 000 < 100 000
     button(form, "Подать заявку").click()
-    expect(buyer.get_by_text("Минимальный размер заявки в окне «Розничные» — 100 000.00.")).to_be_visible()
+    # said at the field and, as every error, in the summary above the form (issue 15)
+    expect(buyer.locator("#quantity-error")).to_contain_text(
+        "Минимальный размер заявки в окне «Розничные» — 100 000.00."
+    )
+    expect(buyer.locator(".error-summary")).to_contain_text("Минимальный размер заявки в окне «Розничные»")
     settled(buyer)
     form = buyer.locator("form").filter(has=buyer.get_by_role("button", name="Подать заявку", exact=True))
     field(form, "Количество").fill("100")
