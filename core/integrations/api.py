@@ -3,8 +3,6 @@ deadlines and documents (metadata only), behind expiring keys the organisation a
 organisation's application is 404, as if it did not exist. JSON times are ISO 8601 UTC with "Z"; dates
 (deadlines) are the Exchange's (Almaty) dates."""
 
-import hashlib
-import secrets
 from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -17,6 +15,8 @@ from core.accounts.models import Organisation
 from core.db import utcnow
 from core.integrations.models import ApiKey
 from core.security import csrf, limiter
+from core.tokens import bearer, digest
+from core.tokens import new as new_bearer
 from core.workflow import engine
 from core.workflow.models import Application, Attachment, Transition
 
@@ -61,22 +61,12 @@ for _code in (400, 403, 404, 405, 429):
 csrf.exempt(bp)  # bearer keys, no cookies
 
 
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def new_key() -> str:
-    return KEY_PREFIX + secrets.token_urlsafe(32)
-
-
-def _bearer() -> str | None:
-    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
+    return new_bearer(KEY_PREFIX)
 
 
 def _rate_key() -> str:
-    token = _bearer()
+    token = bearer()
     return f"ro-key:{digest(token)}" if token else f"ro-ip:{request.remote_addr or ''}"
 
 
@@ -105,7 +95,7 @@ def key_required(view):
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        organisation = key_organisation(_bearer())
+        organisation = key_organisation(bearer())
         if organisation is None:
             return _error(401, _("Нужен действующий ключ API: заголовок «Authorization: Bearer <ключ>»."))
         g.api_organisation = organisation

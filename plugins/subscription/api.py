@@ -2,9 +2,7 @@
 The API calls the same service functions as the pages and validates through the same order form, so it
 applies the same checks with the same messages. JSON times are ISO 8601 UTC with "Z"; decimals are strings."""
 
-import hashlib
 import json
-import secrets
 from decimal import Decimal
 from functools import wraps
 from pathlib import Path
@@ -27,6 +25,8 @@ from core.db import db, utcnow
 from core.forms import choices
 from core.integrations import openapi as openapi_document
 from core.security import csrf, limiter
+from core.tokens import bearer, digest
+from core.tokens import new as new_bearer
 from core.web import render
 from plugins.subscription import service
 from plugins.subscription.forms import OrderForm
@@ -101,22 +101,12 @@ for _code in (400, 403, 404, 405, 413, 429):
 # --- tokens --------------------------------------------------------------------------------------------------
 
 
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def new_token() -> str:
-    return TOKEN_PREFIX + secrets.token_urlsafe(32)
-
-
-def _bearer() -> str | None:
-    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
+    return new_bearer(TOKEN_PREFIX)
 
 
 def _rate_key() -> str:
-    token = _bearer()
+    token = bearer()
     return f"api-token:{digest(token)}" if token else f"api-ip:{request.remote_addr or ''}"
 
 
@@ -156,7 +146,7 @@ def api_token_required(view):
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        user = token_user(_bearer())
+        user = token_user(bearer())
         if user is None:
             return _error(401, _("Нужен действующий ключ API: заголовок «Authorization: Bearer <ключ>»."))
         g._login_user = user
