@@ -160,7 +160,7 @@ def load(echo=print) -> None:
     if pki.made:
         echo(f"demo PKI written: root {pki.root}, key stores in {pki.root.parent.parent / 'demo'}")
     stores = pki.stores
-    rng = random.Random(SEED)
+    rng = random.Random(SEED)  # made-up demo values, the same on every load  # nosec B311
     org = {o.code: o for o in Organisation.select().where(Organisation.code.in_(("DEMO", "AUDT", "CAND")))}
 
     if not _has(org["DEMO"], "listing.shares"):

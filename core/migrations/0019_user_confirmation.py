@@ -49,8 +49,11 @@ def upgrade(db, migrator):
     db.create_tables([UserConfirmation, UserConfirmationEvent])
     migrate(migrator.add_column("users", "suspended_at", pw.DateTimeField(null=True)))
     now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
-    exchange = "select organisation_id from organisation_role where role = 'exchange'"
-    rows = [(row[0], now) for row in db.execute_sql(f"select id from organisation where id not in ({exchange})")]
+    clients = (
+        "select id from organisation where id not in "
+        "(select organisation_id from organisation_role where role = 'exchange')"
+    )
+    rows = [(row[0], now) for row in db.execute_sql(clients)]
     if rows:
         fields = [UserConfirmation.organisation, UserConfirmation.confirmed_at]
         UserConfirmation.insert_many(rows, fields=fields).execute()
