@@ -4,6 +4,7 @@ p95 instead of slowing the arrivals down (what a closed loop does, by Little's l
 stand-in server answers after a fixed pause."""
 
 import asyncio
+import concurrent.futures
 import importlib.util
 import threading
 from pathlib import Path
@@ -34,12 +35,12 @@ def _serve(one_at_a_time: bool):
     application = web.Application()
     application.router.add_get("/page", page)
     runner = web.AppRunner(application)
-    loop.run_until_complete(runner.setup())
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    loop.run_until_complete(site.start())
-    port = site._server.sockets[0].getsockname()[1]
     thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
+    thread.start()  # the server's loop runs in its own thread from the start (a test process may run one already)
+    asyncio.run_coroutine_threadsafe(runner.setup(), loop).result(5)
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    asyncio.run_coroutine_threadsafe(site.start(), loop).result(5)
+    port = site._server.sockets[0].getsockname()[1]
 
     def stop():
         asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(5)
@@ -47,6 +48,12 @@ def _serve(one_at_a_time: bool):
         thread.join(5)
 
     return f"http://127.0.0.1:{port}", stop
+
+
+def _run(coroutine):
+    """asyncio.run in a thread of its own: a browser test's Playwright may already run a loop in this process."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 async def _open(base, rate, seconds, clients=8):
@@ -61,7 +68,7 @@ async def _open(base, rate, seconds, clients=8):
 def test_below_capacity_the_open_loop_sees_the_pages_own_time():
     base, stop = _serve(one_at_a_time=False)
     try:
-        result = asyncio.run(_open(base, rate=40, seconds=2.0))
+        result = _run(_open(base, rate=40, seconds=2.0))
     finally:
         stop()
     assert result["errors"] == 0 and result["rate"] == 40
@@ -74,7 +81,7 @@ def test_above_capacity_the_queue_shows_in_the_latency_not_in_fewer_arrivals():
     40 and the wait grows, counted from when each request was due."""
     base, stop = _serve(one_at_a_time=True)
     try:
-        result = asyncio.run(_open(base, rate=40, seconds=1.5))
+        result = _run(_open(base, rate=40, seconds=1.5))
     finally:
         stop()
     assert result["errors"] == 0
@@ -104,5 +111,5 @@ def test_a_closed_loop_result_paces_the_open_loop(monkeypatch):
             {"name": "page-open", "requests": [{"path": "/"}], "open_of": "page", "open_share": 0.5},
         ],
     }
-    results = asyncio.run(load.main(plan))
+    results = _run(load.main(plan))
     assert seen["rate"] == 50 and results["page-open"]["rate"] == 50

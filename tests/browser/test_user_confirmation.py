@@ -64,9 +64,9 @@ def test_a_suspended_user_is_told_why_and_the_admins_confirmation_lets_him_back(
 def test_the_exchange_admin_sees_the_overdue_organisation_and_restores_a_user(app, page, returning, login):
     _overdue(app, "AUDT")
     login(page, "admin@exchange.demo")
-    page.get_by_role("navigation", name="Меню пользователя").get_by_role(
-        "link", name="Подтверждение пользователей"
-    ).click()
+    menu = page.get_by_role("navigation", name="Меню пользователя")
+    menu.get_by_role("link", name="Организации и пользователи").click()  # the staff menu's section (issue 15)
+    menu.get_by_role("link", name="Подтверждение пользователей").click()
     row = page.get_by_role("row").filter(has_text="AUDT")
     expect(row).to_contain_text("Просрочено на")
     screen(page, "user-confirmation-staff_1366x768")
