@@ -412,7 +412,7 @@ def submit_order(sub_id):
         form.window.choices = context["order_form"].window.choices
         context["order_form"] = form
         return render("subscription/detail.html", **context)
-    if form.validate_on_submit():
+    if _valid_order(form, sub):
         try:
             order = service.submit_order(sub, user, form.page_fields(accounts, sub))
         except service.SubscriptionError as exc:
@@ -429,6 +429,14 @@ def submit_order(sub_id):
     response = render("subscription/detail.html", **context)
     response.status_code = 422
     return response
+
+
+def _valid_order(form: OrderForm, sub) -> bool:
+    """Every error of a sent order at once (issue 15): the form's own checks and what its kind calls for."""
+    if not form.is_submitted():
+        return False
+    valid = form.validate()
+    return form.require_applicable(sub, service.windows_of(sub)) and valid
 
 
 @bp.route("/subscriptions/<int:sub_id>/order-fields", methods=["POST"])
@@ -539,7 +547,7 @@ def amend_order(sub_id, order_id):
         form.window.data = str(order.window_id or "")
     elif request.form.get("refresh"):
         pass  # without JavaScript: the form again with the fields the chosen kind calls for, nothing changed
-    elif form.validate_on_submit():
+    elif _valid_order(form, sub):
         try:
             service.amend_order(order, user, form.page_fields(accounts, sub), request.form.get("version", type=db_int))
         except service.SubscriptionError as exc:

@@ -272,3 +272,38 @@ def test_editing_a_draft_refreshes_the_fields_without_saving(app, client, auth, 
     assert response.status_code == 200 and shown(response.get_data(as_text=True))["total_nominal"]
     fresh = Subscription.get_by_id(sub.id)
     assert (fresh.security_kind, fresh.issuer_name, fresh.version) == ("equity", sub.issuer_name, sub.version)
+
+
+@pytest.mark.rule("S-4.1")
+def test_an_empty_order_names_the_account_the_price_and_the_quantity_at_once(
+    app, client, auth, members, make_subscription
+):
+    """Issue 15: the order form said "Выберите счет.", then "Укажите цену больше нуля.", and never named the
+    empty quantity. Sent empty, a limit order names all three in one answer, in the summary and at the fields;
+    a window is asked for where the subscription has windows; nothing is taken."""
+    sub = make_subscription()
+    auth.login("buyer1@demo.kz")
+    response = client.post(f"/subscriptions/{sub.id}/orders", data={"kind": "limit", "account": "", "price": ""})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    summary = re.search(r'<div class="error-summary".*?</div>', html, re.S).group(0)
+    for field, message in (
+        ("account", "Выберите счет."),
+        ("price", "Укажите цену больше нуля."),
+        ("quantity", "Укажите количество больше нуля."),
+    ):
+        assert f'href="#{field}"' in summary and message in summary, field
+        assert re.search(rf'id="{field}-error"[^>]*>.*?{re.escape(message)}', html, re.S), field
+    assert html.count("данные не сохранены") == 1
+    assert Order.select().where(Order.subscription == sub).count() == 0
+
+    with app.test_request_context():
+        seller = members["seller"]
+        windowed = make_subscription(state="draft")
+        service.add_window(windowed, seller, "Розничные", windowed.accept_from, windowed.accept_to)
+        Subscription.update(state="registered", number="SUB-T-W").where(Subscription.id == windowed.id).execute()
+    html = client.post(
+        f"/subscriptions/{windowed.id}/orders", data={"kind": "limit", "account": str(members["acc1"].id)}
+    ).get_data(as_text=True)
+    summary = re.search(r'<div class="error-summary".*?</div>', html, re.S).group(0)
+    assert "Выберите окно приема заявок." in summary and "Укажите цену больше нуля." in summary
