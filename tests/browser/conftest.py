@@ -25,6 +25,9 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 PASSWORD = "Demo!2345"
 TIMEOUT_MS = 10_000  # generous: argon2 hashing is slow on a loaded machine
+# Assertions wait as long as actions do: expect()'s own default (5 s) failed a "Сохранено." that came in 6 s
+# while two test workers and a browser shared the two cores.
+sync_api.expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture
