@@ -87,9 +87,12 @@ vendor:
 	  && cp package/LICENSE $(CURDIR)/tests/browser/vendor/axe-LICENSE.txt
 
 # Screenshots of the main pages at 1366×768 and 390×844 for docs/screens/ (issue 15), from a fresh demo.
+# Every test that leaves a picture in docs/screens/ (the main pages, the journeys' approval and signing screens,
+# the features beyond the guide); a plain `make test` writes its pictures into test-artifacts/ instead.
+SCREEN_TESTS := tests/browser/test_screens.py tests/browser/test_listing_journey.py tests/browser/test_delegation.py \
+  tests/browser/test_integrations.py tests/browser/test_user_confirmation.py tests/browser/test_review_clock_and_changes.py
 screens: install browser
-	rm -f docs/screens/*.png
-	IS2IN_SCREENS=$(CURDIR)/docs/screens $(BIN)/pytest -q -p no:randomly tests/browser/test_screens.py
+	IS2IN_SCREENS=$(CURDIR)/docs/screens $(BIN)/pytest -q -p no:randomly $(SCREEN_TESTS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
