@@ -66,7 +66,6 @@ def verify(path, document_path):
     """Check a signed PDF (the Exchange's seal over the whole file, then the signatures embedded under it), or
     a CMS signature with --document. The first line says the outcome; the exit status tells it to scripts:
     0 valid, 1 invalid, 2 not a document issued by the Exchange, 3 cannot check now."""
-    import datetime
     import logging
     from pathlib import Path
 
@@ -100,13 +99,11 @@ def verify(path, document_path):
     click.echo(line)
     if result.problem:
         click.echo(f"  {result.problem}")
-    from core.pdf import ALMATY
+    from core import clock
 
     for finding in result.findings:
         mark = "valid  " if finding.ok else "INVALID"
         moment = finding.when
-        if moment is not None and moment.tzinfo is None:
-            moment = moment.replace(tzinfo=datetime.UTC)  # the database keeps naive UTC
-        when = f", {moment.astimezone(ALMATY):%Y-%m-%d %H:%M} Almaty" if moment else ""
+        when = f", {clock.to_local(moment):%Y-%m-%d %H:%M} ({clock.zone_name()})" if moment else ""
         click.echo(f"  {mark} {finding.kind}: {finding.who} {finding.organisation}{when} — {finding.status}")
     raise SystemExit(result.exit_code)

@@ -1,11 +1,11 @@
 """Staff home, the audit journal and the security staff's list of refused requests."""
 
 import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, request
 from peewee import JOIN
 
+from core import clock
 from core.access import REFUSED, staff_required
 from core.accounts.models import Organisation, User
 from core.audit.models import AuditEvent
@@ -41,17 +41,13 @@ def audit():
     return render("staff/audit.html", "event_list", page=paginate(query, per_page=50), action=action)
 
 
-ALMATY = ZoneInfo("Asia/Almaty")
-
-
 def _almaty_day_start(value: str):
-    """The UTC instant an Almaty date (YYYY-MM-DD) begins, or None for an empty or unreadable date."""
+    """The UTC instant an Exchange date (YYYY-MM-DD) begins, or None for an empty or unreadable date."""
     try:
         day = datetime.date.fromisoformat(value)
     except ValueError:
         return None
-    start = datetime.datetime.combine(day, datetime.time(), tzinfo=ALMATY)
-    return start.astimezone(datetime.UTC).replace(tzinfo=None)
+    return clock.at(day)
 
 
 @bp.route("/staff/security")
