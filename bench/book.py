@@ -282,20 +282,20 @@ def floor_insert() -> dict:
 
 
 def collateral() -> dict:
-    from plugins.subscription import service
+    from plugins.subscription import activation
 
     sub = _sub()
     began = time.perf_counter()
-    outcome = service.collateral_check(sub, at=sub.collateral_at)
+    outcome = activation.collateral_check(sub, at=sub.collateral_at)
     return {"seconds": round(time.perf_counter() - began, 3), **outcome}
 
 
 def activation() -> dict:
-    from plugins.subscription import service
+    from plugins.subscription import activation
 
     sub = _sub()
     began = time.perf_counter()
-    sub = service.activate(sub, at=sub.activation_at)
+    sub = activation.activate(sub, at=sub.activation_at)
     seconds = time.perf_counter() - began
     if sub.state != "activated":
         raise RuntimeError(f"activation left the subscription {sub.state}")
@@ -408,13 +408,13 @@ def satisfied(job: int) -> dict:
 
 def deals() -> dict:
     from core.accounts.models import User
-    from plugins.subscription import settlement
     from plugins.subscription.models import NetPosition
+    from plugins.subscription.settlement.deals import form_deals
 
     sub = _sub()
     trader = User.get(User.email == "trading@exchange.demo")
     began = time.perf_counter()
-    formed = settlement.form_deals(sub, trader, at=sub.deal_at)
+    formed = form_deals(sub, trader, at=sub.deal_at)
     seconds = time.perf_counter() - began
     positions = NetPosition.select().where(NetPosition.subscription == sub).count()
     return {"seconds": round(seconds, 3), "deals": len(formed), "positions": positions}

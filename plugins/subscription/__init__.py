@@ -10,7 +10,7 @@ from core import Link, MigrationSet, NotificationKind, PeriodicJob, hookimpl
 def is2in_blueprints():
     from plugins.subscription import api, book
     from plugins.subscription.registers.views import bp as registers_bp
-    from plugins.subscription.settlement import bp as settlement_bp
+    from plugins.subscription.settlement.views import bp as settlement_bp
     from plugins.subscription.views import bp
 
     return [bp, settlement_bp, book.bp, api.bp, api.tokens_bp, registers_bp]
@@ -53,7 +53,7 @@ def is2in_migrations():
 def is2in_periodic_jobs():
     from huey import crontab
 
-    from plugins.subscription.settlement import settlement_clock
+    from plugins.subscription.settlement.deals import settlement_clock
 
     return [
         PeriodicJob(subscription_clock, crontab(minute="*")),

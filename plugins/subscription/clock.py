@@ -4,7 +4,7 @@ order (S-4.7) — and the deadlines of the later steps are
 enforced by the modules that own them."""
 
 from core.db import utcnow
-from plugins.subscription import service
+from plugins.subscription import activation
 from plugins.subscription.models import Subscription
 
 
@@ -19,12 +19,12 @@ def tick(at=None) -> dict:
         & (Subscription.collateral_at <= at)
     )
     for sub in due_collateral:
-        service.collateral_check(sub, at)
+        activation.collateral_check(sub, at)
         done["collateral"] += 1
     for sub in Subscription.select().where((Subscription.state == "registered") & (Subscription.activation_at <= at)):
-        service.activate(sub, at)
+        activation.activate(sub, at)
         done["activated"] += 1
     for sub in Subscription.select().where((Subscription.state == "activated") & (Subscription.accept_to <= at)):
-        if service.close_period(sub, at):
+        if activation.close_period(sub, at):
             done["failed"] += 1
     return done

@@ -20,10 +20,11 @@ from core.accounts.models import User
 from core.db import utcnow
 from core.workdays import add_working_days, is_working_day, working_days_between
 from core.workflow.cascade import make_isin
-from plugins.subscription import rules, service, settlement
+from plugins.subscription import activation, application, rules, service
 from plugins.subscription.models import RegisterJob, Subscription, TradeAccount
 from plugins.subscription.registers.jobs import build_register, start_accepted, start_proposal
 from plugins.subscription.registers.receive import check_satisfied_register, receive_satisfied
+from plugins.subscription.settlement.deals import form_deals
 
 OPEN = make_isin("KZ1C0000101")
 AWAITING_SATISFIED = make_isin("KZ1C0000102")
@@ -93,14 +94,14 @@ def _conditions(isin, accept_from, accept_to, activation, accepted_on, satisfied
 def _registered(people: dict, fields: dict, filed_at: datetime.datetime, echo, windows=()) -> Subscription:
     """Filed at ``filed_at`` (S-3.1), checked, approved, consented to by the CD and numbered (S-3.2-S-3.5);
     ``windows``: (name, minimum) of acceptance windows spanning the period, set before filing."""
-    sub = service.create(people["seller@demo.kz"], fields)
+    sub = application.create(people["seller@demo.kz"], fields)
     for name, minimum in windows:
         service.add_window(sub, people["seller@demo.kz"], name, fields["accept_from"], fields["accept_to"], minimum)
-    service.file(sub, people["seller@demo.kz"], at=filed_at)
+    application.file(sub, people["seller@demo.kz"], at=filed_at)
     note = "Соответствует правилам и техническим возможностям Биржи."
-    service.trading_check(sub, people["trading@exchange.demo"], note)
-    service.board_decide(sub, people["board@exchange.demo"], True, "Провести подписку на условиях заявления.")
-    service.cd_answer(sub, people["csd@demo.kz"], True)
+    application.trading_check(sub, people["trading@exchange.demo"], note)
+    application.board_decide(sub, people["board@exchange.demo"], True, "Провести подписку на условиях заявления.")
+    application.cd_answer(sub, people["csd@demo.kz"], True)
     # The service stamps its decisions with the clock; on the demo's calendar they came within the hour
     # after filing, before acceptance began.
     Subscription.update(
@@ -131,7 +132,7 @@ def _place_orders(sub: Subscription, people: dict, at: datetime.datetime) -> Non
 def _accepted_register(sub: Subscription, people: dict) -> None:
     """Activation at its time (S-4.5) and the accepted register (S-8.1), produced here rather than by the
     worker so the demo is complete as soon as ``is2in demo`` ends (the queued jobs then find them done)."""
-    service.activate(sub, at=sub.activation_at)
+    activation.activate(sub, at=sub.activation_at)
     for job in start_accepted(sub, people["trading@exchange.demo"]):
         build_register(job.id)
 
@@ -210,5 +211,5 @@ def load(echo=print) -> None:
         _place_orders(sub, people, _at(start, 11))
         _accepted_register(sub, people)
         _satisfied_register(Subscription.get_by_id(sub.id), people, _at(satisfied_on, 12))
-        formed = settlement.form_deals(Subscription.get_by_id(sub.id), at=fields["deal_at"])
+        formed = form_deals(Subscription.get_by_id(sub.id), at=fields["deal_at"])
         echo(f"subscription {sub.number}: {formed.count} deal(s) formed")

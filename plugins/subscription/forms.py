@@ -15,13 +15,14 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.files import sniff
 from core.forms import DecimalField, IntegerField, choices
 from core.workflow.cascade import isin_problem
-from plugins.subscription.models import INVESTOR_ITEMS, METHODS, ORDER_FIELDS
+from plugins.subscription.models import GROUNDS, INVESTOR_ITEMS, METHODS, ORDER_FIELDS
+from plugins.subscription.settlement.results import RESULT_FIELDS, results_problems
 
 
 def required(message=None):
@@ -506,3 +507,72 @@ class CallOffForm(FlaskForm):
 
                     raise ValidationError(_l("Письмо прикладывается в формате PDF (проверяется содержимое файла)."))
                 self.letter_bytes = data
+
+
+# --- settlement ------------------------------------------------------------------------------------------
+
+
+class RefusalForm(FlaskForm):
+    ground = RadioField(
+        _l("Основание отказа (пункт 6 статьи 10 Правил)"),
+        choices=choices(GROUNDS.items()),
+        validators=[InputRequired(_l("Выберите основание отказа."))],
+    )
+    note = TextAreaField(_l("Пояснение"), validators=[Optional(), Length(max=1000)])
+
+
+class SettlementNoteForm(FlaskForm):
+    """An explanation of the CD's refusal or a penalty step (shorter than the decisions' comment)."""
+
+    note = TextAreaField(_l("Пояснение"), validators=[Optional(), Length(max=1000)])
+
+
+class DateForm(FlaskForm):
+    on = DateField(_l("Дата"), validators=[DataRequired(_l("Укажите дату."))])
+
+
+def _volume(label):
+    return DecimalField(
+        label,
+        places=2,
+        validators=[
+            InputRequired(_l("Заполните это поле.")),
+            NumberRange(min=0, message=_l("Не может быть отрицательным.")),
+        ],
+    )
+
+
+class ResultsForm(FlaskForm):
+    """Form S-A3: the results of the subscription."""
+
+    settlement_date = DateField(_l("1. Дата проведения расчетов"), validators=[DataRequired(_l("Заполните это поле."))])
+    price = DecimalField(
+        _l("2. Цена одной ценной бумаги"),
+        places=4,
+        validators=[
+            InputRequired(_l("Заполните это поле.")),
+            NumberRange(min=0, message=_l("Не может быть отрицательной.")),
+        ],
+    )
+    accepted_total = _volume(_l("3. Общий объем принятых заявок (при одновременной подписке на Бирже и за рубежом)"))
+    accepted_exchange = _volume(_l("4. Общий объем заявок, принятых через Биржу"))
+    satisfied_total = _volume(
+        _l("5. Общий объем удовлетворенных заявок (при одновременной подписке на Бирже и за рубежом)")
+    )
+    satisfied_exchange = _volume(_l("6. Общий объем удовлетворенных заявок, поданных через Биржу"))
+
+    def __init__(self, *args, sub=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sub = sub
+
+    def values(self) -> dict:
+        return {name: self[name].data for name in RESULT_FIELDS}
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        if self.sub is not None:
+            for name, message in results_problems(self.sub, self.values()).items():
+                if not self[name].errors:
+                    self[name].errors = list(self[name].errors) + [message]
+                ok = False
+        return ok

@@ -1,6 +1,7 @@
 """Subscriptions (seed 004): the application (form S-A1), orders, trade-clearing accounts and the
 collateral blocked on them, registers (S-A2), deals, net positions, results (S-A3) and penalties."""
 
+import datetime
 import json
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -11,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from core.accounts.models import Organisation, User
 from core.db import BaseModel, utcnow
 from core.files import StoredFile
+from core.workdays import add_working_days
 
 STATES = {
     "draft": _l("Черновик"),
@@ -482,3 +484,47 @@ class CallOff(BaseModel):
 
     class Meta:
         table_name = "subscription_call_off"
+
+
+# --- settlement: why a deal failed ------------------------------------------------------------------------
+
+# S-10.6: the grounds on which the CD refuses settlement of all of a buyer's deals (without CCP).
+GROUNDS = {
+    "money": _l("Недостаточно денег на банковском счете покупателя для расчетов по всем его сделкам"),
+    "date": _l("Дата расчетов не соответствует периоду расчетов, установленному условиями подписки"),
+    "consent": _l(
+        "Биржа не получила согласие центрального депозитария на проверку заявок по критериям продавца "
+        "и на раскрытие сведений о субсчетах инвесторов"
+    ),
+    "other": _l("Иные случаи, определенные сводом правил центрального депозитария"),
+}
+# S-10.1: the seller did not provide the securities on its sub-account.
+NO_SECURITIES = _l("Продавец не обеспечил ценные бумаги на своем субсчете в центральном депозитарии")
+
+
+class DealFailure(BaseModel):
+    """Why a deal was not executed (S-10.1, S-10.6), who is to blame when the ground says so, the day it
+    was declared failed (the 5 working days of S-12.2 count from it) and a referral of the penalty to
+    the disputes commission (S-12.6)."""
+
+    deal = pw.ForeignKeyField(Deal, unique=True, on_delete="CASCADE", backref="+")
+    ground = pw.CharField(max_length=16)  # money | date | consent | other | securities
+    note = pw.TextField(default="")
+    guilty = pw.ForeignKeyField(Organisation, null=True, backref="+")
+    declared_on = pw.DateField()
+    declared_by = pw.ForeignKeyField(User, null=True, backref="+")
+    disputed_on = pw.DateField(null=True)
+    disputed_by = pw.ForeignKeyField(Organisation, null=True, backref="+")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "subscription_deal_failure"
+
+    @property
+    def ground_label(self):
+        return NO_SECURITIES if self.ground == "securities" else GROUNDS.get(self.ground, self.ground)
+
+    @property
+    def claim_until(self) -> datetime.date:
+        """S-12.2: the injured party claims within 5 working days after the deal was declared failed."""
+        return add_working_days(self.declared_on, 5)

@@ -15,7 +15,7 @@ from core.db import db
 from core.forms import choices, db_int
 from core.pagination import paginate
 from core.web import render
-from plugins.subscription import rules, service
+from plugins.subscription import activation, application, rules, service
 from plugins.subscription.forms import (
     AccountForm,
     ApplicationForm,
@@ -99,7 +99,7 @@ def new():
     if request.method == "POST" and request.form.get("refresh"):
         return _refreshed(form, None)
     if form.validate_on_submit():
-        sub = service.create(current_user._get_current_object(), form.model_fields())
+        sub = application.create(current_user._get_current_object(), form.model_fields())
         flash(_("Черновик заявления сохранен. Проверьте условия и нажмите «Подать на Биржу»."), "success")
         return redirect(url_for("subscription.detail", sub_id=sub.id))
     status = 200 if request.method == "GET" else 422
@@ -232,7 +232,7 @@ def file(sub_id):
     if current_user.organisation_id != sub.seller_id:
         abort(403)
     try:
-        service.file(sub, current_user._get_current_object())
+        application.file(sub, current_user._get_current_object())
     except service.SubscriptionError as exc:
         return _refused(sub, exc)
     return _done(sub, _("Заявление подано на Биржу."))
@@ -246,7 +246,7 @@ def check(sub_id):
     if not form.validate_on_submit():
         abort(400)
     try:
-        service.trading_check(sub, current_user._get_current_object(), (form.note.data or "").strip())
+        application.trading_check(sub, current_user._get_current_object(), (form.note.data or "").strip())
     except service.SubscriptionError as exc:
         return _refused(sub, exc)
     return _done(sub, _("Служебная записка направлена члену Правления."))
@@ -264,9 +264,9 @@ def decide(sub_id, body):
     user = current_user._get_current_object()
     try:
         if body == "board" and (user.in_department("board") or user.is_admin):
-            service.board_decide(sub, user, approve, (form.note.data or "").strip())
+            application.board_decide(sub, user, approve, (form.note.data or "").strip())
         elif body == "management" and (user.in_department("management") or user.is_admin):
-            service.management_decide(sub, user, approve, (form.note.data or "").strip())
+            application.management_decide(sub, user, approve, (form.note.data or "").strip())
         else:
             abort(403)
     except service.SubscriptionError as exc:
@@ -283,7 +283,7 @@ def cd(sub_id):
         flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "danger")
         return redirect(url_for("subscription.detail", sub_id=sub.id))
     try:
-        service.cd_answer(
+        application.cd_answer(
             sub, current_user._get_current_object(), form.decision.data == "approve", (form.note.data or "").strip()
         )
     except service.SubscriptionError as exc:
@@ -300,7 +300,7 @@ def seller_price(sub_id):
         flash(_("Укажите цену больше нуля."), "danger")
         return redirect(url_for("subscription.detail", sub_id=sub.id))
     try:
-        service.set_seller_price(sub, current_user._get_current_object(), form.price.data)
+        activation.set_seller_price(sub, current_user._get_current_object(), form.price.data)
     except service.SubscriptionError as exc:
         return _refused(sub, exc)
     return _done(sub, _("Цена для рыночных заявок указана."))
@@ -324,7 +324,7 @@ def request_change(sub_id):
     if form.other_conditions.data:
         changes["other_conditions"] = form.other_conditions.data.strip()
     try:
-        service.request_change(sub, current_user._get_current_object(), form.request_text.data.strip(), changes)
+        application.request_change(sub, current_user._get_current_object(), form.request_text.data.strip(), changes)
     except service.SubscriptionError as exc:
         return _refused(sub, exc)
     return _done(sub, _("Просьба направлена члену Правления."))
@@ -338,7 +338,7 @@ def decide_change(sub_id, change_id):
         (ConditionChange.id == change_id) & (ConditionChange.subscription == sub)
     ) or abort(404)
     try:
-        service.decide_change(change, current_user._get_current_object(), request.form.get("decision") == "approve")
+        application.decide_change(change, current_user._get_current_object(), request.form.get("decision") == "approve")
     except service.SubscriptionError as exc:
         return _refused(sub, exc)
     return _done(sub, _("Решение по изменению условий записано; ЦД и члены Биржи уведомлены."))
@@ -661,9 +661,10 @@ def announcement(number):
 
 def _results_statistics(sub):
     """The statistics of published results (issue #17), or None while the results are not public."""
-    from plugins.subscription import settlement, statistics
+    from plugins.subscription import statistics
+    from plugins.subscription.settlement.results import public_results
 
-    if settlement.public_results(sub) is None:
+    if public_results(sub) is None:
         return None
     return statistics.compute(sub)
 

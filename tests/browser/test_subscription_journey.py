@@ -17,10 +17,12 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from core.db import utcnow
-from plugins.subscription import clock, service, settlement
+from plugins.subscription import activation, application, clock, service
 from plugins.subscription.models import Fill, Order, Subscription, TradeAccount
 from plugins.subscription.registers import jobs
 from plugins.subscription.rules import local
+from plugins.subscription.settlement.cd import settle_buyer
+from plugins.subscription.settlement.deals import form_deals
 from tests.browser.listing_steps import button, download, settled, status
 from tests.browser.subscription_steps import (
     XLSX,
@@ -418,7 +420,7 @@ def test_certificate_link_downloads_the_pdf(app, page, returning, login):
     now = utcnow()
     users = returning
     with app.test_request_context():
-        sub = service.create(
+        sub = application.create(
             users["seller@demo.kz"],
             {
                 "issuer_name": ISSUER,
@@ -451,8 +453,8 @@ def test_certificate_link_downloads_the_pdf(app, page, returning, login):
         )
         Fill.create(subscription=sub, order=order, price=Decimal("1000"), quantity=10, volume=Decimal("10000"))
         Subscription.update(state="satisfied_register").where(Subscription.id == sub.id).execute()
-        settlement.form_deals(Subscription.get_by_id(sub.id))
-        settlement.settle_buyer(Subscription.get_by_id(sub.id), order.buyer_id, users["csd@demo.kz"])
+        form_deals(Subscription.get_by_id(sub.id))
+        settle_buyer(Subscription.get_by_id(sub.id), order.buyer_id, users["csd@demo.kz"])
     login(page, "seller@demo.kz")
     page.goto(f"/subscriptions/{sub.id}/settlement")
     expect(heading(page, re.compile(r"^Сделки и расчеты"))).to_be_visible()
@@ -540,7 +542,7 @@ def test_the_application_works_without_javascript(browser, live_server, returnin
 def test_the_order_form_shows_market_and_investor_fields_when_chosen(app, page, returning, login, field):
     now = utcnow()
     with app.test_request_context():
-        sub = service.create(
+        sub = application.create(
             returning["seller@demo.kz"],
             {
                 "issuer_name": ISSUER,
@@ -622,7 +624,7 @@ def _registered(app, users, number, **overrides):
         **overrides,
     }
     with app.test_request_context():
-        sub = service.create(users["seller@demo.kz"], fields)
+        sub = application.create(users["seller@demo.kz"], fields)
     Subscription.update(state="registered", number=number, announced_at=now).where(Subscription.id == sub.id).execute()
     return Subscription.get_by_id(sub.id)
 
@@ -644,7 +646,7 @@ def test_an_order_cancelled_at_the_collateral_check_says_when_and_why(app, page,
                 {"kind": "limit", "price": Decimal("1000"), "quantity": 10, "account": account},
                 at=now - datetime.timedelta(minutes=minutes),
             )
-        assert service.collateral_check(Subscription.get_by_id(sub.id), at=check) == {"secured": 1, "cancelled": 1}
+        assert activation.collateral_check(Subscription.get_by_id(sub.id), at=check) == {"secured": 1, "cancelled": 1}
     when = local(check).strftime("%d.%m.%Y %H:%M")
     login(page, "buyer2@demo.kz")
     page.goto(f"/subscriptions/{sub.id}")
@@ -675,7 +677,7 @@ def test_the_cd_sees_a_short_buyers_whole_shortfall(app, page, returning, login)
             )
             Fill.create(subscription=sub, order=order, price=Decimal("1000"), quantity=10, volume=Decimal("10000"))
         Subscription.update(state="satisfied_register").where(Subscription.id == sub.id).execute()
-        settlement.form_deals(Subscription.get_by_id(sub.id))
+        form_deals(Subscription.get_by_id(sub.id))
     TradeAccount.update(balance=Decimal("15000"), blocked=0).where(TradeAccount.code == "BUY2-KZT").execute()
     login(page, "csd@demo.kz")
     page.goto(f"/subscriptions/{sub.id}/settlement")

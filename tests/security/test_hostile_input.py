@@ -200,7 +200,7 @@ def _world(app, client, auth, make, make_subscription, members):
     sub = make_subscription()
     make_subscription(state="draft")
     filed = make_subscription(state="filed")
-    Subscription.update(filed_at=utcnow()).where(Subscription.id == filed.id).execute()  # as service.file sets it
+    Subscription.update(filed_at=utcnow()).where(Subscription.id == filed.id).execute()  # as application.file sets it
     with app.test_request_context():
         service.submit_order(
             sub,

@@ -1,6 +1,6 @@
 """Failed deals (S-10.1, S-10.6, S-12): why a deal was not executed, who is to blame, the day it was
 declared failed (the penalty window of S-12.2 counts from it) and a referral to the disputes commission
-(S-12.6). Frozen here; the live model is plugins/subscription/settlement.py:DealFailure."""
+(S-12.6). Frozen here; the live model is plugins/subscription/models.py:DealFailure."""
 
 import peewee as pw
 

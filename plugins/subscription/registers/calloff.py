@@ -10,7 +10,7 @@ from core import audit
 from core.accounts.models import User
 from core.db import db
 from core.files import sniff, store
-from plugins.subscription import service
+from plugins.subscription import activation, service
 from plugins.subscription.models import CallOff, Order, RegisterJob, Subscription
 from plugins.subscription.registers import jobs
 from plugins.subscription.registers.jobs import Outbox, start_accepted
@@ -131,7 +131,7 @@ def enforce_deadlines(at=None) -> dict:
         jobs._enqueue("check_satisfied_register" if job.kind == "check" else "build_register", job)
         done["requeued"] += 1
     for sub in list(Subscription.select().where(Subscription.state == "activated")):
-        if not service.period_over(sub, at) or service.close_period(sub, at):
+        if not service.period_over(sub, at) or activation.close_period(sub, at):
             continue
         produced = RegisterJob.select().where(
             (RegisterJob.subscription == sub)

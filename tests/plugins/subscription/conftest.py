@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from core.db import utcnow
-from plugins.subscription import service
+from plugins.subscription import application, service
 from plugins.subscription.models import Subscription, TradeAccount
 from plugins.subscription.rules import local
 
@@ -72,7 +72,7 @@ def members(demo, app):
 def make_subscription(app, members):
     def make(state="registered", **overrides):
         with app.test_request_context():
-            sub = service.create(members["seller"], conditions(**overrides))
+            sub = application.create(members["seller"], conditions(**overrides))
             if state != "draft":
                 Subscription.update(
                     state=state,

@@ -9,7 +9,7 @@ from flask_babel import force_locale
 from core.db import utcnow
 from core.notifications.models import Notification
 from core.workdays import add_working_days
-from plugins.subscription import rules, service
+from plugins.subscription import application, rules, service
 from plugins.subscription.models import ConditionChange, Subscription
 from tests.plugins.subscription.conftest import conditions
 
@@ -136,8 +136,8 @@ def _filed(app, members, **overrides):
         **overrides,
     )
     with app.test_request_context():
-        sub = service.create(members["seller"], fields)
-        return service.file(sub, members["seller"])
+        sub = application.create(members["seller"], fields)
+        return application.file(sub, members["seller"])
 
 
 @pytest.mark.rule("S-3.2")
@@ -173,8 +173,8 @@ def test_trading_check_board_decision_cd_consent_number_and_announcement(client,
 def test_private_placement_is_never_announced(client, app, members):
     sub = _filed(app, members, private=True, settlement_org="other", ccp=False)
     with app.test_request_context():
-        service.trading_check(sub, members["seller"], "")
-        service.board_decide(Subscription.get_by_id(sub.id), members["seller"], True, "")
+        application.trading_check(sub, members["seller"], "")
+        application.board_decide(Subscription.get_by_id(sub.id), members["seller"], True, "")
     sub = Subscription.get_by_id(sub.id)
     assert sub.state == "registered" and sub.announced_at is None
     assert sub.number not in client.get("/announcements").get_data(as_text=True)
@@ -186,7 +186,7 @@ def test_private_placement_is_never_announced(client, app, members):
 def test_board_refusal_goes_to_the_management_board_and_the_seller_is_told(client, auth, app, members, demo):
     sub = _filed(app, members)
     with app.test_request_context():
-        service.trading_check(sub, members["seller"], "")
+        application.trading_check(sub, members["seller"], "")
     auth.login("board@exchange.demo")
     missing = client.post(
         f"/subscriptions/{sub.id}/decide/board", data={"decision": "refuse", "note": ""}, follow_redirects=True
@@ -206,9 +206,9 @@ def test_board_refusal_goes_to_the_management_board_and_the_seller_is_told(clien
 def test_refiling_moves_the_start(client, auth, app, members):
     sub = _filed(app, members)
     with app.test_request_context():
-        service.trading_check(sub, members["seller"], "")
-        service.board_decide(Subscription.get_by_id(sub.id), members["seller"], False, "Перенесите даты")
-        service.management_decide(Subscription.get_by_id(sub.id), members["seller"], False, "Перенесите даты")
+        application.trading_check(sub, members["seller"], "")
+        application.board_decide(Subscription.get_by_id(sub.id), members["seller"], False, "Перенесите даты")
+        application.management_decide(Subscription.get_by_id(sub.id), members["seller"], False, "Перенесите даты")
         sub = Subscription.get_by_id(sub.id)
         later = {
             k: v + datetime.timedelta(days=7)
@@ -225,7 +225,7 @@ def test_refiling_moves_the_start(client, auth, app, members):
             deal_at=_at(add_working_days(rules.local(later["accept_to"]).date(), 4), 11),
             settlement_at=_at(add_working_days(rules.local(later["accept_to"]).date(), 4), 15),
         ).where(Subscription.id == sub.id).execute()
-        sub = service.file(Subscription.get_by_id(sub.id), members["seller"])
+        sub = application.file(Subscription.get_by_id(sub.id), members["seller"])
     assert sub.state == "filed"
 
 
@@ -251,14 +251,14 @@ def test_a_consortium_sells_through_its_lead_member(app, members, demo):
     from plugins.subscription.models import ConsortiumMember
 
     with app.test_request_context():
-        sub = service.create(members["seller"], conditions(), consortium=[demo["broker@demo.kz"].organisation])
+        sub = application.create(members["seller"], conditions(), consortium=[demo["broker@demo.kz"].organisation])
     assert sub.seller_id == members["seller"].organisation_id
     assert [m.organisation.code for m in ConsortiumMember.select()] == ["BRKR"]
 
 
 def test_only_stock_members_file(app, demo):
     with app.test_request_context(), pytest.raises(service.SubscriptionError):
-        service.create(demo["issuer@demo.kz"], conditions())
+        application.create(demo["issuer@demo.kz"], conditions())
 
 
 def test_application_form_in_the_browser_pages(client, auth, members):

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from lxml import etree
 
-from plugins.subscription import book, rules, service
+from plugins.subscription import activation, book, rules, service
 from plugins.subscription.models import Order, Subscription, TradeAccount
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -101,7 +101,7 @@ def test_worked_book_figures(app, worked):
 def test_the_book_fair_value_is_what_activation_uses(app, worked):
     with app.test_request_context():
         expected = book.book_of(worked).fair_value
-        activated = service.activate(worked)
+        activated = activation.activate(worked)
     assert Subscription.get_by_id(activated.id).fair_value == expected
     # after activation the market order has its quantity at that price
     market = Order.get((Order.subscription == worked.id) & (Order.kind == "market"))
@@ -227,7 +227,7 @@ def test_a_closed_book_does_not_poll(app, client, auth, worked):
     from tests.plugins.subscription.conftest import end_period
 
     with app.test_request_context():
-        service.activate(worked)
+        activation.activate(worked)
     auth.login("seller@demo.kz")
     # activation inside the period (S-4.3) does not close the book: orders still come, change and go
     assert 'hx-trigger="every 10s"' in client.get(f"/subscriptions/{worked.id}/book").get_data(as_text=True)

@@ -8,8 +8,10 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from plugins.subscription import rules, service, settlement
-from plugins.subscription.models import Order
+from plugins.subscription import rules, service
+from plugins.subscription.models import Order, Penalty
+from plugins.subscription.settlement.base import today
+from plugins.subscription.settlement.penalties import claim_penalty
 from tests.conftest import almaty
 from tests.plugins.subscription import test_settlement
 from tests.plugins.subscription.test_orders import limit
@@ -46,8 +48,8 @@ def test_orders_are_taken_until_almaty_midnight_and_refused_after(app, members, 
 def test_the_deal_day_and_settlements_today_are_almaty_dates(app, frozen_at):
     deal_at = datetime.datetime(2026, 12, 3, 19, 30)  # 00:30 on 04.12 in Almaty, 03.12 by UTC
     with app.app_context():
-        assert settlement.today(deal_at) == datetime.date(2026, 12, 4)
-        assert settlement.today() == frozen_at.exchange_date == almaty(frozen_at.utc).date()
+        assert today(deal_at) == datetime.date(2026, 12, 4)
+        assert today() == frozen_at.exchange_date == almaty(frozen_at.utc).date()
         assert rules.local(deal_at) == datetime.datetime(2026, 12, 4, 0, 30)
         assert rules.one_day(datetime.datetime(2026, 12, 3, 18, 0), deal_at) is False  # 23:00 and 00:30: two days
 
@@ -74,10 +76,10 @@ def test_a_penalty_is_claimed_until_almaty_midnight_of_the_fifth_working_day(
     _sub, deal, _other = failed_on_friday
     with time_machine.travel(instant.replace(tzinfo=datetime.UTC), tick=False), app.test_request_context():
         if in_time:
-            penalty = settlement.claim_penalty(deal, people["seller"])  # "today" not given: the Exchange's
+            penalty = claim_penalty(deal, people["seller"])  # "today" not given: the Exchange's
             assert penalty.claimed_on == datetime.date(2026, 4, 1)
             assert penalty.notice_due == datetime.date(2026, 4, 3)  # 2nd working day after 1 April (S-12.3)
         else:
             with pytest.raises(service.SubscriptionError, match="истек 01.04.2026"):
-                settlement.claim_penalty(deal, people["seller"])
-            assert settlement.Penalty.select().count() == 0
+                claim_penalty(deal, people["seller"])
+            assert Penalty.select().count() == 0

@@ -9,7 +9,7 @@ from core.accounts.models import User
 from core.audit.models import AuditEvent
 from core.db import utcnow
 from core.notifications.models import Notification
-from plugins.subscription import rules, service
+from plugins.subscription import activation, rules, service
 from plugins.subscription.models import Order, Subscription, TradeAccount
 
 
@@ -142,7 +142,7 @@ def test_unsecured_orders_allowed_before_the_check_cancelled_at_it_refused_after
     poor = submit(app, sub, members, buyer="buyer2", price="1000", quantity=10)  # 10,000 on 5,000
     assert not rich.secured and not poor.secured  # before the check time: accepted unsecured
     with app.test_request_context():
-        result = service.collateral_check(sub, at=sub.collateral_at)
+        result = activation.collateral_check(sub, at=sub.collateral_at)
     assert result == {"secured": 1, "cancelled": 1}
     assert Order.get_by_id(rich.id).secured and Order.get_by_id(poor.id).status == "unsecured"
     after = sub.collateral_at + datetime.timedelta(minutes=1)
@@ -162,8 +162,8 @@ def test_the_check_secures_in_book_order_while_the_money_lasts(app, members, mak
     second = submit(app, sub, members, buyer="buyer2", price="1500", quantity=10)  # 15,000: 25,002.50 > 25,000.50
     third = submit(app, sub, members, buyer="buyer2", price="1499.80", quantity=10)  # 14,998.00: exactly what is left
     with app.test_request_context():
-        assert service.collateral_check(sub, at=sub.collateral_at) == {"secured": 2, "cancelled": 1}
-        assert service.collateral_check(sub, at=sub.collateral_at) == {"secured": 0, "cancelled": 0}  # once only
+        assert activation.collateral_check(sub, at=sub.collateral_at) == {"secured": 2, "cancelled": 1}
+        assert activation.collateral_check(sub, at=sub.collateral_at) == {"secured": 0, "cancelled": 0}  # once only
     taken = second.version
     first, second, third = (Order.get_by_id(o.id) for o in (first, second, third))
     assert (first.secured, first.blocked) == (True, Decimal("10002.50"))
@@ -296,7 +296,7 @@ def test_fair_value_and_market_quantities_on_a_worked_book(app, members, make_su
         app, sub, members, kind="market", price=None, quantity=None, basis="money", money=Decimal("250000")
     )
     with app.test_request_context():
-        service.activate(sub, at=sub.activation_at)
+        activation.activate(sub, at=sub.activation_at)
     sub = Subscription.get_by_id(sub.id)
     # VWAP = (1000*100 + 1100*300 + 900*100) / 500 = 520000 / 500 = 1040
     assert sub.fair_value == Decimal("1040.0000") and sub.state == "activated"
@@ -325,8 +325,8 @@ def test_one_day_period_uses_the_sellers_price(app, members, make_subscription):
     submit(app, sub, members, price="1000", quantity=100)
     market = submit(app, sub, members, kind="market", price=None, quantity=None, basis="money", money=Decimal("120000"))
     with app.test_request_context():
-        service.set_seller_price(sub, members["seller"], Decimal("1200"))
-        service.activate(Subscription.get_by_id(sub.id), at=sub.activation_at)
+        activation.set_seller_price(sub, members["seller"], Decimal("1200"))
+        activation.activate(Subscription.get_by_id(sub.id), at=sub.activation_at)
     assert Order.get_by_id(market.id).quantity == 100
 
 
@@ -349,14 +349,14 @@ def test_no_orders_declares_the_subscription_failed_and_publishes_it(app, client
     sub = make_subscription()
     with app.test_request_context():
         # activation inside the period with no order yet: more may come, the period goes on
-        service.activate(sub, at=sub.activation_at)
+        activation.activate(sub, at=sub.activation_at)
         assert Subscription.get_by_id(sub.id).state == "activated"
         assert (
-            service.close_period(Subscription.get_by_id(sub.id), at=sub.accept_to - datetime.timedelta(seconds=1))
+            activation.close_period(Subscription.get_by_id(sub.id), at=sub.accept_to - datetime.timedelta(seconds=1))
             is False
         )
         # the period ends with none: failed (S-4.7)
-        assert service.close_period(Subscription.get_by_id(sub.id), at=sub.accept_to) is True
+        assert activation.close_period(Subscription.get_by_id(sub.id), at=sub.accept_to) is True
     sub = Subscription.get_by_id(sub.id)
     assert sub.state == "failed" and "ни одной заявки" in sub.failed_reason
     page = client.get(f"/announcements/{sub.number}").get_data(as_text=True)

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from core.audit.models import AuditEvent
 from core.db import utcnow
 from core.notifications.models import Notification
-from plugins.subscription import rules, service
+from plugins.subscription import activation, rules, service
 from plugins.subscription.models import CallOff, Fill, Order, Register, RegisterJob, Subscription, TradeAccount
 from plugins.subscription.registers.calloff import call_off_refusal, enforce_deadlines
 from plugins.subscription.registers.receive import due_end, upload_refusal
@@ -39,7 +39,7 @@ def submit(app, sub, members, buyer="buyer1", **fields):
 def activate(app, sub):
     end_period(sub)
     with app.test_request_context():
-        service.activate(Subscription.get_by_id(sub.id), at=utcnow())
+        activation.activate(Subscription.get_by_id(sub.id), at=utcnow())
     return Subscription.get_by_id(sub.id)
 
 

@@ -10,7 +10,7 @@ from lxml import etree
 from openpyxl import load_workbook
 
 from core.db import utcnow
-from plugins.subscription import service
+from plugins.subscription import activation, service
 from plugins.subscription.models import Fill, Register, Subscription
 from plugins.subscription.registers.calloff import enforce_deadlines
 from plugins.subscription.registers.reader import Report, read_xlsx, validate_schema
@@ -26,7 +26,7 @@ AWKWARD = 'Тест & <Ко> "кавычки"\x01 ' + "\r\n"  # escaped, a contr
 def produced(app, sub):
     end_period(sub)
     with app.test_request_context():
-        service.activate(Subscription.get_by_id(sub.id), at=utcnow())
+        activation.activate(Subscription.get_by_id(sub.id), at=utcnow())
     with app.app_context():
         enforce_deadlines()
     return Subscription.get_by_id(sub.id)

@@ -8,7 +8,7 @@ import pytest
 
 from core.db import utcnow
 from core.notifications.models import Notification
-from plugins.subscription import rules, service
+from plugins.subscription import activation, rules, service
 from plugins.subscription.models import Order, Register, RegisterJob, Subscription, TradeAccount
 from tests.plugins.subscription.test_acceptance_period import CHECK, MON, TUE, at, calendar, order  # noqa: F401
 from tests.plugins.subscription.test_registers import book, produced, stored, upload  # noqa: F401
@@ -29,7 +29,7 @@ def test_an_order_the_check_cancels_says_when_and_why_and_the_buyer_is_told(app,
     second = order(app, sub, members, buyer="buyer2", price=Decimal("1500"), when=at(MON, 12))
     third = order(app, sub, members, buyer="buyer2", price=Decimal("1499.80"), when=at(TUE, 9))
     with app.test_request_context():
-        assert service.collateral_check(Subscription.get_by_id(sub.id), at=CHECK) == {"secured": 2, "cancelled": 1}
+        assert activation.collateral_check(Subscription.get_by_id(sub.id), at=CHECK) == {"secured": 2, "cancelled": 1}
     cancelled = Order.get_by_id(second.id)
     assert (cancelled.free_at_check, cancelled.needed_at_check) == (Decimal("14998.00"), Decimal("15000.00"))
     assert Order.get_by_id(first.id).secured and Order.get_by_id(third.id).secured
@@ -79,14 +79,15 @@ def test_the_cd_sees_each_participants_totals_and_a_short_buyers_whole_shortfall
 ):
     """Without CCP: BUY2 has two deals of 10 x 1000 = 10 000 each, 20 000 due in all, and 15 000 on its
     account: short by 5 000 (not 'one deal of 10 000'). The seller receives 20 000 and delivers 20."""
-    from plugins.subscription import settlement
+    from plugins.subscription.settlement.cd import settle_buyer
+    from plugins.subscription.settlement.deals import form_deals
 
     sub, _orders = place(
         make_subscription(ccp=False), [("buyer2", "1000", 10, None, 10), ("buyer2", "1000", 10, None, 10)]
     )
     TradeAccount.update(balance=Decimal("15000"), blocked=0).where(TradeAccount.code == "BUY2-KZT").execute()
     with app.test_request_context():
-        settlement.form_deals(sub, people["trading"], at=sub.deal_at)
+        form_deals(sub, people["trading"], at=sub.deal_at)
     auth.login("csd@demo.kz")
     words = text(client.get(f"/subscriptions/{sub.id}/settlement").get_data(as_text=True))
     assert "Итоги по участникам" in words
@@ -98,7 +99,7 @@ def test_the_cd_sees_each_participants_totals_and_a_short_buyers_whole_shortfall
         "15 000.00, не хватает 5 000.00." in words
     )
     with app.test_request_context(), pytest.raises(service.SubscriptionError) as refused:
-        settlement.settle_buyer(Subscription.get_by_id(sub.id), people["buyer2"].organisation_id, people["csd"])
+        settle_buyer(Subscription.get_by_id(sub.id), people["buyer2"].organisation_id, people["csd"])
     assert refused.value.message == (
         "Недостаточно денег для расчетов по сделкам покупателя BUY2 (сделок: 2, к оплате всего 20 000.00): на счете "
         "BUY2-KZT к оплате 20 000.00, денег 15 000.00, не хватает 5 000.00; первая непокрытая — по сделке "

@@ -12,9 +12,32 @@ from flask_login import login_user
 
 from core.db import utcnow
 from core.notifications.models import Notification
-from plugins.subscription import rules, settlement
-from plugins.subscription.models import Deal, NetPosition, Order, Penalty, Results, Subscription, TradeAccount
+from core.workdays import add_working_days
+from plugins.subscription import rules
+from plugins.subscription.models import (
+    Deal,
+    DealFailure,
+    NetPosition,
+    Order,
+    Penalty,
+    Results,
+    Subscription,
+    TradeAccount,
+)
 from plugins.subscription.service import SubscriptionError
+from plugins.subscription.settlement.base import deal_number, deals_of, today
+from plugins.subscription.settlement.cd import refuse_buyer, refuse_deal, securities_missing, settle_buyer
+from plugins.subscription.settlement.certificates import issue_certificate
+from plugins.subscription.settlement.deals import _hints, form_deals, tick
+from plugins.subscription.settlement.penalties import (
+    claim_penalty,
+    penalty_steps,
+    record_notice,
+    record_pass_on,
+    record_payment,
+    refer_dispute,
+)
+from plugins.subscription.settlement.results import public_results, results_due, submit_results
 
 D = datetime.date
 NAURYZ_FRIDAY = D(2026, 3, 20)  # the working day before Nauryz (21-25 March 2026)
@@ -55,25 +78,25 @@ def test_deals_are_formed_one_per_filled_order_on_the_deal_date_and_sent_to_the_
     )
     with app.test_request_context():
         with pytest.raises(SubscriptionError, match="в дату заключения сделок"):
-            settlement.form_deals(sub, people["trading"], at=sub.deal_at - datetime.timedelta(days=1))
-        deals = settlement.form_deals(sub, people["trading"], at=sub.deal_at)
+            form_deals(sub, people["trading"], at=sub.deal_at - datetime.timedelta(days=1))
+        deals = form_deals(sub, people["trading"], at=sub.deal_at)
     assert [(d.order_id, d.buyer_id, d.seller_id, d.price, d.quantity, d.volume) for d in deals] == [
         (orders[0].id, people["buyer1"].organisation_id, sub.seller_id, Decimal("1000"), 10, Decimal("10000.00")),
         (orders[1].id, people["buyer1"].organisation_id, sub.seller_id, Decimal("1000"), 5, Decimal("5000.00")),
     ]
     assert _fresh(sub).state == "deals"
-    assert settlement.deal_number(deals[0], sub) == f"{sub.number}-001"
+    assert deal_number(deals[0], sub) == f"{sub.number}-001"
     assert any("Приказы на регистрацию сделок" in m for m in _messages(people["csd"]))
     with app.test_request_context(), pytest.raises(SubscriptionError):
-        settlement.form_deals(_fresh(sub), people["trading"], at=sub.deal_at)  # once only
+        form_deals(_fresh(sub), people["trading"], at=sub.deal_at)  # once only
 
 
 @pytest.mark.rule("S-10.3")
 def test_the_clock_forms_deals_at_the_deal_time(app, make_subscription, place):
     sub, _orders = place(make_subscription(), [("buyer1", "1000", 10, None, 10)])
     with app.app_context():  # a task has no request
-        assert settlement.tick(at=sub.deal_at - datetime.timedelta(minutes=1)) == {"deals": 0}
-        assert settlement.tick(at=sub.deal_at) == {"deals": 1}
+        assert tick(at=sub.deal_at - datetime.timedelta(minutes=1)) == {"deals": 0}
+        assert tick(at=sub.deal_at) == {"deals": 1}
     assert _fresh(sub).state == "deals" and len(_deals(sub)) == 1
 
 
@@ -81,7 +104,7 @@ def test_the_clock_forms_deals_at_the_deal_time(app, make_subscription, place):
 def test_the_cd_sees_the_deals_to_register_and_others_do_not(app, client, auth, make_subscription, place, people):
     sub, _orders = place(make_subscription(), [("buyer1", "1000", 10, None, 10)])
     with app.test_request_context():
-        settlement.form_deals(sub, people["trading"], at=sub.deal_at)
+        form_deals(sub, people["trading"], at=sub.deal_at)
     auth.login("csd@demo.kz")
     page = client.get("/settlement/cd")
     assert page.status_code == 200
@@ -122,7 +145,7 @@ def test_with_ccp_claims_and_obligations_are_netted_per_participant(
         [("buyer1", "1000", 10, None, 10), ("buyer1", "1010", 5, None, 5), ("buyer2", "990", 20, None, 20)],
     )
     with app.test_request_context():
-        settlement.form_deals(sub, people["trading"], at=sub.deal_at)
+        form_deals(sub, people["trading"], at=sub.deal_at)
     positions = {
         p.participant_id: (p.money, p.securities) for p in NetPosition.select().where(NetPosition.subscription == sub)
     }
@@ -148,12 +171,12 @@ def test_without_ccp_each_deal_settles_on_its_own(app, client, auth, make_subscr
     )
     before = _account("BUY1-KZT").balance
     with app.test_request_context():
-        settlement.form_deals(sub, people["trading"], at=sub.deal_at)
+        form_deals(sub, people["trading"], at=sub.deal_at)
     assert NetPosition.select().where(NetPosition.subscription == sub).count() == 0
     auth.login("csd@demo.kz")
     assert "Гросс-расчеты" in client.get(f"/subscriptions/{sub.id}/settlement").text
     with app.test_request_context():
-        settlement.settle_buyer(_fresh(sub), people["buyer1"].organisation_id, people["csd"])
+        settle_buyer(_fresh(sub), people["buyer1"].organisation_id, people["csd"])
     assert before - _account("BUY1-KZT").balance == Decimal("13000.00")
     assert {d.status for d in _deals(sub)} == {"settled"}
 
@@ -171,8 +194,8 @@ def test_with_ccp_settlement_pays_out_of_the_blocked_collateral(app, make_subscr
     blocked = _account("BUY1-KZT").blocked - before.blocked
     assert blocked == Decimal("10000") + Decimal("5050") + Decimal("4000")  # S-5.2: blocked at submission
     with app.test_request_context():
-        settlement.form_deals(sub, people["trading"], at=sub.deal_at)
-        settlement.settle_buyer(_fresh(sub), people["buyer1"].organisation_id, people["csd"])
+        form_deals(sub, people["trading"], at=sub.deal_at)
+        settle_buyer(_fresh(sub), people["buyer1"].organisation_id, people["csd"])
     after = _account("BUY1-KZT")
     assert before.balance - after.balance == Decimal("15000.00")  # the deals' volume: 10 000 + 5 x 1 000
     assert after.blocked == before.blocked  # the rest of each block released, the unfilled order's too
@@ -187,9 +210,9 @@ def test_without_ccp_short_money_settles_nothing(app, make_subscription, place, 
     )
     TradeAccount.update(balance=Decimal("15000")).where(TradeAccount.code == "BUY2-KZT").execute()
     with app.test_request_context():
-        settlement.form_deals(sub, people["trading"], at=sub.deal_at)
+        form_deals(sub, people["trading"], at=sub.deal_at)
         with pytest.raises(SubscriptionError, match="Откажите в расчетах"):
-            settlement.settle_buyer(_fresh(sub), people["buyer2"].organisation_id, people["csd"])
+            settle_buyer(_fresh(sub), people["buyer2"].organisation_id, people["csd"])
     assert _account("BUY2-KZT").balance == Decimal("15000.00")  # the first deal's payment rolled back
     assert {d.status for d in _deals(sub)} == {"formed"}
 
@@ -200,15 +223,15 @@ def test_securities_not_provided_fail_the_open_deals_by_the_sellers_fault(app, m
         make_subscription(ccp=False), [("buyer1", "1000", 10, None, 10), ("buyer2", "1000", 10, None, 10)]
     )
     with app.test_request_context():
-        settlement.form_deals(sub, people["trading"], at=sub.deal_at)
-        settlement.settle_buyer(_fresh(sub), people["buyer1"].organisation_id, people["csd"])
-        failed = settlement.securities_missing(_fresh(sub), people["csd"], "нет бумаг на субсчете")
+        form_deals(sub, people["trading"], at=sub.deal_at)
+        settle_buyer(_fresh(sub), people["buyer1"].organisation_id, people["csd"])
+        failed = securities_missing(_fresh(sub), people["csd"], "нет бумаг на субсчете")
     assert [d.buyer_id for d in failed] == [people["buyer2"].organisation_id]
     assert {d.buyer_id: d.status for d in _deals(sub)} == {
         people["buyer1"].organisation_id: "settled",
         people["buyer2"].organisation_id: "failed",
     }
-    failure = settlement.DealFailure.get(settlement.DealFailure.deal == failed[0].id)
+    failure = DealFailure.get(DealFailure.deal == failed[0].id)
     assert failure.ground == "securities" and failure.guilty_id == sub.seller_id
     assert _fresh(sub).state == "settled"
 
@@ -223,10 +246,10 @@ def test_refusing_one_deal_of_a_buyer_refuses_all_of_its_deals(app, client, auth
         [("buyer1", "1000", 10, None, 10), ("buyer1", "1000", 5, None, 5), ("buyer2", "1000", 7, None, 7)],
     )
     with app.test_request_context():
-        deals = settlement.form_deals(sub, people["trading"], at=sub.deal_at)
+        deals = form_deals(sub, people["trading"], at=sub.deal_at)
         with pytest.raises(SubscriptionError, match="центральный депозитарий"):
-            settlement.refuse_deal(deals[0], people["trading"], "money")
-        refused = settlement.refuse_deal(deals[0], people["csd"], "money", "нет денег на счете")
+            refuse_deal(deals[0], people["trading"], "money")
+        refused = refuse_deal(deals[0], people["csd"], "money", "нет денег на счете")
     assert sorted(d.id for d in refused) == sorted(d.id for d in deals[:2])
     statuses = {d.id: (d.status, d.refusal) for d in _deals(sub)}
     assert statuses[deals[0].id][0] == statuses[deals[1].id][0] == "refused"
@@ -236,9 +259,9 @@ def test_refusing_one_deal_of_a_buyer_refuses_all_of_its_deals(app, client, auth
     # the grounds are the seed's; refusing again is refused
     with app.test_request_context():
         with pytest.raises(SubscriptionError):
-            settlement.refuse_deal(deals[1], people["csd"], "money")
+            refuse_deal(deals[1], people["csd"], "money")
         with pytest.raises(SubscriptionError):
-            settlement.refuse_buyer(_fresh(sub), people["buyer2"].organisation_id, people["csd"], "weather")
+            refuse_buyer(_fresh(sub), people["buyer2"].organisation_id, people["csd"], "weather")
     # the CD refuses buyer 2 through the page, on the settlement-date ground
     auth.login("csd@demo.kz")
     response = client.post(
@@ -255,8 +278,8 @@ def test_the_cd_sees_which_grounds_apply(app, client, auth, make_subscription, p
     sub, _orders = place(make_subscription(ccp=False), [("buyer2", "1000", 10, None, 10)])
     TradeAccount.update(balance=Decimal("100")).where(TradeAccount.code == "BUY2-KZT").execute()
     with app.test_request_context():
-        deals = settlement.form_deals(sub, people["trading"], at=sub.deal_at)
-        hints = settlement._hints(_fresh(sub), list(settlement.deals_of(sub)), at=sub.settlement_at)
+        deals = form_deals(sub, people["trading"], at=sub.deal_at)
+        hints = _hints(_fresh(sub), list(deals_of(sub)), at=sub.settlement_at)
     assert hints == ["money", "consent"]  # the date matches the settlement date; no CD consent on record
     assert deals
     auth.login("csd@demo.kz")
@@ -272,14 +295,14 @@ def test_with_ccp_the_cd_does_not_refuse_and_defaults_follow_the_clearing_rules(
 ):
     sub, _orders = place(make_subscription(ccp=True), [("buyer1", "1000", 10, None, 10)])
     with app.test_request_context():
-        deals = settlement.form_deals(sub, people["trading"], at=sub.deal_at)
+        deals = form_deals(sub, people["trading"], at=sub.deal_at)
         with pytest.raises(SubscriptionError, match="клиринговой деятельности"):
-            settlement.refuse_deal(deals[0], people["csd"], "money")
+            refuse_deal(deals[0], people["csd"], "money")
         with pytest.raises(SubscriptionError, match="клиринговой деятельности"):
-            settlement.securities_missing(_fresh(sub), people["csd"])
+            securities_missing(_fresh(sub), people["csd"])
     Deal.update(status="failed").where(Deal.id == deals[0].id).execute()
     with app.test_request_context(), pytest.raises(SubscriptionError, match="клиринговой деятельности"):
-        settlement.claim_penalty(Deal.get_by_id(deals[0].id), people["seller"])
+        claim_penalty(Deal.get_by_id(deals[0].id), people["seller"])
     auth.login("seller@demo.kz")
     page = client.get(f"/subscriptions/{sub.id}/settlement")
     assert "процедурами урегулирования дефолтов" in page.text
@@ -297,15 +320,15 @@ def test_settlement_issues_a_pdf_certificate_per_deal_and_publishes_the_results(
         make_subscription(ccp=True), [("buyer1", "1000", 10, None, 10), ("buyer2", "1000", 20, None, 15)]
     )
     with app.test_request_context():
-        settlement.form_deals(sub, people["trading"], at=sub.deal_at)
-        settlement.settle_buyer(_fresh(sub), people["buyer1"].organisation_id, people["csd"])
+        form_deals(sub, people["trading"], at=sub.deal_at)
+        settle_buyer(_fresh(sub), people["buyer1"].organisation_id, people["csd"])
         assert _fresh(sub).state == "deals"
-        settlement.settle_buyer(_fresh(sub), people["buyer2"].organisation_id, people["csd"])
+        settle_buyer(_fresh(sub), people["buyer2"].organisation_id, people["csd"])
     sub = _fresh(sub)
     assert sub.state == "settled" and sub.results_published_at is not None
     deals = _deals(sub)
     assert all(d.certificate_id for d in deals)
-    number = settlement.deal_number(deals[0], sub)
+    number = deal_number(deals[0], sub)
     with app.app_context():
         data = deals[0].certificate.read()
     assert data.startswith(b"%PDF")
@@ -337,12 +360,12 @@ def test_settlement_issues_a_pdf_certificate_per_deal_and_publishes_the_results(
 def test_the_results_of_a_private_placement_are_not_published(app, make_subscription, place, people):
     sub, _orders = place(make_subscription(ccp=True, private=True), [("buyer1", "1000", 100, None, 100)])
     with app.test_request_context():
-        settlement.form_deals(sub, people["trading"], at=sub.deal_at)
-        settlement.settle_buyer(_fresh(sub), people["buyer1"].organisation_id, people["csd"])
+        form_deals(sub, people["trading"], at=sub.deal_at)
+        settle_buyer(_fresh(sub), people["buyer1"].organisation_id, people["csd"])
         sub = _fresh(sub)
         assert sub.state == "settled" and sub.results_published_at is None
         assert Results.get_or_none(Results.subscription == sub) is not None  # kept, not shown
-        assert settlement.public_results(sub) is None
+        assert public_results(sub) is None
         assert "Итоги подписки" not in render_template("subscription/_results_public.html", sub=sub)
         assert _deals(sub)[0].certificate_id  # the parties still get their certificates
 
@@ -361,18 +384,18 @@ def test_with_another_organisation_buyers_learn_how_their_orders_were_filled(app
         [("buyer1", "1000", 10, None, 10), ("buyer1", "1000", 10, None, 4), ("buyer2", "1000", 10, None, 0)],
     )
     with app.test_request_context():
-        deals = settlement.form_deals(sub, people["trading"], at=sub.deal_at)
+        deals = form_deals(sub, people["trading"], at=sub.deal_at)
         with pytest.raises(SubscriptionError, match="свидетельства не выдаются"):
-            settlement.issue_certificate(deals[0], _fresh(sub))
+            issue_certificate(deals[0], _fresh(sub))
         with pytest.raises(SubscriptionError, match="иная организация"):
-            settlement.settle_buyer(_fresh(sub), people["buyer1"].organisation_id, people["csd"])
+            settle_buyer(_fresh(sub), people["buyer1"].organisation_id, people["csd"])
     assert len(deals) == 2 and _fresh(sub).state == "deals"
     buyer1 = " ".join(_messages(people["buyer1"]))
     assert "удовлетворена полностью" in buyer1 and "удовлетворена частично" in buyer1
     assert "не удовлетворена" in " ".join(_messages(people["buyer2"]))
     assert not any("Приказы на регистрацию" in m for m in _messages(people["csd"]))  # S-11.1
     with app.test_request_context(), pytest.raises(SubscriptionError, match="без участия Биржи"):
-        settlement.claim_penalty(deals[0], people["buyer1"])  # S-11.2
+        claim_penalty(deals[0], people["buyer1"])  # S-11.2
 
 
 def _results_form(**overrides):
@@ -393,14 +416,14 @@ def _results_form(**overrides):
 def test_the_seller_sends_the_results_form_and_the_exchange_publishes_them(
     app, client, auth, make_subscription, place, people
 ):
-    settled_on = settlement.today() - datetime.timedelta(days=1)
+    settled_on = today() - datetime.timedelta(days=1)
     sub, _orders = place(
         _other(make_subscription, deal_at=_at(settled_on, 9), settlement_at=_at(settled_on, 15)),
         [("buyer1", "1000", 10, None, 10), ("buyer1", "1000", 10, None, 4), ("buyer2", "1000", 10, None, 0)],
     )
     with app.test_request_context():
-        settlement.form_deals(sub, people["trading"], at=sub.deal_at)
-        assert settlement.results_due(_fresh(sub)) == settlement.add_working_days(settled_on, 1)
+        form_deals(sub, people["trading"], at=sub.deal_at)
+        assert results_due(_fresh(sub)) == add_working_days(settled_on, 1)
     auth.login("buyer1@demo.kz")
     assert client.post(f"/subscriptions/{sub.id}/results", data=_results_form()).status_code == 403
     auth.logout()
@@ -443,7 +466,7 @@ def test_the_seller_sends_the_results_form_and_the_exchange_publishes_them(
 @pytest.mark.rule("S-11")
 @pytest.mark.rule("S-A3")
 def test_abroad_totals_may_exceed_and_a_private_placement_is_not_published(app, make_subscription, place, people):
-    settled_on = settlement.today()
+    settled_on = today()
     sub, _orders = place(
         _other(
             make_subscription, abroad=True, private=True, deal_at=_at(settled_on, 0), settlement_at=_at(settled_on, 1)
@@ -459,15 +482,15 @@ def test_abroad_totals_may_exceed_and_a_private_placement_is_not_published(app, 
         "satisfied_exchange": Decimal("100000"),
     }
     with app.test_request_context():
-        settlement.form_deals(sub, people["trading"], at=sub.deal_at)
+        form_deals(sub, people["trading"], at=sub.deal_at)
         with pytest.raises(SubscriptionError):
-            settlement.submit_results(_fresh(sub), people["seller"], values | {"satisfied_exchange": Decimal("200000")})
+            submit_results(_fresh(sub), people["seller"], values | {"satisfied_exchange": Decimal("200000")})
         with pytest.raises(SubscriptionError, match="представляет продавец"):
-            settlement.submit_results(_fresh(sub), people["buyer1"], values)
-        settlement.submit_results(_fresh(sub), people["seller"], values)
+            submit_results(_fresh(sub), people["buyer1"], values)
+        submit_results(_fresh(sub), people["seller"], values)
         sub = _fresh(sub)
         assert sub.state == "settled" and sub.results_published_at is None
-        assert settlement.public_results(sub) is None
+        assert public_results(sub) is None
 
 
 # --- S-12: penalties without CCP -------------------------------------------------------------------------------
@@ -483,8 +506,8 @@ def failed_on_friday(app, make_subscription, place, people):
         [("buyer1", "1234.567", 10, None, 10), ("buyer2", "1000", 10, None, 10)],
     )
     with app.test_request_context():
-        deals = settlement.form_deals(sub, people["trading"], at=sub.deal_at)
-        settlement.refuse_deal(deals[0], people["csd"], "money", at=_at(NAURYZ_FRIDAY, 16))
+        deals = form_deals(sub, people["trading"], at=sub.deal_at)
+        refuse_deal(deals[0], people["csd"], "money", at=_at(NAURYZ_FRIDAY, 16))
     return _fresh(sub), Deal.get_by_id(deals[0].id), Deal.get_by_id(deals[1].id)
 
 
@@ -492,32 +515,32 @@ def failed_on_friday(app, make_subscription, place, people):
 def test_the_injured_party_claims_0_1_percent_within_five_working_days(app, failed_on_friday, people):
     sub, deal, _other_deal = failed_on_friday
     assert deal.volume == Decimal("12345.67")
-    failure = settlement.DealFailure.get(settlement.DealFailure.deal == deal)
+    failure = DealFailure.get(DealFailure.deal == deal)
     # Nauryz 21-25 March: the five working days after Friday 20 March are 26, 27, 30, 31 March and 1 April
     assert failure.declared_on == NAURYZ_FRIDAY and failure.claim_until == D(2026, 4, 1)
     with app.test_request_context():
         with pytest.raises(SubscriptionError, match="вашей организации"):
-            settlement.claim_penalty(deal, people["buyer1"], on=D(2026, 3, 26))  # the guilty one claims nothing
+            claim_penalty(deal, people["buyer1"], on=D(2026, 3, 26))  # the guilty one claims nothing
         with pytest.raises(SubscriptionError, match="требований об уплате неустойки нет"):
-            settlement.claim_penalty(deal, people["seller"], on=D(2026, 4, 2))  # no notice in time = no claim
+            claim_penalty(deal, people["seller"], on=D(2026, 4, 2))  # no notice in time = no claim
         assert Penalty.select().count() == 0
-        penalty = settlement.claim_penalty(deal, people["seller"], on=D(2026, 4, 1))
+        penalty = claim_penalty(deal, people["seller"], on=D(2026, 4, 1))
     assert penalty.amount == Decimal("12.35")  # 0.1% of 12 345.67
     assert (penalty.claimant_id, penalty.guilty_id) == (sub.seller_id, people["buyer1"].organisation_id)
     assert any("12.35" in m for m in _messages(people["trading"]))
     with app.test_request_context(), pytest.raises(SubscriptionError, match="уже заявлено"):
-        settlement.claim_penalty(deal, people["seller"], on=D(2026, 4, 1))
+        claim_penalty(deal, people["seller"], on=D(2026, 4, 1))
 
 
 @pytest.mark.rule("S-12.2")
 def test_only_an_unexecuted_deal_carries_a_penalty(app, make_subscription, place, people):
     sub, _orders = place(make_subscription(ccp=False), [("buyer1", "1000", 10, None, 10)])
     with app.test_request_context():
-        deals = settlement.form_deals(sub, people["trading"], at=sub.deal_at)
+        deals = form_deals(sub, people["trading"], at=sub.deal_at)
         with pytest.raises(SubscriptionError, match="неисполненной сделке"):
-            settlement.claim_penalty(deals[0], people["seller"])
+            claim_penalty(deals[0], people["seller"])
         with pytest.raises(SubscriptionError, match="сторона сделки"):
-            settlement.claim_penalty(deals[0], people["buyer2"])
+            claim_penalty(deals[0], people["buyer2"])
 
 
 @pytest.mark.rule("S-12.3")
@@ -526,25 +549,25 @@ def test_only_an_unexecuted_deal_carries_a_penalty(app, make_subscription, place
 def test_the_penalty_deadlines_count_working_days_across_nauryz(app, failed_on_friday, people):
     _sub, deal, _other_deal = failed_on_friday
     with app.test_request_context():
-        penalty = settlement.claim_penalty(deal, people["seller"], on=NAURYZ_FRIDAY)
+        penalty = claim_penalty(deal, people["seller"], on=NAURYZ_FRIDAY)
         # S-12.3: the 2nd working day after a claim of Friday 20 March is Friday 27 March
         assert penalty.notice_due == D(2026, 3, 27)
-        steps = settlement.penalty_steps(penalty, D(2026, 3, 30))
+        steps = penalty_steps(penalty, D(2026, 3, 30))
         assert [s["state"] for s in steps] == ["overdue", "waiting", "waiting"]
         with pytest.raises(SubscriptionError, match="департамент торговли"):
-            settlement.record_notice(penalty, people["seller"], on=D(2026, 3, 27))
+            record_notice(penalty, people["seller"], on=D(2026, 3, 27))
         with pytest.raises(SubscriptionError):
-            settlement.record_payment(penalty, people["trading"], on=D(2026, 3, 27))  # not before the notice
-        penalty = settlement.record_notice(penalty, people["trading"], on=D(2026, 3, 27))
+            record_payment(penalty, people["trading"], on=D(2026, 3, 27))  # not before the notice
+        penalty = record_notice(penalty, people["trading"], on=D(2026, 3, 27))
         # S-12.4: the guilty party pays by the 5th working day after the notice: 30, 31 March, 1, 2, 3 April
         assert penalty.payment_due == D(2026, 4, 3)
         assert any("не позднее 03.04.2026" in m for m in _messages(people["buyer1"]))
-        penalty = settlement.record_payment(penalty, people["trading"], on=D(2026, 4, 3))
+        penalty = record_payment(penalty, people["trading"], on=D(2026, 4, 3))
         # S-12.5: passed on within 2 working days of receipt: Monday 6 and Tuesday 7 April
         assert penalty.pass_on_due == D(2026, 4, 7)
-        assert [s["state"] for s in settlement.penalty_steps(penalty, D(2026, 4, 8))] == ["done", "done", "overdue"]
-        penalty = settlement.record_pass_on(penalty, people["trading"], on=D(2026, 4, 8))
-        assert [s["state"] for s in settlement.penalty_steps(penalty, D(2026, 4, 8))] == ["done", "done", "late"]
+        assert [s["state"] for s in penalty_steps(penalty, D(2026, 4, 8))] == ["done", "done", "overdue"]
+        penalty = record_pass_on(penalty, people["trading"], on=D(2026, 4, 8))
+        assert [s["state"] for s in penalty_steps(penalty, D(2026, 4, 8))] == ["done", "done", "late"]
     assert any("перечислена вашей организации" in m for m in _messages(people["seller"]))
 
 
@@ -552,11 +575,11 @@ def test_the_penalty_deadlines_count_working_days_across_nauryz(app, failed_on_f
 def test_a_late_payment_is_flagged(app, failed_on_friday, people):
     _sub, deal, _other_deal = failed_on_friday
     with app.test_request_context():
-        penalty = settlement.claim_penalty(deal, people["seller"], on=D(2026, 3, 26))
+        penalty = claim_penalty(deal, people["seller"], on=D(2026, 3, 26))
         assert penalty.notice_due == D(2026, 3, 30)
-        penalty = settlement.record_notice(penalty, people["trading"], on=D(2026, 3, 31))  # a day late
+        penalty = record_notice(penalty, people["trading"], on=D(2026, 3, 31))  # a day late
         assert penalty.payment_due == D(2026, 4, 7)
-        steps = settlement.penalty_steps(penalty, D(2026, 4, 8))
+        steps = penalty_steps(penalty, D(2026, 4, 8))
     assert [s["state"] for s in steps] == ["late", "overdue", "waiting"]
 
 
@@ -564,13 +587,13 @@ def test_a_late_payment_is_flagged(app, failed_on_friday, people):
 def test_disputes_go_to_the_commission_within_five_working_days_of_the_deal_date(app, failed_on_friday, people):
     _sub, deal, _other_deal = failed_on_friday
     with app.test_request_context():
-        penalty = settlement.claim_penalty(deal, people["seller"], on=D(2026, 3, 26))
+        penalty = claim_penalty(deal, people["seller"], on=D(2026, 3, 26))
         assert penalty.dispute_until == D(2026, 4, 1)
         with pytest.raises(SubscriptionError, match="до 01.04.2026"):
-            settlement.refer_dispute(penalty, people["buyer1"], on=D(2026, 4, 2))
+            refer_dispute(penalty, people["buyer1"], on=D(2026, 4, 2))
         with pytest.raises(SubscriptionError, match="сторона сделки"):
-            settlement.refer_dispute(penalty, people["buyer2"], on=D(2026, 4, 1))
-        failure = settlement.refer_dispute(penalty, people["buyer1"], on=D(2026, 4, 1))
+            refer_dispute(penalty, people["buyer2"], on=D(2026, 4, 1))
+        failure = refer_dispute(penalty, people["buyer1"], on=D(2026, 4, 1))
     assert failure.disputed_on == D(2026, 4, 1) and failure.disputed_by_id == people["buyer1"].organisation_id
     assert any("комиссию по спорам" in m for m in _messages(people["trading"]))
 
@@ -579,10 +602,10 @@ def test_disputes_go_to_the_commission_within_five_working_days_of_the_deal_date
 def test_the_penalty_register_page_three_ways(app, client, auth, failed_on_friday, people):
     _sub, deal, _other_deal = failed_on_friday
     with app.test_request_context():
-        penalty = settlement.claim_penalty(deal, people["seller"], on=D(2026, 3, 26))
+        penalty = claim_penalty(deal, people["seller"], on=D(2026, 3, 26))
     auth.login("trading@exchange.demo")
     page = client.get("/settlement/penalties")
-    assert page.status_code == 200 and settlement.deal_number(deal) in page.text
+    assert page.status_code == 200 and deal_number(deal) in page.text
     assert "просрочено" in page.text  # 30 March passed long ago
     assert page.headers.get("Vary") and "HX-Request" in page.headers["Vary"]
     fragment = client.get("/settlement/penalties?overdue=1", headers={"HX-Request": "true"})
@@ -592,7 +615,7 @@ def test_the_penalty_register_page_three_ways(app, client, auth, failed_on_frida
     assert Penalty.get_by_id(penalty.id).payment_due == D(2026, 4, 6)
     auth.logout()
     auth.login("buyer2@demo.kz")  # not a party: sees nothing of it
-    assert settlement.deal_number(deal) not in client.get("/settlement/penalties").text
+    assert deal_number(deal) not in client.get("/settlement/penalties").text
     assert client.post(f"/settlement/penalties/{penalty.id}/paid", data={"on": "2026-04-01"}).status_code == 403
     auth.logout()
     auth.login("buyer1@demo.kz")  # the guilty party sees its claim and the payment due
@@ -603,8 +626,8 @@ def test_the_penalty_register_page_three_ways(app, client, auth, failed_on_frida
 def test_the_injured_party_claims_from_the_settlement_page(app, client, auth, make_subscription, place, people):
     sub, _orders = place(make_subscription(ccp=False), [("buyer1", "1000", 10, None, 10)])
     with app.test_request_context():
-        deals = settlement.form_deals(sub, people["trading"], at=sub.deal_at)
-        settlement.refuse_deal(deals[0], people["csd"], "money")
+        deals = form_deals(sub, people["trading"], at=sub.deal_at)
+        refuse_deal(deals[0], people["csd"], "money")
     auth.login("buyer1@demo.kz")
     assert "Заявить требование" not in client.get(f"/subscriptions/{sub.id}/settlement").text  # the guilty party
     auth.logout()
@@ -625,7 +648,7 @@ def test_the_settlement_page_full_fragment_and_plain_post(app, client, auth, mak
         make_subscription(ccp=False), [("buyer1", "1000", 10, None, 10), ("buyer2", "1000", 10, None, 10)]
     )
     with app.test_request_context():
-        settlement.form_deals(sub, people["trading"], at=sub.deal_at)
+        form_deals(sub, people["trading"], at=sub.deal_at)
     auth.login("csd@demo.kz")
     full = client.get(f"/subscriptions/{sub.id}/settlement")
     assert full.status_code == 200 and "<html" in full.text and "Провести расчеты" in full.text
@@ -662,7 +685,7 @@ def test_the_subscription_page_section(app, client, auth, make_subscription, pla
         login_user(people["buyer2"])  # no order in it
         assert render_template("subscription/_settlement_section.html", sub=_fresh(sub)).strip() == ""
     with app.test_request_context():
-        settlement.form_deals(sub, people["trading"], at=sub.deal_at)
+        form_deals(sub, people["trading"], at=sub.deal_at)
         login_user(people["csd"])
         html = render_template("subscription/_settlement_section.html", sub=_fresh(sub))
         assert "Приказы на регистрацию сделок" in html and "Заключена: 1" in html

@@ -9,8 +9,10 @@ from decimal import Decimal
 
 import pytest
 
-from plugins.subscription import service, settlement, statistics
+from plugins.subscription import activation, service, statistics
 from plugins.subscription.models import Fill, Subscription
+from plugins.subscription.settlement.cd import settle_buyer
+from plugins.subscription.settlement.deals import form_deals
 
 
 @pytest.fixture
@@ -54,7 +56,7 @@ def published(app, members, make_subscription, people):
                 orders.append(
                     service.submit_order(Subscription.get_by_id(sub.id), members[who], {**fields, "account": account})
                 )
-            service.activate(Subscription.get_by_id(sub.id), at=sub.activation_at)
+            activation.activate(Subscription.get_by_id(sub.id), at=sub.activation_at)
             for order, (quantity, price) in zip(
                 orders, [(300, "1100"), (150, "1000"), (0, None), (50, "1000")], strict=False
             ):
@@ -67,9 +69,9 @@ def published(app, members, make_subscription, people):
                         volume=Decimal(price) * quantity,
                     )
             Subscription.update(state="satisfied_register").where(Subscription.id == sub.id).execute()
-            settlement.form_deals(Subscription.get_by_id(sub.id), people["trading"], at=sub.deal_at)
+            form_deals(Subscription.get_by_id(sub.id), people["trading"], at=sub.deal_at)
             for who in ("buyer1", "buyer2"):
-                settlement.settle_buyer(Subscription.get_by_id(sub.id), people[who].organisation_id, people["csd"])
+                settle_buyer(Subscription.get_by_id(sub.id), people[who].organisation_id, people["csd"])
         return Subscription.get_by_id(sub.id)
 
     return make

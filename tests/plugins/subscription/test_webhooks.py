@@ -11,7 +11,7 @@ from core import tasks
 from core.db import utcnow
 from core.integrations import webhooks
 from core.integrations.models import WebhookDelivery
-from plugins.subscription import service
+from plugins.subscription import activation, service
 from plugins.subscription.models import TradeAccount
 from tests.webhook_receiver import Receiver, docs_verifier
 
@@ -85,7 +85,7 @@ def test_orders_cancelled_at_the_collateral_check_are_reported_to_their_buyer(
     poor = _in_request(app, lambda: service.submit_order(sub, buyer2, _order(members, "buyer2")))
     with app.test_request_context():
         _endpoint, secret = webhooks.register(buyer2.organisation, buyer2, receiver.url)
-    result = _in_request(app, lambda: service.collateral_check(sub, at=sub.collateral_at))
+    result = _in_request(app, lambda: activation.collateral_check(sub, at=sub.collateral_at))
     assert result["cancelled"] == 1
     (event,) = _events(receiver, secret)
     assert event["data"]["order"]["number"] == poor.number
