@@ -53,7 +53,7 @@ STAFF_SECTIONS = (
         _l("Заявления"),
         ("staff.index", "workflow.inbox", "workflow.archive", "disclosure.staff", "disclosure.overdue"),
     ),
-    (_l("Подписки"), ("subscription.index", "subscription.accounts")),
+    (_l("Подписки"), ("subscription.index", "subscription_lists.accounts")),
     (
         _l("Организации и пользователи"),
         (

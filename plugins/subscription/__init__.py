@@ -8,12 +8,13 @@ from core import Link, MigrationSet, NotificationKind, PeriodicJob, hookimpl
 
 @hookimpl
 def is2in_blueprints():
-    from plugins.subscription import api, book
-    from plugins.subscription.registers.views import bp as registers_bp
-    from plugins.subscription.settlement.views import bp as settlement_bp
-    from plugins.subscription.views import bp
+    # the views modules add their routes to the plugin's two blueprints when imported
+    from plugins.subscription import api, book, views  # noqa: F401
+    from plugins.subscription.blueprints import bp, lists_bp
+    from plugins.subscription.registers import views as registers_views  # noqa: F401
+    from plugins.subscription.settlement import views as settlement_views  # noqa: F401
 
-    return [bp, settlement_bp, book.bp, api.bp, api.tokens_bp, registers_bp]
+    return [bp, lists_bp, api.bp, api.tokens_bp]
 
 
 @hookimpl
@@ -30,13 +31,13 @@ def is2in_menu_links(user):
 def is2in_staff_screens(user):
     return [
         Link("subscription.index", _l("Подписки"), order=40),
-        Link("subscription.accounts", _l("Торгово-клиринговые счета"), order=41),
+        Link("subscription_lists.accounts", _l("Торгово-клиринговые счета"), order=41),
     ]
 
 
 @hookimpl
 def is2in_public_pages():
-    return [Link("subscription.announcements", _l("Объявления о подписке"), order=30)]
+    return [Link("subscription_lists.announcements", _l("Объявления о подписке"), order=30)]
 
 
 @hookimpl

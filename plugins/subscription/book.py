@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from flask import Blueprint, abort, current_app, request, url_for
+from flask import abort, current_app, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,9 +19,8 @@ from core.access import login_required
 from core.forms import DecimalField, IntegerField, choices
 from core.web import render
 from plugins.subscription import rules, service
+from plugins.subscription.blueprints import bp
 from plugins.subscription.models import Order, Subscription
-
-bp = Blueprint("subscription_book", __name__, template_folder="templates")
 
 CENT = Decimal("0.01")
 MAX_STEPS = 400  # steps the drawn curve keeps; the figures use every price level
@@ -470,7 +469,7 @@ def window_demand(sub: Subscription) -> list[dict]:
 # --- the page -------------------------------------------------------------------------------------------
 
 
-@bp.route("/subscriptions/<int:sub_id>/book")
+@bp.route("/<int:sub_id>/book")
 @login_required
 def book(sub_id):
     sub = Subscription.get_or_none(Subscription.id == sub_id) or abort(404)
@@ -496,8 +495,8 @@ def book(sub_id):
         )
         # the registers module writes the proposal as a satisfied register for the seller to edit (S-9.1);
         # it takes the same method, cut-off and threshold by POST
-        if is_seller and "subscription_registers.proposal" in current_app.view_functions:
-            proposal_url = url_for("subscription_registers.proposal", sub_id=sub.id)
+        if is_seller and "subscription.register_proposal" in current_app.view_functions:
+            proposal_url = url_for("subscription.register_proposal", sub_id=sub.id)
     cutoff = form.cutoff.data if proposal is not None and proposal.method == "cutoff" else None
     return render(
         "subscription/book.html",
@@ -510,7 +509,7 @@ def book(sub_id):
         proposal_url=proposal_url,
         live=sub.state in LIVE_STATES and service.accepting(sub),  # orders come only within the period
         windows=window_demand(sub),
-        refresh_url=url_for("subscription_book.book", sub_id=sub.id, **request.args.to_dict()),
+        refresh_url=url_for("subscription.book", sub_id=sub.id, **request.args.to_dict()),
         levels=figures.levels[:TABLE_LEVELS],
         is_seller=is_seller,
     )

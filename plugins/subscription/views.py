@@ -3,7 +3,7 @@ trade-clearing accounts, and the public announcements."""
 
 from decimal import Decimal
 
-from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -16,6 +16,7 @@ from core.forms import choices, db_int
 from core.pagination import paginate
 from core.web import render
 from plugins.subscription import activation, application, rules, service
+from plugins.subscription.blueprints import back_to, bp, lists_bp
 from plugins.subscription.forms import (
     AccountForm,
     ApplicationForm,
@@ -29,8 +30,6 @@ from plugins.subscription.forms import (
     WindowForm,
 )
 from plugins.subscription.models import ConditionChange, Order, Subscription, TradeAccount, Window
-
-bp = Blueprint("subscription", __name__, template_folder="templates")
 
 
 def _may_use(user) -> bool:
@@ -63,7 +62,7 @@ def _files(user) -> bool:
     return not user.is_staff and service.is_stock_member(user.organisation)
 
 
-@bp.route("/subscriptions")
+@bp.route("")
 @requires(_may_use)
 def index():
     query = Subscription.select().order_by(Subscription.created_at.desc())
@@ -92,7 +91,7 @@ def _refreshed(form, sub):
     return render("subscription/application_form.html", "application_fields", form=form, sub=sub, applies=applies)
 
 
-@bp.route("/subscriptions/new", methods=["GET", "POST"])
+@bp.route("/new", methods=["GET", "POST"])
 @requires(_files)
 def new():
     form = ApplicationForm()
@@ -106,7 +105,7 @@ def new():
     return render("subscription/application_form.html", form=form, sub=None, applies=form.applies()), status
 
 
-@bp.route("/subscriptions/<int:sub_id>/edit", methods=["GET", "POST"])
+@bp.route("/<int:sub_id>/edit", methods=["GET", "POST"])
 @requires(_may_use)
 def edit(sub_id):
     sub = _sub_or_404(sub_id)
@@ -208,7 +207,7 @@ def _context(sub):
     }
 
 
-@bp.route("/subscriptions/<int:sub_id>")
+@bp.route("/<int:sub_id>")
 @requires(_may_use)
 def detail(sub_id):
     sub = _sub_or_404(sub_id)
@@ -220,39 +219,28 @@ def _done(sub, message):
     return redirect(url_for("subscription.detail", sub_id=sub.id))
 
 
-def _refused(sub, exc):
-    flash(exc.message, "danger")
-    return redirect(url_for("subscription.detail", sub_id=sub.id))
-
-
-@bp.route("/subscriptions/<int:sub_id>/file", methods=["POST"])
+@bp.route("/<int:sub_id>/file", methods=["POST"])
 @requires(_may_use)
 def file(sub_id):
     sub = _sub_or_404(sub_id)
     if current_user.organisation_id != sub.seller_id:
         abort(403)
-    try:
-        application.file(sub, current_user._get_current_object())
-    except service.SubscriptionError as exc:
-        return _refused(sub, exc)
+    application.file(sub, current_user._get_current_object())
     return _done(sub, _("Заявление подано на Биржу."))
 
 
-@bp.route("/subscriptions/<int:sub_id>/check", methods=["POST"])
+@bp.route("/<int:sub_id>/check", methods=["POST"])
 @staff_required("trading")
 def check(sub_id):
     sub = _sub_or_404(sub_id)
     form = NoteForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        application.trading_check(sub, current_user._get_current_object(), (form.note.data or "").strip())
-    except service.SubscriptionError as exc:
-        return _refused(sub, exc)
+    application.trading_check(sub, current_user._get_current_object(), (form.note.data or "").strip())
     return _done(sub, _("Служебная записка направлена члену Правления."))
 
 
-@bp.route("/subscriptions/<int:sub_id>/decide/<body>", methods=["POST"])
+@bp.route("/<int:sub_id>/decide/<body>", methods=["POST"])
 @staff_required("board", "management")
 def decide(sub_id, body):
     sub = _sub_or_404(sub_id)
@@ -262,19 +250,16 @@ def decide(sub_id, body):
         return redirect(url_for("subscription.detail", sub_id=sub.id))
     approve = form.decision.data == "approve"
     user = current_user._get_current_object()
-    try:
-        if body == "board" and (user.in_department("board") or user.is_admin):
-            application.board_decide(sub, user, approve, (form.note.data or "").strip())
-        elif body == "management" and (user.in_department("management") or user.is_admin):
-            application.management_decide(sub, user, approve, (form.note.data or "").strip())
-        else:
-            abort(403)
-    except service.SubscriptionError as exc:
-        return _refused(sub, exc)
+    if body == "board" and (user.in_department("board") or user.is_admin):
+        application.board_decide(sub, user, approve, (form.note.data or "").strip())
+    elif body == "management" and (user.in_department("management") or user.is_admin):
+        application.management_decide(sub, user, approve, (form.note.data or "").strip())
+    else:
+        abort(403)
     return _done(sub, _("Решение записано."))
 
 
-@bp.route("/subscriptions/<int:sub_id>/cd", methods=["POST"])
+@bp.route("/<int:sub_id>/cd", methods=["POST"])
 @requires(_may_use)
 def cd(sub_id):
     sub = _sub_or_404(sub_id)
@@ -282,16 +267,13 @@ def cd(sub_id):
     if not form.validate_on_submit():
         flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "danger")
         return redirect(url_for("subscription.detail", sub_id=sub.id))
-    try:
-        application.cd_answer(
-            sub, current_user._get_current_object(), form.decision.data == "approve", (form.note.data or "").strip()
-        )
-    except service.SubscriptionError as exc:
-        return _refused(sub, exc)
+    application.cd_answer(
+        sub, current_user._get_current_object(), form.decision.data == "approve", (form.note.data or "").strip()
+    )
     return _done(sub, _("Ответ центрального депозитария записан."))
 
 
-@bp.route("/subscriptions/<int:sub_id>/seller-price", methods=["POST"])
+@bp.route("/<int:sub_id>/seller-price", methods=["POST"])
 @requires(_may_use)
 def seller_price(sub_id):
     sub = _sub_or_404(sub_id)
@@ -299,14 +281,11 @@ def seller_price(sub_id):
     if not form.validate_on_submit():
         flash(_("Укажите цену больше нуля."), "danger")
         return redirect(url_for("subscription.detail", sub_id=sub.id))
-    try:
-        activation.set_seller_price(sub, current_user._get_current_object(), form.price.data)
-    except service.SubscriptionError as exc:
-        return _refused(sub, exc)
+    activation.set_seller_price(sub, current_user._get_current_object(), form.price.data)
     return _done(sub, _("Цена для рыночных заявок указана."))
 
 
-@bp.route("/subscriptions/<int:sub_id>/changes", methods=["POST"])
+@bp.route("/<int:sub_id>/changes", methods=["POST"])
 @requires(_may_use)
 def request_change(sub_id):
     sub = _sub_or_404(sub_id)
@@ -323,28 +302,23 @@ def request_change(sub_id):
         changes["price"] = form.price.data
     if form.other_conditions.data:
         changes["other_conditions"] = form.other_conditions.data.strip()
-    try:
-        application.request_change(sub, current_user._get_current_object(), form.request_text.data.strip(), changes)
-    except service.SubscriptionError as exc:
-        return _refused(sub, exc)
+    application.request_change(sub, current_user._get_current_object(), form.request_text.data.strip(), changes)
     return _done(sub, _("Просьба направлена члену Правления."))
 
 
-@bp.route("/subscriptions/<int:sub_id>/changes/<int:change_id>", methods=["POST"])
+@bp.route("/<int:sub_id>/changes/<int:change_id>", methods=["POST"])
 @staff_required("board")
 def decide_change(sub_id, change_id):
     sub = _sub_or_404(sub_id)
     change = ConditionChange.get_or_none(
         (ConditionChange.id == change_id) & (ConditionChange.subscription == sub)
     ) or abort(404)
-    try:
-        application.decide_change(change, current_user._get_current_object(), request.form.get("decision") == "approve")
-    except service.SubscriptionError as exc:
-        return _refused(sub, exc)
+    application.decide_change(change, current_user._get_current_object(), request.form.get("decision") == "approve")
     return _done(sub, _("Решение по изменению условий записано; ЦД и члены Биржи уведомлены."))
 
 
-@bp.route("/subscriptions/<int:sub_id>/windows", methods=["POST"])
+@bp.route("/<int:sub_id>/windows", methods=["POST"])
+@back_to("subscription.detail", "windows")
 @requires(_may_use)
 def add_window(sub_id):
     """A separate acceptance window (issue #17), added by the seller with the application's conditions."""
@@ -356,35 +330,28 @@ def add_window(sub_id):
         for errors in form.errors.values():
             flash(" ".join(str(e) for e in errors), "danger")
         return redirect(url_for("subscription.detail", sub_id=sub.id, _anchor="windows"))
-    try:
-        window = service.add_window(
-            sub,
-            current_user._get_current_object(),
-            form.name.data,
-            rules.utc(form.from_date.data, form.from_time.data),
-            rules.utc(form.to_date.data, form.to_time.data),
-            form.min_amount.data,
-        )
-    except service.SubscriptionError as exc:
-        flash(exc.message, "danger")
-        return redirect(url_for("subscription.detail", sub_id=sub.id, _anchor="windows"))
+    window = service.add_window(
+        sub,
+        current_user._get_current_object(),
+        form.name.data,
+        rules.utc(form.from_date.data, form.from_time.data),
+        rules.utc(form.to_date.data, form.to_time.data),
+        form.min_amount.data,
+    )
     flash(_("Окно «%(name)s» добавлено.", name=window.name), "success")
     return redirect(url_for("subscription.detail", sub_id=sub.id, _anchor="windows"))
 
 
-@bp.route("/subscriptions/<int:sub_id>/windows/<int:window_id>/delete", methods=["POST"])
+@bp.route("/<int:sub_id>/windows/<int:window_id>/delete", methods=["POST"])
+@back_to("subscription.detail", "windows")
 @requires(_may_use)
 def remove_window(sub_id, window_id):
     sub = _sub_or_404(sub_id)
     window = Window.get_or_none((Window.id == window_id) & (Window.subscription == sub)) or abort(404)
     if current_user.is_staff or current_user.organisation_id != sub.seller_id:
         abort(403)
-    try:
-        service.remove_window(window, current_user._get_current_object())
-    except service.SubscriptionError as exc:
-        flash(exc.message, "danger")
-    else:
-        flash(_("Окно «%(name)s» удалено.", name=window.name), "success")
+    service.remove_window(window, current_user._get_current_object())
+    flash(_("Окно «%(name)s» удалено.", name=window.name), "success")
     return redirect(url_for("subscription.detail", sub_id=sub.id, _anchor="windows"))
 
 
@@ -395,7 +362,7 @@ def _accounts_by_id(user):
     return {str(a.id): a for a in service.open_accounts(user.organisation)}
 
 
-@bp.route("/subscriptions/<int:sub_id>/orders", methods=["POST"])
+@bp.route("/<int:sub_id>/orders", methods=["POST"])
 @requires(_may_use)
 def submit_order(sub_id):
     sub = _sub_or_404(sub_id)
@@ -439,7 +406,7 @@ def _valid_order(form: OrderForm, sub) -> bool:
     return form.require_applicable(sub, service.windows_of(sub)) and valid
 
 
-@bp.route("/subscriptions/<int:sub_id>/order-fields", methods=["POST"])
+@bp.route("/<int:sub_id>/order-fields", methods=["POST"])
 @requires(_may_use)
 def order_fields(sub_id):
     """The order form's fields for the kind, basis and account chosen so far (htmx; nothing is taken)."""
@@ -459,7 +426,7 @@ def _may_order(sub, user) -> bool:
     return not user.is_staff and user.organisation_id != sub.seller_id and service.is_stock_member(user.organisation)
 
 
-@bp.route("/subscriptions/<int:sub_id>/orders/file", methods=["GET", "POST"])
+@bp.route("/<int:sub_id>/orders/file", methods=["GET", "POST"])
 @requires(_may_use)
 def order_file(sub_id):
     """Many orders at once from a CSV or XLSX file: each row checked as the batch API checks it; a file with a
@@ -503,7 +470,7 @@ def order_file(sub_id):
     ), status
 
 
-@bp.route("/subscriptions/<int:sub_id>/orders/file/template.csv")
+@bp.route("/<int:sub_id>/orders/file/template.csv")
 @requires(_may_use)
 def order_file_template(sub_id):
     from plugins.subscription import order_files
@@ -530,7 +497,7 @@ def _order_or_404(sub, order_id) -> Order:
     abort(404)
 
 
-@bp.route("/subscriptions/<int:sub_id>/orders/<int:order_id>/amend", methods=["GET", "POST"])
+@bp.route("/<int:sub_id>/orders/<int:order_id>/amend", methods=["GET", "POST"])
 @requires(_may_use)
 def amend_order(sub_id, order_id):
     sub = _sub_or_404(sub_id)
@@ -557,46 +524,43 @@ def amend_order(sub_id, order_id):
     return render("subscription/order_form.html", sub=sub, order=order, form=form)
 
 
-@bp.route("/subscriptions/<int:sub_id>/orders/<int:order_id>/<action>", methods=["POST"])
+@bp.route("/<int:sub_id>/orders/<int:order_id>/<action>", methods=["POST"])
 @requires(_may_use)
 def order_action(sub_id, order_id, action):
     sub = _sub_or_404(sub_id)
     order = _order_or_404(sub, order_id)
     user = current_user._get_current_object()
     reason = (request.form.get("reason") or "").strip()
-    try:
-        if action == "cancel":
-            service.cancel_order(order, user)
-            message = _("Заявка № %(n)s отменена, обеспечение освобождено.", n=order.number)
-        elif action == "remove":
-            if not reason:
-                raise service.SubscriptionError(_("Укажите причину."))
-            service.remove_order(order, user, reason)
-            message = _("Заявка № %(n)s снята.", n=order.number)
-        elif action == "refuse":
-            if not reason:
-                raise service.SubscriptionError(_("Укажите причину."))
-            service.refuse_order(order, user, reason)
-            message = _("Заявка № %(n)s не подтверждена.", n=order.number)
-        elif action == "confirm":
-            service.confirm_order(order, user)
-            message = _("Заявка № %(n)s подтверждена.", n=order.number)
-        elif action in ("criteria-ok", "criteria-reject"):
-            if action == "criteria-reject" and not reason:
-                raise service.SubscriptionError(_("Укажите причину."))
-            service.criteria_result(order, user, action == "criteria-ok", reason)
-            message = _("Результат проверки заявки № %(n)s записан.", n=order.number)
-        else:
-            abort(404)
-    except service.SubscriptionError as exc:
-        return _refused(sub, exc)
+    if action == "cancel":
+        service.cancel_order(order, user)
+        message = _("Заявка № %(n)s отменена, обеспечение освобождено.", n=order.number)
+    elif action == "remove":
+        if not reason:
+            raise service.SubscriptionError(_("Укажите причину."))
+        service.remove_order(order, user, reason)
+        message = _("Заявка № %(n)s снята.", n=order.number)
+    elif action == "refuse":
+        if not reason:
+            raise service.SubscriptionError(_("Укажите причину."))
+        service.refuse_order(order, user, reason)
+        message = _("Заявка № %(n)s не подтверждена.", n=order.number)
+    elif action == "confirm":
+        service.confirm_order(order, user)
+        message = _("Заявка № %(n)s подтверждена.", n=order.number)
+    elif action in ("criteria-ok", "criteria-reject"):
+        if action == "criteria-reject" and not reason:
+            raise service.SubscriptionError(_("Укажите причину."))
+        service.criteria_result(order, user, action == "criteria-ok", reason)
+        message = _("Результат проверки заявки № %(n)s записан.", n=order.number)
+    else:
+        abort(404)
     return _done(sub, message)
 
 
 # --- trade-clearing accounts (the trading department) ---------------------------------------------
 
 
-@bp.route("/staff/trade-accounts", methods=["GET", "POST"])
+@lists_bp.route("/staff/trade-accounts", methods=["GET", "POST"])
 @staff_required("trading")
 def accounts():
     form = AccountForm()
@@ -619,11 +583,11 @@ def accounts():
             else:
                 if form.balance.data < account.blocked:
                     flash(_("Остаток не может быть меньше заблокированной суммы (%(b)s).", b=account.blocked), "danger")
-                    return redirect(url_for("subscription.accounts"))
+                    return redirect(url_for("subscription_lists.accounts"))
                 TradeAccount.update(**values).where(TradeAccount.id == account.id).execute()
             audit.record("trade_account.save", account, code=code, balance=str(form.balance.data))
         flash(_("Счет %(code)s сохранен.", code=code), "success")
-        return redirect(url_for("subscription.accounts"))
+        return redirect(url_for("subscription_lists.accounts"))
     rows = list(
         TradeAccount.select(TradeAccount, Organisation)
         .join(Organisation, on=(TradeAccount.organisation == Organisation.id))
@@ -646,13 +610,13 @@ def _published():
     )
 
 
-@bp.route("/announcements")
+@lists_bp.route("/announcements")
 @public
 def announcements():
     return render_template("subscription/announcements.html", items=list(_published().limit(100)), local=rules.local)
 
 
-@bp.route("/announcements/<number>")
+@lists_bp.route("/announcements/<number>")
 @public
 def announcement(number):
     sub = _published().where(Subscription.number == number).first() or abort(404)
@@ -672,7 +636,7 @@ def _results_statistics(sub):
 bp.add_app_template_global(_results_statistics, "subscription_statistics")
 
 
-@bp.route("/announcements/<number>/statistics.csv")
+@lists_bp.route("/announcements/<number>/statistics.csv")
 @public
 def statistics_csv(number):
     """The published results' statistics as CSV; nothing before publication or for a private placement."""
@@ -687,7 +651,7 @@ def statistics_csv(number):
     )
 
 
-@bp.route("/announcements.atom")
+@lists_bp.route("/announcements.atom")
 @public
 def feed():
     body = render_template("subscription/feed.xml", items=list(_published().limit(50)), local=rules.local)

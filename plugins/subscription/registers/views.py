@@ -1,6 +1,6 @@
 """The registers' pages: producing, downloading, proposing, uploading and calling off."""
 
-from flask import Blueprint, abort, flash, redirect, send_file, url_for
+from flask import abort, flash, redirect, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -9,6 +9,8 @@ from core import audit, tasks
 from core.access import login_required, public, staff_required
 from core.web import render
 from plugins.subscription import rules, service
+from plugins.subscription.access import seller_required
+from plugins.subscription.blueprints import back_to, bp
 from plugins.subscription.forms import CallOffForm, ProposalForm, UploadForm
 from plugins.subscription.models import CallOff, Register, RegisterJob, Subscription
 from plugins.subscription.registers.calloff import call_off, call_off_refusal
@@ -16,9 +18,6 @@ from plugins.subscription.registers.columns import SCHEMA_PATH, offered
 from plugins.subscription.registers.jobs import UPLOAD_STATES, build_register, start_accepted, start_proposal
 from plugins.subscription.registers.receive import check_satisfied_register, due_end, receive_satisfied, upload_refusal
 from plugins.subscription.registers.stream import send_stored
-
-bp = Blueprint("subscription_registers", __name__, template_folder="templates")
-
 
 bp.record_once(lambda state: tasks.task(state.app, build_register))
 bp.record_once(lambda state: tasks.task(state.app, check_satisfied_register))
@@ -126,16 +125,16 @@ def _page(sub, status=200, **forms):
 
 
 def _back(sub, anchor=""):
-    return redirect(url_for("subscription_registers.page", sub_id=sub.id) + anchor)
+    return redirect(url_for("subscription.registers", sub_id=sub.id) + anchor)
 
 
-@bp.route("/subscriptions/<int:sub_id>/registers")
+@bp.route("/<int:sub_id>/registers", endpoint="registers")
 @login_required
 def page(sub_id):
     return _page(_sub_or_404(sub_id))
 
 
-@bp.route("/subscriptions/<int:sub_id>/registers/jobs/<int:job_id>")
+@bp.route("/<int:sub_id>/registers/jobs/<int:job_id>", endpoint="register_job")
 @login_required
 def job(sub_id, job_id):
     """The progress of one job: htmx polls this block until it is done."""
@@ -144,20 +143,17 @@ def job(sub_id, job_id):
     return render("subscription/registers.html", "register_job", **_context(sub), job=job)
 
 
-@bp.route("/subscriptions/<int:sub_id>/registers/accepted", methods=["POST"])
+@bp.route("/<int:sub_id>/registers/accepted", methods=["POST"], endpoint="produce_register")
+@back_to("subscription.registers", "accepted")
 @staff_required("trading")
 def produce(sub_id):
     sub = _sub_or_404(sub_id)
-    try:
-        start_accepted(sub, current_user._get_current_object())
-    except service.SubscriptionError as exc:
-        flash(exc.message, "danger")
-    else:
-        flash(_("Реестр принятых заявок формируется."), "success")
+    start_accepted(sub, current_user._get_current_object())
+    flash(_("Реестр принятых заявок формируется."), "success")
     return _back(sub, "#accepted")
 
 
-@bp.route("/subscriptions/<int:sub_id>/registers/<int:register_id>/download")
+@bp.route("/<int:sub_id>/registers/<int:register_id>/download", endpoint="register_download")
 @login_required
 def download(sub_id, register_id):
     """S-8.3: the register goes to those entitled only, and every download is on the record."""
@@ -175,7 +171,7 @@ def download(sub_id, register_id):
     return send_stored(register.file)
 
 
-@bp.route("/subscriptions/<int:sub_id>/registers/jobs/<int:job_id>/download")
+@bp.route("/<int:sub_id>/registers/jobs/<int:job_id>/download", endpoint="register_job_download")
 @login_required
 def job_download(sub_id, job_id):
     sub = _sub_or_404(sub_id)
@@ -194,12 +190,9 @@ def job_download(sub_id, job_id):
     return send_stored(job.file)
 
 
-@bp.route("/subscriptions/<int:sub_id>/registers/proposal", methods=["POST"])
-@login_required
-def proposal(sub_id):
-    sub = _sub_or_404(sub_id)
-    if not _seller(sub):
-        abort(403)
+@bp.route("/<int:sub_id>/registers/proposal", methods=["POST"], endpoint="register_proposal")
+@seller_required(_sub_or_404)
+def proposal(sub):
     form = ProposalForm()
     if not form.validate_on_submit():
         return _page(sub, 422, proposal_form=form)
@@ -219,12 +212,9 @@ def proposal(sub_id):
     return _back(sub, "#proposal")
 
 
-@bp.route("/subscriptions/<int:sub_id>/registers/satisfied", methods=["POST"])
-@login_required
-def upload(sub_id):
-    sub = _sub_or_404(sub_id)
-    if not _seller(sub):
-        abort(403)
+@bp.route("/<int:sub_id>/registers/satisfied", methods=["POST"], endpoint="register_upload")
+@seller_required(_sub_or_404)
+def upload(sub):
     form = UploadForm()
     if not form.validate_on_submit():
         return _page(sub, 422, upload_form=form)
@@ -241,12 +231,9 @@ def upload(sub_id):
     return _back(sub, "#satisfied")
 
 
-@bp.route("/subscriptions/<int:sub_id>/registers/call-off", methods=["POST"])
-@login_required
-def call_off_view(sub_id):
-    sub = _sub_or_404(sub_id)
-    if not _seller(sub):
-        abort(403)
+@bp.route("/<int:sub_id>/registers/call-off", methods=["POST"], endpoint="call_off")
+@seller_required(_sub_or_404)
+def call_off_view(sub):
     form = CallOffForm()
     if not form.validate_on_submit():
         return _page(sub, 422, call_off_form=form)
@@ -259,7 +246,7 @@ def call_off_view(sub_id):
     return redirect(url_for("subscription.detail", sub_id=sub.id))
 
 
-@bp.route("/subscriptions/<int:sub_id>/registers/call-off/letter")
+@bp.route("/<int:sub_id>/registers/call-off/letter")
 @login_required
 def call_off_letter(sub_id):
     sub = _sub_or_404(sub_id)
@@ -270,7 +257,7 @@ def call_off_letter(sub_id):
     return send_stored(record.letter)
 
 
-@bp.route("/subscriptions/schema/register-v1.xsd", endpoint="schema")
+@bp.route("/schema/register-v1.xsd", endpoint="register_schema")
 @public
 def schema_file():
     """The published schema of the XML registers (no secrets in it: anyone may read it)."""

@@ -59,7 +59,7 @@ def write_xml(target, sub: Subscription, kind: str, rows) -> Totals:
     Each order is one string written as it is made (the register's tags are fixed, its texts escaped), so
     nothing but the current row is held and no element object is built per cell."""
     totals = Totals()
-    location = _escaped(f"{NS} {external_url('subscription_registers.schema')}")
+    location = _escaped(f"{NS} {external_url('subscription.register_schema')}")
     investor_tags = (
         ("inv_name", "Name"),
         ("inv_contacts", "Contacts"),

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 import peewee as pw
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,6 +11,7 @@ from core.access import client_required, login_required, requires, staff_require
 from core.pdf import pdf_response
 from core.web import render
 from plugins.subscription import rules
+from plugins.subscription.blueprints import back_to, bp, lists_bp
 from plugins.subscription.forms import DateForm, RefusalForm, ResultsForm, SettlementNoteForm
 from plugins.subscription.models import (
     GROUNDS,
@@ -49,9 +50,6 @@ from plugins.subscription.settlement.penalties import (
 )
 from plugins.subscription.settlement.results import exchange_figures, public_results, results_due, submit_results
 
-bp = Blueprint("subscription_settlement", __name__, template_folder="templates")
-
-
 # --- views ---------------------------------------------------------------------------------------------------
 
 
@@ -68,7 +66,7 @@ def _sub_or_404(sub_id) -> tuple[Subscription, str]:
 def _back(sub, message=None, category="success"):
     if message:
         flash(message, category)
-    return redirect(url_for("subscription_settlement.page", sub_id=sub.id))
+    return redirect(url_for("subscription.settlement", sub_id=sub.id))
 
 
 def _visible_deals(sub, role):
@@ -117,7 +115,7 @@ def _page_context(sub, role):
     }
 
 
-@bp.route("/subscriptions/<int:sub_id>/settlement")
+@bp.route("/<int:sub_id>/settlement", endpoint="settlement")
 @login_required
 def page(sub_id):
     """The deals, the clearing table, the CD's settlement, the results and the penalties of one subscription."""
@@ -125,61 +123,53 @@ def page(sub_id):
     return render("subscription/settlement.html", "deal_list", **_page_context(sub, role))
 
 
-@bp.route("/subscriptions/<int:sub_id>/settlement/deals", methods=["POST"])
+@bp.route("/<int:sub_id>/settlement/deals", methods=["POST"])
+@back_to("subscription.settlement")
 @staff_required("trading")
 def make_deals(sub_id):
     sub, _role = _sub_or_404(sub_id)
-    try:
-        deals = form_deals(sub, current_user._get_current_object())
-    except SubscriptionError as exc:
-        return _back(sub, exc.message, "danger")
+    deals = form_deals(sub, current_user._get_current_object())
     return _back(sub, _("Сформировано сделок: %(n)s.", n=len(deals)))
 
 
-@bp.route("/subscriptions/<int:sub_id>/settlement/buyers/<int:buyer_id>/settle", methods=["POST"])
+@bp.route("/<int:sub_id>/settlement/buyers/<int:buyer_id>/settle", methods=["POST"], endpoint="settle_buyer")
+@back_to("subscription.settlement")
 @client_required("csd")
 def settle(sub_id, buyer_id):
     sub, _role = _sub_or_404(sub_id)
     if not SettlementNoteForm().validate_on_submit():
         abort(400)
-    try:
-        settle_buyer(sub, buyer_id, current_user._get_current_object())
-    except SubscriptionError as exc:
-        return _back(sub, exc.message, "danger")
+    settle_buyer(sub, buyer_id, current_user._get_current_object())
     return _back(sub, _("Расчеты по сделкам покупателя проведены; биржевые свидетельства выданы."))
 
 
-@bp.route("/subscriptions/<int:sub_id>/settlement/buyers/<int:buyer_id>/refuse", methods=["POST"])
+@bp.route("/<int:sub_id>/settlement/buyers/<int:buyer_id>/refuse", methods=["POST"], endpoint="refuse_buyer")
+@back_to("subscription.settlement")
 @client_required("csd")
 def refuse(sub_id, buyer_id):
     sub, _role = _sub_or_404(sub_id)
     form = RefusalForm()
     if not form.validate_on_submit():
         return _back(sub, " ".join(str(e) for errors in form.errors.values() for e in errors), "danger")
-    try:
-        deals = refuse_buyer(
-            sub, buyer_id, current_user._get_current_object(), form.ground.data, (form.note.data or "").strip()
-        )
-    except SubscriptionError as exc:
-        return _back(sub, exc.message, "danger")
+    deals = refuse_buyer(
+        sub, buyer_id, current_user._get_current_object(), form.ground.data, (form.note.data or "").strip()
+    )
     return _back(sub, _("В расчетах по всем сделкам покупателя отказано (%(n)s).", n=len(deals)), "warning")
 
 
-@bp.route("/subscriptions/<int:sub_id>/settlement/securities-missing", methods=["POST"])
+@bp.route("/<int:sub_id>/settlement/securities-missing", methods=["POST"])
+@back_to("subscription.settlement")
 @client_required("csd")
 def no_securities(sub_id):
     sub, _role = _sub_or_404(sub_id)
     form = SettlementNoteForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        securities_missing(sub, current_user._get_current_object(), (form.note.data or "").strip())
-    except SubscriptionError as exc:
-        return _back(sub, exc.message, "danger")
+    securities_missing(sub, current_user._get_current_object(), (form.note.data or "").strip())
     return _back(sub, _("Сделки признаны неисполненными по вине продавца."), "warning")
 
 
-@bp.route("/subscriptions/<int:sub_id>/deals/<int:deal_id>/certificate")
+@bp.route("/<int:sub_id>/deals/<int:deal_id>/certificate")
 @login_required
 def certificate(sub_id, deal_id):
     sub, role = _sub_or_404(sub_id)
@@ -189,17 +179,15 @@ def certificate(sub_id, deal_id):
     return pdf_response(deal.certificate.read(), f"Биржевое свидетельство {deal_number(deal, sub)}.pdf")
 
 
-@bp.route("/subscriptions/<int:sub_id>/deals/<int:deal_id>/penalty", methods=["POST"])
+@bp.route("/<int:sub_id>/deals/<int:deal_id>/penalty", methods=["POST"], endpoint="claim_penalty")
+@back_to("subscription.settlement")
 @client_required("member")
 def claim(sub_id, deal_id):
     sub, role = _sub_or_404(sub_id)
     deal = _visible_deals(sub, role).where(Deal.id == deal_id).first() or abort(404)
     if not SettlementNoteForm().validate_on_submit():
         abort(400)
-    try:
-        penalty = claim_penalty(deal, current_user._get_current_object())
-    except SubscriptionError as exc:
-        return _back(sub, exc.message, "danger")
+    penalty = claim_penalty(deal, current_user._get_current_object())
     return _back(
         sub,
         _(
@@ -209,7 +197,7 @@ def claim(sub_id, deal_id):
     )
 
 
-@bp.route("/subscriptions/<int:sub_id>/results", methods=["GET", "POST"])
+@bp.route("/<int:sub_id>/results", methods=["GET", "POST"])
 @login_required
 def results(sub_id):
     """Form S-A3: the seller sends it where another organisation settles (S-11.4); everyone with a part in
@@ -239,7 +227,7 @@ def results(sub_id):
                     + (" " + _("Итоги опубликованы на сайте Биржи.") if sub.public else ""),
                     "success",
                 )
-                return redirect(url_for("subscription_settlement.results", sub_id=sub.id))
+                return redirect(url_for("subscription.results", sub_id=sub.id))
         status = 422
     response = render(
         "subscription/results.html",
@@ -260,7 +248,7 @@ def results(sub_id):
     return response
 
 
-@bp.route("/settlement/cd")
+@lists_bp.route("/settlement/cd")
 @client_required("csd")
 def cd_orders():
     """S-10.3: the registration orders for the CD: subscriptions it settles whose deals are formed."""
@@ -295,7 +283,7 @@ def _sees_penalties(user) -> bool:
     return user.organisation.has_role("member")
 
 
-@bp.route("/settlement/penalties")
+@lists_bp.route("/settlement/penalties")
 @requires(_sees_penalties)
 def penalties():
     """S-12: penalty claims with their deadlines: the trading department's register, a party's own claims."""
@@ -331,32 +319,29 @@ def penalties():
     )
 
 
-@bp.route("/settlement/penalties/<int:penalty_id>/<step>", methods=["POST"])
+@lists_bp.route("/settlement/penalties/<int:penalty_id>/<step>", methods=["POST"])
+@back_to("subscription_lists.penalties")
 @login_required
 def penalty_step(penalty_id, step):
     penalty = Penalty.get_or_none(Penalty.id == penalty_id) or abort(404)
     user = current_user._get_current_object()
-    try:
-        if step == "dispute":
-            if not SettlementNoteForm().validate_on_submit():
-                abort(400)
-            refer_dispute(penalty, user)
-            message = _("Разногласия переданы в комиссию по спорам.")
-        elif step in ("notice", "paid", "passed"):
-            if not is_trading(user):
-                abort(403)
-            form = DateForm()
-            if not form.validate_on_submit():
-                raise SubscriptionError(_("Укажите дату."))
-            _penalty_step(penalty, user, step, form.on.data)
-            message = _("Записано.")
-        else:
-            abort(404)
-    except SubscriptionError as exc:
-        flash(exc.message, "danger")
+    if step == "dispute":
+        if not SettlementNoteForm().validate_on_submit():
+            abort(400)
+        refer_dispute(penalty, user)
+        message = _("Разногласия переданы в комиссию по спорам.")
+    elif step in ("notice", "paid", "passed"):
+        if not is_trading(user):
+            abort(403)
+        form = DateForm()
+        if not form.validate_on_submit():
+            raise SubscriptionError(_("Укажите дату."))
+        _penalty_step(penalty, user, step, form.on.data)
+        message = _("Записано.")
     else:
-        flash(message, "success")
-    return redirect(url_for("subscription_settlement.penalties"))
+        abort(404)
+    flash(message, "success")
+    return redirect(url_for("subscription_lists.penalties"))
 
 
 # --- what other pages show ------------------------------------------------------------------------------------

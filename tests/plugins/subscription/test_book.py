@@ -365,10 +365,10 @@ def test_the_cut_off_defaults_to_the_level_that_covers_the_offer(client, auth, w
 
 
 def test_the_seller_can_have_the_proposal_written_as_a_satisfied_register(app, client, auth, make, worked):
-    if "subscription_registers.proposal" not in app.view_functions:
+    if "subscription.register_proposal" not in app.view_functions:
         pytest.skip("the registers module is not installed")
     action = f"/subscriptions/{worked.id}/registers/proposal"
-    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == "subscription_registers.proposal")
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == "subscription.register_proposal")
     assert "POST" in rule.methods
     auth.login("seller@demo.kz")
     html = client.get(f"/subscriptions/{worked.id}/book?method=cutoff&cutoff=1000").get_data(as_text=True)
