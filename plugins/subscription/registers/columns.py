@@ -18,6 +18,12 @@ SCHEMA_PATH = Path(__file__).parent.parent / "static" / "register.xsd"
 SCHEMA_NAME = "register-v1.xsd"
 
 
+def xml_name(name: str) -> str:
+    """An element of the register's namespace as lxml names it (``{urn:...}Order``), for the reader to compare
+    tags with."""
+    return f"{{{NS}}}{name}"
+
+
 # --- the columns of form S-A2 ---------------------------------------------------------------------
 
 ACCEPTED_GROUP = _l("Параметры принятой заявки")

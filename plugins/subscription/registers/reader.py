@@ -16,8 +16,7 @@ from lxml import etree
 from openpyxl import load_workbook
 
 from core import clock
-from plugins.subscription.registers.columns import LABELS, NS, SCHEMA_NAME, SCHEMA_PATH
-from plugins.subscription.registers.xml_writer import _q
+from plugins.subscription.registers.columns import LABELS, NS, SCHEMA_NAME, SCHEMA_PATH, xml_name
 
 PROGRESS_EVERY = 1000  # rows between progress updates
 REPORT_LIMIT = 500  # mismatches kept for the report; the rest are counted
@@ -406,7 +405,7 @@ def _xml_gate(source, report: Report) -> None:
     finally:
         if ours:
             stream.close()
-    if root is None or root.tag != _q("Register"):
+    if root is None or root.tag != xml_name("Register"):
         report.add(
             None,
             None,
@@ -434,7 +433,7 @@ def xml_rows(source, report: Report, max_rows=None, validate: bool = False):
         for _event, elem in etree.iterparse(
             stream,
             events=("end",),
-            tag=(_q("Order"), REGISTER),
+            tag=(xml_name("Order"), REGISTER),
             schema=schema() if validate else None,
             resolve_entities=False,
             no_network=True,
@@ -474,13 +473,23 @@ def xml_rows(source, report: Report, max_rows=None, validate: bool = False):
             stream.close()
 
 
-ORDERS = _q("Orders")
-REGISTER = _q("Register")
-_NUMBER, _SUBMITTED = _q("Number"), _q("Submitted")
+ORDERS = xml_name("Orders")
+REGISTER = xml_name("Register")
+_NUMBER, _SUBMITTED = xml_name("Number"), xml_name("Submitted")
 # The cells of Accepted (columns 3-6) and Satisfied (7-10): element -> (column, Row field).
 _XML_GROUPS = {
-    _q("Accepted"): {_q("Price"): "3", _q("Yield"): "4", _q("Quantity"): "5", _q("Volume"): "6"},
-    _q("Satisfied"): {_q("Price"): "7", _q("Yield"): "8", _q("Quantity"): "9", _q("Volume"): "10"},
+    xml_name("Accepted"): {
+        xml_name("Price"): "3",
+        xml_name("Yield"): "4",
+        xml_name("Quantity"): "5",
+        xml_name("Volume"): "6",
+    },
+    xml_name("Satisfied"): {
+        xml_name("Price"): "7",
+        xml_name("Yield"): "8",
+        xml_name("Quantity"): "9",
+        xml_name("Volume"): "10",
+    },
 }
 
 
@@ -550,7 +559,7 @@ def validate_schema(data, report: Report) -> None:
             load_dtd=False,
             huge_tree=False,
         ):
-            if elem.tag == _q("Order"):
+            if elem.tag == xml_name("Order"):
                 elem.clear()
             complete = elem.getparent() is None
         if not complete:  # see ``xml_rows``: a broken tag may end the validation without an error

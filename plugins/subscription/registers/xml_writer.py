@@ -17,10 +17,6 @@ from plugins.subscription.registers.columns import NS, XSI, Totals, money_orders
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def _q(name: str) -> str:
-    return f"{{{NS}}}{name}"
-
-
 def _text(value) -> str:
     """A value as XML text: decimals in plain notation, and no control characters lxml would refuse."""
     if isinstance(value, Decimal):

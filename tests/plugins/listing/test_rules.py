@@ -5,6 +5,8 @@ import io
 
 import pytest
 
+from core.access import REFUSED
+from core.audit.models import AuditEvent
 from core.notifications.models import Notification
 from core.signing import pki
 from core.workflow.models import Application, ApplicationMember, Comment, Questionnaire, StageState, Transition
@@ -443,10 +445,12 @@ def test_a_user_not_assigned_cannot_see_or_act(client, auth, demo, journey, make
     assert journey.stage("general", GENERAL).status_code == 404
     assert client.post(journey.url("/delete")).status_code == 404
     assert states(journey.app_id)["general"] == "empty"
+    # the colleague's three refusals are on the record as theirs, with the application they asked for
+    refused = AuditEvent.select().where((AuditEvent.action == REFUSED) & (AuditEvent.actor == outsider))
+    assert [(e.object_type, e.object_id) for e in refused] == [("application", str(journey.app_id))] * 3
     auth.logout()
     auth.login("listing@exchange.demo")  # the Exchange sees it only once it is sent
     assert client.get(journey.url()).status_code == 404
-    assert outsider
 
 
 def test_a_double_click_never_advances_twice(client, auth, demo, journey):

@@ -11,6 +11,7 @@ import pytest
 from lxml import etree
 from openpyxl import load_workbook
 
+from core.access import Rule
 from core.audit.models import AuditEvent
 from core.db import utcnow
 from core.notifications.models import Notification
@@ -656,6 +657,24 @@ def test_proposal_by_largest_remainder_never_exceeds_the_offer_and_is_accepted_a
     auth.logout()
     auth.login("trading@exchange.demo")
     assert client.post(f"/subscriptions/{sub.id}/registers/proposal", data={"method": "prorata"}).status_code == 403
+
+
+def test_the_seller_only_routes_declare_the_rule_that_runs(app, client, auth, book, demo):
+    """The access matrix reads each route's declared rule: for the seller's own register routes it is a
+    client's (staff are refused before the view), and the seller check on the subscription follows."""
+    sub = produced(app, book["sub"])
+    for endpoint, path in (
+        ("subscription.register_proposal", "proposal"),
+        ("subscription.register_upload", "satisfied"),
+        ("subscription.call_off", "call-off"),
+    ):
+        assert app.view_functions[endpoint].access == Rule("client"), endpoint
+        auth.login("trading@exchange.demo")  # staff: refused by the declared rule, though they see the registers
+        assert client.post(f"/subscriptions/{sub.id}/registers/{path}").status_code == 403
+        auth.logout()
+        auth.login("issuer@demo.kz")  # a client who sees the registers but does not sell
+        assert client.post(f"/subscriptions/{sub.id}/registers/{path}").status_code == 403
+        auth.logout()
 
 
 # --- calling off and the deadlines (S-9.3, S-9.6) --------------------------------------------------------------
