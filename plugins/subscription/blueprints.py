@@ -17,8 +17,8 @@ lists_bp = Blueprint("subscription_lists", __name__)
 
 
 def back_to(endpoint: str, anchor: str | None = None):
-    """Where a refused action of this view sends the person back (the subscription's page by default):
-    ``endpoint`` is given the route's ``sub_id`` when it has one."""
+    """Where a refused action of this view sends the person back (by default the subscription's page, or
+    the list of subscriptions on a route without one): ``endpoint`` is given the route's ``sub_id``."""
 
     def mark(view):
         view.back = (endpoint, anchor)
@@ -30,9 +30,9 @@ def back_to(endpoint: str, anchor: str | None = None):
 def refused(exc: SubscriptionError):
     """The service refused: its message is flashed and the person goes back to the page of the action."""
     flash(exc.message, "danger")
-    view = current_app.view_functions.get(request.endpoint)
-    endpoint, anchor = getattr(view, "back", ("subscription.detail", None))
     args = {"sub_id": request.view_args["sub_id"]} if "sub_id" in (request.view_args or {}) else {}
+    view = current_app.view_functions.get(request.endpoint)
+    endpoint, anchor = getattr(view, "back", ("subscription.detail" if args else "subscription.index", None))
     return redirect(url_for(endpoint, _anchor=anchor, **args))
 
 

@@ -319,6 +319,20 @@ def test_registers_are_confidential_and_every_download_is_logged(app, client, au
     assert all(e.data["kind"] == "accepted" and e.actor_id for e in events)
 
 
+def test_a_refused_action_is_flashed_and_sends_back_to_its_page(app, client, auth, book):
+    """The subscription blueprint's errorhandler: the service's refusal is flashed and the person goes back to
+    the page of the action (its anchor kept), for a plain and an htmx request alike, and nothing is made."""
+    sub = book["sub"]  # not activated: the accepted register cannot be produced yet
+    auth.login("trading@exchange.demo")
+    for headers in ({}, {"HX-Request": "true"}):
+        response = client.post(f"/subscriptions/{sub.id}/registers/accepted", headers=headers)
+        assert response.status_code == 302
+        assert response.headers["Location"].endswith(f"/subscriptions/{sub.id}/registers#accepted")
+        page = client.get(f"/subscriptions/{sub.id}/registers").get_data(as_text=True)
+        assert 'class="flash flash-danger" role="alert"' in page and "действие недоступно" in page
+    assert not RegisterJob.select().where(RegisterJob.subscription == sub).exists()
+
+
 @pytest.mark.rule("S-8.1")
 def test_the_progress_widget_polls_until_done(app, client, auth, book):
     sub = activate(app, book["sub"])
