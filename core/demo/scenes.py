@@ -22,7 +22,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 
 from core import clock
 from core.accounts.models import Organisation, User
-from core.demo.scale import form_values
+from core.demo.values import form_values
 from core.files import store
 from core.pdf import render_pdf
 from core.workflow import engine, steps
