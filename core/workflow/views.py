@@ -1,16 +1,14 @@
 """Applications: "Процедуры" and filing, the application with its stages and actions. The lists ("На рассмотрении",
-"Архив", "Анкеты", the Exchange's inbox) are in ``core.workflow.lists`` and the catalogues' administration in
-``core.workflow.catalogue_admin``; both put their routes on this module's ``bp``, imported at the end of this module so
-that importing the blueprint always brings all of its routes."""
+"Архив", "Анкеты", the Exchange's inbox) are in ``core.workflow.lists``, the summary with its PDFs and
+comments in ``core.workflow.summary``, the application's history in ``core.workflow.history`` and the catalogues'
+administration in ``core.workflow.catalogue_admin``; they put their routes on this module's ``bp`` and are imported
+at the end of this module, so that importing the blueprint always brings all of its routes."""
 
-import hashlib
 import json
-import re
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from core import audit
@@ -19,14 +17,12 @@ from core.accounts.models import Organisation, User
 from core.db import db
 from core.files import FileIntegrityError, store
 from core.forms import choices, db_int
-from core.pdf import pdf_response
 from core.web import render
 from core.workdays import working_days_between
 from core.workflow import changes, engine, reviewclock, steps
 from core.workflow.definitions import ACTORS, CATEGORIES
 from core.workflow.forms import (
     ACTION_FORMS,
-    CommentForm,
     ConsultantForm,
     DocumentForm,
     FileForm,
@@ -34,7 +30,6 @@ from core.workflow.forms import (
     prefix_of,
 )
 from core.workflow.models import (
-    CLOCK_EVENTS,
     Application,
     ApplicationSecurity,
     Attachment,
@@ -590,134 +585,6 @@ def prefill(app_id, form_code):
     return redirect(url_for("workflow.application", app_id=app.id, stage=stage.code))
 
 
-# --- summary, PDF and comments (G-18..G-20, G-24) ---------------------------------------------------
-
-
-@bp.route("/applications/<int:app_id>/summary")
-@login_required
-def summary(app_id):
-    app = _application_or_404(app_id)
-    return render(
-        "workflow/summary.html",
-        app=app,
-        procedure=engine.definition(app),
-        process=engine.process_of(app),
-        sections=steps.summary(app),
-        comments=engine.comments_by_field(app, current_user),
-        can_comment=_may_comment(current_user, app),
-        can_fill=engine.may_fill(current_user, app),
-        attachments=engine.attachments(app),
-    )
-
-
-@bp.route("/applications/<int:app_id>/summary.pdf")
-@login_required
-def summary_pdf(app_id):
-    app = _application_or_404(app_id)
-    snapshot = changes.in_force(app, current_user)
-    sheet = changes.sheet(changes.compare(app, snapshot, current_user)) if snapshot is not None else None
-    data = steps.summary_pdf(app, change_sheet=sheet, since=snapshot.created_at if snapshot else None)
-    with db.atomic():  # its digest is kept: a signature made over it by mistake is then named for what it is
-        audit.record(
-            "application.download",
-            app,
-            organisation=app.organisation,
-            document="summary",
-            sha256=hashlib.sha256(data).hexdigest(),
-        )
-    return pdf_response(data, f"{app.number}.pdf")
-
-
-@bp.route("/applications/<int:app_id>/forms/<form_code>.pdf")
-@login_required
-def form_pdf(app_id, form_code):
-    """ "Скачать документ": any single form as a PDF (G-18)."""
-    app = _application_or_404(app_id)
-    section = next((s for s in steps.summary(app) if s["form_code"] == form_code), None) or abort(404)
-    data = steps.form_pdf(app, section)
-    with db.atomic():
-        audit.record(
-            "application.download",
-            app,
-            organisation=app.organisation,
-            document=form_code,
-            sha256=hashlib.sha256(data).hexdigest(),
-        )
-    return pdf_response(data, f"{app.number}-{form_code}.pdf")
-
-
-@bp.route("/applications/<int:app_id>/signing-document")
-@login_required
-def signing_document(app_id):
-    """The exact bytes to be signed, unchanged since "Согласовано"."""
-    app = _application_or_404(app_id)
-    if app.signing_file is None or not (
-        engine.acts_as_first_head(current_user, app) or current_user.is_staff or engine.is_initiator(current_user, app)
-    ):
-        abort(404)
-    with db.atomic():
-        audit.record("application.download", app, organisation=app.organisation, document="signing")
-    return app.signing_file.send(download_name=steps.signing_name(app))
-
-
-@bp.route("/applications/<int:app_id>/comments/new")
-@login_required
-def comment_form(app_id):
-    """The "Комментировать" dialog: a fragment for htmx, a page without JavaScript."""
-    app = _application_or_404(app_id)
-    if not _may_comment(current_user, app):
-        abort(403)
-    form = CommentForm(
-        formdata=None, data={"form_code": request.args.get("form", ""), "field": request.args.get("field", "")}
-    )
-    return render("workflow/comment.html", "comment_dialog", app=app, form=form, label=request.args.get("label", ""))
-
-
-@bp.route("/applications/<int:app_id>/comments", methods=["POST"])
-@login_required
-def add_comment(app_id):
-    """ "Продолжить": the comment is kept as a draft until "Сохранить"."""
-    app = _application_or_404(app_id)
-    if not _may_comment(current_user, app):
-        abort(403)
-    form = CommentForm()
-    if not form.validate_on_submit():
-        response = render(
-            "workflow/comment.html", "comment_dialog", app=app, form=form, label=request.form.get("label", "")
-        )
-        response.status_code = 422
-        return response
-    engine.add_comment(app, current_user._get_current_object(), form.form_code.data, form.field.data, form.text.data)
-    if request.htmx and not request.htmx.boosted:
-        comments = engine.comments_by_field(app, current_user).get((form.form_code.data, form.field.data), [])
-        return render(
-            "workflow/summary.html",
-            "field_comments",
-            comments=comments,
-            app=app,
-            form_code=form.form_code.data,
-            field=form.field.data,
-            oob=True,  # the dialog closes (its container empties); the comments update out of band
-        )
-    flash(_("Комментарий добавлен. Нажмите «Сохранить», чтобы его увидели другие."), "info")
-    return redirect(
-        url_for("workflow.summary", app_id=app.id)
-        + "#f-"
-        + re.sub(r"[^A-Za-z0-9_-]", "-", f"{form.form_code.data}-{form.field.data}")
-    )
-
-
-@bp.route("/applications/<int:app_id>/comments/save", methods=["POST"])
-@login_required
-def save_comments(app_id):
-    app = _application_or_404(app_id)
-    count = engine.save_comments(app, current_user._get_current_object())
-    flash(_("Комментарии сохранены: %(n)s.", n=count) if count else _("Новых комментариев нет."), "success")
-    if request.args.get("back") == "application":  # "Сохранить" of the approval screen keeps him there
-        return redirect(url_for("workflow.application", app_id=app.id))
-    return redirect(url_for("workflow.summary", app_id=app.id))
-
-
 # --- actions ----------------------------------------------------------------------------------------
 
 
@@ -826,43 +693,6 @@ def filesize(size) -> str:
     return _("%(n)s МБ", n=f"{size / 1048576:.1f}".replace(".", "," if str(get_locale()) != "en" else "."))
 
 
-@bp.route("/applications/<int:app_id>/history")
-@login_required
-def history(app_id):
-    app = _application_or_404(app_id)
-    return render("workflow/history.html", app=app, procedure=engine.definition(app), events=engine.history(app))
-
-
-HISTORY_LABELS = {
-    "application.create": _l("Заявление создано"),
-    "application.delete": _l("Заявление удалено"),
-    "application.download": _l("Документ скачан"),
-    "stage.save": _l("Этап сохранён"),
-    "stage.done": _l("Этап заполнен"),
-    "stage.skip": _l("Этап пропущен"),
-    "stage.assign": _l("Назначен исполнитель"),
-    "stage.prefill": _l("Форма заполнена из анкеты"),
-    "document.upload": _l("Документ приложен"),
-    "document.delete": _l("Документ удалён"),
-    "document.replace": _l("Файл документа заменён"),
-    "document.download": _l("Документ скачан"),
-    "security.add": _l("Добавлена ценная бумага"),
-    "security.requirements": _l("Заполнены требования к ценной бумаге"),
-    "security.delete": _l("Ценная бумага удалена"),
-    "comment.draft": _l("Комментарий (черновик)"),
-    "comment.save": _l("Комментарии сохранены"),
-    **{f"clock.{kind}": label for kind, label in CLOCK_EVENTS.items()},
-}
-
-
-@bp.app_template_global()
-def history_label(action: str) -> str:
-    if action in HISTORY_LABELS:
-        return str(HISTORY_LABELS[action])
-    code = action.removeprefix("application.")
-    return str(engine.ACTION_LABELS.get(code, action))
-
-
 @bp.app_template_global()
 def acting_poa(app):
     """The power of attorney under which the signed-in user acts for the first head here (None for the rest)."""
@@ -871,39 +701,5 @@ def acting_poa(app):
     return engine.acting_poa(current_user, app)
 
 
-@bp.app_template_global()
-def history_details(event, procedure) -> str:
-    data = event.data
-    parts = []
-    if "stage" in data:
-        try:
-            parts.append(str(procedure.stage(data["stage"]).title))
-        except KeyError:
-            parts.append(data["stage"])
-    for key in ("to_process",):
-        if key in data:
-            try:
-                parts.append("→ " + str(procedure.process(data[key]).title))
-            except KeyError:
-                pass
-    if data.get("old") and data.get("new"):
-        parts.append(f"{data['old']} → {data['new']}")
-    if event.action.startswith("clock.") and "left" in data:
-        parts.append(_("использовано раб. дней: %(used)s, осталось: %(left)s", used=data["used"], left=data["left"]))
-    for key in ("note", "title", "isin", "employee", "document", "file"):
-        if data.get(key):
-            parts.append(str(data[key]))
-    if data.get("poa_number"):  # a substitute acted: said in the reader's language (the trail keeps the Russian)
-        parts.append(
-            _(
-                "действующий по доверенности № %(number)s от %(date)s за %(head)s",
-                number=data["poa_number"],
-                date=data.get("poa_date", ""),
-                head=data.get("poa_head", ""),
-            )
-        )
-    return "; ".join(parts)
-
-
 # The rest of the blueprint's routes: imported last, as they import ``bp`` from here.
-from core.workflow import catalogue_admin, lists  # noqa: E402, F401
+from core.workflow import catalogue_admin, history, lists, summary  # noqa: E402, F401
