@@ -19,7 +19,7 @@ from core.files import FileIntegrityError, store
 from core.forms import choices, db_int
 from core.web import render
 from core.workdays import working_days_between
-from core.workflow import changes, engine, reviewclock, steps
+from core.workflow import changes, engine, formdata, reviewclock, steps
 from core.workflow.definitions import ACTORS, CATEGORIES
 from core.workflow.forms import (
     ACTION_FORMS,
@@ -192,10 +192,10 @@ def _stage_context(app, stage, forms, security_form, document_form, consultant_f
             if forms and spec.code in forms:
                 form = forms[spec.code]
             elif spec.code in saved:
-                form = engine.load_form(spec.form, saved[spec.code].values, spec.prefix)
+                form = formdata.load_form(spec.form, saved[spec.code].values, spec.prefix)
             else:
-                known = engine.known_values(app, spec)
-                form = engine.load_form(spec.form, known, spec.prefix)
+                known = formdata.known_values(app, spec)
+                form = formdata.load_form(spec.form, known, spec.prefix)
                 if known:
                     context.setdefault("prefilled", []).append(spec.code)
             context["stage_forms"][spec.code] = (spec, form)
@@ -495,14 +495,14 @@ def security(app_id, security_id):
         form = spec.form()
         if form.validate_on_submit():
             with db.atomic():
-                item.data = json.dumps(engine.serialise(form), ensure_ascii=False, sort_keys=True)
+                item.data = json.dumps(formdata.serialise(form), ensure_ascii=False, sort_keys=True)
                 item.save()
                 audit.record("security.requirements", app, organisation=app.organisation, isin=item.isin)
             flash(_("Требования по %(isin)s сохранены.", isin=item.isin), "success")
             return redirect(url_for("workflow.application", app_id=app.id, stage=stage.code))
         status = 422
     else:
-        form = engine.load_form(spec.form, item.values)
+        form = formdata.load_form(spec.form, item.values)
         status = 200
     nodes = _nodes_of([item])
     response = render(
