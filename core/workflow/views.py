@@ -260,6 +260,23 @@ def _stage_or_404(app, stage_code):
         abort(404)
 
 
+@bp.errorhandler(engine.WorkflowError)
+def refused(exc):
+    """The engine refused a change (the application moved on, another tab changed it, a rule said no; nothing was
+    changed): the message is flashed and the user goes back to the application, to the stage he was on while he
+    may still fill it. Only a form sent about an application is answered so; anything else (a page that cannot
+    be shown, say) stays the error it was, and never a redirect to itself."""
+    app_id = (request.view_args or {}).get("app_id")
+    if request.method != "POST" or app_id is None:
+        raise exc
+    flash(exc.message, "danger")
+    stage_code = request.view_args.get("stage_code")
+    app = Application.get_or_none(Application.id == app_id)
+    if stage_code and app is not None and engine.may_fill(current_user, app):
+        return redirect(url_for("workflow.application", app_id=app_id, stage=stage_code))
+    return redirect(url_for("workflow.application", app_id=app_id))
+
+
 def _fill_guard(app):
     if not engine.may_fill(current_user, app):
         flash(_("Заявление сейчас не на заполнении: изменения не сохранены."), "danger")
@@ -285,11 +302,7 @@ def save_stage(app_id, stage_code):
     )
     if not valid:  # each form's error summary says "not saved" once (issue 15: one banner, not two)
         return _page(app, stage.code, forms=forms, status=422)
-    try:
-        engine.save_forms(app, stage, forms, current_user._get_current_object(), done=done)
-    except engine.WorkflowError as exc:
-        flash(exc.message, "danger")
-        return redirect(url_for("workflow.application", app_id=app.id))
+    engine.save_forms(app, stage, forms, current_user._get_current_object(), done=done)
     if done:
         flash(_("Этап «%(stage)s» заполнен.", stage=stage.title), "success")
         return redirect(url_for("workflow.application", app_id=app.id, stage=_next_stage(app, stage)))
@@ -321,11 +334,7 @@ def _next_stage(app, stage):
 def skip_stage(app_id, stage_code):
     app = _application_or_404(app_id)
     stage = _stage_or_404(app, stage_code)
-    try:
-        engine.skip_stage(app, stage, current_user._get_current_object())
-    except engine.WorkflowError as exc:
-        flash(exc.message, "danger")
-        return redirect(url_for("workflow.application", app_id=app.id, stage=stage.code))
+    engine.skip_stage(app, stage, current_user._get_current_object())
     flash(_("Этап «%(stage)s» пропущен.", stage=stage.title), "success")
     return redirect(url_for("workflow.application", app_id=app.id, stage=_next_stage(app, stage)))
 
@@ -339,12 +348,8 @@ def assign_consultant(app_id, stage_code):
     form.employee.choices = choices([("", "")] + [(u.id, u.full_name) for u in engine.consultant_candidates(app)])
     if not form.validate_on_submit():
         return _page(app, stage.code, consultant_form=form, status=422)
-    try:
-        employee = User.get_by_id(int(form.employee.data))
-        engine.assign_consultant(app, stage, employee, current_user._get_current_object())
-    except engine.WorkflowError as exc:
-        flash(exc.message, "danger")
-        return redirect(url_for("workflow.application", app_id=app.id, stage=stage.code))
+    employee = User.get_by_id(int(form.employee.data))
+    engine.assign_consultant(app, stage, employee, current_user._get_current_object())
     flash(_("%(name)s назначен исполнителем и получил уведомление.", name=employee.full_name), "success")
     return redirect(url_for("workflow.application", app_id=app.id, stage=_next_stage(app, stage)))
 
@@ -369,11 +374,7 @@ def upload_document(app_id, stage_code):
         .exists()
     )
     stored = store(form.file_bytes, form.file.data.filename, form.file_kind)
-    try:
-        engine.attach_document(app, stage, form.title.data, stored, current_user._get_current_object())
-    except engine.WorkflowError as exc:
-        flash(exc.message, "danger")
-        return redirect(url_for("workflow.application", app_id=app.id))
+    engine.attach_document(app, stage, form.title.data, stored, current_user._get_current_object())
     if had and form.title.data not in {engine.document_key(t) for t in stage.several}:
         flash(
             _(
@@ -623,7 +624,7 @@ def act(app_id, action):
             note=note,
             effect=make_effect(form, user) if make_effect else None,
         )
-    except engine.WorkflowError as exc:
+    except engine.WorkflowError as exc:  # not ``refused``: the page comes back with the note typed in its form
         flash(exc.message, "danger")
         return _page(Application.get_by_id(app.id), action_forms={action: form}, status=409)
     flash(done_message(app, action, before), "success")
@@ -670,11 +671,7 @@ def done_message(app, action, before="") -> str:
 def delete(app_id):
     """ "Удалить заявление" until it is sent to the Exchange (G-15)."""
     app = _application_or_404(app_id)
-    try:
-        engine.delete(app, current_user._get_current_object())
-    except engine.WorkflowError as exc:
-        flash(exc.message, "danger")
-        return redirect(url_for("workflow.application", app_id=app.id))
+    engine.delete(app, current_user._get_current_object())
     flash(_("Заявление удалено."), "success")
     return redirect(url_for("workflow.active"))
 
