@@ -191,6 +191,17 @@ class MigrationSet:
 
     Every plugin keeps its own history under its own ``app`` label, so plugins migrate
     independently of each other and of the core.
+
+    Why a runner of our own (checked against the pinned peewee 4.5.3): ``playhouse.migrate`` gives the schema
+    operations (the ``SchemaMigrator`` each migration is handed), and 4.5.3 also ships ``playhouse.migrations.Runner``,
+    which runs numbered files with a history; but a Runner reads one directory by file path and records file names
+    alone (``schema_migration``, the name unique), so the core and six plugins, each with its own ``0001_...``,
+    would need a Runner and a history table each, while the order across them, the tests' per-app ``target`` and
+    finding a plugin's migrations by package (an entry-point plugin is a package, not a directory we know) would
+    stay ours anyway. Every database already holds our ``migration_history`` (app, name); pyproject still allows
+    peewee 3.17 (no Runner there); and every file would change signature (``up(migrator, db)``). peewee-migrate
+    (klen, maintained) and peewee-moves (no release since 2020) have the same shape, one directory and one history
+    keyed by name, for a dependency more. So the few lines below stay.
     """
 
     app: str

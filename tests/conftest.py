@@ -27,6 +27,9 @@ from core.db import utcnow
 PASSWORD = "Demo!2345"
 PG_URL = os.environ.get("IS2IN_TEST_DATABASE_URL")
 
+# The journeys' PKI fixtures (``test_ca``, ``trusted``) for every test; as a plugin, its asserts are rewritten.
+pytest_plugins = ["tests.journeys"]
+
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "rule(id): the seed rule this test proves")

@@ -12,7 +12,6 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from core.accounts.models import User
-from core.signing import pki
 from tests.browser.listing_steps import (
     PDF,
     app_status,
@@ -46,21 +45,6 @@ OWNERS = "Иванов Иван Иванович, 60%"
 AML_OFFICER = "Петров Петр Петрович, комплаенс-контролер"
 
 
-@pytest.fixture
-def trusted_ca(app, tmp_path):
-    """The live server's app trusts the test CA, as the Exchange trusts НУЦ РК's root."""
-    ca = pki.make_ca("Test NCA KZ")
-    trust = tmp_path / "trust"
-    trust.mkdir()
-    (trust / "root.pem").write_bytes(ca.cert_pem)
-    app.config["TRUST_DIR"] = str(trust)
-    crls = tmp_path / "crl"  # the keys name no CRL: the operator's CRL of the root is their revocation evidence
-    crls.mkdir()
-    (crls / "root.crl").write_bytes(pki.make_crl(ca))
-    app.config["CRL_DIR"] = str(crls)
-    return ca
-
-
 def pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
 
@@ -89,10 +73,10 @@ def start_application(page, field):
 @pytest.mark.rule("G-25")
 @pytest.mark.rule("G-9.5")
 @pytest.mark.rule("G-9.6")
-def test_shares_listing_journey_in_the_browser(page, other_browser, returning, login, field, trusted_ca, mailbox):
+def test_shares_listing_journey_in_the_browser(page, other_browser, returning, login, field, trusted, mailbox):
     issuer = page
     ceo_user = User.by_email("ceo@demo.kz")
-    keystore = personal_keystore(trusted_ca, ceo_user)
+    keystore = personal_keystore(trusted, ceo_user)
 
     # --- 1. The issuer files the application and assigns the consultant's employee ------------------
     login(issuer, "issuer@demo.kz")

@@ -12,7 +12,8 @@ from playwright.sync_api import expect
 
 from core.workflow.models import Application
 from tests.browser.listing_steps import SCREENS, settled
-from tests.plugins.listing.conftest import GENERAL, PDF, journey, test_ca, trusted  # noqa: F401  (fixtures)
+from tests.journeys import PDF
+from tests.plugins.listing.conftest import GENERAL, journey  # noqa: F401  (fixtures)
 from tests.plugins.listing.test_review_clock import _answer_and_sign, _registered_on_10_december, almaty, as_user
 
 pytestmark = pytest.mark.browser

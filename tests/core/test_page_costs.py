@@ -14,7 +14,7 @@ from core.notifications.models import Notification
 from core.plugins import collect
 from core.workflow import cascade, engine
 from core.workflow.models import Application, ApplicationMember, CascadeNode
-from tests.plugins.listing.conftest import Journey
+from tests.plugins.listing.conftest import Listing
 
 HTMX = {"HX-Request": "true"}
 
@@ -46,7 +46,7 @@ class Statements(logging.Handler):
 
 def _draft_with_a_cascade(client, auth, demo):
     auth.login("issuer@demo.kz")
-    journey = Journey(client, auth)
+    journey = Listing(client, auth)
     journey.create()
     Notification.create(user=demo["issuer@demo.kz"], kind="listing.update", message="Непрочитанное")
     return journey, journey.premium_path()[0]

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from werkzeug.exceptions import HTTPException
 
 from tests.conftest import Auth
-from tests.plugins.listing.conftest import Journey
+from tests.plugins.listing.conftest import Listing
 from tests.security import hostile
 from tests.security.figures import record
 
@@ -188,12 +188,12 @@ def _world(app, client, auth, make, make_subscription, members):
     from plugins.subscription.models import Subscription
 
     auth.login("issuer@demo.kz")
-    journey = Journey(client, auth)
+    journey = Listing(client, auth)
     journey.create()
     journey.fill_all()
     journey.act("send_to_head")
-    Journey(client, auth).create()  # a draft
-    filled = Journey(client, auth)
+    Listing(client, auth).create()  # a draft
+    filled = Listing(client, auth)
     filled.create()
     filled.fill_all()  # every stage open to the issuer's forms
     auth.logout()

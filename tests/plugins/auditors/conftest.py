@@ -1,38 +1,12 @@
-"""Fixtures for the auditors' procedures: a PKI the Exchange trusts, the audit organisation's first
-head and the Exchange's auditors department, and a journey that drives an application through the
-Flask client the way people do."""
-
-import io
-import re
+"""Fixtures for the auditors' procedures: the audit organisation's first head and the Exchange's auditors
+department, and the shared driver (tests/journeys.py) taught these procedures' stages. The PKI the Exchange
+trusts (``test_ca``, ``trusted``) comes from tests/conftest.py."""
 
 import pytest
 
 from core.accounts.models import Organisation, User
-from core.signing import pki
-from core.workflow.engine import definition
-from core.workflow.forms import prefix_of
-from core.workflow.models import Application
 from tests.conftest import meeting_today
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-@pytest.fixture(scope="session")
-def test_ca():
-    return pki.make_ca("Test NCA KZ")
-
-
-@pytest.fixture
-def trusted(app, test_ca, tmp_path):
-    trust = tmp_path / "trust"
-    trust.mkdir()
-    (trust / "root.pem").write_bytes(test_ca.cert_pem)
-    app.config["TRUST_DIR"] = str(trust)
-    crls = tmp_path / "crl"  # the keys name no CRL: the operator's CRL of the root is their revocation evidence
-    crls.mkdir()
-    (crls / "root.crl").write_bytes(pki.make_crl(test_ca))
-    app.config["CRL_DIR"] = str(crls)
-    return test_ca
+from tests.journeys import Journey
 
 
 @pytest.fixture
@@ -135,68 +109,14 @@ STAGES = {
 }
 
 
-class Journey:
-    """One application driven through the client's and the Exchange's pages."""
-
-    def __init__(self, client, auth):
-        self.client, self.auth, self.app_id = client, auth, None
-
-    def url(self, tail=""):
-        return f"/applications/{self.app_id}{tail}"
-
-    @property
-    def application(self):
-        return Application.get_by_id(self.app_id)
-
-    def create(self, procedure):
-        page = self.client.get(f"/procedures/{procedure}/file").get_data(as_text=True)
-        company = re.search(r'<option (?:selected )?value="(\d+)"', page).group(1)
-        response = self.client.post(f"/procedures/{procedure}/file", data={"company": company})
-        assert response.status_code == 302, response.get_data(as_text=True)
-        self.app_id = int(response.headers["Location"].rsplit("/", 1)[1])
-        return self.app_id
+class Auditors(Journey):
+    """One application of the auditors' procedures driven through the client's and the Exchange's pages."""
 
     def fill(self, procedure):
         for stage, data in STAGES[procedure].items():
             response = self.client.post(self.url(f"/stages/{stage}"), data={**data, "do": "done"})
             assert response.status_code == 302, (stage, response.get_data(as_text=True)[-3000:])
-        with self.client.application.app_context():
-            titles = definition(self.application).stage("documents").documents
-        for title in titles:
-            response = self.client.post(
-                self.url("/stages/documents/documents"),
-                data={"title": str(title), "file": (io.BytesIO(PDF), "doc.pdf")},
-                content_type="multipart/form-data",
-            )
-            assert response.status_code == 302, response.get_data(as_text=True)
-        assert self.client.post(self.url("/stages/documents/documents/done")).status_code == 302
-
-    def act(self, action, data=None, expect=302, **kwargs):
-        response = self.client.post(
-            self.url(f"/act/{action}"),
-            data={
-                "version": str(self.application.version),
-                **{f"{prefix_of(action)}-{k}": v for k, v in (data or {}).items()},
-            },
-            **kwargs,
-        )
-        assert response.status_code == expect, response.get_data(as_text=True)[-3000:]
-        return response
-
-    def sign(self, ca, head):
-        document = self.client.get(self.url("/signing-document")).data
-        key = pki.make_person_cert(
-            ca,
-            surname=head.last_name.upper(),
-            name=head.first_name.upper(),
-            patronymic="",
-            iin=head.iin,
-            bin=head.organisation.bin,
-            organisation=head.organisation.name_ru,
-            purpose="sign",
-        )
-        cms = pki.sign_detached_with_openssl(document, key.cert_pem, key.key_pem)
-        self.act("sign", {"signature": (io.BytesIO(cms), "sig.p7s")}, content_type="multipart/form-data")
+        self.upload_documents()
 
     def file_and_sign(self, procedure, ca, head, filer="auditor@demo.kz"):
         """The client's part: fill, send to the first head, approve and sign."""
@@ -228,4 +148,4 @@ class Journey:
 
 @pytest.fixture
 def journey(client, auth):
-    return Journey(client, auth)
+    return Auditors(client, auth)

@@ -1,37 +1,14 @@
-"""Fixtures for disclosure monitoring: a PKI the Exchange trusts, the demo issuer registered since the
-start of 2026, the monitoring department, and a journey that files an obligation through the pages."""
+"""Fixtures for disclosure monitoring: the demo issuer registered since the start of 2026, the monitoring
+department, and the shared driver (tests/journeys.py) taught to file an obligation through the pages. The PKI
+the Exchange trusts (``test_ca``, ``trusted``) comes from tests/conftest.py."""
 
 import datetime
-import io
 
 import pytest
 
 from core.accounts.models import Organisation, User
-from core.signing import pki
-from core.workflow.engine import definition
-from core.workflow.forms import prefix_of
-from core.workflow.models import Application
 from plugins.disclosure.models import Obligation
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-@pytest.fixture(scope="session")
-def test_ca():
-    return pki.make_ca("Test NCA KZ")
-
-
-@pytest.fixture
-def trusted(app, test_ca, tmp_path):
-    trust = tmp_path / "trust"
-    trust.mkdir()
-    (trust / "root.pem").write_bytes(test_ca.cert_pem)
-    app.config["TRUST_DIR"] = str(trust)
-    crls = tmp_path / "crl"  # the keys name no CRL: the operator's CRL of the root is their revocation evidence
-    crls.mkdir()
-    (crls / "root.crl").write_bytes(pki.make_crl(test_ca))
-    app.config["CRL_DIR"] = str(crls)
-    return test_ca
+from tests.journeys import Journey
 
 
 @pytest.fixture
@@ -96,17 +73,7 @@ REPORTS = {
 }
 
 
-class Journey:
-    def __init__(self, client, auth):
-        self.client, self.auth, self.app_id = client, auth, None
-
-    def url(self, tail=""):
-        return f"/applications/{self.app_id}{tail}"
-
-    @property
-    def application(self):
-        return Application.get_by_id(self.app_id)
-
+class Disclosure(Journey):
     def file(self, obligation):
         """ "Подать" on the obligation in the calendar."""
         response = self.client.post(f"/disclosure/obligations/{obligation.id}/file")
@@ -117,44 +84,7 @@ class Journey:
     def fill(self, kind):
         response = self.client.post(self.url("/stages/report"), data={**REPORTS[kind], "do": "done"})
         assert response.status_code == 302, response.get_data(as_text=True)[-3000:]
-        with self.client.application.app_context():
-            titles = definition(self.application).stage("documents").documents
-        for title in titles:
-            response = self.client.post(
-                self.url("/stages/documents/documents"),
-                data={"title": str(title), "file": (io.BytesIO(PDF), "report.pdf")},
-                content_type="multipart/form-data",
-            )
-            assert response.status_code == 302, response.get_data(as_text=True)
-        assert self.client.post(self.url("/stages/documents/documents/done")).status_code == 302
-
-    def act(self, action, data=None, expect=302, **kwargs):
-        response = self.client.post(
-            self.url(f"/act/{action}"),
-            data={
-                "version": str(self.application.version),
-                **{f"{prefix_of(action)}-{k}": v for k, v in (data or {}).items()},
-            },
-            **kwargs,
-        )
-        assert response.status_code == expect, response.get_data(as_text=True)[-3000:]
-        return response
-
-    def sign(self, ca, head):
-        document = self.client.get(self.url("/signing-document")).data
-        assert document.startswith(b"%PDF")
-        key = pki.make_person_cert(
-            ca,
-            surname=head.last_name.upper(),
-            name=head.first_name.upper(),
-            patronymic="",
-            iin=head.iin,
-            bin=head.organisation.bin,
-            organisation=head.organisation.name_ru,
-            purpose="sign",
-        )
-        cms = pki.sign_detached_with_openssl(document, key.cert_pem, key.key_pem)
-        self.act("sign", {"signature": (io.BytesIO(cms), "sig.p7s")}, content_type="multipart/form-data")
+        self.upload_documents(filename="report.pdf")
 
     def approve_and_sign(self, ca, head):
         self.auth.login(head.email)
@@ -175,4 +105,4 @@ class Journey:
 
 @pytest.fixture
 def journey(client, auth):
-    return Journey(client, auth)
+    return Disclosure(client, auth)

@@ -1,74 +1,18 @@
-"""Fixtures for the listing journey: a PKI the Exchange trusts and helpers that fill an application."""
-
-import io
-import re
+"""Fixtures for the listing journey: the shared driver (tests/journeys.py) taught the listing stages, and what a
+filer types into them. The PKI the Exchange trusts (``test_ca``, ``trusted``) comes from tests/conftest.py."""
 
 import pytest
 
-from core.signing import pki
 from core.workflow.cascade import make_isin
-from core.workflow.models import Application, CascadeNode
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-@pytest.fixture(scope="session")
-def test_ca():
-    return pki.make_ca("Test NCA KZ")
+from core.workflow.models import CascadeNode
+from tests.journeys import Journey
 
 
-@pytest.fixture
-def trusted(app, test_ca, tmp_path):
-    trust = tmp_path / "trust"
-    trust.mkdir()
-    (trust / "root.pem").write_bytes(test_ca.cert_pem)
-    app.config["TRUST_DIR"] = str(trust)
-    crls = tmp_path / "crl"  # the keys name no CRL: the operator's CRL of the root is their revocation evidence
-    crls.mkdir()
-    (crls / "root.crl").write_bytes(pki.make_crl(test_ca))
-    app.config["CRL_DIR"] = str(crls)
-    return test_ca
-
-
-def sign_key(ca, user, purpose="sign", **overrides):
-    surname, _, name = user.full_name.partition(" ")
-    return pki.make_person_cert(
-        ca,
-        surname=user.last_name.upper(),
-        name=user.first_name.upper(),
-        patronymic="",
-        iin=overrides.pop("iin", user.iin),
-        bin=overrides.pop("bin", user.organisation.bin),
-        organisation=user.organisation.name_ru,
-        purpose=purpose,
-        **overrides,
-    )
-
-
-def version_of(app_id):
-    return Application.get_by_id(app_id).version
-
-
-class Journey:
-    """Drives one application through the client's pages with a test client."""
-
-    def __init__(self, client, auth, app_id=None):
-        self.client, self.auth, self.app_id = client, auth, app_id
+class Listing(Journey):
+    """The shared driver, taught the stages of a listing of shares."""
 
     def create(self, procedure="listing.shares", company=None):
-
-        page = self.client.get(f"/procedures/{procedure}/file").get_data(as_text=True)
-        company = company or re.search(r'<option (?:selected )?value="(\d+)"', page).group(1)
-        response = self.client.post(f"/procedures/{procedure}/file", data={"company": company})
-        assert response.status_code == 302, response.get_data(as_text=True)
-        self.app_id = int(response.headers["Location"].rsplit("/", 1)[1])
-        return self.app_id
-
-    def url(self, tail=""):
-        return f"/applications/{self.app_id}{tail}"
-
-    def stage(self, stage, data, do="done"):
-        return self.client.post(self.url(f"/stages/{stage}"), data={**data, "do": do})
+        return super().create(procedure, company)
 
     def fill_all(self, consultant=None):
         r = self.stage("general", GENERAL)
@@ -110,32 +54,6 @@ class Journey:
         assert response.status_code == 302, response.get_data(as_text=True)
         security_url = response.headers["Location"]
         assert self.client.post(security_url, data=PREMIUM).status_code == 302
-
-    def upload_documents(self):
-        from core.workflow.engine import definition
-        from core.workflow.models import Application
-
-        app = Application.get_by_id(self.app_id)
-        with self.client.application.app_context():
-            stage = definition(app).stage("documents")
-        for title in stage.documents:
-            response = self.client.post(
-                self.url("/stages/documents/documents"),
-                data={"title": str(title), "file": (io.BytesIO(PDF), "doc.pdf")},
-                content_type="multipart/form-data",
-            )
-            assert response.status_code == 302, response.get_data(as_text=True)
-        assert self.client.post(self.url("/stages/documents/documents/done")).status_code == 302
-
-    def act(self, action, data=None, expect=302, **kwargs):
-        from core.workflow.forms import prefix_of
-
-        fields = {f"{prefix_of(action)}-{key}": value for key, value in (data or {}).items()}  # the form's prefix
-        response = self.client.post(
-            self.url(f"/act/{action}"), data={"version": str(version_of(self.app_id)), **fields}, **kwargs
-        )
-        assert response.status_code == expect, response.get_data(as_text=True)[-3000:]
-        return response
 
 
 GENERAL = {
@@ -181,4 +99,4 @@ PREMIUM = {
 
 @pytest.fixture
 def journey(client, auth):
-    return Journey(client, auth)
+    return Listing(client, auth)

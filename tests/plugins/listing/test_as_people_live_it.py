@@ -14,7 +14,8 @@ from core.workdays import add_working_days
 from core.workflow import engine
 from core.workflow.models import Application, Attachment, Comment
 from tests.conftest import meeting_today
-from tests.plugins.listing.conftest import GENERAL, PDF, sign_key
+from tests.journeys import PDF, sign_key
+from tests.plugins.listing.conftest import GENERAL
 
 STATUTE = "Устав эмитента"
 STATEMENTS = "Годовая финансовая отчетность за последние три года с аудиторскими отчетами"

@@ -8,7 +8,8 @@ import re
 import pytest
 
 from core.workflow.models import Application, Snapshot
-from tests.plugins.listing.conftest import GENERAL, PDF
+from tests.journeys import PDF
+from tests.plugins.listing.conftest import GENERAL
 from tests.plugins.listing.test_rules import _pdf_text, _to_review
 
 STATUTE = "Устав эмитента"
@@ -113,7 +114,7 @@ def test_after_the_first_heads_return_he_sees_what_changed_beside_his_comment(cl
 @pytest.mark.rule("G-23")
 def test_after_the_answer_the_reviewer_sees_the_new_document(client, auth, journey, trusted, demo):
     from core.signing import pki
-    from tests.plugins.listing.conftest import sign_key
+    from tests.journeys import sign_key
 
     _to_review(client, auth, journey, trusted, demo)
     assert 'class="panel changes"' not in page_of(client, journey.url())

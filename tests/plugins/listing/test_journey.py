@@ -5,7 +5,7 @@ import pytest
 from core.signing import pki
 from core.workflow.models import Application, Attachment, Questionnaire, Signature, Transition
 from tests.conftest import meeting_today
-from tests.plugins.listing.conftest import sign_key
+from tests.journeys import sign_key
 
 
 @pytest.mark.rule("G-13")

@@ -12,7 +12,7 @@ import time_machine
 
 from core.workflow import engine
 from core.workflow.models import Application, ClockEvent
-from tests.plugins.listing.conftest import PDF
+from tests.journeys import PDF
 from tests.plugins.listing.test_rules import _sign_as_ceo, _to_first_head
 
 

@@ -11,7 +11,8 @@ from core.notifications.models import Notification
 from core.signing import pki
 from core.workflow.models import Application, ApplicationMember, Comment, Questionnaire, StageState, Transition
 from tests.conftest import almaty_today, meeting_today
-from tests.plugins.listing.conftest import BASIC, GENERAL, sign_key, version_of
+from tests.journeys import sign_key, version_of
+from tests.plugins.listing.conftest import BASIC, GENERAL
 
 
 def states(app_id):

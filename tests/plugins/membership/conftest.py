@@ -1,15 +1,13 @@
-"""Fixtures for the membership procedures: the listing tests' PKI and client driver, the data a
-candidate types into each stage, first heads for the demo organisations, and the Exchange's side."""
-
-import io
+"""Fixtures for the membership procedures: the shared client driver (tests/journeys.py), the data a candidate
+types into each stage, first heads for the demo organisations, and the Exchange's side. The PKI the Exchange
+trusts (``test_ca``, ``trusted``) comes from tests/conftest.py."""
 
 import pytest
 
 from core.accounts.models import Organisation, User
-from core.signing import pki
 from core.workflow.models import Application
 from tests.conftest import meeting_today
-from tests.plugins.listing.conftest import Journey, sign_key, test_ca, trusted  # noqa: F401 (fixtures)
+from tests.journeys import Journey
 
 ORGANISATION = {
     "organisation-full_name": "АО «Demo Candidate»",
@@ -79,12 +77,8 @@ def termination(*categories):
 
 
 class Membership(Journey):
-    """The listing tests' driver, taught the stages of the membership procedures and the Exchange's
-    side of the chain (the monitoring department, the Management Board)."""
-
-    def must(self, response, code=302):
-        assert response.status_code == code, response.get_data(as_text=True)[-3000:]
-        return response
+    """The shared driver, taught the stages of the membership procedures and the Exchange's side of the chain
+    (the monitoring department, the Management Board)."""
 
     def _organisation_stage(self):
         self.must(self.stage("organisation", {**ORGANISATION, "organisation-bin": self.organisation().bin}))
@@ -120,10 +114,7 @@ class Membership(Journey):
         self.auth.logout()
         self.auth.login(head.email)
         self.act("approve")
-        document = self.client.get(self.url("/signing-document")).data
-        key = sign_key(ca, head)
-        cms = pki.sign_detached_with_openssl(document, key.cert_pem, key.key_pem)
-        self.act("sign", {"signature": (io.BytesIO(cms), "s.p7s")}, content_type="multipart/form-data")
+        self.sign(ca, head, filename="s.p7s")
         self.auth.logout()
         self.auth.login("office@exchange.demo")
         self.act("register", {"registration_number": "ВХ-9", "registered_on": "2026-11-23"})

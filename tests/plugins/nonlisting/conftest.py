@@ -1,16 +1,14 @@
-"""Fixtures for the unlisted sector and KASE Private Market: the listing tests' PKI and client driver,
-the data a filer types into each stage, and the Exchange's side of the chain."""
-
-import io
+"""Fixtures for the unlisted sector and KASE Private Market: the shared client driver (tests/journeys.py), the
+data a filer types into each stage, and the Exchange's side of the chain. The PKI the Exchange trusts
+(``test_ca``, ``trusted``) comes from tests/conftest.py."""
 
 import pytest
 
 from core.accounts.validators import make_xin
-from core.signing import pki
 from core.workflow.cascade import make_isin
 from core.workflow.models import Application, CascadeNode
 from tests.conftest import meeting_today
-from tests.plugins.listing.conftest import Journey, sign_key, test_ca, trusted  # noqa: F401 (fixtures)
+from tests.journeys import Journey
 
 ISSUER = {
     "issuer-full_name": "АО «Demo Issuer»",
@@ -76,12 +74,7 @@ def kpm_node(*labels):
 
 
 class Filing(Journey):
-    """The listing tests' driver, taught the stages of this plugin's procedures and the Exchange's
-    side of the chain."""
-
-    def must(self, response, code=302):
-        assert response.status_code == code, response.get_data(as_text=True)[-3000:]
-        return response
+    """The shared driver, taught the stages of this plugin's procedures and the Exchange's side of the chain."""
 
     def common(self, statement, consultant=None):
         self.must(self.stage("issuer", ISSUER))
@@ -123,10 +116,7 @@ class Filing(Journey):
         self.auth.logout()
         self.auth.login(email)
         self.act("approve")
-        document = self.client.get(self.url("/signing-document")).data
-        key = sign_key(ca, user)
-        cms = pki.sign_detached_with_openssl(document, key.cert_pem, key.key_pem)
-        self.act("sign", {"signature": (io.BytesIO(cms), "s.p7s")}, content_type="multipart/form-data")
+        self.sign(ca, user, filename="s.p7s")
 
     def register(self, office="office@exchange.demo"):
         self.auth.logout()
