@@ -1,14 +1,36 @@
-"""Shared form pieces: select choices, and number fields that refuse what no column can hold."""
+"""Shared form pieces: select choices, the validators every procedure's forms use, and number fields
+that refuse what no column can hold."""
 
 from decimal import Decimal
 
 import wtforms
+from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms select choices."""
     return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+# The empty first option of a select, so that nothing is chosen until the user chooses.
+PICK = ("", _l("— выберите —"))
+YES_NO = choices([PICK, ("no", _l("Нет")), ("yes", _l("Да"))])
+
+
+def required(message=None):
+    """DataRequired with the portal's wording; the error summary rewrites it to name the field."""
+    return DataRequired(message or _l("Заполните это поле."))
+
+
+def number_required():
+    """A number that may be 0 (DataRequired would refuse a zero)."""
+    return InputRequired(_l("Заполните это поле."))
+
+
+def not_negative():
+    return NumberRange(min=0, message=_l("Значение не может быть отрицательным."))
 
 
 # WTForms' own messages, translated by WTForms' catalogue (not ours, so kept out of our extraction).

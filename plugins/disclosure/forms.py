@@ -4,19 +4,15 @@ event. Labels are the Russian UI; the plugin's catalogue translates them."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import URL, DataRequired, Length, Optional, ValidationError
 
 from core import clock
-from core.forms import DecimalField, choices
-
-
-def required(message=None):
-    return DataRequired(message or _l("Заполните это поле."))
+from core.forms import PICK, DecimalField, choices, number_required, required
 
 
 def amount(label):
     """A figure in thousands of tenge; it may be zero or negative (a loss, negative equity)."""
-    return DecimalField(label, places=0, validators=[InputRequired(_l("Заполните это поле."))])
+    return DecimalField(label, places=0, validators=[number_required()])
 
 
 def period_field():
@@ -39,7 +35,7 @@ def not_future(form, field):
         raise ValidationError(_l("Дата не может быть в будущем."))
 
 
-STANDARDS = [("", _l("— выберите —")), ("ifrs", _l("МСФО")), ("other", _l("Иные стандарты"))]
+STANDARDS = [PICK, ("ifrs", _l("МСФО")), ("other", _l("Иные стандарты"))]
 
 
 class AnnualStatementsForm(FlaskForm):
@@ -51,7 +47,7 @@ class AnnualStatementsForm(FlaskForm):
         _l("Мнение аудитора"),
         choices=choices(
             [
-                ("", _l("— выберите —")),
+                PICK,
                 ("unmodified", _l("Немодифицированное")),
                 ("qualified", _l("С оговоркой")),
                 ("adverse", _l("Отрицательное")),
@@ -96,7 +92,7 @@ class AnnualReportForm(FlaskForm):
 
 
 EVENT_TYPES = [
-    ("", _l("— выберите —")),
+    PICK,
     ("management", _l("Изменение в составе органов управления")),
     ("deal", _l("Крупная сделка или сделка с заинтересованностью")),
     ("dividends", _l("Решение о выплате дивидендов (вознаграждения)")),

@@ -6,11 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional, Regexp
 
-from core.forms import DecimalField, IntegerField, choices
-
-
-def required(message=None):
-    return DataRequired(message or _l("Заполните это поле."))
+from core.forms import PICK, DecimalField, IntegerField, choices, required
 
 
 class GeneralInfoForm(FlaskForm):
@@ -69,7 +65,7 @@ class TransferForm(FlaskForm):
         validators=[required()],
         choices=choices(
             [
-                ("", _l("— выберите —")),
+                PICK,
                 ("premium", _l("Премиум")),
                 ("standard", _l("Стандарт")),
                 ("alternative", _l("Альтернативная площадка")),

@@ -10,10 +10,8 @@ from wtforms.widgets import CheckboxInput
 from core import clock
 from core.accounts import forms as core_forms
 from core.accounts.validators import XIN
-from core.forms import IntegerField, choices
+from core.forms import PICK, IntegerField, choices, required
 from plugins.membership.models import CATEGORIES
-
-PICK = ("", _l("— выберите —"))
 
 
 class OptionCheckbox(CheckboxInput):
@@ -28,13 +26,6 @@ class OptionCheckbox(CheckboxInput):
 class MultiCheckboxField(core_forms.MultiCheckboxField):
     # Same class name as the core's, which the shared field macro renders as a group of checkboxes.
     option_widget = OptionCheckbox()
-
-
-YES_NO = choices([PICK, ("no", _l("Нет")), ("yes", _l("Да"))])
-
-
-def required(message=None):
-    return DataRequired(message or _l("Заполните это поле."))
 
 
 def categories_field(label):

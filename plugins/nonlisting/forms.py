@@ -8,20 +8,10 @@ from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Op
 
 from core import clock
 from core.accounts.validators import XIN
-from core.forms import DecimalField, IntegerField, choices
+from core.forms import PICK, DecimalField, IntegerField, choices, not_negative, required
 from core.workflow.cascade import isin_problem
 
-PICK = ("", _l("— выберите —"))
-YES_NO = choices([PICK, ("no", _l("Нет")), ("yes", _l("Да"))])
 CURRENCIES = choices([PICK, ("KZT", "KZT"), ("USD", "USD"), ("EUR", "EUR"), ("RUB", "RUB"), ("CNY", "CNY")])
-
-
-def required(message=None):
-    return DataRequired(message or _l("Заполните это поле."))
-
-
-def not_negative():
-    return NumberRange(min=0, message=_l("Значение не может быть отрицательным."))
 
 
 def validate_isin(field):
