@@ -7,11 +7,23 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
-from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional, ValidationError
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from core import clock
-from core.forms import PICK, YES_NO, DecimalField, IntegerField, choices, not_negative, number_required, required
+from core.forms import (
+    PICK,
+    YES_NO,
+    DecimalField,
+    IntegerField,
+    choices,
+    company_contacts,
+    company_names,
+    company_registration,
+    not_negative,
+    number_required,
+    required,
+)
 
 # "Иванов Иван Иванович; 0000123; 15.03.2019": the qualification certificate of an auditor (Law of the
 # Republic of Kazakhstan "On auditing", art. 8) is identified by its number and date of issue.
@@ -25,23 +37,9 @@ def auditor_lines(text: str) -> list[str]:
 
 
 class FirmForm(FlaskForm):
-    full_name = StringField(_l("Полное наименование аудиторской организации"), validators=[required(), Length(max=500)])
-    short_name = StringField(_l("Сокращенное наименование"), validators=[required(), Length(max=255)])
-    registration_date = DateField(_l("Дата государственной регистрации"), validators=[required()])
-    legal_address = StringField(_l("Юридический адрес"), validators=[required(), Length(max=500)])
-    phone = StringField(_l("Телефон"), validators=[required(), Length(max=64)])
-    email = EmailField(
-        _l("Адрес электронной почты"),
-        validators=[required(), Email(_l("Неверный формат адреса электронной почты."), check_deliverability=False)],
-    )
-    website = StringField(
-        _l("Интернет-ресурс"),
-        validators=[
-            Optional(),
-            URL(message=_l("Укажите адрес сайта полностью, например https://example.kz.")),
-            Length(max=255),
-        ],
-    )
+    full_name, short_name = company_names(_l("Полное наименование аудиторской организации"))
+    registration_date, legal_address = company_registration()
+    phone, email, website = company_contacts()
     head = StringField(_l("Руководитель (ФИО, должность)"), validators=[required(), Length(max=255)])
     employees = IntegerField(
         _l("Численность работников"),

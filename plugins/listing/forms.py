@@ -3,37 +3,33 @@ translates them."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
-from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional, Regexp
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from core.forms import PICK, DecimalField, IntegerField, choices, required
+from core.forms import (
+    PICK,
+    DecimalField,
+    IntegerField,
+    actual_address_field,
+    choices,
+    company_contacts,
+    company_names,
+    company_registration,
+    required,
+)
 
 
 class GeneralInfoForm(FlaskForm):
-    full_name = StringField(_l("Полное наименование эмитента"), validators=[required(), Length(max=500)])
-    short_name = StringField(_l("Сокращенное наименование"), validators=[required(), Length(max=255)])
+    full_name, short_name = company_names(_l("Полное наименование эмитента"))
     name_kk = StringField(_l("Наименование на казахском языке"), validators=[Optional(), Length(max=500)])
     name_en = StringField(_l("Наименование на английском языке"), validators=[Optional(), Length(max=500)])
     bin = StringField(
         _l("БИН"),
         validators=[Optional(), Regexp(r"^\d{12}$", message=_l("БИН состоит из 12 цифр."))],
     )
-    registration_date = DateField(_l("Дата государственной регистрации"), validators=[required()])
-    legal_address = StringField(_l("Юридический адрес"), validators=[required(), Length(max=500)])
-    actual_address = StringField(_l("Фактический адрес"), validators=[Optional(), Length(max=500)])
-    phone = StringField(_l("Телефон"), validators=[required(), Length(max=64)])
-    email = EmailField(
-        _l("Адрес электронной почты"),
-        validators=[required(), Email(_l("Неверный формат адреса электронной почты."), check_deliverability=False)],
-    )
-    website = StringField(
-        _l("Интернет-ресурс"),
-        validators=[
-            Optional(),
-            URL(message=_l("Укажите адрес сайта полностью, например https://example.kz.")),
-            Length(max=255),
-        ],
-    )
+    registration_date, legal_address = company_registration()
+    actual_address = actual_address_field()
+    phone, email, website = company_contacts()
     activity = TextAreaField(_l("Основные виды деятельности"), validators=[required(), Length(max=4000)])
 
 
