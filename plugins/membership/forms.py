@@ -8,18 +8,10 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from wtforms.widgets import CheckboxInput
 
 from core import clock
+from core import forms as common
 from core.accounts import forms as core_forms
 from core.accounts.validators import XIN
-from core.forms import (
-    PICK,
-    IntegerField,
-    actual_address_field,
-    choices,
-    company_contacts,
-    company_names,
-    company_registration,
-    required,
-)
+from core.forms import PICK, IntegerField, choices, required
 from plugins.membership.models import CATEGORIES
 
 
@@ -48,7 +40,7 @@ def categories_field(label):
 class OrganisationForm(FlaskForm):
     """Сведения об организации: kept as a questionnaire for the next application (G-9.6)."""
 
-    full_name, short_name = company_names(_l("Полное наименование организации"))
+    full_name, short_name = common.company_names(_l("Полное наименование организации"))
     bin = StringField(_l("БИН"), validators=[required(_l("Укажите БИН.")), XIN(_l("БИН"))])
     kind = SelectField(
         _l("Вид организации"),
@@ -63,10 +55,10 @@ class OrganisationForm(FlaskForm):
         ),
         validators=[required()],
     )
-    registration_date, legal_address = company_registration()
-    actual_address = actual_address_field()
+    registration_date, legal_address = common.company_registration()
+    actual_address = common.actual_address_field()
     head = StringField(_l("Первый руководитель (ФИО, должность)"), validators=[required(), Length(max=255)])
-    phone, email, website = company_contacts()
+    phone, email, website = common.company_contacts()
 
 
 class LicencesForm(FlaskForm):
