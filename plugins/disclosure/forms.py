@@ -38,10 +38,26 @@ def not_future(form, field):
 STANDARDS = [PICK, ("ifrs", _l("МСФО")), ("other", _l("Иные стандарты"))]
 
 
+def standards():
+    """(standard, consolidated): the statements' reporting standards and whether they are consolidated."""
+    return (
+        SelectField(_l("Стандарты отчетности"), choices=choices(STANDARDS), validators=[required()]),
+        BooleanField(_l("Консолидированная отчетность")),
+    )
+
+
+def figures():
+    """(total_assets, equity, net_income): the statements' three figures, in thousands of tenge."""
+    return (
+        amount(_l("Активы, тыс. тенге")),
+        amount(_l("Собственный капитал, тыс. тенге")),
+        amount(_l("Чистая прибыль (убыток), тыс. тенге")),
+    )
+
+
 class AnnualStatementsForm(FlaskForm):
     period = period_field()
-    standard = SelectField(_l("Стандарты отчетности"), choices=choices(STANDARDS), validators=[required()])
-    consolidated = BooleanField(_l("Консолидированная отчетность"))
+    standard, consolidated = standards()
     auditor = StringField(_l("Аудиторская организация"), validators=[required(), Length(max=255)])
     opinion = SelectField(
         _l("Мнение аудитора"),
@@ -57,21 +73,16 @@ class AnnualStatementsForm(FlaskForm):
         validators=[required()],
     )
     report_date = DateField(_l("Дата аудиторского отчета"), validators=[required(), not_future])
-    total_assets = amount(_l("Активы, тыс. тенге"))
-    equity = amount(_l("Собственный капитал, тыс. тенге"))
-    net_income = amount(_l("Чистая прибыль (убыток), тыс. тенге"))
+    total_assets, equity, net_income = figures()
     confirm = confirm_field()
 
 
 class InterimStatementsForm(FlaskForm):
     period = period_field()
     period_end = DateField(_l("Дата окончания отчетного периода"), validators=[required()])
-    standard = SelectField(_l("Стандарты отчетности"), choices=choices(STANDARDS), validators=[required()])
-    consolidated = BooleanField(_l("Консолидированная отчетность"))
+    standard, consolidated = standards()
     reviewed = BooleanField(_l("Отчетность прошла обзорную проверку аудитором"))
-    total_assets = amount(_l("Активы, тыс. тенге"))
-    equity = amount(_l("Собственный капитал, тыс. тенге"))
-    net_income = amount(_l("Чистая прибыль (убыток), тыс. тенге"))
+    total_assets, equity, net_income = figures()
     confirm = confirm_field()
 
 

@@ -7,7 +7,7 @@ from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from core import forms as common
-from core.forms import PICK, DecimalField, IntegerField, choices, required
+from core.forms import PICK, DecimalField, IntegerField, choices, not_negative, required
 
 
 class GeneralInfoForm(FlaskForm):
@@ -77,7 +77,7 @@ class BasicRequirementsForm(FlaskForm):
     equity = DecimalField(
         _l("Собственный капитал по последней аудированной отчетности, тыс. тенге"),
         places=0,
-        validators=[required(), NumberRange(min=0, message=_l("Значение не может быть отрицательным."))],
+        validators=[required(), not_negative()],
     )
     years = IntegerField(
         _l("Срок существования эмитента, лет"),
@@ -99,7 +99,7 @@ class PremiumSharesForm(FlaskForm):
     capitalisation = DecimalField(
         _l("Рыночная капитализация, млн тенге"),
         places=0,
-        validators=[required(), NumberRange(min=0, message=_l("Значение не может быть отрицательным."))],
+        validators=[required(), not_negative()],
     )
     shareholders = IntegerField(
         _l("Количество акционеров"), validators=[required(), NumberRange(min=1, message=_l("Не меньше одного."))]
@@ -124,7 +124,7 @@ class BondsForm(FlaskForm):
     volume = DecimalField(
         _l("Объем выпуска по номинальной стоимости, тенге"),
         places=2,
-        validators=[required(), NumberRange(min=0, message=_l("Значение не может быть отрицательным."))],
+        validators=[required(), not_negative()],
     )
     maturity = DateField(_l("Дата погашения"), validators=[required()])
     coupon = DecimalField(
