@@ -90,33 +90,35 @@ class BasicRequirementsForm(FlaskForm):
     no_default = BooleanField(_l("Отсутствуют неисполненные обязательства перед держателями ценных бумаг"))
 
 
-class PremiumSharesForm(FlaskForm):
-    free_float = DecimalField(
+def free_float_field():
+    return DecimalField(
         _l("Количество акций в свободном обращении, % от размещенных"),
         places=2,
         validators=[required(), NumberRange(min=0, max=100, message=_l("От 0 до 100."))],
     )
+
+
+def shareholders_field():
+    return IntegerField(
+        _l("Количество акционеров"), validators=[required(), NumberRange(min=1, message=_l("Не меньше одного."))]
+    )
+
+
+class PremiumSharesForm(FlaskForm):
+    free_float = free_float_field()
     capitalisation = DecimalField(
         _l("Рыночная капитализация, млн тенге"),
         places=0,
         validators=[required(), not_negative()],
     )
-    shareholders = IntegerField(
-        _l("Количество акционеров"), validators=[required(), NumberRange(min=1, message=_l("Не меньше одного."))]
-    )
+    shareholders = shareholders_field()
     dividend_policy = BooleanField(_l("Утверждена дивидендная политика"))
     market_maker = StringField(_l("Маркет-мейкер"), validators=[required(), Length(max=255)])
 
 
 class StandardSharesForm(FlaskForm):
-    free_float = DecimalField(
-        _l("Количество акций в свободном обращении, % от размещенных"),
-        places=2,
-        validators=[required(), NumberRange(min=0, max=100, message=_l("От 0 до 100."))],
-    )
-    shareholders = IntegerField(
-        _l("Количество акционеров"), validators=[required(), NumberRange(min=1, message=_l("Не меньше одного."))]
-    )
+    free_float = free_float_field()
+    shareholders = shareholders_field()
     market_maker = StringField(_l("Маркет-мейкер"), validators=[Optional(), Length(max=255)])
 
 
