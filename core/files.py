@@ -95,6 +95,13 @@ def safe_name(name: str, kind: str) -> str:
 
 
 def store(data: bytes, original_name: str, kind: str) -> StoredFile:
+    """An uploaded or generated document of a kind the portal accepts, under a safe display name."""
+    return store_blob(data, safe_name(original_name, kind), KINDS[kind][0])
+
+
+def store_blob(data: bytes, name: str, content_type: str) -> StoredFile:
+    """Bytes kept byte for byte in the file store, whatever their kind (signing evidence: CMS, CRL, OCSP),
+    under their SHA-256, so the same bytes are written once."""
     digest = hashlib.sha256(data).hexdigest()
     target = data_dir() / digest[:2] / digest
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -106,6 +113,4 @@ def store(data: bytes, original_name: str, kind: str) -> StoredFile:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
-    return StoredFile.create(
-        sha256=digest, size=len(data), content_type=KINDS[kind][0], original_name=safe_name(original_name, kind)
-    )
+    return StoredFile.create(sha256=digest, size=len(data), content_type=content_type, original_name=name[:255])

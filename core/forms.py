@@ -1,14 +1,82 @@
-"""Shared form pieces: select choices, and number fields that refuse what no column can hold."""
+"""Shared form pieces: select choices, the validators every procedure's forms use, the fields of an
+organisation's questionnaire, and number fields that refuse what no column can hold."""
 
 from decimal import Decimal
 
 import wtforms
+from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms select choices."""
     return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+# The empty first option of a select, so that nothing is chosen until the user chooses.
+PICK = ("", _l("— выберите —"))
+YES_NO = choices([PICK, ("no", _l("Нет")), ("yes", _l("Да"))])
+
+
+def required(message=None):
+    """DataRequired with the portal's wording; the error summary rewrites it to name the field."""
+    return DataRequired(message or _l("Заполните это поле."))
+
+
+def number_required():
+    """A number that may be 0 (DataRequired would refuse a zero)."""
+    return InputRequired(_l("Заполните это поле."))
+
+
+def not_negative():
+    return NumberRange(min=0, message=_l("Значение не может быть отрицательным."))
+
+
+# --- an organisation's questionnaire ---------------------------------------------------------------
+# The issuer (listing, unlisted sector), the member and the audit firm are each asked for their names,
+# registration and contacts in the same words. The fields are made by functions, not inherited from a
+# base form, and unpacked by name in the plugin's form: WTForms orders fields by when they were made,
+# so each plugin keeps its own order (its own fields between these), and the POST names stay as they are.
+
+
+def company_names(full_name_label):
+    """(full_name, short_name): the full name under the procedure's own label, and the short name."""
+    return (
+        wtforms.StringField(full_name_label, validators=[required(), Length(max=500)]),
+        wtforms.StringField(_l("Сокращенное наименование"), validators=[required(), Length(max=255)]),
+    )
+
+
+def company_registration():
+    """(registration_date, legal_address)."""
+    return (
+        wtforms.DateField(_l("Дата государственной регистрации"), validators=[required()]),
+        wtforms.StringField(_l("Юридический адрес"), validators=[required(), Length(max=500)]),
+    )
+
+
+def actual_address_field():
+    return wtforms.StringField(_l("Фактический адрес"), validators=[Optional(), Length(max=500)])
+
+
+def company_contacts():
+    """(phone, email, website)."""
+    return (
+        wtforms.StringField(_l("Телефон"), validators=[required(), Length(max=64)]),
+        wtforms.EmailField(
+            _l("Адрес электронной почты"),
+            validators=[required(), Email(_l("Неверный формат адреса электронной почты."), check_deliverability=False)],
+        ),
+        wtforms.StringField(
+            _l("Интернет-ресурс"),
+            validators=[
+                Optional(),
+                URL(message=_l("Укажите адрес сайта полностью, например https://example.kz.")),
+                Length(max=255),
+            ],
+        ),
+    )
 
 
 # WTForms' own messages, translated by WTForms' catalogue (not ours, so kept out of our extraction).

@@ -5,8 +5,6 @@ import datetime
 import hashlib
 import io
 import logging
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from flask_babel import force_locale
 
 from core import audit, clock
 from core.db import utcnow
-from core.files import StoredFile, data_dir, store
+from core.files import StoredFile, store, store_blob
 from core.pdf import render_pdf
 from core.signing import revocation
 from core.signing import seal as sealing
@@ -377,21 +375,6 @@ def _verify_url() -> str:
 
 
 # --- helpers -----------------------------------------------------------------------------------------
-
-
-def store_blob(data: bytes, name: str, content_type: str) -> StoredFile:
-    """Evidence (CMS, CRL, OCSP) kept byte for byte in the file store, whatever its kind."""
-    digest = hashlib.sha256(data).hexdigest()
-    target = data_dir() / digest[:2] / digest
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.exists():
-        fd, tmp = tempfile.mkstemp(dir=target.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    return StoredFile.create(sha256=digest, size=len(data), content_type=content_type, original_name=name[:255])
 
 
 def _stem(document: SigningDocument) -> str:

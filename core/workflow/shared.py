@@ -5,38 +5,32 @@ files in next (G-9.6)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import Length
 
-from core.forms import choices
+from core.forms import YES_NO, required
 from core.workflow.definitions import FormSpec
-
-YES_NO = choices([("", _l("— выберите —")), ("no", _l("Нет")), ("yes", _l("Да"))])
-
-
-def _required():
-    return DataRequired(_l("Заполните это поле."))
 
 
 class AmlForm(FlaskForm):
     """The AML/CFT questionnaire (Анкета по ПОД/ФТ) the guide shows as a stage."""
 
     beneficial_owners = TextAreaField(
-        _l("Бенефициарные собственники (ФИО, доля владения)"), validators=[_required(), Length(max=4000)]
+        _l("Бенефициарные собственники (ФИО, доля владения)"), validators=[required(), Length(max=4000)]
     )
     pep = SelectField(
         _l("Являются ли бенефициарные собственники публичными должностными лицами"),
         choices=YES_NO,
-        validators=[_required()],
+        validators=[required()],
     )
     sanctions = SelectField(
         _l("Включены ли организация или ее бенефициарные собственники в санкционные списки"),
         choices=YES_NO,
-        validators=[_required()],
+        validators=[required()],
     )
     offshore = BooleanField(_l("Есть участники, зарегистрированные в офшорных зонах"))
     internal_rules = BooleanField(_l("Утверждены правила внутреннего контроля по ПОД/ФТ"))
     officer = StringField(
-        _l("Ответственный работник по ПОД/ФТ (ФИО, должность)"), validators=[_required(), Length(max=255)]
+        _l("Ответственный работник по ПОД/ФТ (ФИО, должность)"), validators=[required(), Length(max=255)]
     )
 
 

@@ -7,27 +7,12 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
-from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from core import clock
-from core.forms import DecimalField, IntegerField, choices
-
-
-def required(message=None):
-    return DataRequired(message or _l("Заполните это поле."))
-
-
-def number_required():
-    """A number that may be 0 (DataRequired would refuse a zero)."""
-    return InputRequired(_l("Заполните это поле."))
-
-
-def not_negative():
-    return NumberRange(min=0, message=_l("Значение не может быть отрицательным."))
-
-
-YES_NO = [("", _l("— выберите —")), ("no", _l("Нет")), ("yes", _l("Да"))]
+from core import forms as common
+from core.forms import PICK, YES_NO, DecimalField, IntegerField, choices, not_negative, number_required, required
 
 # "Иванов Иван Иванович; 0000123; 15.03.2019": the qualification certificate of an auditor (Law of the
 # Republic of Kazakhstan "On auditing", art. 8) is identified by its number and date of issue.
@@ -41,23 +26,9 @@ def auditor_lines(text: str) -> list[str]:
 
 
 class FirmForm(FlaskForm):
-    full_name = StringField(_l("Полное наименование аудиторской организации"), validators=[required(), Length(max=500)])
-    short_name = StringField(_l("Сокращенное наименование"), validators=[required(), Length(max=255)])
-    registration_date = DateField(_l("Дата государственной регистрации"), validators=[required()])
-    legal_address = StringField(_l("Юридический адрес"), validators=[required(), Length(max=500)])
-    phone = StringField(_l("Телефон"), validators=[required(), Length(max=64)])
-    email = EmailField(
-        _l("Адрес электронной почты"),
-        validators=[required(), Email(_l("Неверный формат адреса электронной почты."), check_deliverability=False)],
-    )
-    website = StringField(
-        _l("Интернет-ресурс"),
-        validators=[
-            Optional(),
-            URL(message=_l("Укажите адрес сайта полностью, например https://example.kz.")),
-            Length(max=255),
-        ],
-    )
+    full_name, short_name = common.company_names(_l("Полное наименование аудиторской организации"))
+    registration_date, legal_address = common.company_registration()
+    phone, email, website = common.company_contacts()
     head = StringField(_l("Руководитель (ФИО, должность)"), validators=[required(), Length(max=255)])
     employees = IntegerField(
         _l("Численность работников"),
@@ -136,7 +107,7 @@ class QualityForm(FlaskForm):
         _l("Система управления качеством"),
         choices=choices(
             [
-                ("", _l("— выберите —")),
+                PICK,
                 ("isqm1", _l("Соответствует МСУК 1 (ISQM 1)")),
                 ("isqc1", _l("Соответствует МСКК 1 (ISQC 1)")),
                 ("other", _l("Иная система")),
@@ -153,7 +124,7 @@ class QualityForm(FlaskForm):
         _l("Результат проверки"),
         choices=choices(
             [
-                ("", _l("— выберите —")),
+                PICK,
                 ("clean", _l("Без замечаний")),
                 ("resolved", _l("Замечания устранены")),
                 ("open", _l("Есть неустраненные замечания")),
@@ -163,7 +134,7 @@ class QualityForm(FlaskForm):
     )
     sanctions = SelectField(
         _l("Меры воздействия уполномоченного органа за последние три года"),
-        choices=choices(YES_NO),
+        choices=YES_NO,
         validators=[required()],
     )
     sanctions_details = TextAreaField(_l("Описание мер воздействия"), validators=[Optional(), Length(max=4000)])
@@ -209,7 +180,7 @@ class InsuranceForm(FlaskForm):
         _l("Членство в международной сети аудиторских организаций"),
         choices=choices(
             [
-                ("", _l("— выберите —")),
+                PICK,
                 ("none", _l("Не состоит")),
                 ("network", _l("Член международной сети")),
                 ("association", _l("Член международной ассоциации")),
@@ -251,7 +222,7 @@ class ConfirmationForm(FlaskForm):
     )
     changes = SelectField(
         _l("Изменения в сведениях с последнего подтверждения"),
-        choices=choices([("", _l("— выберите —")), ("none", _l("Изменений нет")), ("changed", _l("Есть изменения"))]),
+        choices=choices([PICK, ("none", _l("Изменений нет")), ("changed", _l("Есть изменения"))]),
         validators=[required()],
     )
     changes_details = TextAreaField(_l("Описание изменений"), validators=[Optional(), Length(max=4000)])

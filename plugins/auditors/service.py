@@ -6,10 +6,10 @@ import datetime
 from flask import current_app
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
-from peewee import IntegrityError
 
-from core import audit, tasks
-from core.accounts.models import Organisation, User
+from core import audit
+from core.accounts.models import Organisation
+from core.notifications import reminders
 from core.notifications.service import notify
 from core.workdays import working_days_between
 from core.workflow import engine
@@ -74,21 +74,9 @@ def _apply_decision(application, entry):
 # --- the daily job: reminders ---------------------------------------------------------------------
 
 
-def contacts(organisation) -> list[User]:
-    """Who hears about the organisation's deadlines: its administrators and first heads."""
-    return list(
-        User.active_in(organisation).where((User.is_org_admin == True) | (User.is_first_head == True))  # noqa: E712
-    )
-
-
 def reminder_due(deadline: datetime.date, today: datetime.date) -> str | None:
-    """The reminder owed today, if any: the nearest threshold reached, or "overdue" after the deadline.
-    A job that missed days sends only the most urgent one, never a burst of stale ones."""
-    if today > deadline:
-        return OVERDUE
-    left = working_days_between(today, deadline)
-    reached = [days for days in REMINDER_DAYS if left <= days]
-    return str(min(reached)) if reached else None
+    """The reminder owed today, if any (see ``core.notifications.reminders.reminder_due``)."""
+    return reminders.reminder_due(deadline, today, REMINDER_DAYS)
 
 
 def _submitted_confirmation(organisation_id) -> bool:
@@ -110,7 +98,6 @@ def auditors_reminders(today: datetime.date | None = None) -> int:
     days before, and once when it is missed, suspending recognition). Each reminder is sent once:
     the row in auditors_reminder is written in the same transaction as the notification."""
     today = today or engine.today()
-    sent = 0
     # A list, not a cursor: delivering a mail inline (TASKS_IMMEDIATE) closes the connection it runs on.
     entries = list(
         RecognisedAuditor.select(RecognisedAuditor, Organisation)
@@ -119,25 +106,25 @@ def auditors_reminders(today: datetime.date | None = None) -> int:
             RecognisedAuditor.status.in_(("recognised", "suspended")) & RecognisedAuditor.confirmed_until.is_null(False)
         )
     )
-    for entry in entries:
+
+    def due(entry):
         key = reminder_due(entry.deadline, today)
-        if key is None or _submitted_confirmation(entry.organisation_id):
-            continue
-        if AuditorReminder.select().where(_reminder(entry, key)).exists():
-            continue
-        try:
-            with tasks.change():
-                # The unique index is what makes it once only when two workers race.
-                AuditorReminder.create(organisation=entry.organisation_id, deadline=entry.confirmed_until, key=key)
-                if key == OVERDUE and SUSPEND_WHEN_OVERDUE and entry.status == "recognised":
-                    entry.status = "suspended"
-                    entry.save()
-                    audit.record("auditors.suspend", entry.organisation, deadline=entry.deadline)
-                _notify(entry, key, today)
-        except IntegrityError:
-            continue
-        sent += 1
-    return sent
+        return None if key is None or _submitted_confirmation(entry.organisation_id) else key
+
+    def send(entry, key):
+        AuditorReminder.create(organisation=entry.organisation_id, deadline=entry.confirmed_until, key=key)
+        if key == OVERDUE and SUSPEND_WHEN_OVERDUE and entry.status == "recognised":
+            entry.status = "suspended"
+            entry.save()
+            audit.record("auditors.suspend", entry.organisation, deadline=entry.deadline)
+        _notify(entry, key, today)
+
+    return reminders.send_once(
+        entries,
+        due=due,
+        sent=lambda entry, key: AuditorReminder.select().where(_reminder(entry, key)).exists(),
+        send=send,
+    )
 
 
 def _reminder(entry, key):
@@ -150,7 +137,7 @@ def _reminder(entry, key):
 
 def _notify(entry, key, today):
     procedure = current_app.extensions["is2in.procedures"].get(CONFIRMATION)
-    for user in contacts(entry.organisation):
+    for user in reminders.contacts(entry.organisation):
         with force_locale(user.locale or "ru"):
             deadline = format_date(entry.deadline, "dd.MM.yyyy")
             if key == OVERDUE:

@@ -4,19 +4,15 @@ event. Labels are the Russian UI; the plugin's catalogue translates them."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import URL, DataRequired, Length, Optional, ValidationError
 
 from core import clock
-from core.forms import DecimalField, choices
-
-
-def required(message=None):
-    return DataRequired(message or _l("Заполните это поле."))
+from core.forms import PICK, DecimalField, choices, number_required, required
 
 
 def amount(label):
     """A figure in thousands of tenge; it may be zero or negative (a loss, negative equity)."""
-    return DecimalField(label, places=0, validators=[InputRequired(_l("Заполните это поле."))])
+    return DecimalField(label, places=0, validators=[number_required()])
 
 
 def period_field():
@@ -39,19 +35,35 @@ def not_future(form, field):
         raise ValidationError(_l("Дата не может быть в будущем."))
 
 
-STANDARDS = [("", _l("— выберите —")), ("ifrs", _l("МСФО")), ("other", _l("Иные стандарты"))]
+STANDARDS = [PICK, ("ifrs", _l("МСФО")), ("other", _l("Иные стандарты"))]
+
+
+def standards():
+    """(standard, consolidated): the statements' reporting standards and whether they are consolidated."""
+    return (
+        SelectField(_l("Стандарты отчетности"), choices=choices(STANDARDS), validators=[required()]),
+        BooleanField(_l("Консолидированная отчетность")),
+    )
+
+
+def figures():
+    """(total_assets, equity, net_income): the statements' three figures, in thousands of tenge."""
+    return (
+        amount(_l("Активы, тыс. тенге")),
+        amount(_l("Собственный капитал, тыс. тенге")),
+        amount(_l("Чистая прибыль (убыток), тыс. тенге")),
+    )
 
 
 class AnnualStatementsForm(FlaskForm):
     period = period_field()
-    standard = SelectField(_l("Стандарты отчетности"), choices=choices(STANDARDS), validators=[required()])
-    consolidated = BooleanField(_l("Консолидированная отчетность"))
+    standard, consolidated = standards()
     auditor = StringField(_l("Аудиторская организация"), validators=[required(), Length(max=255)])
     opinion = SelectField(
         _l("Мнение аудитора"),
         choices=choices(
             [
-                ("", _l("— выберите —")),
+                PICK,
                 ("unmodified", _l("Немодифицированное")),
                 ("qualified", _l("С оговоркой")),
                 ("adverse", _l("Отрицательное")),
@@ -61,21 +73,16 @@ class AnnualStatementsForm(FlaskForm):
         validators=[required()],
     )
     report_date = DateField(_l("Дата аудиторского отчета"), validators=[required(), not_future])
-    total_assets = amount(_l("Активы, тыс. тенге"))
-    equity = amount(_l("Собственный капитал, тыс. тенге"))
-    net_income = amount(_l("Чистая прибыль (убыток), тыс. тенге"))
+    total_assets, equity, net_income = figures()
     confirm = confirm_field()
 
 
 class InterimStatementsForm(FlaskForm):
     period = period_field()
     period_end = DateField(_l("Дата окончания отчетного периода"), validators=[required()])
-    standard = SelectField(_l("Стандарты отчетности"), choices=choices(STANDARDS), validators=[required()])
-    consolidated = BooleanField(_l("Консолидированная отчетность"))
+    standard, consolidated = standards()
     reviewed = BooleanField(_l("Отчетность прошла обзорную проверку аудитором"))
-    total_assets = amount(_l("Активы, тыс. тенге"))
-    equity = amount(_l("Собственный капитал, тыс. тенге"))
-    net_income = amount(_l("Чистая прибыль (убыток), тыс. тенге"))
+    total_assets, equity, net_income = figures()
     confirm = confirm_field()
 
 
@@ -96,7 +103,7 @@ class AnnualReportForm(FlaskForm):
 
 
 EVENT_TYPES = [
-    ("", _l("— выберите —")),
+    PICK,
     ("management", _l("Изменение в составе органов управления")),
     ("deal", _l("Крупная сделка или сделка с заинтересованностью")),
     ("dividends", _l("Решение о выплате дивидендов (вознаграждения)")),

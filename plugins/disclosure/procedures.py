@@ -10,10 +10,12 @@ The chain (no office registration, no meeting: the monitoring department itself 
     review, additional, resigning --withdraw--> withdrawn
 """
 
+from dataclasses import replace
+
 from flask_babel import lazy_gettext as _l
 
 from core import Procedure
-from core.workflow.definitions import SEND_TITLE, VIEW_TITLE, FormSpec, Process, Stage, Subprocess
+from core.workflow.definitions import FormSpec, Process, Stage, standard_processes
 from plugins.disclosure import forms
 from plugins.disclosure.rules import RULES
 
@@ -38,64 +40,25 @@ DOCUMENTS = {
 REVIEW_DAYS = 5  # working days the monitoring department takes to accept or return a submission
 
 
+FILL_TITLE = _l("Заполните сведения, приложите документы и направьте их первому руководителю")
+
+
 def disclosure_processes(stages) -> tuple[Process, ...]:
-    view = Subprocess("view", VIEW_TITLE)
-    return (
-        Process(
-            "fill",
-            _l("Заполните сведения, приложите документы и направьте их первому руководителю"),
-            "initiator",
-            "draft",
-            (Subprocess("fill", _l("Заполнение сведений"), tuple(stages)), Subprocess("send", SEND_TITLE)),
-            (("send_to_head", "approval"),),
-        ),
-        Process(
-            "approval",
-            _l("Проверка и согласование первым руководителем"),
-            "first_head",
-            "approval",
-            (Subprocess("check", _l("Проверка заявления и документов")),),
-            (("return", "fill"), ("approve", "signing")),
-        ),
-        Process(
-            "signing",
-            _l("Подписание заявления ЭЦП первым руководителем"),
-            "first_head",
-            "signing",
-            (Subprocess("sign", _l("Подписание ЭЦП")),),
-            (("sign", "review"), ("return", "fill")),
-        ),
-        Process(
-            "review",
-            _l("Рассмотрение департаментом мониторинга"),
-            "department",
-            "submitted",
-            (view,),
-            (("accept", "archived"), ("return", "fill"), ("request_documents", "additional")),
-            deadline_days=REVIEW_DAYS,
-            withdrawable=True,
-        ),
-        Process(
-            "additional",
-            _l("Предоставление дополнительных документов"),
-            "initiator",
-            "revision",
-            (view,),
-            (("answer", "resigning"),),
-            withdrawable=True,
-        ),
-        Process(
-            "resigning",
-            _l("Подписание ответа ЭЦП первым руководителем"),
-            "first_head",
-            "signing",
-            (view,),
-            (("sign", "review"),),
-            withdrawable=True,
-        ),
-        Process("archived", _l("Архив"), "none", "archived", (view,)),
-        Process("withdrawn", _l("Заявление отозвано"), "none", "withdrawn", (view,)),
+    """The guide's chain (core's ``standard_processes``) without the office's registration, the meeting and
+    the decision letter: the signed submission goes straight to the monitoring department, which accepts
+    it (the obligation is met) or returns it for correction."""
+    chain = {
+        process.code: process
+        for process in standard_processes(stages, fill_title=FILL_TITLE, review_days=REVIEW_DAYS, meeting=False)
+    }
+    chain["signing"] = replace(chain["signing"], transitions=(("sign", "review"), ("return", "fill")))
+    chain["review"] = replace(
+        chain["review"],
+        title=_l("Рассмотрение департаментом мониторинга"),
+        transitions=(("accept", "archived"), ("return", "fill"), ("request_documents", "additional")),
     )
+    codes = ("fill", "approval", "signing", "review", "additional", "resigning", "archived", "withdrawn")
+    return tuple(chain[code] for code in codes)
 
 
 def procedure(rule) -> Procedure:

@@ -7,11 +7,12 @@ import json
 from flask import current_app
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
-from peewee import IntegrityError
 
-from core import audit, clock, tasks
-from core.accounts.models import Organisation, User
+from core import audit, clock
+from core.accounts.models import Organisation
 from core.db import db
+from core.notifications import reminders
+from core.notifications.reminders import OVERDUE
 from core.notifications.service import notify
 from core.workdays import working_days_between
 from core.workflow import engine
@@ -22,7 +23,6 @@ from plugins.disclosure.rules import RULE_BY_KIND, due_date, due_in, quarter_end
 
 # Reminders go this many working days before a deadline, and once the day after it is missed.
 REMINDER_DAYS = (10, 3)
-OVERDUE = "overdue"
 REMINDER_KIND, OVERDUE_KIND = "disclosure.reminder", "disclosure.overdue"
 
 
@@ -168,23 +168,6 @@ def _adopt(application):
 # --- the daily job: reminders -------------------------------------------------------------------------
 
 
-def contacts(organisation) -> list[User]:
-    """Who hears about the organisation's deadlines: its administrators and first heads."""
-    return list(
-        User.active_in(organisation).where((User.is_org_admin == True) | (User.is_first_head == True))  # noqa: E712
-    )
-
-
-def reminder_due(deadline: datetime.date, today: datetime.date) -> str | None:
-    """The reminder owed today, if any: the nearest threshold reached, or "overdue" after the deadline.
-    A job that missed days sends only the most urgent one, never a burst of stale ones."""
-    if today > deadline:
-        return OVERDUE
-    left = working_days_between(today, deadline)
-    reached = [days for days in REMINDER_DAYS if left <= days]
-    return str(min(reached)) if reached else None
-
-
 def disclosure_reminders(today: datetime.date | None = None) -> int:
     """Daily: mark missed obligations overdue and remind issuers of their deadlines (10 and 3 working
     days before, and once the day after a deadline is missed). Each reminder is sent once: its row in
@@ -199,30 +182,25 @@ def disclosure_reminders(today: datetime.date | None = None) -> int:
         .where(Obligation.status.in_(OWED) & (Obligation.due_on <= horizon) & (Organisation.is_active == True))  # noqa: E712
         .order_by(Obligation.due_on)
     )
-    sent = 0
-    for obligation in owed:
-        key = reminder_due(obligation.due_on, today)
-        if key is None:
-            continue
-        if (
+
+    def send(obligation, key):
+        DisclosureReminder.create(obligation=obligation, key=key)
+        _notify(obligation, key, today)
+
+    return reminders.send_once(
+        owed,
+        due=lambda obligation: reminders.reminder_due(obligation.due_on, today, REMINDER_DAYS),
+        sent=lambda obligation, key: (
             DisclosureReminder.select()
             .where((DisclosureReminder.obligation == obligation) & (DisclosureReminder.key == key))
             .exists()
-        ):
-            continue
-        try:
-            with tasks.change():
-                # The unique index is what makes it once only when two workers race.
-                DisclosureReminder.create(obligation=obligation, key=key)
-                _notify(obligation, key, today)
-        except IntegrityError:
-            continue
-        sent += 1
-    return sent
+        ),
+        send=send,
+    )
 
 
 def _notify(obligation, key, today):
-    for user in contacts(obligation.organisation):
+    for user in reminders.contacts(obligation.organisation):
         with force_locale(user.locale or "ru"):
             values = {
                 "title": str(obligation.title),

@@ -3,41 +3,24 @@ translates them."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
-from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional, Regexp
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from core.forms import DecimalField, IntegerField, choices
-
-
-def required(message=None):
-    return DataRequired(message or _l("Заполните это поле."))
+from core import forms as common
+from core.forms import PICK, DecimalField, IntegerField, choices, not_negative, required
 
 
 class GeneralInfoForm(FlaskForm):
-    full_name = StringField(_l("Полное наименование эмитента"), validators=[required(), Length(max=500)])
-    short_name = StringField(_l("Сокращенное наименование"), validators=[required(), Length(max=255)])
+    full_name, short_name = common.company_names(_l("Полное наименование эмитента"))
     name_kk = StringField(_l("Наименование на казахском языке"), validators=[Optional(), Length(max=500)])
     name_en = StringField(_l("Наименование на английском языке"), validators=[Optional(), Length(max=500)])
     bin = StringField(
         _l("БИН"),
         validators=[Optional(), Regexp(r"^\d{12}$", message=_l("БИН состоит из 12 цифр."))],
     )
-    registration_date = DateField(_l("Дата государственной регистрации"), validators=[required()])
-    legal_address = StringField(_l("Юридический адрес"), validators=[required(), Length(max=500)])
-    actual_address = StringField(_l("Фактический адрес"), validators=[Optional(), Length(max=500)])
-    phone = StringField(_l("Телефон"), validators=[required(), Length(max=64)])
-    email = EmailField(
-        _l("Адрес электронной почты"),
-        validators=[required(), Email(_l("Неверный формат адреса электронной почты."), check_deliverability=False)],
-    )
-    website = StringField(
-        _l("Интернет-ресурс"),
-        validators=[
-            Optional(),
-            URL(message=_l("Укажите адрес сайта полностью, например https://example.kz.")),
-            Length(max=255),
-        ],
-    )
+    registration_date, legal_address = common.company_registration()
+    actual_address = common.actual_address_field()
+    phone, email, website = common.company_contacts()
     activity = TextAreaField(_l("Основные виды деятельности"), validators=[required(), Length(max=4000)])
 
 
@@ -69,7 +52,7 @@ class TransferForm(FlaskForm):
         validators=[required()],
         choices=choices(
             [
-                ("", _l("— выберите —")),
+                PICK,
                 ("premium", _l("Премиум")),
                 ("standard", _l("Стандарт")),
                 ("alternative", _l("Альтернативная площадка")),
@@ -94,7 +77,7 @@ class BasicRequirementsForm(FlaskForm):
     equity = DecimalField(
         _l("Собственный капитал по последней аудированной отчетности, тыс. тенге"),
         places=0,
-        validators=[required(), NumberRange(min=0, message=_l("Значение не может быть отрицательным."))],
+        validators=[required(), not_negative()],
     )
     years = IntegerField(
         _l("Срок существования эмитента, лет"),
@@ -107,33 +90,35 @@ class BasicRequirementsForm(FlaskForm):
     no_default = BooleanField(_l("Отсутствуют неисполненные обязательства перед держателями ценных бумаг"))
 
 
-class PremiumSharesForm(FlaskForm):
-    free_float = DecimalField(
+def free_float_field():
+    return DecimalField(
         _l("Количество акций в свободном обращении, % от размещенных"),
         places=2,
         validators=[required(), NumberRange(min=0, max=100, message=_l("От 0 до 100."))],
     )
+
+
+def shareholders_field():
+    return IntegerField(
+        _l("Количество акционеров"), validators=[required(), NumberRange(min=1, message=_l("Не меньше одного."))]
+    )
+
+
+class PremiumSharesForm(FlaskForm):
+    free_float = free_float_field()
     capitalisation = DecimalField(
         _l("Рыночная капитализация, млн тенге"),
         places=0,
-        validators=[required(), NumberRange(min=0, message=_l("Значение не может быть отрицательным."))],
+        validators=[required(), not_negative()],
     )
-    shareholders = IntegerField(
-        _l("Количество акционеров"), validators=[required(), NumberRange(min=1, message=_l("Не меньше одного."))]
-    )
+    shareholders = shareholders_field()
     dividend_policy = BooleanField(_l("Утверждена дивидендная политика"))
     market_maker = StringField(_l("Маркет-мейкер"), validators=[required(), Length(max=255)])
 
 
 class StandardSharesForm(FlaskForm):
-    free_float = DecimalField(
-        _l("Количество акций в свободном обращении, % от размещенных"),
-        places=2,
-        validators=[required(), NumberRange(min=0, max=100, message=_l("От 0 до 100."))],
-    )
-    shareholders = IntegerField(
-        _l("Количество акционеров"), validators=[required(), NumberRange(min=1, message=_l("Не меньше одного."))]
-    )
+    free_float = free_float_field()
+    shareholders = shareholders_field()
     market_maker = StringField(_l("Маркет-мейкер"), validators=[Optional(), Length(max=255)])
 
 
@@ -141,7 +126,7 @@ class BondsForm(FlaskForm):
     volume = DecimalField(
         _l("Объем выпуска по номинальной стоимости, тенге"),
         places=2,
-        validators=[required(), NumberRange(min=0, message=_l("Значение не может быть отрицательным."))],
+        validators=[required(), not_negative()],
     )
     maturity = DateField(_l("Дата погашения"), validators=[required()])
     coupon = DecimalField(

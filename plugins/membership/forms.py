@@ -3,17 +3,16 @@ catalogue translates them."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
-from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional, ValidationError
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput
 
 from core import clock
+from core import forms as common
 from core.accounts import forms as core_forms
 from core.accounts.validators import XIN
-from core.forms import IntegerField, choices
+from core.forms import PICK, IntegerField, choices, required
 from plugins.membership.models import CATEGORIES
-
-PICK = ("", _l("— выберите —"))
 
 
 class OptionCheckbox(CheckboxInput):
@@ -30,13 +29,6 @@ class MultiCheckboxField(core_forms.MultiCheckboxField):
     option_widget = OptionCheckbox()
 
 
-YES_NO = choices([PICK, ("no", _l("Нет")), ("yes", _l("Да"))])
-
-
-def required(message=None):
-    return DataRequired(message or _l("Заполните это поле."))
-
-
 def categories_field(label):
     return MultiCheckboxField(
         label,
@@ -48,8 +40,7 @@ def categories_field(label):
 class OrganisationForm(FlaskForm):
     """Сведения об организации: kept as a questionnaire for the next application (G-9.6)."""
 
-    full_name = StringField(_l("Полное наименование организации"), validators=[required(), Length(max=500)])
-    short_name = StringField(_l("Сокращенное наименование"), validators=[required(), Length(max=255)])
+    full_name, short_name = common.company_names(_l("Полное наименование организации"))
     bin = StringField(_l("БИН"), validators=[required(_l("Укажите БИН.")), XIN(_l("БИН"))])
     kind = SelectField(
         _l("Вид организации"),
@@ -64,23 +55,10 @@ class OrganisationForm(FlaskForm):
         ),
         validators=[required()],
     )
-    registration_date = DateField(_l("Дата государственной регистрации"), validators=[required()])
-    legal_address = StringField(_l("Юридический адрес"), validators=[required(), Length(max=500)])
-    actual_address = StringField(_l("Фактический адрес"), validators=[Optional(), Length(max=500)])
+    registration_date, legal_address = common.company_registration()
+    actual_address = common.actual_address_field()
     head = StringField(_l("Первый руководитель (ФИО, должность)"), validators=[required(), Length(max=255)])
-    phone = StringField(_l("Телефон"), validators=[required(), Length(max=64)])
-    email = EmailField(
-        _l("Адрес электронной почты"),
-        validators=[required(), Email(_l("Неверный формат адреса электронной почты."), check_deliverability=False)],
-    )
-    website = StringField(
-        _l("Интернет-ресурс"),
-        validators=[
-            Optional(),
-            URL(message=_l("Укажите адрес сайта полностью, например https://example.kz.")),
-            Length(max=255),
-        ],
-    )
+    phone, email, website = common.company_contacts()
 
 
 class LicencesForm(FlaskForm):

@@ -3,25 +3,16 @@ the plugin's catalogue translates them."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
-from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional, ValidationError
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from core import clock
+from core import forms as common
 from core.accounts.validators import XIN
-from core.forms import DecimalField, IntegerField, choices
+from core.forms import PICK, DecimalField, IntegerField, choices, not_negative, required
 from core.workflow.cascade import isin_problem
 
-PICK = ("", _l("— выберите —"))
-YES_NO = choices([PICK, ("no", _l("Нет")), ("yes", _l("Да"))])
 CURRENCIES = choices([PICK, ("KZT", "KZT"), ("USD", "USD"), ("EUR", "EUR"), ("RUB", "RUB"), ("CNY", "CNY")])
-
-
-def required(message=None):
-    return DataRequired(message or _l("Заполните это поле."))
-
-
-def not_negative():
-    return NumberRange(min=0, message=_l("Значение не может быть отрицательным."))
 
 
 def validate_isin(field):
@@ -41,8 +32,7 @@ def validate_isin(field):
 class IssuerForm(FlaskForm):
     """Сведения об эмитенте: kept as a questionnaire for the next application (G-9.6)."""
 
-    full_name = StringField(_l("Полное наименование эмитента"), validators=[required(), Length(max=500)])
-    short_name = StringField(_l("Сокращенное наименование"), validators=[required(), Length(max=255)])
+    full_name, short_name = common.company_names(_l("Полное наименование эмитента"))
     residency = SelectField(
         _l("Резидентство"),
         choices=choices([PICK, ("resident", _l("Резидент Республики Казахстан")), ("nonresident", _l("Нерезидент"))]),
@@ -53,22 +43,9 @@ class IssuerForm(FlaskForm):
         validators=[Optional(), XIN(_l("БИН"))],
         description=_l("Обязателен для резидентов Республики Казахстан."),
     )
-    registration_date = DateField(_l("Дата государственной регистрации"), validators=[required()])
-    legal_address = StringField(_l("Юридический адрес"), validators=[required(), Length(max=500)])
-    actual_address = StringField(_l("Фактический адрес"), validators=[Optional(), Length(max=500)])
-    phone = StringField(_l("Телефон"), validators=[required(), Length(max=64)])
-    email = EmailField(
-        _l("Адрес электронной почты"),
-        validators=[required(), Email(_l("Неверный формат адреса электронной почты."), check_deliverability=False)],
-    )
-    website = StringField(
-        _l("Интернет-ресурс"),
-        validators=[
-            Optional(),
-            URL(message=_l("Укажите адрес сайта полностью, например https://example.kz.")),
-            Length(max=255),
-        ],
-    )
+    registration_date, legal_address = common.company_registration()
+    actual_address = common.actual_address_field()
+    phone, email, website = common.company_contacts()
     activity = TextAreaField(_l("Основные виды деятельности"), validators=[required(), Length(max=4000)])
 
     def validate(self, extra_validators=None):
