@@ -19,14 +19,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.files import sniff
-from core.forms import DecimalField, IntegerField, choices
+from core.forms import DecimalField, IntegerField, choices, required
 from core.workflow.cascade import isin_problem
 from plugins.subscription.models import GROUNDS, INVESTOR_ITEMS, METHODS, ORDER_FIELDS
 from plugins.subscription.settlement.results import RESULT_FIELDS, results_problems
-
-
-def required(message=None):
-    return DataRequired(message or _l("Заполните это поле."))
 
 
 class MultiCheckboxField(SelectMultipleField):
