@@ -11,6 +11,7 @@ hookimpl = pluggy.HookimplMarker("is2in")
 
 from core.db import MigrationSet  # noqa: E402  (re-exported for plugin authors)
 from core.hooktypes import Link, NotificationKind, PeriodicJob  # noqa: E402
+from core.registry import Category, Department, StepAction  # noqa: E402
 from core.workflow.definitions import CATEGORIES, Procedure  # noqa: E402
 
 __all__ = [
@@ -22,6 +23,9 @@ __all__ = [
     "MigrationSet",
     "Procedure",
     "CATEGORIES",
+    "Category",
+    "Department",
+    "StepAction",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,10 +132,16 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
     for blueprint in collect(pm, "is2in_blueprints"):
         app.register_blueprint(blueprint)
 
+    # The categories, departments and step actions the core and the plugins declare (core.registry).
+    from core import registry
+
+    registry.collect_into(app, pm)
+
     # Every version of every procedure stays known, so old applications keep the definition they
     # were created with; "Процедуры" offers the newest.
     versions, procedures = {}, {}
     for procedure in collect(pm, "is2in_procedures"):
+        registry.check_procedure(app, procedure)
         key = (procedure.code, procedure.version)
         if key in versions:
             raise ValueError(f"procedure {procedure.code!r} version {procedure.version} is defined twice")
@@ -140,6 +150,8 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
             procedures[procedure.code] = procedure
     app.extensions["is2in.procedure_versions"] = versions
     app.extensions["is2in.procedures"] = procedures
+    # The inbox is open to every department that reviews an installed procedure, a plugin's own included.
+    access.widen(app, "workflow.inbox", sorted({p.department for p in versions.values()}))
 
     from core.confirmation import service as confirmation
     from core.notifications import service as notifications

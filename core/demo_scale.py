@@ -31,6 +31,7 @@ from core.notifications.models import Notification
 from core.partnerships.models import Partnership
 from core.workdays import add_working_days
 from core.workflow.cascade import make_isin
+from core.workflow.definitions import CATEGORIES
 from core.workflow.forms import DECISIONS
 from core.workflow.models import (
     Application,
@@ -76,7 +77,6 @@ OUTCOMES = {
     "result": 0.02,
     "closing": 0.02,
 }
-CATEGORY_WEIGHTS = {"listing": 0.55, "nonlisting": 0.15, "auditors": 0.08, "membership": 0.07, "disclosure": 0.15}
 DETOUR = 0.18  # the chance of a detour (a return, a request for documents) at each step that allows one
 
 FIRST = ("Алтын", "Казах", "Сары", "Жетысу", "Астана", "Каспий", "Тениз", "Арал", "Байтерек", "Шыгыс", "Батыс")
@@ -523,9 +523,10 @@ def _applications(writer, chain, companies, users, staff, sizes, rng):
     if not procedures:
         return
     weights = []
+    rank = {c.code: c.order for c in CATEGORIES}  # the plugins' categories: the first listed are the busiest
     for procedure in procedures:
         same = sum(1 for p in procedures if p.category == procedure.category)
-        weights.append(CATEGORY_WEIGHTS.get(procedure.category, 0.05) / same)
+        weights.append(1 / max(rank.get(procedure.category, 10), 1) / same)
     leaves = _leaves()
     now = utcnow()
     notes = Notes(writer, users, sizes["notifications"], sizes["applications"], rng)

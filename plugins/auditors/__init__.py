@@ -3,8 +3,18 @@ confirmation with its reminders, exclusion, and the public list."""
 
 from flask_babel import lazy_gettext as _l
 
-from core import Link, MigrationSet, NotificationKind, PeriodicJob, hookimpl
+from core import Category, Department, Link, MigrationSet, NotificationKind, PeriodicJob, hookimpl
 from plugins.auditors.partners import is2in_partner_candidates  # noqa: F401  (narrows "Партнерства")
+
+
+@hookimpl
+def is2in_categories():
+    return [Category("auditors", _l("Перечень аудиторских организаций, признаваемых Биржей"), 3)]
+
+
+@hookimpl
+def is2in_departments():
+    return [Department("auditors", _l("Аудиторские организации"), 2)]
 
 
 @hookimpl

@@ -8,7 +8,17 @@ import click
 from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
 
-from core import Link, MigrationSet, NotificationKind, hookimpl
+from core import Category, Department, Link, MigrationSet, NotificationKind, hookimpl
+
+
+@hookimpl
+def is2in_categories():
+    return [Category("membership", _l("Членство на Бирже"), 4)]
+
+
+@hookimpl
+def is2in_departments():
+    return [Department("monitoring", _l("Департамент мониторинга"), 3)]
 
 
 @hookimpl
