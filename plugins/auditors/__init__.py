@@ -60,7 +60,7 @@ def is2in_staff_screens(user):
 
 @hookimpl
 def is2in_periodic_jobs():
-    from core.tasks import exchange_crontab
+    from core import exchange_crontab
     from plugins.auditors.service import auditors_reminders
 
     # Daily at 08:00 on the Exchange's clock (Almaty); the job sends each reminder once.

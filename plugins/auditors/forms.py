@@ -10,8 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from core import clock
-from core.forms import DecimalField, IntegerField, choices
+from core import DecimalField, IntegerField, choices, clock
 
 
 def required(message=None):

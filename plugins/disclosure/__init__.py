@@ -76,7 +76,7 @@ def is2in_cli_commands():
 
 @hookimpl
 def is2in_periodic_jobs():
-    from core.tasks import exchange_crontab
+    from core import exchange_crontab
     from plugins.disclosure.service import disclosure_reminders
 
     # Daily at 08:30 on the Exchange's clock (Almaty); the job sends each reminder once.

@@ -6,8 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional, ValidationError
 
-from core import clock
-from core.forms import DecimalField, choices
+from core import DecimalField, choices, clock
 
 
 def required(message=None):

@@ -12,8 +12,7 @@ The chain (no office registration, no meeting: the monitoring department itself 
 
 from flask_babel import lazy_gettext as _l
 
-from core import Procedure
-from core.workflow.definitions import SEND_TITLE, VIEW_TITLE, FormSpec, Process, Stage, Subprocess
+from core import SEND_TITLE, VIEW_TITLE, FormSpec, Procedure, Process, Stage, Subprocess
 from plugins.disclosure import forms
 from plugins.disclosure.rules import RULES
 

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional, Regexp
 
-from core.forms import DecimalField, IntegerField, choices
+from core import DecimalField, IntegerField, choices
 
 
 def required(message=None):

@@ -7,10 +7,8 @@ from wtforms import BooleanField, DateField, EmailField, SelectField, StringFiel
 from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput
 
-from core import clock
+from core import XIN, IntegerField, choices, clock
 from core.accounts import forms as core_forms
-from core.accounts.validators import XIN
-from core.forms import IntegerField, choices
 from plugins.membership.models import CATEGORIES
 
 PICK = ("", _l("— выберите —"))

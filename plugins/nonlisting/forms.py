@@ -6,10 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
-from core import clock
-from core.accounts.validators import XIN
-from core.forms import DecimalField, IntegerField, choices
-from core.workflow.cascade import isin_problem
+from core import XIN, DecimalField, IntegerField, choices, clock, isin_problem
 
 PICK = ("", _l("— выберите —"))
 YES_NO = choices([PICK, ("no", _l("Нет")), ("yes", _l("Да"))])

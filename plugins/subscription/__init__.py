@@ -80,10 +80,7 @@ def is2in_demo_data(echo):
     """Trade-clearing accounts with money for the demo members, and a control & collateral user."""
     from decimal import Decimal
 
-    from core.accounts.models import Organisation, User
-    from core.accounts.validators import make_xin
-    from core.auth.passwords import hash_password
-    from core.db import utcnow
+    from core import Organisation, User, hash_password, make_xin, utcnow
     from plugins.subscription.models import TradeAccount
 
     control = Organisation.get_or_none(Organisation.code == "CTRL")

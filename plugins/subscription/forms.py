@@ -18,8 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from core.forms import DecimalField, IntegerField, choices
-from core.workflow.cascade import isin_problem
+from core import DecimalField, IntegerField, choices, isin_problem
 from plugins.subscription.models import INVESTOR_ITEMS, ORDER_FIELDS
 
 

@@ -7,9 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import peewee as pw
 from flask_babel import lazy_gettext as _l
 
-from core.accounts.models import Organisation, User
-from core.db import BaseModel, utcnow
-from core.files import StoredFile
+from core import BaseModel, Organisation, StoredFile, User, utcnow
 
 STATES = {
     "draft": _l("Черновик"),

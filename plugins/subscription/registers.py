@@ -38,13 +38,30 @@ from openpyxl.utils.datetime import to_excel
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from core import audit, clock, tasks
-from core.access import login_required, public, staff_required
-from core.accounts.models import Organisation, User
-from core.db import BaseModel, bulk_insert, db, utcnow
-from core.files import KINDS, FileIntegrityError, StoredFile, data_dir, safe_name, sniff, store
-from core.forms import DecimalField, IntegerField, choices
-from core.web import external_url, render
+from core import (
+    BaseModel,
+    DecimalField,
+    FileIntegrityError,
+    IntegerField,
+    Organisation,
+    StoredFile,
+    User,
+    audit,
+    bulk_insert,
+    choices,
+    clock,
+    external_url,
+    login_required,
+    public,
+    render,
+    staff_required,
+    tasks,
+    utcnow,
+)
+from core import database as db
+from core import file_kind as sniff
+from core import store_file as store
+from core.files import KINDS, data_dir, safe_name
 from plugins.subscription import rules, service
 from plugins.subscription.models import ORDER_STATUSES, Fill, Order, Register, Subscription
 

@@ -19,15 +19,26 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from core import audit, clock
-from core.access import client_required, login_required, requires, staff_required
-from core.accounts.models import Organisation, User
-from core.db import BaseModel, db, utcnow
-from core.files import store
-from core.forms import DecimalField, choices
-from core.pdf import pdf_response, render_pdf
-from core.web import render
-from core.workdays import add_working_days
+from core import (
+    BaseModel,
+    DecimalField,
+    Organisation,
+    User,
+    add_working_days,
+    audit,
+    choices,
+    client_required,
+    clock,
+    login_required,
+    pdf_response,
+    render,
+    render_pdf,
+    requires,
+    staff_required,
+    utcnow,
+)
+from core import database as db
+from core import store_file as store
 from plugins.subscription import rules, service
 from plugins.subscription.models import (
     Deal,
