@@ -21,7 +21,7 @@ install: $(STAMP) translations
 
 # Compiled catalogues are build output; the .po files are the source.
 translations: $(STAMP)
-	@for dir in core/translations plugins/*/translations; do \
+	@for dir in core/translations plugins/*/translations examples/*/*/translations; do \
 	  [ -d $$dir ] || continue; \
 	  $(BIN)/pybabel compile -d $$dir -f >/dev/null || exit 1; \
 	done

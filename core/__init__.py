@@ -9,20 +9,138 @@ from flask import Flask
 
 hookimpl = pluggy.HookimplMarker("is2in")
 
-from core.db import MigrationSet  # noqa: E402  (re-exported for plugin authors)
-from core.hooktypes import Link, NotificationKind, PeriodicJob  # noqa: E402
-from core.workflow.definitions import CATEGORIES, Procedure  # noqa: E402
+# The public surface: what a plugin may use, each name -> "module:attribute", or "module" for the attribute of
+# that name (the module itself when the name is the module's own: "engine", "audit").
+# A plugin imports only ``from core import ...`` (tests/core/test_public_surface.py holds every plugin to it), so
+# the core may move its insides without breaking plugins. Names resolve lazily (PEP 562): importing ``core``
+# imports none of them, and no import cycle runs through this file. A public name is never the name of another
+# submodule of core: importing ``core.x`` sets ``core.x`` on the package, which would shadow an export "x".
+EXPORTS = {
+    # the hook types
+    "Category": "core.registry",
+    "Department": "core.registry",
+    "Link": "core.hooktypes",
+    "MigrationSet": "core.db",
+    "NotificationKind": "core.hooktypes",
+    "PeriodicJob": "core.hooktypes",
+    "StepAction": "core.registry",
+    # procedures: definitions, the standard chain, the engine
+    "AML": "core.workflow.shared",
+    "CATEGORIES": "core.workflow.definitions",
+    "FILL_TITLE": "core.workflow.definitions",
+    "FormSpec": "core.workflow.definitions",
+    "Procedure": "core.workflow.definitions",
+    "Process": "core.workflow.definitions",
+    "SEND_TITLE": "core.workflow.definitions",
+    "Stage": "core.workflow.definitions",
+    "Subprocess": "core.workflow.definitions",
+    "VIEW_TITLE": "core.workflow.definitions",
+    "standard_processes": "core.workflow.definitions",
+    "WorkflowError": "core.workflow.engine",
+    "engine": "core.workflow.engine",
+    "today": "core.workflow.engine",
+    "isin_problem": "core.workflow.cascade",
+    "make_isin": "core.workflow.cascade",
+    # models a plugin may read and reference
+    "DEPARTMENTS": "core.accounts.models",
+    "ORG_ROLES": "core.accounts.models",
+    "Organisation": "core.accounts.models",
+    "OrganisationRole": "core.accounts.models",
+    "StaffRole": "core.accounts.models",
+    "User": "core.accounts.models",
+    "Application": "core.workflow.models",
+    "ApplicationMember": "core.workflow.models",
+    "Attachment": "core.workflow.models",
+    "FormData": "core.workflow.models",
+    "Transition": "core.workflow.models",
+    "StoredFile": "core.files",
+    # the database
+    "BaseModel": "core.db",
+    "bulk_insert": "core.db",
+    "bulk_update": "core.db",
+    "database": "core.db:db",  # the database proxy ("db" is the module core.db, once anything imports it)
+    "matches": "core.db",
+    "utcnow": "core.db",
+    # services: audit trail, notifications, tasks, the Exchange's clock and calendar, webhooks, the file store
+    "audit": "core.audit",
+    "clock": "core.clock",
+    "notify": "core.notifications.service",
+    "reminders": "core.notifications.reminders",
+    "tasks": "core.tasks",
+    "exchange_crontab": "core.tasks",
+    "workdays": "core.workdays",
+    "add_working_days": "core.workdays",
+    "days_left": "core.workdays",
+    "is_working_day": "core.workdays",
+    "working_days_between": "core.workdays",
+    "webhooks": "core.integrations.webhooks",
+    "openapi": "core.integrations.openapi",
+    "FileIntegrityError": "core.files",
+    "file_kind": "core.files:sniff",
+    "store_file": "core.files:store",
+    "store_path": "core.files",
+    "temp_path": "core.files",
+    # pages: access rules, rendering, forms, PDFs, lists
+    "Rule": "core.access",
+    "client_required": "core.access",
+    "login_required": "core.access",
+    "public": "core.access",
+    "requires": "core.access",
+    "staff_required": "core.access",
+    "external_url": "core.web",
+    "render": "core.web",
+    "pdf_response": "core.pdf",
+    "render_pdf": "core.pdf",
+    "Page": "core.pagination",
+    "paginate": "core.pagination",
+    "DecimalField": "core.forms",
+    "IntegerField": "core.forms",
+    "choices": "core.forms",
+    "db_int": "core.forms",
+    "PICK": "core.forms",
+    "YES_NO": "core.forms",
+    "required": "core.forms",
+    "number_required": "core.forms",
+    "not_negative": "core.forms",
+    "company_names": "core.forms",
+    "company_registration": "core.forms",
+    "actual_address_field": "core.forms",
+    "company_contacts": "core.forms",
+    "MultiCheckboxField": "core.accounts.forms",
+    "XIN": "core.accounts.validators",
+    "make_xin": "core.accounts.validators",
+    "hash_password": "core.auth.passwords",
+    # machine APIs: bearer tokens, rate limits, CSRF exemption
+    "bearer_token": "core.tokens:bearer",
+    "new_token": "core.tokens:new",
+    "token_digest": "core.tokens:digest",
+    "csrf_exempt": "core.security",
+    "rate_limit": "core.security",
+}
 
-__all__ = [
-    "create_app",
-    "hookimpl",
-    "Link",
-    "NotificationKind",
-    "PeriodicJob",
-    "MigrationSet",
-    "Procedure",
-    "CATEGORIES",
-]
+__all__ = ["create_app", "hookimpl", *EXPORTS]
+
+
+def __getattr__(name):
+    """Resolve a public name on first use (PEP 562) and keep it, so the next use is a plain attribute."""
+    target = EXPORTS.get(name)
+    if target is None:
+        raise AttributeError(f"module 'core' has no attribute {name!r}")
+    import importlib
+
+    module_name, _sep, attribute = target.partition(":")
+    module = importlib.import_module(module_name)
+    if not attribute and module_name.rsplit(".", 1)[-1] == name:
+        value = module  # a module exported under its own name (engine, audit, clock...)
+    else:
+        value = getattr(module, attribute or name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -128,10 +246,16 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
     for blueprint in collect(pm, "is2in_blueprints"):
         app.register_blueprint(blueprint)
 
+    # The categories, departments and step actions the core and the plugins declare (core.registry).
+    from core import registry
+
+    registry.collect_into(app, pm)
+
     # Every version of every procedure stays known, so old applications keep the definition they
     # were created with; "Процедуры" offers the newest.
     versions, procedures = {}, {}
     for procedure in collect(pm, "is2in_procedures"):
+        registry.check_procedure(app, procedure)
         key = (procedure.code, procedure.version)
         if key in versions:
             raise ValueError(f"procedure {procedure.code!r} version {procedure.version} is defined twice")
@@ -140,6 +264,8 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
             procedures[procedure.code] = procedure
     app.extensions["is2in.procedure_versions"] = versions
     app.extensions["is2in.procedures"] = procedures
+    # The inbox is open to every department that reviews an installed procedure, a plugin's own included.
+    access.widen(app, "workflow.inbox", sorted({p.department for p in versions.values()}))
 
     from core.confirmation import service as confirmation
     from core.notifications import service as notifications
@@ -147,6 +273,8 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
     notifications.init_app(app, list(confirmation.KINDS) + collect(pm, "is2in_notification_kinds"))
     confirmation.init_app(app)
     webhooks.init_app(app)
+
+    from core.db import MigrationSet
 
     app.extensions["is2in.migrations"] = [MigrationSet("core", "core.migrations")] + collect(pm, "is2in_migrations")
     from core.delegation.service import remind_ending

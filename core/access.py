@@ -2,7 +2,7 @@
 declaration is refused (see ``enforce_declared``), and the access-matrix test reads the declarations."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import wraps
 
 from flask import abort, current_app, g, redirect, request, url_for
@@ -88,6 +88,19 @@ def token_required(view):
 def staff_required(*departments):
     """Exchange staff of one of ``departments`` (any staff when none; admins always)."""
     return _declare(Rule("staff", departments=tuple(departments)))
+
+
+def widen(app, endpoint: str, departments) -> None:
+    """Let staff of ``departments`` into ``endpoint`` of this app as well as those its view declares: for a
+    screen whose audience the installed plugins decide (the inbox of every reviewing department). The view is
+    declared again for this app only (``app.view_functions``), so another app in the process keeps its rule."""
+    view = app.view_functions.get(endpoint)
+    rule = getattr(view, "access", None)
+    if rule is None or rule.who != "staff" or not rule.departments:
+        return
+    added = tuple(d for d in departments if d not in rule.departments)
+    if added:
+        app.view_functions[endpoint] = _declare(replace(rule, departments=rule.departments + added))(view.__wrapped__)
 
 
 def rule_for(endpoint: str):

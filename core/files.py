@@ -114,3 +114,33 @@ def store_blob(data: bytes, name: str, content_type: str) -> StoredFile:
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     return StoredFile.create(sha256=digest, size=len(data), content_type=content_type, original_name=name[:255])
+
+
+def temp_path() -> str:
+    """A new empty file inside the store's folder, for a big file written in pieces and then ``store_path``'d
+    (same filesystem, so moving it into place is a rename)."""
+    folder = data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, path = tempfile.mkstemp(dir=folder, suffix=".part")
+    os.close(fd)
+    return path
+
+
+def store_path(path: str, name: str, kind: str) -> StoredFile:
+    """``core.files.store`` for a file already on disk: hashed in chunks and moved into place, so a
+    register of hundreds of megabytes is never read into memory."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+            size += len(chunk)
+        os.fsync(fh.fileno())
+    sha = digest.hexdigest()
+    target = data_dir() / sha[:2] / sha
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        os.unlink(path)
+    else:
+        os.replace(path, target)
+    return StoredFile.create(sha256=sha, size=size, content_type=KINDS[kind][0], original_name=safe_name(name, kind))

@@ -82,3 +82,23 @@ def is2in_periodic_jobs():
 @hookspec
 def is2in_cli_commands():
     """Return a list of click commands to add under the ``is2in`` command."""
+
+
+@hookspec
+def is2in_categories():
+    """Return a list of ``core.Category`` (code, label, order): headings of "Процедуры" this plugin's procedures
+    are filed under. A procedure whose category no plugin declares fails start-up."""
+
+
+@hookspec
+def is2in_departments():
+    """Return a list of ``core.Department`` (code, label, order): Exchange departments this plugin's procedures and
+    screens name, beside the core's own (office, board, management, admin, security). Two plugins may declare the
+    same department alike."""
+
+
+@hookspec
+def is2in_step_actions():
+    """Return a list of ``core.StepAction`` (code, label, form, effect): actions a process's ``transitions`` may
+    use beside the engine's own (send_to_head, return, approve, sign, register, request_documents, answer,
+    schedule, decide, issue_letter, archive, accept, withdraw)."""

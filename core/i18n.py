@@ -2,11 +2,22 @@
 
 from pathlib import Path
 
-from flask import has_request_context, session
-from flask_babel import Babel
+from flask import current_app, has_request_context, session
+from flask_babel import Babel, Domain
 from flask_login import current_user
 
+
+class AppDomain(Domain):
+    """Flask-Babel keeps one catalogue cache per process, keyed by the language alone; but each app merges the
+    catalogues of its own plugins (an external one adds its folder), so each app keeps its own cache. Without it
+    a second app in one process (the tests) read the first app's catalogue."""
+
+    def get_translations_cache(self, ctx):
+        return current_app.extensions.setdefault("is2in.translations", {})
+
+
 babel = Babel()
+babel.domain_instance = AppDomain()  # a cached property of the shared Babel: every app uses this domain
 
 
 def select_locale():

@@ -9,6 +9,18 @@ from werkzeug.routing import IntegerConverter
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
+
+def rate_limit(limit, **options):
+    """A plugin's rate limit on a view or a blueprint (``core.rate_limit("60 per minute", key_func=...)``): the
+    core's limiter, whose storage the app configures, without the plugin holding the limiter itself."""
+    return limiter.limit(limit, **options)
+
+
+def csrf_exempt(view_or_blueprint):
+    """Leave a view or a blueprint out of CSRF checks: only for routes no cookie authenticates (bearer tokens)."""
+    return csrf.exempt(view_or_blueprint)
+
+
 # No inline scripts or styles anywhere, so the policy can stay strict. connect-src adds NCALayer on the user's
 # machine (signing with an NCA key) and the KAZTOKEN HTTP API that ncalayer-js-client probes for.
 CSP = (

@@ -107,7 +107,7 @@ class UserForm(FlaskForm):
     is_first_head = BooleanField(_l("Первый руководитель (подписывает ЭЦП)"))
     is_org_admin = BooleanField(_l("Администратор организации (добавляет пользователей)"))
     is_active = BooleanField(_l("Активен"), default=True)
-    departments = MultiCheckboxField(_l("Подразделения Биржи"), choices=choices(DEPARTMENTS.items()))
+    departments = MultiCheckboxField(_l("Подразделения Биржи"))
 
     def __init__(self, *args, user=None, staff=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -115,6 +115,8 @@ class UserForm(FlaskForm):
         if staff:
             del self.is_first_head
             del self.is_org_admin
+            # the core's departments and the installed plugins' (read per form: plugins declare them)
+            self.departments.choices = choices(DEPARTMENTS.items())
         else:
             del self.departments
 

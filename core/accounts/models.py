@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from core.db import BaseModel, utcnow
+from core.registry import LiveMap, departments
 
 # Organisation roles (G-1.2, S-1.2). "exchange" marks the Exchange itself: its users are staff.
 ORG_ROLES = {
@@ -22,19 +23,20 @@ ORG_ROLES = {
     "exchange": _l("Биржа"),
 }
 
-# Departments of Exchange staff.
-DEPARTMENTS = {
-    "listing": _l("Департамент листинга"),
-    "auditors": _l("Аудиторские организации"),
-    "monitoring": _l("Департамент мониторинга"),
-    "office": _l("Канцелярия"),
-    "trading": _l("Департамент торговли"),
-    "board": _l("Член Правления"),
-    "management": _l("Правление"),
-    "admin": _l("Администратор"),
+# The core's own departments of Exchange staff (with their place among all departments): the office registers,
+# the board and management read, admins and security manage. The departments that review procedures (listing,
+# auditors, monitoring, trading...) are declared by their plugins (``is2in_departments``, core.registry).
+CORE_DEPARTMENTS = {
+    "office": (_l("Канцелярия"), 4),
+    "board": (_l("Член Правления"), 6),
+    "management": (_l("Правление"), 7),
+    "admin": (_l("Администратор"), 8),
     # Reads the refused requests (/staff/security) and the audit journal's evidence; manages nothing.
-    "security": _l("Служба безопасности"),
+    "security": (_l("Служба безопасности"), 9),
 }
+
+# Every department of the current app, code -> label: the core's and the installed plugins'.
+DEPARTMENTS = LiveMap(departments, lambda d: d.label)
 
 PASSWORD_LIFETIME = datetime.timedelta(days=60)  # G-8.2
 LOCKOUT_AFTER = 5

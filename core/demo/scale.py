@@ -32,6 +32,7 @@ from core.notifications.models import Notification
 from core.partnerships.models import Partnership
 from core.workdays import add_working_days
 from core.workflow.cascade import make_isin
+from core.workflow.definitions import CATEGORIES
 from core.workflow.forms import DECISIONS
 from core.workflow.models import (
     Application,
@@ -76,8 +77,6 @@ OUTCOMES = {
     "result": 0.02,
     "closing": 0.02,
 }
-CATEGORY_WEIGHTS = {"listing": 0.55, "nonlisting": 0.15, "auditors": 0.08, "membership": 0.07, "disclosure": 0.15}
-
 
 FIRST = ("Алтын", "Казах", "Сары", "Жетысу", "Астана", "Каспий", "Тениз", "Арал", "Байтерек", "Шыгыс", "Батыс")
 FIRST += ("Сункар", "Акжол", "Нур", "Ертис", "Тараз", "Улытау", "Алатау", "Хан", "Кокше", "Семей", "Ordabasy")
@@ -362,9 +361,10 @@ def _applications(writer, chain, companies, users, staff, sizes, rng):
     if not procedures:
         return
     weights = []
+    rank = {c.code: c.order for c in CATEGORIES}  # the plugins' categories: the first listed are the busiest
     for procedure in procedures:
         same = sum(1 for p in procedures if p.category == procedure.category)
-        weights.append(CATEGORY_WEIGHTS.get(procedure.category, 0.05) / same)
+        weights.append(1 / max(rank.get(procedure.category, 10), 1) / same)
     leaves = cascade_leaves()
     now = utcnow()
     notes = Notes(writer, users, sizes["notifications"], sizes["applications"], rng)

@@ -1,4 +1,4 @@
-"""Procedure definitions that plugins contribute (G-11), and the five procedure categories of G-12.
+"""Procedure definitions that plugins contribute (G-11), filed under the categories plugins declare (G-12).
 
 A procedure is a chain of processes; a process is a set of subprocesses; a subprocess a set of stages;
 a stage a set of forms. Who acts in each process and where each action leads are data too, so a
@@ -9,23 +9,11 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
+from core.registry import Category, LiveCategories, LiveMap, categories  # noqa: F401  (Category: its old home)
 
-@dataclass(frozen=True)
-class Category:
-    code: str
-    label: str
-    order: int
-
-
-# G-12: the five categories, in the guide's order. Plugins file their procedures under these codes.
-CATEGORIES = (
-    Category("listing", _l("Листинговые процедуры"), 1),
-    Category("nonlisting", _l("Сектор «Нелистинговые ценные бумаги» и KASE Private Market"), 2),
-    Category("auditors", _l("Перечень аудиторских организаций, признаваемых Биржей"), 3),
-    Category("membership", _l("Членство на Бирже"), 4),
-    Category("disclosure", _l("Мониторинг раскрытия информации инициаторами допуска"), 5),
-)
-CATEGORY_BY_CODE = {c.code: c for c in CATEGORIES}
+# G-12: the procedure categories. Each plugin declares its own (``is2in_categories``); these read the current app's.
+CATEGORIES = LiveCategories()
+CATEGORY_BY_CODE = LiveMap(lambda: {c.code: c for c in categories()}, lambda c: c)
 
 
 @dataclass(frozen=True)
@@ -148,8 +136,8 @@ class Procedure:
     prefix: str = "A"
 
     def __post_init__(self):
-        if self.category not in CATEGORY_BY_CODE:
-            raise ValueError(f"procedure {self.code}: unknown category {self.category!r}")
+        # The category, the department and the actions are checked at start-up against what the installed
+        # plugins declare (core.registry.check_procedure): a plugin builds its procedures before any app exists.
         codes = [p.code for p in self.processes]
         if len(codes) != len(set(codes)):
             raise ValueError(f"procedure {self.code}: duplicate process codes")

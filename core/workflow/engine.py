@@ -17,6 +17,7 @@ from core.db import db, utcnow
 from core.integrations import webhooks
 from core.notifications.service import notify
 from core.partnerships.models import Partnership
+from core.registry import LiveMap, step_actions
 from core.workdays import add_working_days
 from core.workflow.definitions import Procedure, Process, Stage
 from core.workflow.formdata import form_values, serialise
@@ -33,7 +34,8 @@ from core.workflow.models import (
     Transition,
 )
 
-ACTION_LABELS = {
+# The engine's own actions; plugins add theirs (``is2in_step_actions``, core.registry).
+CORE_ACTION_LABELS = {
     "send_to_head": _l("Направить на согласование"),
     "return": _l("Вернуть на доработку"),
     "approve": _l("Согласовано"),
@@ -48,6 +50,8 @@ ACTION_LABELS = {
     "withdraw": _l("Отзыв заявления"),
     "accept": _l("Принять"),
 }
+# Every action's button of the current app, the core's and the plugins'.
+ACTION_LABELS = LiveMap(step_actions, lambda action: action.label)
 
 
 class WorkflowError(Exception):

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from core import clock
 from core.files import sniff
 from core.forms import choices
+from core.registry import LiveMap, step_actions
 from core.workflow.cascade import isin_problem
 
 DOCUMENT_KINDS = ("pdf", "docx", "ole", "xlsx")
@@ -181,7 +182,8 @@ class LetterForm(FlaskForm):
             self.file_bytes, _ = read_upload(field, kinds=("pdf",))
 
 
-ACTION_FORMS = {
+# The forms of the engine's own actions; a plugin's action brings its own (``StepAction.form``).
+CORE_ACTION_FORMS = {
     "send_to_head": NoteForm,
     "return": ReturnForm,
     "approve": ReturnForm,
@@ -196,6 +198,7 @@ ACTION_FORMS = {
     "withdraw": NoteForm,
     "accept": NoteForm,
 }
+ACTION_FORMS = LiveMap(step_actions, lambda action: action.form)
 
 
 # Actions that share one form on the page (the first head's decision): their fields carry one prefix.

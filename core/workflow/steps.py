@@ -12,6 +12,7 @@ from core import clock
 from core.files import store
 from core.notifications.service import notify
 from core.pdf import render_pdf
+from core.registry import LiveMap, step_actions
 from core.workflow import engine
 from core.workflow.cascade import resolve
 from core.workflow.forms import DECISIONS
@@ -498,7 +499,7 @@ def archive(form, user):
     return effect
 
 
-EFFECTS = {
+CORE_EFFECTS = {
     "send_to_head": send_to_head,
     "return": return_,
     "approve": approve,
@@ -511,6 +512,8 @@ EFFECTS = {
     "issue_letter": issue_letter,
     "archive": archive,
 }
+# What every action of the current app does, the core's and the plugins' (``StepAction.effect``).
+EFFECTS = LiveMap(step_actions, lambda action: action.effect, skip_none=True)
 
 
 def security_levels(stage, args) -> list[dict]:

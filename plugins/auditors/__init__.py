@@ -3,8 +3,18 @@ confirmation with its reminders, exclusion, and the public list."""
 
 from flask_babel import lazy_gettext as _l
 
-from core import Link, MigrationSet, NotificationKind, PeriodicJob, hookimpl
+from core import Category, Department, Link, MigrationSet, NotificationKind, PeriodicJob, hookimpl
 from plugins.auditors.partners import is2in_partner_candidates  # noqa: F401  (narrows "Партнерства")
+
+
+@hookimpl
+def is2in_categories():
+    return [Category("auditors", _l("Перечень аудиторских организаций, признаваемых Биржей"), 3)]
+
+
+@hookimpl
+def is2in_departments():
+    return [Department("auditors", _l("Аудиторские организации"), 2)]
 
 
 @hookimpl
@@ -50,7 +60,7 @@ def is2in_staff_screens(user):
 
 @hookimpl
 def is2in_periodic_jobs():
-    from core.tasks import exchange_crontab
+    from core import exchange_crontab
     from plugins.auditors.service import auditors_reminders
 
     # Daily at 08:00 on the Exchange's clock (Almaty); the job sends each reminder once.

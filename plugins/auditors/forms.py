@@ -10,9 +10,20 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from core import clock
-from core import forms as common
-from core.forms import PICK, YES_NO, DecimalField, IntegerField, choices, not_negative, number_required, required
+from core import (
+    PICK,
+    YES_NO,
+    DecimalField,
+    IntegerField,
+    choices,
+    clock,
+    company_contacts,
+    company_names,
+    company_registration,
+    not_negative,
+    number_required,
+    required,
+)
 
 # "Иванов Иван Иванович; 0000123; 15.03.2019": the qualification certificate of an auditor (Law of the
 # Republic of Kazakhstan "On auditing", art. 8) is identified by its number and date of issue.
@@ -26,9 +37,9 @@ def auditor_lines(text: str) -> list[str]:
 
 
 class FirmForm(FlaskForm):
-    full_name, short_name = common.company_names(_l("Полное наименование аудиторской организации"))
-    registration_date, legal_address = common.company_registration()
-    phone, email, website = common.company_contacts()
+    full_name, short_name = company_names(_l("Полное наименование аудиторской организации"))
+    registration_date, legal_address = company_registration()
+    phone, email, website = company_contacts()
     head = StringField(_l("Руководитель (ФИО, должность)"), validators=[required(), Length(max=255)])
     employees = IntegerField(
         _l("Численность работников"),

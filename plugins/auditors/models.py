@@ -6,9 +6,7 @@ import datetime
 import peewee as pw
 from flask_babel import lazy_gettext as _l
 
-from core.accounts.models import Organisation
-from core.db import BaseModel, utcnow
-from core.workdays import add_working_days
+from core import BaseModel, Organisation, add_working_days, utcnow
 
 # Each recognised organisation confirms every year that it still meets the Exchange's requirements,
 # by this day (month, day). A deadline on a day off moves to the next working day.

@@ -13,8 +13,7 @@ is harmless today and takes effect as soon as the core declares
 and ANDs every returned condition into the candidates' query.
 """
 
-from core import hookimpl
-from core.accounts.models import Organisation
+from core import Organisation, hookimpl
 from plugins.auditors.models import RecognisedAuditor
 
 

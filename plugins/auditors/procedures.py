@@ -3,8 +3,7 @@ forms, documents and chains. All three follow the guide's chain (standard_proces
 
 from flask_babel import lazy_gettext as _l
 
-from core import Procedure
-from core.workflow.definitions import FormSpec, Stage, standard_processes
+from core import FormSpec, Procedure, Stage, standard_processes
 from plugins.auditors import forms
 from plugins.auditors.models import CONFIRM_BY
 

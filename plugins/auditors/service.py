@@ -3,17 +3,10 @@ organisations of their yearly confirmation."""
 
 import datetime
 
-from flask import current_app
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 
-from core import audit
-from core.accounts.models import Organisation
-from core.notifications import reminders
-from core.notifications.service import notify
-from core.workdays import working_days_between
-from core.workflow import engine
-from core.workflow.models import Application
+from core import Application, Organisation, audit, engine, notify, reminders, working_days_between
 from plugins.auditors.models import OVERDUE, REMINDER_DAYS, SUSPEND_WHEN_OVERDUE, AuditorReminder, RecognisedAuditor
 
 INCLUSION, CONFIRMATION, EXCLUSION = "auditors.inclusion", "auditors.confirmation", "auditors.exclusion"
@@ -136,7 +129,7 @@ def _reminder(entry, key):
 
 
 def _notify(entry, key, today):
-    procedure = current_app.extensions["is2in.procedures"].get(CONFIRMATION)
+    procedure = engine.procedures().get(CONFIRMATION)
     for user in reminders.contacts(entry.organisation):
         with force_locale(user.locale or "ru"):
             deadline = format_date(entry.deadline, "dd.MM.yyyy")

@@ -2,11 +2,7 @@
 
 from flask import Blueprint
 
-from core.access import public, staff_required
-from core.accounts.models import Organisation
-from core.web import render
-from core.workdays import days_left
-from core.workflow import engine
+from core import Organisation, days_left, engine, public, render, staff_required
 from plugins.auditors.models import AuditorReminder, RecognisedAuditor
 
 bp = Blueprint("auditors", __name__, url_prefix="/auditors", template_folder="templates")

@@ -3,7 +3,17 @@ obligation calendar, submission through the workflow engine, reminders and the p
 
 from flask_babel import lazy_gettext as _l
 
-from core import Link, MigrationSet, NotificationKind, PeriodicJob, hookimpl
+from core import Category, Department, Link, MigrationSet, NotificationKind, PeriodicJob, hookimpl
+
+
+@hookimpl
+def is2in_categories():
+    return [Category("disclosure", _l("Мониторинг раскрытия информации инициаторами допуска"), 5)]
+
+
+@hookimpl
+def is2in_departments():
+    return [Department("monitoring", _l("Департамент мониторинга"), 3)]
 
 
 @hookimpl
@@ -66,7 +76,7 @@ def is2in_cli_commands():
 
 @hookimpl
 def is2in_periodic_jobs():
-    from core.tasks import exchange_crontab
+    from core import exchange_crontab
     from plugins.disclosure.service import disclosure_reminders
 
     # Daily at 08:30 on the Exchange's clock (Almaty); the job sends each reminder once.

@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 @with_appcontext
 def disclosure_calendar(year):
     """Create the disclosure obligations of every admission initiator falling due in YEAR (idempotent)."""
-    from core.db import db
+    from core import database as db
     from plugins.disclosure.service import generate_all
 
     db.connect(reuse_if_open=True)

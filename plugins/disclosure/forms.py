@@ -6,8 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Length, Optional, ValidationError
 
-from core import clock
-from core.forms import PICK, DecimalField, choices, number_required, required
+from core import PICK, DecimalField, choices, clock, number_required, required
 
 
 def amount(label):

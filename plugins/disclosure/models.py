@@ -5,10 +5,7 @@ import datetime
 import peewee as pw
 from flask_babel import lazy_gettext as _l
 
-from core.accounts.models import Organisation
-from core.db import BaseModel, utcnow
-from core.workdays import working_days_between
-from core.workflow.models import Application
+from core import Application, BaseModel, Organisation, utcnow, working_days_between
 from plugins.disclosure.rules import RULE_BY_KIND, period_label
 
 STATUSES = {

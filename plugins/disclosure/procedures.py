@@ -14,8 +14,7 @@ from dataclasses import replace
 
 from flask_babel import lazy_gettext as _l
 
-from core import Procedure
-from core.workflow.definitions import FormSpec, Process, Stage, standard_processes
+from core import FormSpec, Procedure, Process, Stage, standard_processes
 from plugins.disclosure import forms
 from plugins.disclosure.rules import RULES
 

@@ -32,7 +32,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from core.workdays import add_working_days
+from core import add_working_days
 
 
 @dataclass(frozen=True)

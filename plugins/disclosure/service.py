@@ -4,19 +4,11 @@ move of a disclosure application changes in it, and the daily reminder job."""
 import datetime
 import json
 
-from flask import current_app
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 
-from core import audit, clock
-from core.accounts.models import Organisation
-from core.db import db
-from core.notifications import reminders
-from core.notifications.reminders import OVERDUE
-from core.notifications.service import notify
-from core.workdays import working_days_between
-from core.workflow import engine
-from core.workflow.models import FormData
+from core import FormData, Organisation, audit, clock, engine, notify, reminders, working_days_between
+from core import database as db
 from plugins.disclosure.models import OWED, DisclosureReminder, Obligation
 from plugins.disclosure.procedures import FORMS
 from plugins.disclosure.rules import RULE_BY_KIND, due_date, due_in, quarter_end
@@ -82,7 +74,7 @@ def file(obligation: Obligation, user):
     """ "Подать" on an obligation: the application is created by the engine and linked to it, and its
     form starts with the period (or the event) already entered."""
     rule = obligation.rule
-    procedure = current_app.extensions["is2in.procedures"][rule.procedure]
+    procedure = engine.procedures()[rule.procedure]
     with db.atomic():
         application = engine.create(procedure, obligation.organisation, user)
         obligation.application = application
@@ -207,7 +199,7 @@ def _notify(obligation, key, today):
                 "period": obligation.period_label,
                 "date": format_date(obligation.due_on, "dd.MM.yyyy"),
             }
-            if key == OVERDUE:
+            if key == reminders.OVERDUE:
                 kind = OVERDUE_KIND
                 message = _(
                     "«%(title)s» (%(period)s) не представлено в срок — %(date)s. Сведения о нарушении "

@@ -3,7 +3,7 @@ disclosers."""
 
 import datetime
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -11,14 +11,19 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms.validators import DataRequired, NumberRange
 
-from core import workdays
-from core.access import client_required, public, staff_required
-from core.accounts.models import Organisation
-from core.db import db, matches
-from core.pagination import paginate
-from core.web import render
-from core.workflow import engine
-from core.workflow.models import Application
+from core import (
+    Application,
+    Organisation,
+    client_required,
+    engine,
+    matches,
+    paginate,
+    public,
+    render,
+    staff_required,
+    workdays,
+)
+from core import database as db
 from plugins.disclosure import service
 from plugins.disclosure.forms import EventNoteForm
 from plugins.disclosure.models import STATUSES, Obligation
@@ -109,7 +114,7 @@ def file(obligation_id):
     if not obligation.owed:
         flash(_("По этой обязанности ничего подавать не нужно."), "info")
         return redirect(url_for("disclosure.calendar", year=obligation.due_on.year))
-    procedure = current_app.extensions["is2in.procedures"].get(obligation.rule.procedure)
+    procedure = engine.procedures().get(obligation.rule.procedure)
     if procedure is None or obligation.organisation not in engine.filing_companies(current_user, procedure):
         abort(403)
     application = service.file(obligation, current_user._get_current_object())

@@ -1,6 +1,18 @@
 """Listing procedures for the official list (G-12 category 1)."""
 
-from core import MigrationSet, hookimpl
+from flask_babel import lazy_gettext as _l
+
+from core import Category, Department, MigrationSet, hookimpl
+
+
+@hookimpl
+def is2in_categories():
+    return [Category("listing", _l("Листинговые процедуры"), 1)]
+
+
+@hookimpl
+def is2in_departments():
+    return [Department("listing", _l("Департамент листинга"), 1)]
 
 
 @hookimpl

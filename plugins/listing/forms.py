@@ -6,21 +6,31 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from core import forms as common
-from core.forms import PICK, DecimalField, IntegerField, choices, not_negative, required
+from core import (
+    PICK,
+    DecimalField,
+    IntegerField,
+    actual_address_field,
+    choices,
+    company_contacts,
+    company_names,
+    company_registration,
+    not_negative,
+    required,
+)
 
 
 class GeneralInfoForm(FlaskForm):
-    full_name, short_name = common.company_names(_l("Полное наименование эмитента"))
+    full_name, short_name = company_names(_l("Полное наименование эмитента"))
     name_kk = StringField(_l("Наименование на казахском языке"), validators=[Optional(), Length(max=500)])
     name_en = StringField(_l("Наименование на английском языке"), validators=[Optional(), Length(max=500)])
     bin = StringField(
         _l("БИН"),
         validators=[Optional(), Regexp(r"^\d{12}$", message=_l("БИН состоит из 12 цифр."))],
     )
-    registration_date, legal_address = common.company_registration()
-    actual_address = common.actual_address_field()
-    phone, email, website = common.company_contacts()
+    registration_date, legal_address = company_registration()
+    actual_address = actual_address_field()
+    phone, email, website = company_contacts()
     activity = TextAreaField(_l("Основные виды деятельности"), validators=[required(), Length(max=4000)])
 
 

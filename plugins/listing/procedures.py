@@ -2,9 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
-from core import Procedure
-from core.workflow.definitions import FormSpec, Stage, standard_processes
-from core.workflow.shared import AML  # the questionnaire every category shares
+from core import AML, FormSpec, Procedure, Stage, standard_processes  # the questionnaire every category shares
 from plugins.listing import forms
 
 

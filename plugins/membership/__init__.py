@@ -8,7 +8,17 @@ import click
 from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
 
-from core import Link, MigrationSet, NotificationKind, hookimpl
+from core import Category, Department, Link, MigrationSet, NotificationKind, hookimpl
+
+
+@hookimpl
+def is2in_categories():
+    return [Category("membership", _l("Членство на Бирже"), 4)]
+
+
+@hookimpl
+def is2in_departments():
+    return [Department("monitoring", _l("Департамент мониторинга"), 3)]
 
 
 @hookimpl
@@ -71,7 +81,7 @@ DEMO_CATEGORIES = {
 
 @hookimpl
 def is2in_demo_data(echo):
-    from core.accounts.models import Organisation
+    from core import Organisation
     from plugins.membership.models import Membership
 
     for code, categories in DEMO_CATEGORIES.items():
@@ -92,10 +102,8 @@ def is2in_demo_data(echo):
 @with_appcontext
 def record_membership(code, categories, since):
     """Record an organisation's membership admitted before the portal: CODE stock currency derivatives."""
-    from core import audit
-    from core.accounts.models import Organisation
-    from core.db import db
-    from core.workflow.engine import today
+    from core import Organisation, audit, today
+    from core import database as db
     from plugins.membership.models import CATEGORIES, Membership, set_member_role
 
     unknown = [c for c in categories if c not in CATEGORIES]

@@ -7,11 +7,19 @@ from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput
 
-from core import clock
-from core import forms as common
-from core.accounts import forms as core_forms
-from core.accounts.validators import XIN
-from core.forms import PICK, IntegerField, choices, required
+from core import (
+    PICK,
+    XIN,
+    IntegerField,
+    actual_address_field,
+    choices,
+    clock,
+    company_contacts,
+    company_names,
+    company_registration,
+    required,
+)
+from core import MultiCheckboxField as CoreMultiCheckboxField
 from plugins.membership.models import CATEGORIES
 
 
@@ -24,7 +32,7 @@ class OptionCheckbox(CheckboxInput):
         return super().__call__(field, **kwargs)
 
 
-class MultiCheckboxField(core_forms.MultiCheckboxField):
+class MultiCheckboxField(CoreMultiCheckboxField):
     # Same class name as the core's, which the shared field macro renders as a group of checkboxes.
     option_widget = OptionCheckbox()
 
@@ -40,7 +48,7 @@ def categories_field(label):
 class OrganisationForm(FlaskForm):
     """Сведения об организации: kept as a questionnaire for the next application (G-9.6)."""
 
-    full_name, short_name = common.company_names(_l("Полное наименование организации"))
+    full_name, short_name = company_names(_l("Полное наименование организации"))
     bin = StringField(_l("БИН"), validators=[required(_l("Укажите БИН.")), XIN(_l("БИН"))])
     kind = SelectField(
         _l("Вид организации"),
@@ -55,10 +63,10 @@ class OrganisationForm(FlaskForm):
         ),
         validators=[required()],
     )
-    registration_date, legal_address = common.company_registration()
-    actual_address = common.actual_address_field()
+    registration_date, legal_address = company_registration()
+    actual_address = actual_address_field()
     head = StringField(_l("Первый руководитель (ФИО, должность)"), validators=[required(), Length(max=255)])
-    phone, email, website = common.company_contacts()
+    phone, email, website = company_contacts()
 
 
 class LicencesForm(FlaskForm):

@@ -4,9 +4,7 @@ and until when. Rows are added and closed only by archived decisions of the memb
 import peewee as pw
 from flask_babel import lazy_gettext as _l
 
-from core.accounts.models import Organisation, OrganisationRole
-from core.db import BaseModel
-from core.workflow.models import Application
+from core import Application, BaseModel, Organisation, OrganisationRole
 
 # The categories of membership, in the order the Exchange lists them.
 CATEGORIES = {

@@ -3,9 +3,7 @@ monitoring department reviews them and the Management Board decides."""
 
 from flask_babel import lazy_gettext as _l
 
-from core import Procedure
-from core.workflow.definitions import FormSpec, Stage, standard_processes
-from core.workflow.shared import AML  # the questionnaire every category shares
+from core import AML, FormSpec, Procedure, Stage, standard_processes  # the questionnaire every category shares
 from plugins.membership import forms
 
 ORGANISATION = FormSpec("membership.organisation", _l("Сведения об организации"), forms.OrganisationForm, reusable=True)

@@ -6,11 +6,7 @@ import datetime
 from flask import url_for
 from flask_babel import gettext as _
 
-from core import audit, clock
-from core.accounts.models import User
-from core.notifications.service import notify
-from core.workflow import engine
-from core.workflow.models import Transition
+from core import Transition, User, audit, clock, engine, notify
 from plugins.membership.models import CATEGORIES, Membership, category_order, set_member_role
 from plugins.membership.procedures import CATEGORY_FORMS
 

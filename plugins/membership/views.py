@@ -1,10 +1,9 @@
 """The membership pages: the organisation's own categories, and the public list "Члены Биржи"."""
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 from flask_login import current_user
 
-from core.access import client_required, public
-from core.web import render
+from core import client_required, engine, public, render
 from plugins.membership.models import CATEGORIES, Membership, category_order
 
 bp = Blueprint("membership", __name__, url_prefix="/membership", template_folder="templates")
@@ -15,7 +14,7 @@ bp = Blueprint("membership", __name__, url_prefix="/membership", template_folder
 def index():
     """The organisation's membership: current categories, the history and what it may file next."""
     organisation = current_user.organisation
-    registry = current_app.extensions["is2in.procedures"]
+    registry = engine.procedures()
     procedures = [
         p
         for p in sorted(registry.values(), key=lambda p: p.order)

@@ -6,11 +6,21 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from core import clock
-from core import forms as common
-from core.accounts.validators import XIN
-from core.forms import PICK, DecimalField, IntegerField, choices, not_negative, required
-from core.workflow.cascade import isin_problem
+from core import (
+    PICK,
+    XIN,
+    DecimalField,
+    IntegerField,
+    actual_address_field,
+    choices,
+    clock,
+    company_contacts,
+    company_names,
+    company_registration,
+    isin_problem,
+    not_negative,
+    required,
+)
 
 CURRENCIES = choices([PICK, ("KZT", "KZT"), ("USD", "USD"), ("EUR", "EUR"), ("RUB", "RUB"), ("CNY", "CNY")])
 
@@ -32,7 +42,7 @@ def validate_isin(field):
 class IssuerForm(FlaskForm):
     """Сведения об эмитенте: kept as a questionnaire for the next application (G-9.6)."""
 
-    full_name, short_name = common.company_names(_l("Полное наименование эмитента"))
+    full_name, short_name = company_names(_l("Полное наименование эмитента"))
     residency = SelectField(
         _l("Резидентство"),
         choices=choices([PICK, ("resident", _l("Резидент Республики Казахстан")), ("nonresident", _l("Нерезидент"))]),
@@ -43,9 +53,9 @@ class IssuerForm(FlaskForm):
         validators=[Optional(), XIN(_l("БИН"))],
         description=_l("Обязателен для резидентов Республики Казахстан."),
     )
-    registration_date, legal_address = common.company_registration()
-    actual_address = common.actual_address_field()
-    phone, email, website = common.company_contacts()
+    registration_date, legal_address = company_registration()
+    actual_address = actual_address_field()
+    phone, email, website = company_contacts()
     activity = TextAreaField(_l("Основные виды деятельности"), validators=[required(), Length(max=4000)])
 
     def validate(self, extra_validators=None):

@@ -3,9 +3,7 @@ Exchange's chain, decided by the Management Board rather than the listing commis
 
 from flask_babel import lazy_gettext as _l
 
-from core import Procedure
-from core.workflow.definitions import FormSpec, Stage, standard_processes
-from core.workflow.shared import AML  # the questionnaire every category shares
+from core import AML, FormSpec, Procedure, Stage, standard_processes  # the questionnaire every category shares
 from plugins.nonlisting import forms
 
 ISSUER = FormSpec("nonlisting.issuer", _l("Сведения об эмитенте"), forms.IssuerForm, reusable=True)

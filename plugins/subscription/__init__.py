@@ -3,7 +3,7 @@ collateral, registers of accepted and satisfied orders, deals and settlement."""
 
 from flask_babel import lazy_gettext as _l
 
-from core import Link, MigrationSet, NotificationKind, PeriodicJob, hookimpl
+from core import Department, Link, MigrationSet, NotificationKind, PeriodicJob, hookimpl
 
 
 @hookimpl
@@ -15,6 +15,12 @@ def is2in_blueprints():
     from plugins.subscription.settlement import views as settlement_views  # noqa: F401
 
     return [bp, lists_bp, api.bp, api.tokens_bp]
+
+
+@hookimpl
+def is2in_departments():
+    # the Exchange's trading department runs subscriptions: it approves applications, checks collateral, activates
+    return [Department("trading", _l("Департамент торговли"), 5)]
 
 
 @hookimpl
@@ -81,10 +87,7 @@ def is2in_demo_data(echo):
     """Trade-clearing accounts with money for the demo members, and a control & collateral user."""
     from decimal import Decimal
 
-    from core.accounts.models import Organisation, User
-    from core.accounts.validators import make_xin
-    from core.auth.passwords import hash_password
-    from core.db import utcnow
+    from core import Organisation, User, hash_password, make_xin, utcnow
     from plugins.subscription.models import TradeAccount
 
     control = Organisation.get_or_none(Organisation.code == "CTRL")

@@ -5,7 +5,7 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user
 
-from core.access import client_required
+from core import client_required
 
 
 def seller_required(find):

@@ -6,10 +6,8 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from core import audit
-from core.accounts.models import User
-from core.db import bulk_update, db
-from core.integrations import webhooks
+from core import User, audit, bulk_update, webhooks
+from core import database as db
 from plugins.subscription import rules
 from plugins.subscription.models import (
     Order,

@@ -18,16 +18,13 @@ from werkzeug.exceptions import HTTPException
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from core import audit
-from core.access import Rule, client_required, public
-from core.accounts.models import Organisation, User
-from core.db import db, utcnow
-from core.forms import choices
-from core.integrations import openapi as openapi_document
+from core import Organisation, Rule, User, audit, choices, client_required, public, render, utcnow
+from core import bearer_token as bearer
+from core import database as db
+from core import new_token as new_bearer
+from core import openapi as openapi_document
+from core import token_digest as digest
 from core.security import csrf, limiter
-from core.tokens import bearer, digest
-from core.tokens import new as new_bearer
-from core.web import render
 from plugins.subscription import service
 from plugins.subscription.forms import OrderForm
 from plugins.subscription.models import INVESTOR_FIELDS, ORDER_FIELDS, ApiToken, Order, Subscription, TradeAccount

@@ -9,10 +9,8 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from core import audit
-from core.accounts.models import User
-from core.db import db
-from core.workdays import add_working_days
+from core import User, add_working_days, audit
+from core import database as db
 from plugins.subscription import rules
 from plugins.subscription.models import (
     ConditionChange,

@@ -15,9 +15,7 @@ from peewee import Case, Value, fn
 from wtforms import RadioField
 from wtforms.validators import NumberRange, Optional
 
-from core.access import login_required
-from core.forms import DecimalField, IntegerField, choices
-from core.web import render
+from core import DecimalField, IntegerField, choices, login_required, render
 from plugins.subscription import rules, service
 from plugins.subscription.blueprints import bp
 from plugins.subscription.models import Order, Subscription

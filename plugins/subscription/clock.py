@@ -3,7 +3,7 @@
 order (S-4.7) — and the deadlines of the later steps are
 enforced by the modules that own them."""
 
-from core.db import utcnow
+from core import utcnow
 from plugins.subscription import activation
 from plugins.subscription.models import Subscription
 

@@ -16,10 +16,7 @@ already is left as it is.
 import datetime
 from decimal import Decimal
 
-from core.accounts.models import User
-from core.db import utcnow
-from core.workdays import add_working_days, is_working_day, working_days_between
-from core.workflow.cascade import make_isin
+from core import User, add_working_days, is_working_day, make_isin, utcnow, working_days_between
 from plugins.subscription import activation, application, rules, service
 from plugins.subscription.models import RegisterJob, Subscription, TradeAccount
 from plugins.subscription.registers.jobs import build_register, start_accepted, start_proposal

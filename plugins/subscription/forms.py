@@ -18,9 +18,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from core.files import sniff
-from core.forms import DecimalField, IntegerField, choices, required
-from core.workflow.cascade import isin_problem
+from core import DecimalField, IntegerField, choices, isin_problem, required
+from core import file_kind as sniff
 from plugins.subscription.models import GROUNDS, INVESTOR_ITEMS, METHODS, ORDER_FIELDS
 from plugins.subscription.settlement.results import RESULT_FIELDS, results_problems
 

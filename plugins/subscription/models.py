@@ -9,10 +9,7 @@ import peewee as pw
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from core.accounts.models import Organisation, User
-from core.db import BaseModel, utcnow
-from core.files import StoredFile
-from core.workdays import add_working_days
+from core import BaseModel, Organisation, StoredFile, User, add_working_days, utcnow
 
 STATES = {
     "draft": _l("Черновик"),

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
 
-from core.db import db
+from core import database as db
 from plugins.subscription import service
 from plugins.subscription.api import BOOLEANS, ORDER_INPUT, POST_DEFAULTS, Refusal, order_fields
 from plugins.subscription.registers.reader import Report, check_zip

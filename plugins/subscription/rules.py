@@ -8,8 +8,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
 
-from core import clock
-from core.workdays import add_working_days, working_days_between
+from core import add_working_days, clock, working_days_between
 
 PRIVATE_MIN_ORDER = Decimal("100000")  # S-4.1, KZT
 PRIVATE_MAX_INVESTORS = 50  # S-2.3, S-9.2

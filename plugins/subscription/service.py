@@ -13,11 +13,8 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from peewee import Cast, IntegrityError, fn
 
-from core import audit
-from core.accounts.models import Organisation, OrganisationRole, StaffRole, User
-from core.db import bulk_insert, db, utcnow
-from core.integrations import webhooks
-from core.notifications.service import notify
+from core import Organisation, OrganisationRole, StaffRole, User, audit, bulk_insert, notify, utcnow, webhooks
+from core import database as db
 from plugins.subscription import rules
 from plugins.subscription.models import (
     ORDER_FIELDS,

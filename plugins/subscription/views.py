@@ -8,13 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
-from core import audit
-from core.access import public, requires, staff_required
-from core.accounts.models import Organisation
-from core.db import db
-from core.forms import choices, db_int
-from core.pagination import paginate
-from core.web import render
+from core import Organisation, audit, choices, db_int, paginate, public, render, requires, staff_required
+from core import database as db
 from plugins.subscription import activation, application, rules, service
 from plugins.subscription.blueprints import back_to, bp, lists_bp
 from plugins.subscription.forms import (
@@ -669,7 +664,7 @@ bp.add_app_template_filter(decimal_text, "money")
 
 
 def atom_time(moment) -> str:
-    from core.db import utcnow
+    from core import utcnow
 
     return (moment or utcnow()).strftime("%Y-%m-%dT%H:%M:%SZ")
 

@@ -78,7 +78,9 @@ def test_an_installed_external_plugin_appears_in_procedures(installed_example, a
     assert "Выкуп облигаций (внешний плагин)" in html
 
 
-def test_an_external_plugin_contributes_through_every_hook(installed_example, app_config, auth_factory, make):
+def test_an_external_plugin_contributes_through_each_hook_it_implements(
+    installed_example, app_config, auth_factory, make
+):
     from click.testing import CliRunner
 
     from core import db as database

@@ -1,15 +1,24 @@
-"""An external plugin shipped as its own package. It uses every hook once, so the tests can prove
-that a team outside the core can contribute each kind of thing."""
+"""An external plugin shipped as its own package. It implements seven hooks once each (procedures, blueprints,
+menu links, staff screens, notification kinds, migrations, CLI commands), so the tests can prove that a team
+outside the core contributes each of these kinds of thing; examples/is2in-example-sixth adds a category, a
+department and an engine action."""
 
 import click
 import peewee as pw
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from core import Link, MigrationSet, NotificationKind, Procedure, hookimpl
-from core.access import client_required, staff_required
-from core.db import BaseModel
-from core.notifications.service import notify
+from core import (
+    BaseModel,
+    Link,
+    MigrationSet,
+    NotificationKind,
+    Procedure,
+    client_required,
+    hookimpl,
+    notify,
+    staff_required,
+)
 
 bp = Blueprint("example", __name__, template_folder="templates", url_prefix="/example")
 

@@ -6,10 +6,10 @@ import datetime
 import peewee as pw
 from flask_babel import gettext as _
 
-from core import audit
-from core.accounts.models import User
-from core.db import db
-from core.files import sniff, store
+from core import User, audit
+from core import database as db
+from core import file_kind as sniff
+from core import store_file as store
 from plugins.subscription import activation, service
 from plugins.subscription.models import CallOff, Order, RegisterJob, Subscription
 from plugins.subscription.registers import jobs

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 
-from core.db import db
+from core import database as db
 from plugins.subscription import rules, service
 from plugins.subscription.models import ORDER_STATUSES, Order, Subscription
 from plugins.subscription.registers.columns import (

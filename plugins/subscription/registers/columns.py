@@ -8,7 +8,7 @@ from pathlib import Path
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from core.accounts.models import Organisation, User
+from core import Organisation, User
 from plugins.subscription import rules, service
 from plugins.subscription.models import Order, Subscription
 

@@ -10,13 +10,12 @@ from decimal import ROUND_DOWN, Decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from core import audit, tasks
-from core.accounts.models import User
-from core.db import db, utcnow
+from core import User, audit, store_path, tasks, temp_path, utcnow
+from core import database as db
 from plugins.subscription import rules, service
 from plugins.subscription.models import METHODS, Order, Register, RegisterJob, Subscription
 from plugins.subscription.registers.columns import People, _q4, accepted_values, market_price, offered
-from plugins.subscription.registers.stream import BATCH, Progress, _progress, _temp_path, book_batches, store_path
+from plugins.subscription.registers.stream import BATCH, Progress, _progress, book_batches
 from plugins.subscription.registers.xlsx_writer import write_xlsx
 from plugins.subscription.registers.xml_writer import write_xml
 
@@ -215,7 +214,7 @@ def _build(job: RegisterJob) -> None:
     kind = "proposal" if job.kind == "proposal" else "accepted"
     rows = register_rows(sub, plan, options, Progress(job.id))
 
-    path = _temp_path()
+    path = temp_path()
     try:
         writer = write_xml if job.format == "xml" else write_xlsx
         totals = writer(path, sub, kind, rows)

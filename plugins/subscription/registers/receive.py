@@ -8,10 +8,10 @@ import os
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from core import audit
-from core.accounts.models import User
-from core.db import bulk_insert, db, utcnow
-from core.files import sniff, store
+from core import User, audit, bulk_insert, utcnow
+from core import database as db
+from core import file_kind as sniff
+from core import store_file as store
 from plugins.subscription import rules, service
 from plugins.subscription.models import Fill, Register, RegisterJob, Subscription
 from plugins.subscription.registers import jobs

@@ -4,8 +4,6 @@ are written at most once a second, and big files are hashed, stored and served f
 import collections
 import datetime
 import hashlib
-import os
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -13,8 +11,8 @@ from pathlib import Path
 import peewee as pw
 from flask import send_file
 
-from core.db import db, utcnow
-from core.files import KINDS, FileIntegrityError, StoredFile, data_dir, safe_name
+from core import FileIntegrityError, StoredFile, utcnow
+from core import database as db
 from plugins.subscription import service
 from plugins.subscription.models import Order, RegisterJob, Subscription
 
@@ -173,34 +171,6 @@ class Progress:
 
 
 # --- storing and serving big files -----------------------------------------------------------------------
-
-
-def _temp_path() -> str:
-    folder = data_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, path = tempfile.mkstemp(dir=folder, suffix=".part")
-    os.close(fd)
-    return path
-
-
-def store_path(path: str, name: str, kind: str) -> StoredFile:
-    """``core.files.store`` for a file already on disk: hashed in chunks and moved into place, so a
-    register of hundreds of megabytes is never read into memory."""
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-            size += len(chunk)
-        os.fsync(fh.fileno())
-    sha = digest.hexdigest()
-    target = data_dir() / sha[:2] / sha
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        os.unlink(path)
-    else:
-        os.replace(path, target)
-    return StoredFile.create(sha256=sha, size=size, content_type=KINDS[kind][0], original_name=safe_name(name, kind))
 
 
 def send_stored(stored: StoredFile):

@@ -5,9 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from core import audit, tasks
-from core.access import login_required, public, staff_required
-from core.web import render
+from core import audit, login_required, public, render, staff_required, tasks
 from plugins.subscription import rules, service
 from plugins.subscription.access import seller_required
 from plugins.subscription.blueprints import back_to, bp

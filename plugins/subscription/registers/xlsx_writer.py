@@ -3,7 +3,7 @@
 
 from flask_babel import gettext as _
 
-from core.db import utcnow
+from core import utcnow
 from plugins.subscription import rules
 from plugins.subscription.models import Subscription
 from plugins.subscription.registers import sheet_rows

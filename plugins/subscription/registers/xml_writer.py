@@ -4,9 +4,7 @@ import datetime
 import re
 from decimal import Decimal
 
-from core import clock
-from core.db import utcnow
-from core.web import external_url
+from core import clock, external_url, utcnow
 from plugins.subscription import rules
 from plugins.subscription.models import Subscription
 from plugins.subscription.registers.columns import NS, XSI, Totals, money_orders_note, offered, window_lines

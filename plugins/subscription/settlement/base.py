@@ -9,7 +9,7 @@ import peewee as pw
 from flask_babel import lazy_gettext as _l
 
 from core import clock
-from core.db import db
+from core import database as db
 from plugins.subscription import service
 from plugins.subscription.models import (
     Deal,

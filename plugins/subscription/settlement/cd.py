@@ -7,10 +7,8 @@ import peewee as pw
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from core import audit
-from core.accounts.models import User
-from core.db import db, utcnow
-from core.workdays import add_working_days
+from core import User, add_working_days, audit, utcnow
+from core import database as db
 from plugins.subscription import service
 from plugins.subscription.models import (
     GROUNDS,

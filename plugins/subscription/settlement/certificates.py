@@ -4,8 +4,8 @@ from flask import has_request_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from core.files import store
-from core.pdf import render_pdf
+from core import render_pdf
+from core import store_file as store
 from plugins.subscription.models import (
     Deal,
     Fill,

@@ -8,9 +8,8 @@ import peewee as pw
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from core import audit
-from core.accounts.models import Organisation, User
-from core.db import db, utcnow
+from core import Organisation, User, audit, utcnow
+from core import database as db
 from plugins.subscription import rules, service
 from plugins.subscription.models import (
     Deal,

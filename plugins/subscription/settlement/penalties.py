@@ -6,9 +6,8 @@ import datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from core import audit
-from core.accounts.models import User
-from core.db import db
+from core import User, audit
+from core import database as db
 from plugins.subscription import rules, service
 from plugins.subscription.models import (
     Deal,

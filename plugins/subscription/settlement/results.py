@@ -8,10 +8,8 @@ from types import SimpleNamespace
 import peewee as pw
 from flask_babel import gettext as _
 
-from core import audit
-from core.accounts.models import User
-from core.db import db
-from core.workdays import add_working_days
+from core import User, add_working_days, audit
+from core import database as db
 from plugins.subscription import rules, service
 from plugins.subscription.models import (
     Deal,

@@ -7,9 +7,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core.access import client_required, login_required, requires, staff_required
-from core.pdf import pdf_response
-from core.web import render
+from core import client_required, login_required, pdf_response, render, requires, staff_required
 from plugins.subscription import rules
 from plugins.subscription.blueprints import back_to, bp, lists_bp
 from plugins.subscription.forms import DateForm, RefusalForm, ResultsForm, SettlementNoteForm
