@@ -4,10 +4,9 @@ applies the same checks with the same messages. JSON times are ISO 8601 UTC with
 
 import json
 from decimal import Decimal
-from functools import wraps
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from core import audit
+from core import audit, tokens
 from core.access import Rule, client_required, public
 from core.accounts.models import Organisation, User
 from core.db import db, utcnow
@@ -139,21 +138,14 @@ def token_user(token: str | None) -> User | None:
     return user if TOKEN_USERS.allows(user) else None
 
 
-def api_token_required(view):
-    """Declares the API's access rule for the route list and enforces it with the bearer token; the
-    token's user becomes ``current_user`` for this request only (no session), so the service and the
-    audit trail see who acted."""
+def _unauthorised():
+    return _error(401, _("Нужен действующий ключ API: заголовок «Authorization: Bearer <ключ>»."))
 
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        user = token_user(bearer())
-        if user is None:
-            return _error(401, _("Нужен действующий ключ API: заголовок «Authorization: Bearer <ключ>»."))
-        g._login_user = user
-        return view(*args, **kwargs)
 
-    wrapped.access = API_RULE
-    return wrapped
+# The API's access rule, declared for the route list and enforced with the bearer token: Flask-Login's
+# request loader makes the token's user ``current_user`` for this request only (no session), so the service
+# and the audit trail see who acted.
+api_token_required = tokens.required(API_RULE, token_user, _unauthorised)
 
 
 class TokenForm(FlaskForm):

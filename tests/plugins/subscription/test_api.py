@@ -122,6 +122,39 @@ def test_a_signed_in_browser_opens_nothing_in_the_api(client, auth, demo):
     assert response.status_code == 401 and response.mimetype == "application/json"
 
 
+def test_a_bearer_token_signs_no_page_in_and_makes_no_session(call, token):
+    raw = token("buyer1")
+    page = call("GET", "/api-tokens", raw)
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
+    answer = call("GET", "/api/v1/subscriptions", raw)
+    assert answer.status_code == 200 and "Set-Cookie" not in answer.headers
+
+
+def test_beside_a_browser_session_the_api_acts_for_the_token_and_the_page_for_the_session(
+    client, auth, token, members, make_subscription
+):
+    sub = make_subscription()
+    auth.login("buyer2@demo.kz")
+    raw = token("buyer1", name="ERP-1")
+    created = client.post(orders_url(sub), json=LIMIT, headers={"Authorization": f"Bearer {raw}"}, csrf=False)
+    assert created.status_code == 201
+    assert Order.get(Order.number == created.json["number"]).entered_by_id == members["buyer1"].id
+    # the page the same browser opens is still its session's, whatever header it sends
+    page = client.get("/api-tokens", headers={"Authorization": f"Bearer {raw}"})
+    assert page.status_code == 200 and "ERP-1" not in page.get_data(as_text=True)  # buyer1's token
+
+
+def test_the_api_reads_its_caller_through_flask_logins_request_loader(app):
+    from core import tokens
+    from core.auth import login_manager
+
+    assert login_manager._request_callback is tokens.load_user
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        if getattr(view, "access", None) is not None and view.access.who == "token":
+            assert view.token_loader is not None, rule.rule
+
+
 def test_a_token_of_a_user_outside_a_member_organisation_is_refused(call, demo):
     issuer = demo["issuer@demo.kz"]
     raw = api.new_token()
