@@ -27,7 +27,7 @@ from core.security import csrf, limiter
 from core.tokens import bearer, digest
 from core.tokens import new as new_bearer
 from core.web import render
-from plugins.subscription import service
+from plugins.subscription import api_schema, service
 from plugins.subscription.forms import OrderForm
 from plugins.subscription.models import INVESTOR_FIELDS, ORDER_FIELDS, ApiToken, Order, Subscription, TradeAccount
 
@@ -427,8 +427,11 @@ def _client_ref(values: dict) -> str | None:
 @bp.route("/openapi.json")
 @public
 def openapi():
-    # the core's read-only applications API (core.integrations) is served in the same document
-    document = openapi_document.merged(json.loads(OPENAPI.read_text(encoding="utf-8")))
+    # the order schemas are made from the order's fields (api_schema); the core's read-only applications
+    # API (core.integrations) is served in the same document
+    document = json.loads(OPENAPI.read_text(encoding="utf-8"))
+    document["components"]["schemas"].update(api_schema.order_schemas())
+    document = openapi_document.merged(document)
     return current_app.response_class(json.dumps(document, ensure_ascii=False, indent=2), mimetype="application/json")
 
 
