@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired, Length
 from core import audit, tokens
 from core.access import Rule, client_required, public
 from core.accounts.models import Organisation, User
-from core.db import db, utcnow
+from core.db import db, prepared, utcnow
 from core.forms import choices
 from core.integrations import openapi as openapi_document
 from core.security import csrf, limiter
@@ -121,16 +121,19 @@ def token_user(token: str | None) -> User | None:
     """The user a live token acts for, while the user, the organisation and its membership stand."""
     if not token:
         return None
-    row = (
+    hashed = digest(token)
+    query = (
         ApiToken.select(ApiToken, User, Organisation)
         .join(User, on=(ApiToken.user == User.id))
         .switch(ApiToken)
         .join(Organisation, on=(ApiToken.organisation == Organisation.id))
-        .where((ApiToken.token_hash == digest(token)) & ApiToken.revoked_at.is_null())
-        .first()
+        .where((ApiToken.token_hash == hashed) & ApiToken.revoked_at.is_null())
+        .limit(1)
     )
-    if row is None:
+    rows = prepared("subscription_api.token_user", query, hashed, 1)  # every request: its SQL written once
+    if not rows:
         return None
+    row = rows[0]
     user = row.user
     if not (user.is_active and row.organisation.is_active and user.organisation_id == row.organisation_id):
         return None
@@ -314,11 +317,13 @@ def _body() -> dict:
 # --- what a member may reach ------------------------------------------------------------------------------------
 
 
-def visible_subscriptions(organisation):
+def visible_subscriptions(organisation, member: bool | None = None):
     """Registered subscriptions the member may see: private placements only for stock members (S-2.3),
-    the seller and the issuer, as on the pages."""
+    the seller and the issuer, as on the pages. ``member``: whether it is a stock member, if known."""
     query = Subscription.select().where(Subscription.number.is_null(False) & Subscription.state.not_in(UNREGISTERED))
-    if not service.is_stock_member(organisation):
+    if member is None:
+        member = service.is_stock_member(organisation)
+    if not member:
         query = query.where(
             (Subscription.private == False)  # noqa: E712
             | (Subscription.seller == organisation.id)
@@ -328,7 +333,14 @@ def visible_subscriptions(organisation):
 
 
 def _subscription(number) -> Subscription:
-    sub = visible_subscriptions(current_user.organisation).where(Subscription.number == number).first()
+    organisation = current_user.organisation
+    member = service.is_stock_member(organisation)
+    query = visible_subscriptions(organisation, member).where(Subscription.number == number).limit(1)
+    # every request reads it: its SQL (a wide row's) is written once per process
+    others = () if member else (False, organisation.id, organisation.id)
+    shape = "member" if member else "other"
+    rows = prepared(f"subscription_api.subscription.{shape}", query, *UNREGISTERED, *others, number, 1)
+    sub = rows[0] if rows else None
     if sub is None:
         raise Refusal(404, _("Подписка %(number)s не найдена.", number=number))
     return sub
@@ -474,7 +486,9 @@ def submit_order(number):
         return replayed(order) if order is not None else None
 
     try:
-        fields = order_fields({**POST_DEFAULTS, **body}, user, windows=windows_by_name(sub))
+        # the windows are read only for an order that names one (most do not; the service checks the rest)
+        windows = windows_by_name(sub) if body.get("window") is not None else None
+        fields = order_fields({**POST_DEFAULTS, **body}, user, windows=windows)
         order = service.submit_order(sub, user, fields, client_ref=client_ref)
     except (Refusal, service.SubscriptionError) as exc:
         # a retry of an order already taken gets that order back, whatever its body now says
@@ -569,7 +583,7 @@ def amend_order(number, order_number):
     values = {**_current_values(current), **body}
     # S-7.1: the consent given with the order stands unless the investor changes
     values.setdefault("consent", not any(key in body for key in INVESTOR_FIELDS))
-    fields = order_fields(values, user, windows=windows_by_name(sub))
+    fields = order_fields(values, user, windows=windows_by_name(sub) if body.get("window") is not None else None)
     try:
         service.amend_order(current, user, fields, version)
     except service.SubscriptionError as exc:

@@ -12,6 +12,7 @@ import pytest
 
 from core.access import Rule
 from core.audit.models import AuditEvent
+from core.db import db
 from plugins.subscription import api
 from plugins.subscription.models import ORDER_FIELDS, ApiToken, Order, TradeAccount
 
@@ -253,6 +254,22 @@ def page_message(client, sub, account, **data):
     """What the order form on the subscription page says to the same input."""
     form = {"account": str(account.id), "kind": "limit", "investor_resident": "y", **data}
     return client.post(f"/subscriptions/{sub.id}/orders", data=form, follow_redirects=True).get_data(as_text=True)
+
+
+def test_one_order_a_request_costs_a_bounded_number_of_statements(app, call, token, make_subscription):
+    """Issue 20: the one-order route's statements, counted at SQLite's connection (BEGIN and COMMIT too), so a
+    lookup added per order shows here before it shows in the bench."""
+    sub = make_subscription()
+    raw = token()
+    assert call("POST", orders_url(sub), raw, LIMIT).status_code == 201
+    statements = []
+    connection = db.connection()
+    connection.set_trace_callback(statements.append)
+    try:
+        assert call("POST", orders_url(sub), raw, LIMIT).status_code == 201
+    finally:
+        connection.set_trace_callback(None)
+    assert len(statements) <= 19, statements
 
 
 @pytest.mark.rule("S-4.1")
