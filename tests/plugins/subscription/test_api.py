@@ -259,6 +259,8 @@ def page_message(client, sub, account, **data):
 def test_one_order_a_request_costs_a_bounded_number_of_statements(app, call, token, make_subscription):
     """Issue 20: the one-order route's statements, counted at SQLite's connection (BEGIN and COMMIT too), so a
     lookup added per order shows here before it shows in the bench."""
+    if not hasattr(db.connection(), "set_trace_callback"):
+        pytest.skip("counted at SQLite's connection")  # the same statements run on PostgreSQL
     sub = make_subscription()
     raw = token()
     assert call("POST", orders_url(sub), raw, LIMIT).status_code == 201
