@@ -58,6 +58,7 @@ EXPORTS = {
     "BaseModel": "core.db",
     "bulk_insert": "core.db",
     "bulk_update": "core.db",
+    "prepared": "core.db",
     "database": "core.db:db",  # the database proxy ("db" is the module core.db, once anything imports it)
     "matches": "core.db",
     "utcnow": "core.db",
@@ -114,6 +115,7 @@ EXPORTS = {
     "bearer_token": "core.tokens:bearer",
     "new_token": "core.tokens:new",
     "token_digest": "core.tokens:digest",
+    "tokens": "core.tokens",  # tokens.required: how a route's bearer token is read (Flask-Login's request_loader)
     "csrf_exempt": "core.security",
     "rate_limit": "core.security",
 }

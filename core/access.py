@@ -46,8 +46,6 @@ def _declare(rule: Rule):
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            if rule.who == "token":
-                return view(*args, **kwargs)  # the view checks the bearer token itself
             if rule.who != "public" and not current_user.is_authenticated:
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             if not rule.allows(current_user):
@@ -78,11 +76,6 @@ def client_required(*org_roles, org_admin=False):
 def requires(predicate: Callable):
     """Signed-in users for whom ``predicate(user)`` is true: for rules no role list expresses."""
     return _declare(Rule("user", predicate=predicate))
-
-
-def token_required(view):
-    """A machine API route: it authenticates the caller's bearer token itself (no cookies, no CSRF)."""
-    return _declare(Rule("token"))(view)
 
 
 def staff_required(*departments):
@@ -149,8 +142,8 @@ def record_refusals(response):
         return response
     if request.endpoint == "static" or (request.endpoint or "").endswith(".static"):
         return response  # a missing stylesheet is nobody's object
-    if not getattr(current_user, "is_authenticated", False):
-        return response
+    if not getattr(current_user, "is_authenticated", False) or getattr(current_user, "is_key", False):
+        return response  # nobody signed in, or an organisation's read-only key (no user to name)
     from core import audit
     from core.db import db
 

@@ -159,6 +159,26 @@ def bulk_insert(model, fields: list, rows, batch: int = 1000, prepared: bool = F
     return count
 
 
+_PREPARED: dict = {}
+
+
+def prepared(key: str, query, *params) -> list:
+    """The rows of ``query``, its SQL written once per process and kind of database. peewee writes a wide
+    model's SELECT in longer than SQLite runs it (a subscription's row: 0.4 ms against 0.02 ms), and the API's
+    one-order requests read the same few rows every time. ``key`` names the query's shape (one key, one
+    shape); ``params`` are its parameters in the order peewee binds them, LIMIT's included: the first run
+    checks them against the written SQL's, later runs only bind them."""
+    database = db.obj if isinstance(db, peewee.DatabaseProxy) else db
+    slot = (type(database), key)
+    sql = _PREPARED.get(slot)
+    if sql is None:
+        sql, bound = database.get_sql_context().sql(query).query()
+        if list(bound) != list(params):
+            raise ValueError(f"prepared query {key!r} binds {bound!r}, not {list(params)!r}")
+        _PREPARED[slot] = sql
+    return list(query._get_cursor_wrapper(database.execute_sql(sql, list(params))))
+
+
 def matches(column, text: str):
     """A case-insensitive substring search that also folds Cyrillic and Kazakh letters."""
     return peewee.fn.LOWER(column).contains(text.lower())

@@ -5,6 +5,7 @@ import datetime
 from flask import redirect, request, url_for
 from flask_login import LoginManager, current_user
 
+from core import tokens
 from core.accounts.models import UserSession
 
 login_manager = LoginManager()
@@ -28,6 +29,8 @@ def init_app(app) -> None:
 
     @login_manager.user_loader
     def load_user(token):
+        if tokens.route_loader() is not None:
+            return None  # a browser session never opens an API route: its bearer token does (the request loader)
         idle = datetime.timedelta(seconds=app.config["PERMANENT_SESSION_LIFETIME"])
         sess = UserSession.lookup(token, idle)
         if sess is None:
@@ -36,9 +39,12 @@ def init_app(app) -> None:
         user.session = sess
         return user
 
+    login_manager.request_loader(tokens.load_user)
+
     @app.before_request
     def force_password_change():
-        if not current_user.is_authenticated:
+        # an API route answers its system in JSON, never with a page to go to
+        if tokens.route_loader() is not None or not current_user.is_authenticated:
             return None
         endpoint = request.endpoint or ""
         if endpoint == "static" or endpoint.endswith(".static") or endpoint in EXPIRED_PASSWORD_ALLOWED:
@@ -50,7 +56,9 @@ def init_app(app) -> None:
     @app.before_request
     def force_second_factor():
         # Registered after the password check: an expired password is changed first, then the factor.
-        if not current_user.is_authenticated or not app.config.get("MFA_REQUIRED"):
+        if not app.config.get("MFA_REQUIRED") or tokens.route_loader() is not None:
+            return None
+        if not current_user.is_authenticated:
             return None
         endpoint = request.endpoint or ""
         if endpoint == "static" or endpoint.endswith(".static") or endpoint in MFA_SETUP_ALLOWED:

@@ -3,13 +3,13 @@ deadlines and documents (metadata only), behind expiring keys the organisation a
 organisation's application is 404, as if it did not exist. JSON times are ISO 8601 UTC with "Z"; dates
 (deadlines) are the Exchange's (Almaty) dates."""
 
-from functools import wraps
-
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
+from core import tokens
 from core.access import Rule
 from core.accounts.models import Organisation
 from core.db import utcnow
@@ -73,6 +73,25 @@ def _rate_key() -> str:
 limiter.limit(lambda: current_app.config.get("API_RATE_LIMIT", "6000 per minute"), key_func=_rate_key)(bp)
 
 
+class KeyHolder:
+    """The caller of a read-only key, as Flask-Login's ``current_user``: an organisation's system, not a
+    person; it signs nothing and no refusal of its is one of a user's (``core.access.record_refusals``)."""
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+    is_staff = False
+    is_key = True
+    id = None
+    locale = None  # the API's messages are in Russian, as for a caller with no language chosen
+
+    def __init__(self, organisation: Organisation):
+        self.organisation = organisation
+
+    def get_id(self):
+        return None
+
+
 def key_organisation(token: str | None) -> Organisation | None:
     """The organisation a live key (not revoked, not expired, its organisation active) reads for."""
     if not token or not token.startswith(KEY_PREFIX):
@@ -90,19 +109,18 @@ def key_organisation(token: str | None) -> Organisation | None:
     return row.organisation
 
 
-def key_required(view):
-    """The route's rule (a machine client) enforced with the organisation's read-only key."""
+def key_holder(token: str | None) -> KeyHolder | None:
+    organisation = key_organisation(token)
+    return KeyHolder(organisation) if organisation is not None else None
 
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        organisation = key_organisation(bearer())
-        if organisation is None:
-            return _error(401, _("Нужен действующий ключ API: заголовок «Authorization: Bearer <ключ>»."))
-        g.api_organisation = organisation
-        return view(*args, **kwargs)
 
-    wrapped.access = API_RULE
-    return wrapped
+def _unauthorised():
+    return _error(401, _("Нужен действующий ключ API: заголовок «Authorization: Bearer <ключ>»."))
+
+
+# The route's rule (a machine client) enforced with the organisation's read-only key, read by Flask-Login's
+# request loader (core.tokens): the views read the organisation from ``current_user``.
+key_required = tokens.required(API_RULE, key_holder, _unauthorised)
 
 
 def _iso(moment) -> str | None:
@@ -153,7 +171,7 @@ def applications():
         raise Refusal(422, _("Страницы нумеруются с 1."), "page")
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise Refusal(422, _("На странице от 1 до %(n)s записей.", n=MAX_PER_PAGE), "per_page")
-    query = Application.select().where(Application.organisation == g.api_organisation.id)
+    query = Application.select().where(Application.organisation == current_user.organisation.id)
     if request.args.get("status"):
         query = query.where(Application.status == request.args["status"])
     total = query.count()
@@ -173,7 +191,7 @@ def applications():
 @key_required
 def application(application_id):
     app = Application.get_or_none(
-        (Application.id == application_id) & (Application.organisation == g.api_organisation.id)
+        (Application.id == application_id) & (Application.organisation == current_user.organisation.id)
     )
     if app is None:
         raise Refusal(404, _("Не найдено."))

@@ -4,10 +4,9 @@ applies the same checks with the same messages. JSON times are ISO 8601 UTC with
 
 import json
 from decimal import Decimal
-from functools import wraps
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,14 +17,27 @@ from werkzeug.exceptions import HTTPException
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from core import Organisation, Rule, User, audit, choices, client_required, public, render, utcnow
+from core import (
+    Organisation,
+    Rule,
+    User,
+    audit,
+    choices,
+    client_required,
+    csrf_exempt,
+    prepared,
+    public,
+    rate_limit,
+    render,
+    tokens,
+    utcnow,
+)
 from core import bearer_token as bearer
 from core import database as db
 from core import new_token as new_bearer
 from core import openapi as openapi_document
 from core import token_digest as digest
-from core.security import csrf, limiter
-from plugins.subscription import service
+from plugins.subscription import api_schema, service
 from plugins.subscription.forms import OrderForm
 from plugins.subscription.models import INVESTOR_FIELDS, ORDER_FIELDS, ApiToken, Order, Subscription, TradeAccount
 
@@ -111,24 +123,27 @@ def _rate_limit() -> str:
     return current_app.config.get("API_RATE_LIMIT", "6000 per minute")
 
 
-csrf.exempt(bp)  # bearer tokens, no cookies: a cross-site request has no credential to ride on
-limiter.limit(_rate_limit, key_func=_rate_key)(bp)  # per token
+csrf_exempt(bp)  # bearer tokens, no cookies: a cross-site request has no credential to ride on
+rate_limit(_rate_limit, key_func=_rate_key)(bp)  # per token
 
 
 def token_user(token: str | None) -> User | None:
     """The user a live token acts for, while the user, the organisation and its membership stand."""
     if not token:
         return None
-    row = (
+    hashed = digest(token)
+    query = (
         ApiToken.select(ApiToken, User, Organisation)
         .join(User, on=(ApiToken.user == User.id))
         .switch(ApiToken)
         .join(Organisation, on=(ApiToken.organisation == Organisation.id))
-        .where((ApiToken.token_hash == digest(token)) & ApiToken.revoked_at.is_null())
-        .first()
+        .where((ApiToken.token_hash == hashed) & ApiToken.revoked_at.is_null())
+        .limit(1)
     )
-    if row is None:
+    rows = prepared("subscription_api.token_user", query, hashed, 1)  # every request: its SQL written once
+    if not rows:
         return None
+    row = rows[0]
     user = row.user
     if not (user.is_active and row.organisation.is_active and user.organisation_id == row.organisation_id):
         return None
@@ -136,21 +151,14 @@ def token_user(token: str | None) -> User | None:
     return user if TOKEN_USERS.allows(user) else None
 
 
-def api_token_required(view):
-    """Declares the API's access rule for the route list and enforces it with the bearer token; the
-    token's user becomes ``current_user`` for this request only (no session), so the service and the
-    audit trail see who acted."""
+def _unauthorised():
+    return _error(401, _("Нужен действующий ключ API: заголовок «Authorization: Bearer <ключ>»."))
 
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        user = token_user(bearer())
-        if user is None:
-            return _error(401, _("Нужен действующий ключ API: заголовок «Authorization: Bearer <ключ>»."))
-        g._login_user = user
-        return view(*args, **kwargs)
 
-    wrapped.access = API_RULE
-    return wrapped
+# The API's access rule, declared for the route list and enforced with the bearer token: Flask-Login's
+# request loader makes the token's user ``current_user`` for this request only (no session), so the service
+# and the audit trail see who acted.
+api_token_required = tokens.required(API_RULE, token_user, _unauthorised)
 
 
 class TokenForm(FlaskForm):
@@ -319,11 +327,13 @@ def _body() -> dict:
 # --- what a member may reach ------------------------------------------------------------------------------------
 
 
-def visible_subscriptions(organisation):
+def visible_subscriptions(organisation, member: bool | None = None):
     """Registered subscriptions the member may see: private placements only for stock members (S-2.3),
-    the seller and the issuer, as on the pages."""
+    the seller and the issuer, as on the pages. ``member``: whether it is a stock member, if known."""
     query = Subscription.select().where(Subscription.number.is_null(False) & Subscription.state.not_in(UNREGISTERED))
-    if not service.is_stock_member(organisation):
+    if member is None:
+        member = service.is_stock_member(organisation)
+    if not member:
         query = query.where(
             (Subscription.private == False)  # noqa: E712
             | (Subscription.seller == organisation.id)
@@ -333,7 +343,14 @@ def visible_subscriptions(organisation):
 
 
 def _subscription(number) -> Subscription:
-    sub = visible_subscriptions(current_user.organisation).where(Subscription.number == number).first()
+    organisation = current_user.organisation
+    member = service.is_stock_member(organisation)
+    query = visible_subscriptions(organisation, member).where(Subscription.number == number).limit(1)
+    # every request reads it: its SQL (a wide row's) is written once per process
+    others = () if member else (False, organisation.id, organisation.id)
+    shape = "member" if member else "other"
+    rows = prepared(f"subscription_api.subscription.{shape}", query, *UNREGISTERED, *others, number, 1)
+    sub = rows[0] if rows else None
     if sub is None:
         raise Refusal(404, _("Подписка %(number)s не найдена.", number=number))
     return sub
@@ -432,8 +449,11 @@ def _client_ref(values: dict) -> str | None:
 @bp.route("/openapi.json")
 @public
 def openapi():
-    # the core's read-only applications API (core.integrations) is served in the same document
-    document = openapi_document.merged(json.loads(OPENAPI.read_text(encoding="utf-8")))
+    # the order schemas are made from the order's fields (api_schema); the core's read-only applications
+    # API (core.integrations) is served in the same document
+    document = json.loads(OPENAPI.read_text(encoding="utf-8"))
+    document["components"]["schemas"].update(api_schema.order_schemas())
+    document = openapi_document.merged(document)
     return current_app.response_class(json.dumps(document, ensure_ascii=False, indent=2), mimetype="application/json")
 
 
@@ -476,7 +496,9 @@ def submit_order(number):
         return replayed(order) if order is not None else None
 
     try:
-        fields = order_fields({**POST_DEFAULTS, **body}, user, windows=windows_by_name(sub))
+        # the windows are read only for an order that names one (most do not; the service checks the rest)
+        windows = windows_by_name(sub) if body.get("window") is not None else None
+        fields = order_fields({**POST_DEFAULTS, **body}, user, windows=windows)
         order = service.submit_order(sub, user, fields, client_ref=client_ref)
     except (Refusal, service.SubscriptionError) as exc:
         # a retry of an order already taken gets that order back, whatever its body now says
@@ -571,7 +593,7 @@ def amend_order(number, order_number):
     values = {**_current_values(current), **body}
     # S-7.1: the consent given with the order stands unless the investor changes
     values.setdefault("consent", not any(key in body for key in INVESTOR_FIELDS))
-    fields = order_fields(values, user, windows=windows_by_name(sub))
+    fields = order_fields(values, user, windows=windows_by_name(sub) if body.get("window") is not None else None)
     try:
         service.amend_order(current, user, fields, version)
     except service.SubscriptionError as exc:

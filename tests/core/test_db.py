@@ -45,3 +45,24 @@ def test_the_sqlite_task_queue_syncs_like_the_database_not_on_every_task(app, mo
     assert isinstance(storage, tasks.QueueStorage)
     assert storage.conn.execute("pragma synchronous").fetchone() == (1,)
     assert storage.conn.execute("pragma journal_mode").fetchone() == ("wal",)
+
+
+def test_prepared_writes_a_querys_sql_once_and_checks_its_parameters(app, make, monkeypatch):
+    import pytest
+
+    from core import db as core_db
+
+    first, second = make.org("PRPA"), make.org("PRPB")
+
+    def by_code(code):
+        return Organisation.select().where(Organisation.code == code).limit(1)
+
+    assert [o.id for o in core_db.prepared("test.org_by_code", by_code("PRPA"), "PRPA", 1)] == [first.id]
+    written = []
+    monkeypatch.setattr(type(db.obj), "get_sql_context", lambda *a, **k: written.append(1))
+    rows = core_db.prepared("test.org_by_code", by_code("PRPB"), "PRPB", 1)
+    assert [(o.id, o.code) for o in rows] == [(second.id, "PRPB")] and written == []  # bound, not written again
+    assert core_db.prepared("test.org_by_code", by_code("NONE"), "NONE", 1) == []
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match="binds"):  # parameters that are not the query's are refused
+        core_db.prepared("test.org_by_other_code", by_code("PRPA"), "PRPB", 1)

@@ -453,6 +453,23 @@ def test_a_browser_session_opens_no_api_route(client, auth, make):
     assert client.get("/api/v1/applications", headers={"Authorization": "Bearer is2in_ro_forged"}).status_code == 401
 
 
+def test_a_key_makes_no_session_and_its_404s_are_no_users_refusals(client, auth, make):
+    org, other = make.org(), make.org()
+    _admin(make, org, "admin@example.kz")
+    theirs, _head = _application(make, other)
+    auth.login("admin@example.kz")
+    key = _key(client)
+    auth.logout()
+    system = client.application.test_client()
+    headers = {"Authorization": f"Bearer {key}"}
+    listing = system.get("/api/v1/applications", headers=headers)
+    assert listing.status_code == 200 and "Set-Cookie" not in listing.headers
+    refused = AuditEvent.select().where(AuditEvent.action == "access.refused").count()
+    assert system.get(f"/api/v1/applications/{theirs.id}", headers=headers).status_code == 404
+    assert AuditEvent.select().where(AuditEvent.action == "access.refused").count() == refused
+    assert system.get("/", headers=headers).status_code == 302  # a key signs no page in
+
+
 def test_the_openapi_document_describes_the_applications_api(client):
     document = client.get("/api/v1/openapi.json").get_json()
     assert {"/applications", "/applications/{application_id}"} <= set(document["paths"])

@@ -13,19 +13,6 @@ import core
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
-# Imports of core internals still in plugins whose bodies another change owns; each needs a body change, not an
-# import's (the public name differs in kind: ``rate_limit(...)`` for ``limiter.limit(...)``, ``csrf_exempt(bp)``
-# for ``csrf.exempt(bp)``, the file store's own helpers for ``data_dir``/``safe_name``/``KINDS``). Keyed by the
-# plugin's folder, so a plugin split into modules keeps its entries. Empty it as they go; add nothing.
-NOT_YET = {
-    ("plugins/subscription/", "core.security", "csrf"),
-    ("plugins/subscription/", "core.security", "limiter"),
-}
-
-
-def _not_yet(rel, module, name):
-    return any(rel.startswith(folder) and (module, name) == (m, n) for folder, m, n in NOT_YET)
-
 
 def test_every_public_name_resolves_and_is_listed():
     for name in core.EXPORTS:
@@ -75,11 +62,7 @@ def test_plugins_and_examples_import_only_the_public_surface():
             if isinstance(node, ast.Import):
                 found += [f"{rel}:{node.lineno}: import {a.name}" for a in node.names if a.name.startswith("core.")]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("core."):
-                found += [
-                    f"{rel}:{node.lineno}: from {node.module} import {a.name}"
-                    for a in node.names
-                    if not _not_yet(rel, node.module, a.name)
-                ]
+                found += [f"{rel}:{node.lineno}: from {node.module} import {a.name}" for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module == "core":
                 found += [
                     f"{rel}:{node.lineno}: from core import {a.name}: not in core.EXPORTS"
