@@ -2,6 +2,8 @@
 
 from decimal import Decimal
 
+import pytest
+
 from core.accounts.models import Organisation
 from core.db import bulk_update, db
 from plugins.subscription.models import TradeAccount
@@ -45,3 +47,39 @@ def test_the_sqlite_task_queue_syncs_like_the_database_not_on_every_task(app, mo
     assert isinstance(storage, tasks.QueueStorage)
     assert storage.conn.execute("pragma synchronous").fetchone() == (1,)
     assert storage.conn.execute("pragma journal_mode").fetchone() == ("wal",)
+
+
+def test_a_prepared_query_is_built_once_and_answers_as_the_query_itself(app, make):
+    """core.db.Prepared (issue #20): the SQL is built on the first run only; each run gets its own values, converted
+    as the field converts them (an organisation given as a model is its id), and yields what the query yields."""
+    import peewee
+
+    from core.accounts.models import OrganisationRole, User
+    from core.db import Prepared, Slot
+
+    first = make.org("PREP1", roles=("issuer", "member"))
+    second = make.org("PREP2", roles=("csd",))
+    person = make.user(first)
+    built = []
+
+    def build():
+        built.append(1)
+        return (
+            OrganisationRole.select(OrganisationRole.role)
+            .where(OrganisationRole.organisation == Slot("organisation"))
+            .order_by(OrganisationRole.role)
+            .tuples()
+        )
+
+    roles = Prepared(build)
+    assert [r for (r,) in roles.rows(organisation=first)] == ["issuer", "member"]
+    assert [r for (r,) in roles.rows(organisation=second.id)] == ["csd"]
+    assert roles.first(organisation=0) is None
+    assert built == [1]
+    # a join yields its models as the query does: the user with the organisation it joined
+    people = Prepared(lambda: User.select(User, Organisation).join(Organisation).where(User.email == Slot("email")))
+    found = people.first(email=person.email)
+    assert found.id == person.id and found.organisation.code == "PREP1"
+    with pytest.raises(KeyError):  # a slot without its value is an error, never a NULL
+        people.first()
+    assert isinstance(people.rows(email="nobody@example.kz"), peewee.CursorWrapper)

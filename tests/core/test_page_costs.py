@@ -254,3 +254,29 @@ def test_the_cascade_is_read_in_one_query_and_resolves_every_path_as_before(app)
                 levels = cascade.resolve("listing", chosen, 4)
             assert len(seen.sql) == 1
             assert _shown(levels) == _shown(_resolved_level_by_level("listing", chosen, 4)), chosen
+
+
+def test_a_signed_in_request_builds_no_sql_for_its_session_roles_or_unread_count(client, auth, demo, monkeypatch):
+    """The session's lookup (with its user and company), the company's roles, the staff's departments, the unread
+    count and the menu's power-of-attorney check run on every page: their SQL is built once per process
+    (core.db.Prepared), so a page's second load builds none of it, and reads the same."""
+    import peewee
+
+    auth.login("issuer@demo.kz")
+    client.get("/")  # what the sign-in flashes is shown once
+    first = client.get("/").get_data(as_text=True)
+    built = []
+    original = peewee.Context.sql
+
+    def counting(self, obj):
+        if isinstance(obj, peewee.Select):
+            built.append(obj)
+        return original(self, obj)
+
+    monkeypatch.setattr(peewee.Context, "sql", counting)
+    with Statements() as seen:
+        again = client.get("/").get_data(as_text=True)
+    assert again == first
+    tables = ("user_session", "organisation_role", "staff_role", "power_of_attorney")
+    assert [s for s in seen.sql if any(f'"{t}"' in s for t in tables)]  # read, as before...
+    assert not [q for q in built if getattr(q, "model", None) and q.model._meta.table_name in tables]  # ...not built

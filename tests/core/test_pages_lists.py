@@ -169,6 +169,7 @@ def test_the_lists_indexes_exist_after_the_migrations(app):
     connection = database.db.obj
     names = {index.name for index in connection.get_indexes("application")}
     assert {"application_status_created_at", "application_inbox", "application_search_count"} <= names
+    assert {"application_clock_left", "application_inbox_left"} <= names  # the inbox's sort (migration 0022)
     assert "auditevent_object_type_object_id" in {index.name for index in connection.get_indexes("audit_event")}
 
 
