@@ -45,7 +45,7 @@ def _application():
     from flask import current_app
 
     from core.accounts.models import Organisation, User
-    from core.demo_scale import _leaves, form_values
+    from core.demo.values import cascade_leaves, form_values
     from core.workflow import engine
     from core.workflow.cascade import make_isin
     from core.workflow.models import ApplicationSecurity, FormData, StageState
@@ -55,7 +55,7 @@ def _application():
     organisation = Organisation.get(Organisation.code == "DEMO")
     author = User.get(User.email == "issuer@demo.kz")
     app = engine.create(procedure, organisation, author)
-    leaves = _leaves()
+    leaves = cascade_leaves()
     for stage in procedure.stages:
         for spec in stage.forms if stage.kind == "form" else ():
             values = form_values(spec.form, rng, organisation.name_ru)

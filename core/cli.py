@@ -61,7 +61,7 @@ def demo(scale, factor):
     database.connect(reuse_if_open=True)
     load(echo=click.echo, scenes=True)
     if scale:
-        from core import demo_scale
+        from core.demo import scale as demo_scale
 
         try:
             demo_scale.load(factor=factor, echo=click.echo)

@@ -1,36 +1,28 @@
-"""Applications: "Процедуры" and filing, the application with its stages and actions, the lists
-("На рассмотрении", "Архив", "Анкеты"), and the Exchange's inbox."""
+"""Applications: "Процедуры" and filing, the application with its stages and actions. The lists ("На рассмотрении",
+"Архив", "Анкеты", the Exchange's inbox) are in ``core.workflow.lists``, the summary with its PDFs and
+comments in ``core.workflow.summary``, the application's history in ``core.workflow.history`` and the catalogues'
+administration in ``core.workflow.catalogue_admin``; they put their routes on this module's ``bp`` and are imported
+at the end of this module, so that importing the blueprint always brings all of its routes."""
 
-import datetime
-import hashlib
 import json
-import re
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
-from flask_babel import get_locale, to_user_timezone
+from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from markupsafe import Markup, escape
-from wtforms import SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional
 
 from core import audit
-from core.access import client_required, login_required, refuse, staff_required
-from core.accounts.models import DEPARTMENTS, Organisation, User
-from core.db import db, matches
+from core.access import client_required, login_required, refuse
+from core.accounts.models import Organisation, User
+from core.db import db
 from core.files import FileIntegrityError, store
 from core.forms import choices, db_int
-from core.pagination import Page
-from core.pdf import pdf_response
 from core.web import render
-from core.workdays import days_left, working_days_between
-from core.workflow import changes, engine, reviewclock, steps
+from core.workdays import working_days_between
+from core.workflow import changes, engine, formdata, reviewclock, steps
 from core.workflow.definitions import ACTORS, CATEGORIES
 from core.workflow.forms import (
     ACTION_FORMS,
-    CommentForm,
     ConsultantForm,
     DocumentForm,
     FileForm,
@@ -38,8 +30,6 @@ from core.workflow.forms import (
     prefix_of,
 )
 from core.workflow.models import (
-    CLOCK_EVENTS,
-    STATUSES,
     Application,
     ApplicationSecurity,
     Attachment,
@@ -50,14 +40,6 @@ from core.workflow.models import (
 )
 
 bp = Blueprint("workflow", __name__, template_folder="templates")
-
-SORTS = {
-    "number": Application.number,
-    "created": Application.created_at,
-    "submitted": Application.submitted_at,
-    "status": Application.status,
-    "deadline": Application.deadline,
-}
 
 
 # --- procedures and filing (G-9.1, G-12, G-13) ---------------------------------------------------
@@ -210,10 +192,10 @@ def _stage_context(app, stage, forms, security_form, document_form, consultant_f
             if forms and spec.code in forms:
                 form = forms[spec.code]
             elif spec.code in saved:
-                form = engine.load_form(spec.form, saved[spec.code].values, spec.prefix)
+                form = formdata.load_form(spec.form, saved[spec.code].values, spec.prefix)
             else:
-                known = engine.known_values(app, spec)
-                form = engine.load_form(spec.form, known, spec.prefix)
+                known = formdata.known_values(app, spec)
+                form = formdata.load_form(spec.form, known, spec.prefix)
                 if known:
                     context.setdefault("prefilled", []).append(spec.code)
             context["stage_forms"][spec.code] = (spec, form)
@@ -278,6 +260,23 @@ def _stage_or_404(app, stage_code):
         abort(404)
 
 
+@bp.errorhandler(engine.WorkflowError)
+def refused(exc):
+    """The engine refused a change (the application moved on, another tab changed it, a rule said no; nothing was
+    changed): the message is flashed and the user goes back to the application, to the stage he was on while he
+    may still fill it. Only a form sent about an application is answered so; anything else (a page that cannot
+    be shown, say) stays the error it was, and never a redirect to itself."""
+    app_id = (request.view_args or {}).get("app_id")
+    if request.method != "POST" or app_id is None:
+        raise exc
+    flash(exc.message, "danger")
+    stage_code = request.view_args.get("stage_code")
+    app = Application.get_or_none(Application.id == app_id)
+    if stage_code and app is not None and engine.may_fill(current_user, app):
+        return redirect(url_for("workflow.application", app_id=app_id, stage=stage_code))
+    return redirect(url_for("workflow.application", app_id=app_id))
+
+
 def _fill_guard(app):
     if not engine.may_fill(current_user, app):
         flash(_("Заявление сейчас не на заполнении: изменения не сохранены."), "danger")
@@ -303,11 +302,7 @@ def save_stage(app_id, stage_code):
     )
     if not valid:  # each form's error summary says "not saved" once (issue 15: one banner, not two)
         return _page(app, stage.code, forms=forms, status=422)
-    try:
-        engine.save_forms(app, stage, forms, current_user._get_current_object(), done=done)
-    except engine.WorkflowError as exc:
-        flash(exc.message, "danger")
-        return redirect(url_for("workflow.application", app_id=app.id))
+    engine.save_forms(app, stage, forms, current_user._get_current_object(), done=done)
     if done:
         flash(_("Этап «%(stage)s» заполнен.", stage=stage.title), "success")
         return redirect(url_for("workflow.application", app_id=app.id, stage=_next_stage(app, stage)))
@@ -339,11 +334,7 @@ def _next_stage(app, stage):
 def skip_stage(app_id, stage_code):
     app = _application_or_404(app_id)
     stage = _stage_or_404(app, stage_code)
-    try:
-        engine.skip_stage(app, stage, current_user._get_current_object())
-    except engine.WorkflowError as exc:
-        flash(exc.message, "danger")
-        return redirect(url_for("workflow.application", app_id=app.id, stage=stage.code))
+    engine.skip_stage(app, stage, current_user._get_current_object())
     flash(_("Этап «%(stage)s» пропущен.", stage=stage.title), "success")
     return redirect(url_for("workflow.application", app_id=app.id, stage=_next_stage(app, stage)))
 
@@ -357,12 +348,8 @@ def assign_consultant(app_id, stage_code):
     form.employee.choices = choices([("", "")] + [(u.id, u.full_name) for u in engine.consultant_candidates(app)])
     if not form.validate_on_submit():
         return _page(app, stage.code, consultant_form=form, status=422)
-    try:
-        employee = User.get_by_id(int(form.employee.data))
-        engine.assign_consultant(app, stage, employee, current_user._get_current_object())
-    except engine.WorkflowError as exc:
-        flash(exc.message, "danger")
-        return redirect(url_for("workflow.application", app_id=app.id, stage=stage.code))
+    employee = User.get_by_id(int(form.employee.data))
+    engine.assign_consultant(app, stage, employee, current_user._get_current_object())
     flash(_("%(name)s назначен исполнителем и получил уведомление.", name=employee.full_name), "success")
     return redirect(url_for("workflow.application", app_id=app.id, stage=_next_stage(app, stage)))
 
@@ -387,11 +374,7 @@ def upload_document(app_id, stage_code):
         .exists()
     )
     stored = store(form.file_bytes, form.file.data.filename, form.file_kind)
-    try:
-        engine.attach_document(app, stage, form.title.data, stored, current_user._get_current_object())
-    except engine.WorkflowError as exc:
-        flash(exc.message, "danger")
-        return redirect(url_for("workflow.application", app_id=app.id))
+    engine.attach_document(app, stage, form.title.data, stored, current_user._get_current_object())
     if had and form.title.data not in {engine.document_key(t) for t in stage.several}:
         flash(
             _(
@@ -513,14 +496,14 @@ def security(app_id, security_id):
         form = spec.form()
         if form.validate_on_submit():
             with db.atomic():
-                item.data = json.dumps(engine.serialise(form), ensure_ascii=False, sort_keys=True)
+                item.data = json.dumps(formdata.serialise(form), ensure_ascii=False, sort_keys=True)
                 item.save()
                 audit.record("security.requirements", app, organisation=app.organisation, isin=item.isin)
             flash(_("Требования по %(isin)s сохранены.", isin=item.isin), "success")
             return redirect(url_for("workflow.application", app_id=app.id, stage=stage.code))
         status = 422
     else:
-        form = engine.load_form(spec.form, item.values)
+        form = formdata.load_form(spec.form, item.values)
         status = 200
     nodes = _nodes_of([item])
     response = render(
@@ -603,134 +586,6 @@ def prefill(app_id, form_code):
     return redirect(url_for("workflow.application", app_id=app.id, stage=stage.code))
 
 
-# --- summary, PDF and comments (G-18..G-20, G-24) ---------------------------------------------------
-
-
-@bp.route("/applications/<int:app_id>/summary")
-@login_required
-def summary(app_id):
-    app = _application_or_404(app_id)
-    return render(
-        "workflow/summary.html",
-        app=app,
-        procedure=engine.definition(app),
-        process=engine.process_of(app),
-        sections=steps.summary(app),
-        comments=engine.comments_by_field(app, current_user),
-        can_comment=_may_comment(current_user, app),
-        can_fill=engine.may_fill(current_user, app),
-        attachments=engine.attachments(app),
-    )
-
-
-@bp.route("/applications/<int:app_id>/summary.pdf")
-@login_required
-def summary_pdf(app_id):
-    app = _application_or_404(app_id)
-    snapshot = changes.in_force(app, current_user)
-    sheet = changes.sheet(changes.compare(app, snapshot, current_user)) if snapshot is not None else None
-    data = steps.summary_pdf(app, change_sheet=sheet, since=snapshot.created_at if snapshot else None)
-    with db.atomic():  # its digest is kept: a signature made over it by mistake is then named for what it is
-        audit.record(
-            "application.download",
-            app,
-            organisation=app.organisation,
-            document="summary",
-            sha256=hashlib.sha256(data).hexdigest(),
-        )
-    return pdf_response(data, f"{app.number}.pdf")
-
-
-@bp.route("/applications/<int:app_id>/forms/<form_code>.pdf")
-@login_required
-def form_pdf(app_id, form_code):
-    """ "Скачать документ": any single form as a PDF (G-18)."""
-    app = _application_or_404(app_id)
-    section = next((s for s in steps.summary(app) if s["form_code"] == form_code), None) or abort(404)
-    data = steps.form_pdf(app, section)
-    with db.atomic():
-        audit.record(
-            "application.download",
-            app,
-            organisation=app.organisation,
-            document=form_code,
-            sha256=hashlib.sha256(data).hexdigest(),
-        )
-    return pdf_response(data, f"{app.number}-{form_code}.pdf")
-
-
-@bp.route("/applications/<int:app_id>/signing-document")
-@login_required
-def signing_document(app_id):
-    """The exact bytes to be signed, unchanged since "Согласовано"."""
-    app = _application_or_404(app_id)
-    if app.signing_file is None or not (
-        engine.acts_as_first_head(current_user, app) or current_user.is_staff or engine.is_initiator(current_user, app)
-    ):
-        abort(404)
-    with db.atomic():
-        audit.record("application.download", app, organisation=app.organisation, document="signing")
-    return app.signing_file.send(download_name=steps.signing_name(app))
-
-
-@bp.route("/applications/<int:app_id>/comments/new")
-@login_required
-def comment_form(app_id):
-    """The "Комментировать" dialog: a fragment for htmx, a page without JavaScript."""
-    app = _application_or_404(app_id)
-    if not _may_comment(current_user, app):
-        abort(403)
-    form = CommentForm(
-        formdata=None, data={"form_code": request.args.get("form", ""), "field": request.args.get("field", "")}
-    )
-    return render("workflow/comment.html", "comment_dialog", app=app, form=form, label=request.args.get("label", ""))
-
-
-@bp.route("/applications/<int:app_id>/comments", methods=["POST"])
-@login_required
-def add_comment(app_id):
-    """ "Продолжить": the comment is kept as a draft until "Сохранить"."""
-    app = _application_or_404(app_id)
-    if not _may_comment(current_user, app):
-        abort(403)
-    form = CommentForm()
-    if not form.validate_on_submit():
-        response = render(
-            "workflow/comment.html", "comment_dialog", app=app, form=form, label=request.form.get("label", "")
-        )
-        response.status_code = 422
-        return response
-    engine.add_comment(app, current_user._get_current_object(), form.form_code.data, form.field.data, form.text.data)
-    if request.htmx and not request.htmx.boosted:
-        comments = engine.comments_by_field(app, current_user).get((form.form_code.data, form.field.data), [])
-        return render(
-            "workflow/summary.html",
-            "field_comments",
-            comments=comments,
-            app=app,
-            form_code=form.form_code.data,
-            field=form.field.data,
-            oob=True,  # the dialog closes (its container empties); the comments update out of band
-        )
-    flash(_("Комментарий добавлен. Нажмите «Сохранить», чтобы его увидели другие."), "info")
-    return redirect(
-        url_for("workflow.summary", app_id=app.id)
-        + "#f-"
-        + re.sub(r"[^A-Za-z0-9_-]", "-", f"{form.form_code.data}-{form.field.data}")
-    )
-
-
-@bp.route("/applications/<int:app_id>/comments/save", methods=["POST"])
-@login_required
-def save_comments(app_id):
-    app = _application_or_404(app_id)
-    count = engine.save_comments(app, current_user._get_current_object())
-    flash(_("Комментарии сохранены: %(n)s.", n=count) if count else _("Новых комментариев нет."), "success")
-    if request.args.get("back") == "application":  # "Сохранить" of the approval screen keeps him there
-        return redirect(url_for("workflow.application", app_id=app.id))
-    return redirect(url_for("workflow.summary", app_id=app.id))
-
-
 # --- actions ----------------------------------------------------------------------------------------
 
 
@@ -769,7 +624,7 @@ def act(app_id, action):
             note=note,
             effect=make_effect(form, user) if make_effect else None,
         )
-    except engine.WorkflowError as exc:
+    except engine.WorkflowError as exc:  # not ``refused``: the page comes back with the note typed in its form
         flash(exc.message, "danger")
         return _page(Application.get_by_id(app.id), action_forms={action: form}, status=409)
     flash(done_message(app, action, before), "success")
@@ -816,11 +671,7 @@ def done_message(app, action, before="") -> str:
 def delete(app_id):
     """ "Удалить заявление" until it is sent to the Exchange (G-15)."""
     app = _application_or_404(app_id)
-    try:
-        engine.delete(app, current_user._get_current_object())
-    except engine.WorkflowError as exc:
-        flash(exc.message, "danger")
-        return redirect(url_for("workflow.application", app_id=app.id))
+    engine.delete(app, current_user._get_current_object())
     flash(_("Заявление удалено."), "success")
     return redirect(url_for("workflow.active"))
 
@@ -839,43 +690,6 @@ def filesize(size) -> str:
     return _("%(n)s МБ", n=f"{size / 1048576:.1f}".replace(".", "," if str(get_locale()) != "en" else "."))
 
 
-@bp.route("/applications/<int:app_id>/history")
-@login_required
-def history(app_id):
-    app = _application_or_404(app_id)
-    return render("workflow/history.html", app=app, procedure=engine.definition(app), events=engine.history(app))
-
-
-HISTORY_LABELS = {
-    "application.create": _l("Заявление создано"),
-    "application.delete": _l("Заявление удалено"),
-    "application.download": _l("Документ скачан"),
-    "stage.save": _l("Этап сохранён"),
-    "stage.done": _l("Этап заполнен"),
-    "stage.skip": _l("Этап пропущен"),
-    "stage.assign": _l("Назначен исполнитель"),
-    "stage.prefill": _l("Форма заполнена из анкеты"),
-    "document.upload": _l("Документ приложен"),
-    "document.delete": _l("Документ удалён"),
-    "document.replace": _l("Файл документа заменён"),
-    "document.download": _l("Документ скачан"),
-    "security.add": _l("Добавлена ценная бумага"),
-    "security.requirements": _l("Заполнены требования к ценной бумаге"),
-    "security.delete": _l("Ценная бумага удалена"),
-    "comment.draft": _l("Комментарий (черновик)"),
-    "comment.save": _l("Комментарии сохранены"),
-    **{f"clock.{kind}": label for kind, label in CLOCK_EVENTS.items()},
-}
-
-
-@bp.app_template_global()
-def history_label(action: str) -> str:
-    if action in HISTORY_LABELS:
-        return str(HISTORY_LABELS[action])
-    code = action.removeprefix("application.")
-    return str(engine.ACTION_LABELS.get(code, action))
-
-
 @bp.app_template_global()
 def acting_poa(app):
     """The power of attorney under which the signed-in user acts for the first head here (None for the rest)."""
@@ -884,402 +698,5 @@ def acting_poa(app):
     return engine.acting_poa(current_user, app)
 
 
-@bp.app_template_global()
-def history_details(event, procedure) -> str:
-    data = event.data
-    parts = []
-    if "stage" in data:
-        try:
-            parts.append(str(procedure.stage(data["stage"]).title))
-        except KeyError:
-            parts.append(data["stage"])
-    for key in ("to_process",):
-        if key in data:
-            try:
-                parts.append("→ " + str(procedure.process(data[key]).title))
-            except KeyError:
-                pass
-    if data.get("old") and data.get("new"):
-        parts.append(f"{data['old']} → {data['new']}")
-    if event.action.startswith("clock.") and "left" in data:
-        parts.append(_("использовано раб. дней: %(used)s, осталось: %(left)s", used=data["used"], left=data["left"]))
-    for key in ("note", "title", "isin", "employee", "document", "file"):
-        if data.get(key):
-            parts.append(str(data[key]))
-    if data.get("poa_number"):  # a substitute acted: said in the reader's language (the trail keeps the Russian)
-        parts.append(
-            _(
-                "действующий по доверенности № %(number)s от %(date)s за %(head)s",
-                number=data["poa_number"],
-                date=data.get("poa_date", ""),
-                head=data.get("poa_head", ""),
-            )
-        )
-    return "; ".join(parts)
-
-
-# --- the lists (G-9.4..G-9.6) -----------------------------------------------------------------------
-
-
-def _icontains(column, text: str):
-    """``matches`` (case-insensitive, Cyrillic and Kazakh letters folded too) at the database's own speed where it
-    can be: ASCII text needs no folding beyond what LIKE (SQLite) and ILIKE (PostgreSQL) do themselves, whereas
-    ``matches`` on SQLite calls a Python ``lower()`` for every row it looks at (a scan of the archive cost 50 ms)."""
-    return column.contains(text) if text.isascii() else matches(column, text)
-
-
-def _search(q: str):
-    """The lists' search: the number, the procedure's code or the company's code contains ``q``. Companies are
-    matched in their own small table, so the applications are never joined to them just to be filtered."""
-    companies = Organisation.select(Organisation.id).where(_icontains(Organisation.code, q))
-    return (
-        _icontains(Application.number, q)
-        | _icontains(Application.procedure, q)
-        | Application.organisation.in_(companies)
-    )
-
-
-# What a row of the lists shows: the applications' long texts (the decision) never leave the database for them.
-LIST_COLUMNS = (
-    Application.id,
-    Application.number,
-    Application.organisation,
-    Application.procedure,
-    Application.procedure_version,
-    Application.process,
-    Application.status,
-    Application.author,
-    Application.executor,
-    Application.created_at,
-    Application.submitted_at,
-    Application.deadline,
-    Application.clock_left,
-)
-
-
-def _page_of(query, ordering, per_page=25) -> Page:
-    """``paginate`` for the lists: the total is counted on the applications alone (no join), the page's ids are
-    chosen in a subquery that the indexes of migration 0012 answer without reading the rows, and only those rows
-    are read, with their companies: the database sorts ids and dates, not whole joined rows."""
-    try:
-        number = max(1, int(request.args.get("page", 1)))
-    except (TypeError, ValueError):
-        number = 1
-    total = query.count()
-    number = min(number, max(1, -(-total // per_page)))
-    if not total:
-        return Page([], number, per_page, total)
-    ids = query.select(Application.id).order_by(*ordering).paginate(number, per_page)
-    items = (
-        Application.select(*LIST_COLUMNS, Organisation.id, Organisation.code)
-        .join(Organisation, on=(Application.organisation == Organisation.id))
-        .where(Application.id.in_(ids))
-        .order_by(*ordering)
-    )
-    return Page(list(items), number, per_page, total)
-
-
-def _listing(query, template, block, **extra):
-    """A list of applications: ``query`` selects the applications (no join), here searched, counted, sorted and
-    read one page at a time with their companies, authors and executors (four queries, whatever the page)."""
-    q = request.args.get("q", "").strip()
-    default_sort = extra.pop("default_sort", "created")
-    sort = request.args.get("sort", default_sort)
-    # the inbox opens with the fewest working days left first (issue 19.2); the other lists newest first
-    desc = request.args.get("dir", "asc" if sort == "left" and "dir" not in request.args else "desc") != "asc"
-    if q:
-        query = query.where(_search(q))
-    column = reviewclock.sort_key() if sort == "left" else SORTS.get(sort, Application.created_at)
-    page = _page_of(query, (column.desc() if desc else column.asc(), Application.id.desc()))
-    people = {a.author_id for a in page.items} | {a.executor_id for a in page.items if a.executor_id}
-    users = (
-        {
-            u.id: u
-            for u in User.select(User.id, User.first_name, User.last_name, User.middle_name).where(User.id.in_(people))
-        }
-        if people
-        else {}
-    )
-    today = engine.today()
-    left = days_left(today, (a.deadline for a in page.items)) if extra.get("show_deadline") else {}
-    return render(
-        template,
-        block,
-        page=page,
-        rows=_rows(page.items, users, left),
-        q=q,
-        sort=sort,
-        desc=desc,
-        users=users,
-        procedures=current_app.extensions["is2in.procedures"],
-        versions=current_app.extensions["is2in.procedure_versions"],
-        today=today,
-        **extra,
-    )
-
-
-def _label(key, make, *args):
-    """A label of the lists that depends only on the language: a procedure's and a process's title, a status, a
-    department as executor. The app's definitions and catalogues are loaded when it starts and never change while it
-    runs, so each label is translated (a lookup of the catalogue through the request's context) once per app and
-    language, and kept with the app."""
-    labels = current_app.extensions.setdefault("workflow.list_labels", {})
-    try:
-        return labels[key]
-    except KeyError:
-        value = labels[key] = make(*args)
-        return value
-
-
-def _rows(items, users, left) -> list:
-    """What each row of a list shows, as text: labels are kept per language (``_label``), deadlines are formatted
-    once per page. Labels are escaped here exactly as the template escaped them, so the page's HTML is the same."""
-    versions = current_app.extensions["is2in.procedure_versions"]
-    day = current_app.jinja_env.filters["d"]
-    locale = str(get_locale())
-    memo = {}
-
-    def once(key, make, *args):
-        if key not in memo:
-            memo[key] = make(*args)
-        return memo[key]
-
-    def shown_day(value):
-        # the "d" filter shows the reader's calendar day of an instant: the day is found here, and each day's text
-        # is formatted once per page (Babel's formatting cost a tenth of the inbox, two dates a row)
-        if isinstance(value, datetime.datetime):
-            value = to_user_timezone(value).date()
-        return once(("day", value), day, value) if value else day(value)
-
-    def procedure_labels(app):
-        definition = versions.get((app.procedure, app.procedure_version))
-        if definition is None:
-            return escape(app.procedure), None
-        process = escape(definition.process(app.process).title) if definition.processes else None
-        return escape(definition.title), process
-
-    def deadline_note(days):
-        # the text is our own catalogue's, and Markup's % escapes what goes into it (an integer here)
-        if days >= 0:
-            return Markup(_("осталось раб. дней: %(n)s")) % {"n": days}  # nosec B704
-        return Markup(_("просрочено на %(n)s раб. дн.")) % {"n": -days}  # nosec B704
-
-    def stopped_note(days):
-        if days >= 0:
-            return Markup(_("срок остановлен, осталось раб. дней: %(n)s")) % {"n": days}  # nosec B704
-        return Markup(_("срок остановлен, просрочено на %(n)s раб. дн.")) % {"n": -days}  # nosec B704
-
-    rows = []
-    for app in items:
-        step = (app.procedure, app.procedure_version, app.process)
-        if (app.procedure, app.procedure_version) in versions:
-            procedure, process = _label((locale, "procedure", *step), procedure_labels, app)
-        else:  # a procedure no longer installed: shown by its code
-            procedure, process = procedure_labels(app)
-        author = users[app.author_id].full_name if app.author_id in users else "—"
-        if app.executor_id in users:
-            executor = users[app.executor_id].full_name
-        elif app.executor_id is None:  # the process's actor: a department or nobody yet
-            executor = _label((locale, "executor", *step), lambda a: escape(engine.executor_label(a) or "—"), app)
-        else:
-            executor = escape(engine.executor_label(app) or "—")
-        row = {
-            "procedure": procedure,
-            "process": process,
-            "author": author,
-            "executor": executor,
-            "status": _label((locale, "status", app.status), lambda a: escape(a.status_label), app),
-            "created": shown_day(app.created_at),
-            "submitted": shown_day(app.submitted_at) or "—",
-        }
-        if app.clock_left is not None:  # the review's clock stopped: the client owes documents (issue 19.2)
-            row["deadline"] = once(("deadline", app.deadline), day, app.deadline) if app.deadline else "—"
-            row["left"] = app.clock_left
-            row["left_note"] = once(("stopped", app.clock_left), stopped_note, app.clock_left)
-            row["stopped"] = True
-        elif app.deadline and app.deadline in left:
-            row["deadline"] = once(("deadline", app.deadline), day, app.deadline)
-            row["left"] = left[app.deadline]
-            row["left_note"] = once(("left", row["left"]), deadline_note, row["left"])
-        rows.append((app, row))
-    return rows
-
-
-@bp.route("/applications")
-@client_required()
-def active():
-    """G-9.4: active applications the user takes part in."""
-    return _listing(Application.active_for(current_user), "workflow/active.html", "application_list")
-
-
-@bp.route("/archive")
-@login_required
-def archive():
-    """G-9.5: finished applications with the status "Архив"."""
-    return _listing(Application.archived_for(current_user), "workflow/archive.html", "application_list")
-
-
-@bp.route("/questionnaires")
-@client_required()
-def questionnaires():
-    """G-9.6: forms of the organisation's archived applications, for reuse."""
-    return render("workflow/questionnaires.html", items=list(Questionnaire.of(current_user.organisation)))
-
-
-@bp.route("/staff/inbox")
-@staff_required("office", "listing", "auditors", "monitoring", "board", "trading")
-def inbox():
-    """The Exchange's inbox: applications waiting for the user's department, with deadlines."""
-    user = current_user._get_current_object()
-    versions = current_app.extensions["is2in.procedure_versions"]
-    department = request.args.get("department") or next(iter(sorted(user.departments - {"admin"})), "office")
-    if not user.is_admin and department not in user.departments:
-        abort(403)
-    codes = [key for key, p in versions.items() if p.department == department or department == "office"]
-    process_filter = request.args.get("process", "")
-    query = Application.select().where(
-        Application.submitted_at.is_null(False) & Application.status.not_in(("archived", "withdrawn"))
-    )
-    if department == "office":
-        query = query.where(Application.process == "registration")
-    else:
-        query = query.where(Application.procedure.in_({c for c, _v in codes}))
-    if process_filter:
-        query = query.where(Application.process == process_filter)
-    if request.args.get("overdue"):
-        # on the Exchange's time only (issue 19.2): a stopped clock is overdue only if it was when it stopped, and
-        # the client's date for documents is not the Exchange's deadline
-        query = query.where(
-            (Application.clock_left.is_null() & (Application.deadline < engine.today())) | (Application.clock_left < 0)
-        )
-    return _listing(
-        query,
-        "workflow/inbox.html",
-        "application_list",
-        department=department,
-        departments={
-            d: DEPARTMENTS[d]
-            for d in (user.departments if not user.is_admin else DEPARTMENTS)
-            if d not in ("admin", "security")
-        },
-        process_filter=process_filter,
-        statuses=STATUSES,
-        show_deadline=True,
-        default_sort="left",
-    )
-
-
-# --- the cascade catalogues, edited by Exchange admins (G-16) ----------------------------------------
-
-
-class NodeForm(FlaskForm):
-    label_ru = StringField(
-        _l("Наименование на русском языке"),
-        validators=[DataRequired(_l("Укажите наименование на русском языке.")), Length(max=255)],
-    )
-    label_kk = StringField(
-        _l("Наименование на казахском языке"),
-        validators=[DataRequired(_l("Укажите наименование на казахском языке.")), Length(max=255)],
-    )
-    label_en = StringField(
-        _l("Наименование на английском языке"),
-        validators=[DataRequired(_l("Укажите наименование на английском языке.")), Length(max=255)],
-    )
-    form_code = SelectField(_l("Форма требований (для последнего уровня)"), validators=[Optional()])
-
-
-def _catalogue_stages():
-    """Every cascade the installed procedures use: catalogue code -> (levels, form specs)."""
-    found = {}
-    for procedure in current_app.extensions["is2in.procedure_versions"].values():
-        for stage in procedure.stages:
-            if stage.kind == "securities" and stage.catalogue:
-                levels, specs = found.setdefault(stage.catalogue, (stage.levels, {}))
-                specs.update({spec.code: spec for spec in stage.forms})
-    return found
-
-
-@bp.route("/staff/catalogues")
-@staff_required("admin")
-def catalogues():
-    found = _catalogue_stages()
-    code = request.args.get("catalogue") or next(iter(sorted(found)), "")
-    if code and code not in found:
-        abort(404)
-    nodes = list(
-        CascadeNode.select().where(CascadeNode.catalogue == code).order_by(CascadeNode.level, CascadeNode.position)
-    )
-    children = {}
-    for node in nodes:
-        children.setdefault(node.parent_id, []).append(node)
-    levels, specs = found.get(code, ((), {}))
-    form = _node_form(specs, formdata=None)
-    return render(
-        "workflow/catalogues.html",
-        catalogues=sorted(found),
-        code=code,
-        children=children,
-        levels=levels,
-        specs=specs,
-        form=form,
-    )
-
-
-def _node_form(specs, **kwargs):
-    form = NodeForm(**kwargs)
-    form.form_code.choices = choices(
-        [("", _("— нет (промежуточный уровень) —"))] + [(c, s.title) for c, s in sorted(specs.items())]
-    )
-    return form
-
-
-@bp.route("/staff/catalogues/<catalogue>/nodes", methods=["POST"])
-@staff_required("admin")
-def add_node(catalogue):
-    found = _catalogue_stages()
-    if catalogue not in found:
-        abort(404)
-    levels, specs = found[catalogue]
-    parent_id = request.form.get("parent", type=db_int)
-    parent = (
-        CascadeNode.get_or_none((CascadeNode.id == parent_id) & (CascadeNode.catalogue == catalogue))
-        if parent_id
-        else None
-    )
-    level = parent.level + 1 if parent else 0
-    form = _node_form(specs)
-    if level >= len(levels):
-        flash(_("У этого справочника нет следующего уровня."), "danger")
-    elif form.validate_on_submit():
-        with db.atomic():
-            node = CascadeNode.create(
-                catalogue=catalogue,
-                parent=parent,
-                level=level,
-                label_ru=form.label_ru.data.strip(),
-                label_kk=form.label_kk.data.strip(),
-                label_en=form.label_en.data.strip(),
-                form_code=form.form_code.data if level == len(levels) - 1 else "",
-                position=CascadeNode.select().where(CascadeNode.parent == parent).count(),
-            )
-            audit.record("catalogue.add", node, catalogue=catalogue, label=node.label_ru)
-        flash(_("Значение «%(label)s» добавлено.", label=node.label_ru), "success")
-    else:
-        flash(_("Проверьте наименования на трёх языках: значение не добавлено."), "danger")
-    return redirect(url_for("workflow.catalogues", catalogue=catalogue))
-
-
-@bp.route("/staff/catalogues/nodes/<int:node_id>/toggle", methods=["POST"])
-@staff_required("admin")
-def toggle_node(node_id):
-    node = CascadeNode.get_or_none(CascadeNode.id == node_id) or abort(404)
-    with db.atomic():
-        CascadeNode.update(is_active=not node.is_active).where(CascadeNode.id == node.id).execute()
-        audit.record("catalogue.toggle", node, catalogue=node.catalogue, label=node.label_ru, active=not node.is_active)
-    flash(
-        _("Значение «%(label)s» скрыто из выбора.", label=node.label_ru)
-        if node.is_active
-        else _("Значение «%(label)s» снова доступно.", label=node.label_ru),
-        "success",
-    )
-    return redirect(url_for("workflow.catalogues", catalogue=node.catalogue))
+# The rest of the blueprint's routes: imported last, as they import ``bp`` from here.
+from core.workflow import catalogue_admin, history, lists, summary  # noqa: E402, F401

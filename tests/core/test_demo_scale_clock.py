@@ -1,8 +1,8 @@
 """The scale demo writes the review clock as the engine keeps it (issue 19.2): every application of it that waits
 for the client's documents has its clock stopped with the days it had left, and a review's events add up."""
 
-from core import demo_scale
 from core.demo import load as load_demo
+from core.demo import scale as demo_scale
 from core.workdays import working_days_between
 from core.workflow.models import Application, ClockEvent, Transition
 

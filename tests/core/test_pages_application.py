@@ -106,3 +106,23 @@ def test_a_return_by_the_exchange_shows_to_its_staff_and_the_filer(client, auth,
         auth.login(email)
         assert "Приложите устав в новой редакции" in client.get(f"/applications/{app.id}").get_data(as_text=True)
         auth.logout()
+
+
+def test_a_refused_change_is_told_on_the_application_page(client, auth, make):
+    """Issue 18: the workflow blueprint answers the engine's refusals in one place (``views.refused``): the message
+    is flashed and the user is back on the application, on the stage he was on while he may still fill it."""
+    org = make.org()
+    author = make.user(org, email="a@example.kz")
+    sent = _application(org, author, status="submitted", process="review")
+    auth.login("a@example.kz")
+    response = client.post(f"/applications/{sent.id}/delete")
+    assert response.status_code == 302 and response.headers["Location"] == f"/applications/{sent.id}"
+    assert "удалить его нельзя" in client.get(f"/applications/{sent.id}").get_data(as_text=True)
+    assert Application.get_or_none(Application.id == sent.id) is not None
+
+    sent.delete_instance(recursive=True)
+    draft = _application(org, author, status="draft", process="fill", submitted_at=None)
+    response = client.post(f"/applications/{draft.id}/stages/general/skip")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/applications/{draft.id}?stage=general"
+    assert "Этот этап нельзя пропустить." in client.get(response.headers["Location"]).get_data(as_text=True)

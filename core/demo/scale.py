@@ -14,7 +14,6 @@ import functools
 import itertools
 import json
 import random
-from collections import deque
 
 import peewee
 from flask import current_app
@@ -27,6 +26,8 @@ from core.audit.models import AuditEvent
 from core.auth.passwords import hash_password
 from core.db import db, utcnow
 from core.demo import DEMO_PASSWORD
+from core.demo.values import cascade_leaves, form_values, latin
+from core.demo.walks import walk
 from core.notifications.models import Notification
 from core.partnerships.models import Partnership
 from core.workdays import add_working_days
@@ -36,7 +37,6 @@ from core.workflow.models import (
     Application,
     ApplicationMember,
     ApplicationSecurity,
-    CascadeNode,
     ClockEvent,
     Comment,
     FormData,
@@ -77,7 +77,7 @@ OUTCOMES = {
     "closing": 0.02,
 }
 CATEGORY_WEIGHTS = {"listing": 0.55, "nonlisting": 0.15, "auditors": 0.08, "membership": 0.07, "disclosure": 0.15}
-DETOUR = 0.18  # the chance of a detour (a return, a request for documents) at each step that allows one
+
 
 FIRST = ("Алтын", "Казах", "Сары", "Жетысу", "Астана", "Каспий", "Тениз", "Арал", "Байтерек", "Шыгыс", "Батыс")
 FIRST += ("Сункар", "Акжол", "Нур", "Ертис", "Тараз", "Улытау", "Алатау", "Хан", "Кокше", "Семей", "Ordabasy")
@@ -101,29 +101,10 @@ STAFF_POSITIONS = {
     "board": "Член Правления",
     "management": "Член Правления",
 }
-PHRASES = (
-    "Эмитент осуществляет деятельность в соответствии с законодательством Республики Казахстан.",
-    "Сведения подтверждены данными последней аудированной финансовой отчетности.",
-    "Компания раскрывает информацию на интернет-ресурсе депозитария финансовой отчетности.",
-    "Бенефициарные собственники определены по данным реестра держателей ценных бумаг.",
-    "Решение принято советом директоров, протокол прилагается.",
-    "Средства от размещения будут направлены на финансирование инвестиционной программы.",
-)
-TRANSLIT = dict(
-    zip(
-        "абвгдеёжзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі",
-        "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh sch _ y _ e yu ya a g k n o u u h i".split(),
-        strict=True,
-    )
-)
 
 
 class AlreadyLoaded(Exception):
     """The scale demo is in this database already."""
-
-
-def _latin(text: str) -> str:
-    return "".join(TRANSLIT.get(c, c) for c in text.lower()).replace("_", "")
 
 
 def _xin(prefix: str, seq: int) -> str:
@@ -221,148 +202,6 @@ class Chain:
         self.prev = digest
 
 
-# --- form values ------------------------------------------------------------------------------------------------
-
-
-def _limits(field):
-    low = high = None
-    for validator in field.validators:
-        low = getattr(validator, "min", None) if getattr(validator, "min", None) is not None else low
-        high = getattr(validator, "max", None) if getattr(validator, "max", None) is not None else high
-    return low, high
-
-
-def _choice_values(field) -> list[str]:
-    values = []
-    for choice in field.choices or []:
-        value = choice[0] if isinstance(choice, tuple) else getattr(choice, "value", None)
-        if value not in (None, ""):
-            values.append(str(value))
-    return values
-
-
-def form_values(form_class, rng: random.Random, company: str) -> dict:
-    """Plausible values for every field of a form, stored as the engine stores a submitted form."""
-    form = form_class(formdata=None, meta={"csrf": False})
-    values = {}
-    for name, field in form._fields.items():
-        kind = field.type
-        if name in ("csrf_token", "submit") or kind in ("FileField", "MultipleFileField", "FieldList", "FormField"):
-            continue
-        low, high = _limits(field)
-        if kind == "BooleanField":
-            value = rng.random() < 0.8
-        elif kind in ("SelectField", "RadioField"):
-            options = _choice_values(field)
-            value = rng.choice(options) if options else ""
-        elif kind in ("SelectMultipleField", "MultiCheckboxField"):
-            options = _choice_values(field)
-            value = rng.sample(options, min(len(options), rng.randint(1, 2))) if options else []
-        elif kind == "DateField":
-            days = rng.randint(30, 3650)
-            future = "maturity" in name or "until" in name or "end" in name
-            value = (clock.today() + datetime.timedelta(days=days if future else -days)).isoformat()
-        elif kind == "TimeField":
-            value = f"{rng.randint(9, 17):02d}:00"
-        elif kind in ("IntegerField", "DecimalField"):
-            low = 1 if low is None else low
-            high = (low + 1000 if low > 100 else 100) if high is None else high
-            number = rng.uniform(float(low), float(high))
-            value = int(number) if kind == "IntegerField" else f"{number:.2f}"
-        elif kind == "EmailField" or "email" in name:
-            value = f"info@{_latin(company)[:20].replace(' ', '')}.kz"
-        elif "isin" in name:
-            value = make_isin("KZ" + "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789") for _ in range(9)))
-        elif "phone" in name:
-            value = f"+7 7{rng.randint(10, 29)} {rng.randint(100, 999)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
-        elif "website" in name or "url" in name:
-            value = f"https://{_latin(company)[:20].replace(' ', '')}.kz"
-        elif kind == "TextAreaField":
-            value = field.default if isinstance(field.default, str) and field.default else rng.choice(PHRASES)
-            value = str(value)
-        else:
-            value = company if ("name" in name or "issuer" in name) else f"{company}, {rng.choice(PHRASES)[:60]}"
-        if isinstance(value, str):
-            value = value[: _max_length(field)]
-        values[name] = value
-    return values
-
-
-def _max_length(field) -> int:
-    for validator in field.validators:
-        if getattr(validator, "max", None) is not None and validator.__class__.__name__ == "Length":
-            return max(1, validator.max)
-    return 4000
-
-
-# --- the chain of an application --------------------------------------------------------------------------------
-
-
-def _edges(procedure) -> dict[str, list[tuple[str, str]]]:
-    edges = {p.code: list(p.transitions) for p in procedure.processes}
-    for process in procedure.processes:
-        if process.withdrawable:
-            edges[process.code].append(("withdraw", "withdrawn"))
-    return edges
-
-
-def _path(edges, start: str, goal: str) -> list[tuple[str, str, str]] | None:
-    """The shortest way from one process to another: [(action, from, to), ...]."""
-    if start == goal:
-        return []
-    seen = {start: None}
-    queue = deque([start])
-    while queue:
-        here = queue.popleft()
-        for action, there in edges.get(here, ()):
-            if there in seen or action == "withdraw":
-                continue
-            seen[there] = (action, here)
-            if there == goal:
-                steps = []
-                node = goal
-                while seen[node] is not None:
-                    action_, before = seen[node]
-                    steps.append((action_, before, node))
-                    node = before
-                return steps[::-1]
-            queue.append(there)
-    return None
-
-
-def walk(procedure, goal: str, rng: random.Random) -> list[tuple[str, str, str]]:
-    """The transitions an application took from its first process to ``goal``, with detours on the way."""
-    edges = _edges(procedure)
-    first = procedure.first_process.code
-    withdraw = goal == "withdrawn"
-    if withdraw:
-        stops = [p.code for p in procedure.processes if p.withdrawable and _path(edges, first, p.code) is not None]
-        if not stops:
-            return []
-        goal = rng.choice(stops)
-    route = _path(edges, first, goal)
-    if route is None:
-        return []
-    steps = []
-    for index in range(len(route) + 1):
-        here = route[index][1] if index < len(route) else goal
-        following = route[index][2] if index < len(route) else None
-        detours = [
-            (action, there)
-            for action, there in edges.get(here, ())
-            if there not in (following, "withdrawn", "archived") and _path(edges, there, here) is not None
-        ]
-        if detours and rng.random() < DETOUR:
-            action, there = rng.choice(detours)
-            steps.append((action, here, there))
-            steps += _path(edges, there, here)
-        if index < len(route):
-            steps.append(route[index])
-    if withdraw:
-        steps.append(("withdraw", goal, "withdrawn"))
-    return steps
-
-
 # --- the load ---------------------------------------------------------------------------------------------------
 
 
@@ -422,7 +261,7 @@ def _people(writer, chain, exchange, sizes, factor, rng):
                 "legal_form": "ТОО" if "auditor" in roles and rng.random() < 0.7 else "АО",
                 "name_ru": name,
                 "name_kk": name,
-                "name_en": _latin(name).title(),
+                "name_en": latin(name).title(),
                 "bin": _xin(f"{rng.randint(95, 99):02d}{rng.randint(1, 12):02d}4", 500000 + n * 7),
                 "is_active": True,
                 "created_at": created,
@@ -448,7 +287,7 @@ def _people(writer, chain, exchange, sizes, factor, rng):
         middle = rng.choice(PATRONYMIC_F if female else PATRONYMIC_M)
         user_id = writer.new_id(User)
         domain = email_domain or f"{org['code'].lower()}.kz"
-        email = f"{_latin(first)}.{_latin(last)}.{user_id}@{domain}"
+        email = f"{latin(first)}.{latin(last)}.{user_id}@{domain}"
         emails.add(email)
         born = datetime.date(rng.randint(1960, 1999), rng.randint(1, 12), rng.randint(1, 28))
         iin = _xin(f"{born:%y%m%d}{rng.choice('3456')}", rng.randint(0, 9000))
@@ -526,7 +365,7 @@ def _applications(writer, chain, companies, users, staff, sizes, rng):
     for procedure in procedures:
         same = sum(1 for p in procedures if p.category == procedure.category)
         weights.append(CATEGORY_WEIGHTS.get(procedure.category, 0.05) / same)
-    leaves = _leaves()
+    leaves = cascade_leaves()
     now = utcnow()
     notes = Notes(writer, users, sizes["notifications"], sizes["applications"], rng)
     for n in range(sizes["applications"]):
@@ -546,21 +385,6 @@ def _applications(writer, chain, companies, users, staff, sizes, rng):
             writer.flush()
             writer.echo(f"applications: {n + 1:,}")
     notes.finish()
-
-
-def _leaves() -> dict[str, list[list[int]]]:
-    """Every cascade leaf that names a form, as the path of node ids from its platform down."""
-    nodes = {n.id: n for n in CascadeNode.select().where(CascadeNode.is_active == True)}  # noqa: E712
-    found = {}
-    for node in nodes.values():
-        if not node.form_code:
-            continue
-        path, here = [], node
-        while here is not None:
-            path.append(here.id)
-            here = nodes.get(here.parent_id) if here.parent_id else None
-        found.setdefault(node.catalogue, []).append((path[::-1], node.form_code))
-    return found
 
 
 @functools.lru_cache(maxsize=4096)

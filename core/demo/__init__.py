@@ -240,7 +240,7 @@ def load(echo=print, scenes: bool = False) -> None:
         if exempted:
             echo(f"{len(exempted)} demo account(s) exempt from the second factor: they sign in with the password")
         if scenes:
-            from core import demo_scenes
+            from core.demo import scenes as demo_scenes
 
             demo_scenes.load(echo=echo)
             hook.is2in_demo_scenes(echo=echo)

@@ -22,10 +22,10 @@ from werkzeug.datastructures import FileStorage, MultiDict
 
 from core import clock
 from core.accounts.models import Organisation, User
-from core.demo_scale import form_values
+from core.demo.values import form_values
 from core.files import store
 from core.pdf import render_pdf
-from core.workflow import engine, steps
+from core.workflow import engine, formdata, steps
 from core.workflow.forms import ACTION_FORMS
 from core.workflow.models import Application, Attachment
 
@@ -58,7 +58,7 @@ def _filled_form(spec, organisation, rng):
         elif field.type == "BooleanField" and field.flags.required:
             values[name] = True  # a confirmation the applicant must tick
     values.update(VALUES.get(spec.code, {}))
-    form = engine.load_form(spec.form, values, prefix=spec.prefix)
+    form = formdata.load_form(spec.form, values, prefix=spec.prefix)
     if not form.validate():
         raise RuntimeError(f"demo values for {spec.code} do not validate: {form.errors}")
     return form
