@@ -67,6 +67,17 @@ LIST_COLUMNS = (
 )
 
 
+# What a row shows of the company: its code, and its name (the code's title) as the reader's language writes it.
+COMPANY_COLUMNS = (
+    Organisation.id,
+    Organisation.code,
+    Organisation.legal_form,
+    Organisation.name_ru,
+    Organisation.name_kk,
+    Organisation.name_en,
+)
+
+
 def _page_of(query, ordering, per_page=25) -> Page:
     """``paginate`` for the lists: the total is counted on the applications alone (no join), the page's ids are
     chosen in a subquery that the indexes of migration 0012 answer without reading the rows, and only those rows
@@ -81,7 +92,7 @@ def _page_of(query, ordering, per_page=25) -> Page:
         return Page([], number, per_page, total)
     ids = query.select(Application.id).order_by(*ordering).paginate(number, per_page)
     items = (
-        Application.select(*LIST_COLUMNS, Organisation.id, Organisation.code)
+        Application.select(*LIST_COLUMNS, *COMPANY_COLUMNS)
         .join(Organisation, on=(Application.organisation == Organisation.id))
         .where(Application.id.in_(ids))
         .order_by(*ordering)

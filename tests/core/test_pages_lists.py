@@ -185,3 +185,15 @@ def test_the_lists_labels_follow_the_readers_language(client, auth, make):
     assert "Включение акций в официальный список" not in english
     client.post("/language", data={"lang": "ru", "next": "/applications"})
     assert "Включение акций в официальный список" in client.get("/applications").get_data(as_text=True)
+
+
+def test_a_lists_company_code_is_titled_with_the_companys_name(client, auth, make):
+    """Each row's company code carries the company's name as its title (the lists read the name with the row, issue
+    #20): not «None «None»» as when only the code was read."""
+    org, authors = _people(make, 1)
+    make.staff("listing", email="listing@example.kz")
+    _application(org, authors[0], "L-2026-00001")
+    auth.login("listing@example.kz")
+    _count, html = _queries(client, "/staff/inbox?department=listing")
+    assert f'<abbr title="{org.display_name}">ALFA</abbr>' in html
+    assert "None" not in org.display_name
