@@ -280,3 +280,28 @@ def test_a_signed_in_request_builds_no_sql_for_its_session_roles_or_unread_count
     tables = ("user_session", "organisation_role", "staff_role", "power_of_attorney")
     assert [s for s in seen.sql if any(f'"{t}"' in s for t in tables)]  # read, as before...
     assert not [q for q in built if getattr(q, "model", None) and q.model._meta.table_name in tables]  # ...not built
+
+
+def test_the_stage_page_builds_the_sql_of_its_every_load_reads_once(client, auth, demo, monkeypatch):
+    """The application's page reads the application with its company, the user's roles in it, the stages' states,
+    the comments, the note in force, the files, the review clock and the last snapshot on every load: that SQL is
+    built once per process (core.db.Prepared); the page reads the same."""
+    import peewee
+
+    journey, _main = _draft_with_a_cascade(client, auth, demo)
+    url = journey.url("")
+    client.get(url)
+    first = client.get(url).get_data(as_text=True)
+    built = []
+    original = peewee.Context.sql
+
+    def counting(self, obj):
+        if isinstance(obj, peewee.Select) and getattr(obj, "model", None):
+            built.append(obj.model._meta.table_name)
+        return original(self, obj)
+
+    monkeypatch.setattr(peewee.Context, "sql", counting)
+    again = client.get(url).get_data(as_text=True)
+    assert again == first
+    every_load = {"application", "application_member", "stage_state", "comment", "transition", "attachment"}
+    assert not set(built) & (every_load | {"clock_event", "snapshot", "calendar_day", "user_session"}), built
