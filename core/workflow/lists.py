@@ -7,11 +7,12 @@ and nothing else."""
 import datetime
 
 from flask import abort, current_app, request
-from flask_babel import get_locale, to_user_timezone
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
 
+from core import clock
 from core.access import client_required, login_required, staff_required
 from core.accounts.models import DEPARTMENTS, Organisation, User
 from core.db import matches
@@ -166,11 +167,13 @@ def _rows(items, users, left) -> list:
         return memo[key]
 
     def shown_day(value):
-        # the "d" filter shows the reader's calendar day of an instant: the day is found here, and each day's text
-        # is formatted once per page (Babel's formatting cost a tenth of the inbox, two dates a row)
+        # the "d" filter shows the reader's calendar day of an instant, on the Exchange's clock (Babel's zone is the
+        # Exchange's, core.create_app): the day is found here with zoneinfo (pytz, through Babel, cost as much as the
+        # formatting), and each day's text is formatted once per process and language (Babel's formatting cost a
+        # tenth of the inbox, two dates a row; the days a list shows are a few thousand at most)
         if isinstance(value, datetime.datetime):
-            value = to_user_timezone(value).date()
-        return once(("day", value), day, value) if value else day(value)
+            value = clock.to_local(value).date()
+        return _label((locale, "day", value), day, value) if value else day(value)
 
     def procedure_labels(app):
         definition = versions.get((app.procedure, app.procedure_version))
@@ -214,12 +217,12 @@ def _rows(items, users, left) -> list:
             "submitted": shown_day(app.submitted_at) or "—",
         }
         if app.clock_left is not None:  # the review's clock stopped: the client owes documents (issue 19.2)
-            row["deadline"] = once(("deadline", app.deadline), day, app.deadline) if app.deadline else "—"
+            row["deadline"] = _label((locale, "day", app.deadline), day, app.deadline) if app.deadline else "—"
             row["left"] = app.clock_left
             row["left_note"] = once(("stopped", app.clock_left), stopped_note, app.clock_left)
             row["stopped"] = True
         elif app.deadline and app.deadline in left:
-            row["deadline"] = once(("deadline", app.deadline), day, app.deadline)
+            row["deadline"] = _label((locale, "day", app.deadline), day, app.deadline)
             row["left"] = left[app.deadline]
             row["left_note"] = once(("left", row["left"]), deadline_note, row["left"])
         rows.append((app, row))
