@@ -305,3 +305,17 @@ def test_the_stage_page_builds_the_sql_of_its_every_load_reads_once(client, auth
     assert again == first
     every_load = {"application", "application_member", "stage_state", "comment", "transition", "attachment"}
     assert not set(built) & (every_load | {"clock_event", "snapshot", "calendar_day", "user_session"}), built
+
+
+def test_the_menus_labels_are_kept_per_language_and_follow_the_readers_switch(client, auth, demo):
+    """The menu's labels are translated once per process, role set and language (core.templating.shown_menu):
+    switching the language shows the other language's labels, and switching back the first's."""
+    auth.login("issuer@demo.kz")
+    assert "Нормативная база" in client.get("/").get_data(as_text=True)
+    client.post("/language", data={"lang": "en", "next": "/"})
+    english = client.get("/").get_data(as_text=True)
+    assert "Regulations" in english and "Нормативная база" not in english
+    client.post("/language", data={"lang": "kk", "next": "/"})
+    assert "Нормативтік база" in client.get("/").get_data(as_text=True)
+    client.post("/language", data={"lang": "ru", "next": "/"})
+    assert "Нормативная база" in client.get("/").get_data(as_text=True)
