@@ -197,3 +197,17 @@ def test_a_lists_company_code_is_titled_with_the_companys_name(client, auth, mak
     _count, html = _queries(client, "/staff/inbox?department=listing")
     assert f'<abbr title="{org.display_name}">ALFA</abbr>' in html
     assert "None" not in org.display_name
+
+
+def test_a_pages_rows_come_in_the_lists_order_whichever_way_it_is_sorted(client, auth, make):
+    """The page's ids are chosen in order and its rows read by id (issue #20): the rows keep the order chosen."""
+    import re
+
+    org, authors = _people(make, 1)
+    for n in (3, 1, 4, 5, 2):
+        _application(org, authors[0], f"L-2026-{n:05d}")
+    auth.login("a0@example.kz")
+    for direction, expected in (("asc", [1, 2, 3, 4, 5]), ("desc", [5, 4, 3, 2, 1])):
+        html = client.get(f"/applications?sort=number&dir={direction}").get_data(as_text=True)
+        shown = [int(n) for n in re.findall(r"<td data-label=\"[^\"]+\">L-2026-(\d{5})</td>", html)]
+        assert shown == expected, direction
