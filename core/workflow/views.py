@@ -91,10 +91,12 @@ def file(code):
 
 # Every page of an application starts here: the SQL is built once per process (core.db.Prepared).
 _WITH_COMPANY = Prepared(
-    lambda: Application.select(Application, Organisation)
-    .join(Organisation, on=(Application.organisation == Organisation.id))
-    .where(Application.id == Slot("id"))
-    .limit(1)
+    lambda: (
+        Application.select(Application, Organisation)
+        .join(Organisation, on=(Application.organisation == Organisation.id))
+        .where(Application.id == Slot("id"))
+        .limit(1)
+    )
 )
 
 
