@@ -12,16 +12,21 @@ to the JSON API with each client's bearer token instead of a cookie.
 A phase with ``open_of`` is an open loop instead: requests arrive at random (Poisson) instants at ``open_share`` of
 the requests/s the named earlier phase reached, whether or not the earlier ones were answered, each sent with the
 sessions and requests of that phase in turn. Its latency counts from the instant a request was due, so time spent
-waiting for a busy session or server is counted too (no coordinated omission)."""
+waiting for a busy session or server is counted too (no coordinated omission).
+
+With the plan's ``server_pid`` (the gunicorn process) every phase also reports the CPU its workers spent per
+request (``server_cpu_ms``, from /proc): unlike requests per second, it does not move with the machine's other work."""
 
 import asyncio
 import json
+import os
 import random
 import re
 import resource
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import aiohttp
 
@@ -34,6 +39,31 @@ def percentile(sorted_values: list[float], share: float) -> float | None:
         return None
     rank = max(1, round(share * len(sorted_values) + 0.5))
     return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def server_cpu(pid: int | None):
+    """The server's workers (the children of the gunicorn process ``pid``) and the CPU seconds they have used so far,
+    from /proc; None where it does not tell. A phase's CPU per request does not depend on what else the machine runs,
+    which its requests per second do (the bench's machine is shared)."""
+    if not pid:
+        return None
+    try:
+        children = tuple(sorted(int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()))
+        used = 0
+        for child in children:
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+            used += int(fields[11]) + int(fields[12])  # utime, stime
+    except (OSError, ValueError, IndexError):
+        return None
+    return children, used / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_ms(before, after, requests: int) -> float | None:
+    """The workers' CPU per request between two ``server_cpu`` readings, in ms; None if a worker was replaced in
+    between (gunicorn's max_requests), whose CPU would be lost."""
+    if not before or not after or before[0] != after[0] or not requests:
+        return None
+    return round((after[1] - before[1]) / requests * 1000, 2)
 
 
 def summary(latencies: list[float], elapsed: float, statuses: dict, errors: int, cpu: float) -> dict:
@@ -157,12 +187,13 @@ async def run_phase(phase: dict, sessions: list, seconds: float, warmup: float, 
     warm_until = start + warmup
     end = warm_until + seconds
     counter = {"left": phase["max_requests"]} if phase.get("max_requests") else None
-    cpu_before = None
+    cpu_before = server_before = None
 
     async def measured_cpu():
-        nonlocal cpu_before
+        nonlocal cpu_before, server_before
         await asyncio.sleep(max(0.0, warm_until - time.perf_counter()))
         cpu_before = _cpu()
+        server_before = server_cpu(phase.get("server_pid"))
 
     watcher = asyncio.create_task(measured_cpu())
     await asyncio.gather(
@@ -172,9 +203,11 @@ async def run_phase(phase: dict, sessions: list, seconds: float, warmup: float, 
         )
     )
     finished = time.perf_counter()
+    server_after = server_cpu(phase.get("server_pid"))
     await watcher
     elapsed = finished - max(warm_until, start)
     result = summary(sink["latencies"], elapsed, sink["statuses"], sink["errors"], _cpu() - (cpu_before or _cpu()))
+    result["server_cpu_ms"] = server_cpu_ms(server_before, server_after, len(sink["latencies"]))
     if sink["samples"]:
         result["error_samples"] = sink["samples"]
     if phase.get("batch"):
@@ -211,7 +244,7 @@ async def run_open_phase(phase: dict, sessions: list, rate: float, seconds: floa
     start = time.perf_counter()
     warm_until = start + warmup
     end = warm_until + seconds
-    cpu_before = None
+    cpu_before = server_before = None
     pending = set()
     due, index = start, 0
     while True:
@@ -223,6 +256,7 @@ async def run_open_phase(phase: dict, sessions: list, rate: float, seconds: floa
             await asyncio.sleep(wait)
         if cpu_before is None and due >= warm_until:
             cpu_before = _cpu()
+            server_before = server_cpu(phase.get("server_pid"))
         slot = index % len(sessions)
         task = asyncio.create_task(_arrival(phase, slot, sessions[slot], due, warm_until, sink))
         pending.add(task)
@@ -230,8 +264,10 @@ async def run_open_phase(phase: dict, sessions: list, rate: float, seconds: floa
         index += 1
     if pending:
         await asyncio.gather(*pending)
+    server_after = server_cpu(phase.get("server_pid"))
     elapsed = end - warm_until  # the requests due in the measured time, whenever they were answered
     result = summary(sink["latencies"], elapsed, sink["statuses"], sink["errors"], _cpu() - (cpu_before or _cpu()))
+    result["server_cpu_ms"] = server_cpu_ms(server_before, server_after, len(sink["latencies"]))
     result["rate"] = round(rate, 1)
     result["late_s"] = round(max(0.0, time.perf_counter() - end), 2)  # how long the last answers came after the end
     if sink["samples"]:
@@ -254,6 +290,7 @@ async def main(plan: dict) -> dict:
         for number, phase in enumerate(plan["phases"]):
             pool = phase.get("sessions")
             sessions = pools[pool] if pool else [bare_session(base) for _ in range(clients)]
+            phase.setdefault("server_pid", plan.get("server_pid"))
             seconds = phase.get("seconds", plan["seconds"])
             warmup = phase.get("warmup", plan.get("warmup", max(1.0, seconds / 10)))
             if phase.get("open_of"):

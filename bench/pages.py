@@ -129,15 +129,19 @@ def run(env: harness.Environment, settings: harness.Settings) -> dict:
     }
     with harness.Server(env, workers=2, log_name="pages-server") as server:
         load_plan["base"] = server.base
+        load_plan["server_pid"] = server.process.pid
         measured = harness.run_load(env, load_plan, "pages")
         worker_peak = server.workers_peak_mb()
 
     before, after = measured["floor-before"], measured["floor-after"]
     floor_rps = round((before["rps"] + after["rps"]) / 2, 1)
+    floor_cpu = _mean(before.get("server_cpu_ms"), after.get("server_cpu_ms"))
     floor = {
         "label": "`/healthz` without a session (mean of before and after)",
-        "measured": f"{report.number(floor_rps)} req/s, p95 {report.ms(before['p95_ms'])} ms",
+        "measured": f"{report.number(floor_rps)} req/s, p95 {report.ms(before['p95_ms'])} ms"
+        + (f"; server CPU {floor_cpu:.2f} ms a request" if floor_cpu else ""),
         "rps": floor_rps,
+        "server_cpu_ms": floor_cpu,
         "before": before,
         "after": after,
     }
@@ -146,7 +150,15 @@ def run(env: harness.Environment, settings: harness.Settings) -> dict:
         m = measured[name]
         opened = measured[f"{name}-open"]
         share = report.ratio(m["rps"], floor_rps)
-        values = dict(m, open_loop=opened, errors=(m.get("errors") or 0) + (opened.get("errors") or 0))
+        cpu = m.get("server_cpu_ms")
+        cpu_share = report.ratio(floor_cpu, cpu)
+        values = dict(
+            m,
+            open_loop=opened,
+            errors=(m.get("errors") or 0) + (opened.get("errors") or 0),
+            cpu_ratio=cpu_share,
+        )
+        cpu_text = f"; server CPU {cpu:.2f} ms a request ({cpu_share:.2f} of the floor's)" if cpu and cpu_share else ""
         figures.append(
             report.figure(
                 name,
@@ -155,7 +167,7 @@ def run(env: harness.Environment, settings: harness.Settings) -> dict:
                 f"closed loop: {report.number(m['rps'])} req/s; p50 {report.ms(m['p50_ms'])} / "
                 f"p95 {report.ms(m['p95_ms'])} / p99 {report.ms(m['p99_ms'])} ms. Open loop at "
                 f"{report.number(opened.get('rate'))} req/s: p50 {report.ms(opened['p50_ms'])} / "
-                f"p95 {report.ms(opened['p95_ms'])} / p99 {report.ms(opened['p99_ms'])} ms",
+                f"p95 {report.ms(opened['p95_ms'])} / p99 {report.ms(opened['p99_ms'])} ms{cpu_text}",
                 targets=[
                     report.target("req/s vs floor", share, ">=", FLOOR_SHARE),
                     report.target("open-loop p95", opened["p95_ms"], "<=", OPEN_P95_LIMIT, " ms"),
@@ -171,6 +183,10 @@ def run(env: harness.Environment, settings: harness.Settings) -> dict:
         f"requests/s, with the same {settings.clients} sessions; a request's latency counts from the instant it was "
         f"due, so waiting for a busy server counts too. Target: p95 ≤ {OPEN_P95_LIMIT:g} ms.",
         f"Peak resident memory of a gunicorn worker: {worker_peak} MB.",
+        "Server CPU: what the two workers spent per request in the closed loop (/proc, utime + stime), and the "
+        "floor's CPU per request over the page's. On a machine that other work shares, requests per second move "
+        "with that work from one phase to the next and the CPU per request does not: where the two ratios differ, "
+        "the CPU's is the page's own cost. A phase in which gunicorn replaced a worker (max_requests) has none.",
         limits(settings.clients, floor_rps),
     ]
     return {
@@ -180,6 +196,11 @@ def run(env: harness.Environment, settings: harness.Settings) -> dict:
         "notes": notes,
         "server_worker_peak_mb": worker_peak,
     }
+
+
+def _mean(*values):
+    known = [v for v in values if v]
+    return round(sum(known) / len(known), 2) if known else None
 
 
 def limits(clients: int, floor_rps: float) -> str:

@@ -58,7 +58,8 @@ EXPORTS = {
     "BaseModel": "core.db",
     "bulk_insert": "core.db",
     "bulk_update": "core.db",
-    "prepared": "core.db",
+    "Prepared": "core.db",
+    "Slot": "core.db",
     "database": "core.db:db",  # the database proxy ("db" is the module core.db, once anything imports it)
     "matches": "core.db",
     "utcnow": "core.db",

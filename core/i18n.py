@@ -53,6 +53,35 @@ def translation_directories(plugin_modules) -> str:
 def init_app(app, plugin_modules) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = translation_directories(plugin_modules)
     babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _catalogue().ugettext(s),
+        ngettext=lambda s, p, n: _catalogue().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _catalogue().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _catalogue().unpgettext(c, s, p, n),
+    )
+
+
+def _catalogue():
+    """The catalogue of the language in force, as flask_babel's ``get_translations`` finds it, found once per
+    request and language instead of once per ``_()`` of a template: flask_babel looks up the request's context
+    three times and names the locale again for each text, which cost a page with a hundred texts about a
+    millisecond. The catalogue is kept with the locale object it was found for: ``force_locale`` sets another
+    object (and puts the first back), so a forced language is never answered from the request's catalogue."""
+    from flask import g
+    from flask_babel import get_translations
+
+    try:
+        state = g._flask_babel
+    except (AttributeError, RuntimeError):  # outside a request, or before flask_babel set its state up
+        return get_translations()
+    locale = getattr(state, "babel_locale", None)
+    kept = getattr(state, "is2in_catalogue", None)
+    if locale is not None and kept is not None and kept[0] is locale:
+        return kept[1]
+    translations = get_translations()
+    state.is2in_catalogue = (getattr(state, "babel_locale", None), translations)
+    return translations
 
 
 # --- Issue 15: stored text in the reader's language ----------------------------------------------

@@ -1,5 +1,7 @@
 """What every page needs: the menu, the unread count, the language switch, filters, error pages."""
 
+import dataclasses
+
 from flask import g, has_request_context, render_template, request, url_for
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
@@ -98,11 +100,29 @@ def menu_for(app, user) -> list[Link]:
 
 
 def menu_with_urls(app, user) -> list[tuple[Link, str]]:
+    return [(link, url) for link, rule, url in _entries(app, user) if rule.predicate is None or rule.allows(user)]
+
+
+def _entries(app, user) -> list[tuple]:
     menus = app.extensions.setdefault("is2in.menus", {})
     key = (role_key(user), request.script_root if has_request_context() else "")
     entries = menus.get(key)
     if entries is None:
         entries = menus[key] = _menu_entries(app, user)
+    return entries
+
+
+def shown_menu(app, user) -> list[tuple[Link, str]]:
+    """``menu_with_urls`` with each label already in the reader's language: translated once per process, role set
+    and language rather than on every page (a lazy label looks its catalogue up each time it is shown)."""
+    locale = str(get_locale())
+    shown = app.extensions.setdefault("is2in.menus_shown", {})
+    key = (role_key(user), request.script_root, locale)
+    entries = shown.get(key)
+    if entries is None:
+        entries = shown[key] = [
+            (dataclasses.replace(link, label=str(link.label)), rule, url) for link, rule, url in _entries(app, user)
+        ]
     return [(link, url) for link, rule, url in entries if rule.predicate is None or rule.allows(user)]
 
 
@@ -149,7 +169,7 @@ def init_app(app) -> None:
             return context  # one block for htmx (core.web.render): no menu, no unread count in it
         if getattr(current_user, "is_authenticated", False):  # no user outside a request (mail, tasks)
             user = current_user._get_current_object()
-            entries = menu_with_urls(app, user)
+            entries = shown_menu(app, user)
             menu, urls = [link for link, _url in entries], [url for _link, url in entries]
             active = active_index(urls)
             context["menu"], context["menu_urls"], context["menu_active"] = menu, urls, active

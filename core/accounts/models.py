@@ -8,7 +8,7 @@ import peewee as pw
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from core.db import BaseModel, utcnow
+from core.db import BaseModel, Prepared, Slot, utcnow
 from core.registry import LiveMap, departments
 
 # Organisation roles (G-1.2, S-1.2). "exchange" marks the Exchange itself: its users are staff.
@@ -87,7 +87,7 @@ class Organisation(BaseModel):
     @property
     def roles(self) -> set[str]:
         if not hasattr(self, "_roles"):
-            self._roles = {r.role for r in self.role_rows}
+            self._roles = {role for (role,) in _ROLES.rows(organisation=self.id)}
         return self._roles
 
     def has_role(self, role: str) -> bool:
@@ -175,7 +175,7 @@ class User(BaseModel):
     @property
     def departments(self) -> set[str]:
         if not hasattr(self, "_departments"):
-            self._departments = {r.department for r in self.staff_roles} if self.is_staff else set()
+            self._departments = {d for (d,) in _DEPARTMENTS.rows(user=self.id)} if self.is_staff else set()
         return self._departments
 
     def in_department(self, *departments) -> bool:
@@ -229,6 +229,17 @@ class StaffRole(BaseModel):
         indexes = ((("user", "department"), True),)
 
 
+# Read on every signed-in request (who is staff, the menu's role set): their SQL is built once (core.db.Prepared).
+_ROLES = Prepared(
+    lambda: (
+        OrganisationRole.select(OrganisationRole.role)
+        .where(OrganisationRole.organisation == Slot("organisation"))
+        .tuples()
+    )
+)
+_DEPARTMENTS = Prepared(lambda: StaffRole.select(StaffRole.department).where(StaffRole.user == Slot("user")).tuples())
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -261,13 +272,7 @@ class UserSession(BaseModel):
     def lookup(cls, token: str, idle: datetime.timedelta):
         """The live session for ``token`` with its user and organisation, or None; touches last_seen."""
         now = utcnow()
-        row = (
-            cls.select(cls, User, Organisation)
-            .join(User)
-            .join(Organisation)
-            .where((cls.token_hash == _digest(token)) & cls.ended_at.is_null())
-            .first()
-        )
+        row = _SESSION.first(token_hash=_digest(token))
         if row is None or not row.user.is_active or row.user.suspended_at is not None:
             return None
         if now - row.last_seen_at > idle:
@@ -287,6 +292,18 @@ class UserSession(BaseModel):
         if except_id:
             query = query.where(cls.id != except_id)
         query.execute()
+
+
+# Every signed-in request starts here: the query is built once per process (core.db.Prepared).
+_SESSION = Prepared(
+    lambda: (
+        UserSession.select(UserSession, User, Organisation)
+        .join(User)
+        .join(Organisation)
+        .where((UserSession.token_hash == Slot("token_hash")) & UserSession.ended_at.is_null())
+        .limit(1)
+    )
+)
 
 
 class PasswordToken(BaseModel):

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from core.access import refuse, requires, staff_required
 from core.accounts.models import User
+from core.db import Prepared, Slot
 from core.delegation import service
 from core.delegation.forms import PoaSignForm, PowerOfAttorneyForm, RevokeForm
 from core.delegation.models import PowerOfAttorney
@@ -19,11 +20,18 @@ def _client_in_delegation(user) -> bool:
     """First heads, and users named in a power of attorney of their organisation."""
     if user.is_staff:
         return False
-    return user.is_first_head or (
-        PowerOfAttorney.select()
-        .where((PowerOfAttorney.substitute == user.id) & (PowerOfAttorney.organisation == user.organisation_id))
-        .exists()
+    return user.is_first_head or _NAMED.first(user=user.id, organisation=user.organisation_id) is not None
+
+
+# The menu asks it on every page a client opens (the link "Доверенности"): built once (core.db.Prepared).
+_NAMED = Prepared(
+    lambda: (
+        PowerOfAttorney.select(PowerOfAttorney.id)
+        .where((PowerOfAttorney.substitute == Slot("user")) & (PowerOfAttorney.organisation == Slot("organisation")))
+        .limit(1)
+        .tuples()
     )
+)
 
 
 def _first_head(user) -> bool:

@@ -3,7 +3,7 @@
 import peewee as pw
 
 from core.accounts.models import User
-from core.db import BaseModel, utcnow
+from core.db import BaseModel, Prepared, Slot, utcnow
 
 
 class Notification(BaseModel):
@@ -52,7 +52,17 @@ class Notification(BaseModel):
 
     @classmethod
     def unread_count(cls, user) -> int:
-        return cls.select().where((cls.user == user) & cls.read_at.is_null()).count()
+        return _UNREAD.first(user=user)[0]
+
+
+# Every page's frame shows it: the query is built once per process (core.db.Prepared).
+_UNREAD = Prepared(
+    lambda: (
+        Notification.select(pw.fn.COUNT(Notification.id))
+        .where((Notification.user == Slot("user")) & Notification.read_at.is_null())
+        .tuples()
+    )
+)
 
 
 class MailMessage(BaseModel):

@@ -21,7 +21,7 @@ import holidays
 import peewee
 from flask import g, has_app_context
 
-from core.db import db
+from core.db import Prepared, db
 from core.workdays.models import CalendarDay, generation
 
 ONE_DAY = datetime.timedelta(days=1)
@@ -112,13 +112,15 @@ _built: dict = {}  # the process's calendar: {"calendar", "signature", "database
 def _signature() -> tuple:
     """What changes whenever a row is added or removed by any process: the count, the last id, the last
     entry time. One aggregate over a table of a few dozen rows."""
-    return tuple(
-        CalendarDay.select(
-            peewee.fn.COUNT(CalendarDay.id), peewee.fn.MAX(CalendarDay.id), peewee.fn.MAX(CalendarDay.created_at)
-        )
-        .tuples()
-        .get()
-    )
+    return tuple(_SIGNATURE.first())
+
+
+# Asked once in every request that counts working days: its SQL is built once per process (core.db.Prepared).
+_SIGNATURE = Prepared(
+    lambda: CalendarDay.select(
+        peewee.fn.COUNT(CalendarDay.id), peewee.fn.MAX(CalendarDay.id), peewee.fn.MAX(CalendarDay.created_at)
+    ).tuples()
+)
 
 
 def _current() -> Calendar:

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 from flask_babel import gettext as _
 
+from core.db import Prepared, Slot
 from core.workflow import engine, steps
 from core.workflow.models import Application, ApplicationSecurity, Attachment, FormData, Snapshot
 
@@ -62,13 +63,19 @@ class Saved:
         ]
 
 
+# Every load of an application's page asks it: the SQL is built once per process (core.db.Prepared).
+_LAST = Prepared(
+    lambda: Snapshot.select().where(Snapshot.application == Slot("application")).order_by(Snapshot.id.desc()).limit(1)
+)
+
+
 def in_force(app: Application, viewer) -> Snapshot | None:
     """The snapshot the application is compared with on its page now: the last one taken, while the application is
     back with those who sent it back — the first head (approving or signing) after his return, the Exchange's
     department in the process it asked from (after a request for documents, or a return where the procedure lets the
     Exchange return it). The first head's return is the applicant's own business: the Exchange never sees it, and
     the applicant does not see the Exchange's working comparison."""
-    last = Snapshot.select().where(Snapshot.application == app).order_by(Snapshot.id.desc()).first()
+    last = _LAST.first(application=app)
     if last is None:
         return None
     procedure = engine.definition(app)

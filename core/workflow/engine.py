@@ -13,7 +13,7 @@ from peewee import JOIN
 
 from core import audit, clock
 from core.accounts.models import DEPARTMENTS, StaffRole, User
-from core.db import db, utcnow
+from core.db import Prepared, Slot, db, utcnow
 from core.integrations import webhooks
 from core.notifications.service import notify
 from core.partnerships.models import Partnership
@@ -106,10 +106,44 @@ def member_roles(user, app) -> frozenset[str]:
 
 
 def _read_member_roles(user, app) -> frozenset[str]:
-    rows = ApplicationMember.select(ApplicationMember.role).where(
-        (ApplicationMember.application == app) & (ApplicationMember.user == user)
+    return frozenset(role for (role,) in _MEMBER_ROLES.rows(application=app, user=user))
+
+
+# What the application's page reads on every load (issue #20): the SQL of each is built once per process.
+_MEMBER_ROLES = Prepared(
+    lambda: (
+        ApplicationMember.select(ApplicationMember.role)
+        .where((ApplicationMember.application == Slot("application")) & (ApplicationMember.user == Slot("user")))
+        .tuples()
     )
-    return frozenset(row.role for row in rows)
+)
+_STAGE_STATES = Prepared(lambda: StageState.select().where(StageState.application == Slot("application")))
+_COMMENTS = Prepared(
+    lambda: (
+        Comment.select(Comment, User)
+        .join(User)
+        .where(
+            (Comment.application == Slot("application"))
+            & (Comment.saved_at.is_null(False) | (Comment.author == Slot("viewer")))
+        )
+        .order_by(Comment.created_at)
+    )
+)
+_LAST_INTO = Prepared(
+    lambda: (
+        Transition.select()
+        .where((Transition.application == Slot("application")) & (Transition.to_process == Slot("process")))
+        .order_by(Transition.id.desc())
+        .limit(1)
+    )
+)
+_IN_FORCE = Prepared(
+    lambda: (
+        Attachment.select()
+        .where((Attachment.application == Slot("application")) & (Attachment.kind != "replaced"))
+        .order_by(Attachment.uploaded_at, Attachment.id)
+    )
+)
 
 
 def forget_member_roles() -> None:
@@ -307,7 +341,7 @@ def delete(app: Application, user: User) -> None:
 
 
 def stage_states(app: Application) -> dict[str, StageState]:
-    return {row.stage: row for row in StageState.select().where(StageState.application == app)}
+    return {row.stage: row for row in _STAGE_STATES.rows(application=app)}
 
 
 def _locked_fill(app: Application, user: User) -> Application:
@@ -455,13 +489,7 @@ def save_comments(app, user) -> int:
 
 def comments_by_field(app, viewer) -> dict[tuple[str, str], list[Comment]]:
     found = {}
-    query = (
-        Comment.select(Comment, User)
-        .join(User)
-        .where((Comment.application == app) & (Comment.saved_at.is_null(False) | (Comment.author == viewer)))
-        .order_by(Comment.created_at)
-    )
-    for comment in query:
+    for comment in _COMMENTS.rows(application=app, viewer=viewer):
         found.setdefault((comment.form_code, comment.field), []).append(comment)
     return found
 
@@ -583,12 +611,7 @@ def note_in_force(app: Application, viewer) -> Transition | None:
     """The note of the step the application is in now, for its header: the first head's return while the
     application is back with its filer (never shown to the Exchange: it is the applicant's internal note), the
     Exchange's request while more documents are due. An older note, already handled, is not shown."""
-    last = (
-        Transition.select()
-        .where((Transition.application == app) & (Transition.to_process == app.process))
-        .order_by(Transition.id.desc())
-        .first()
-    )
+    last = _LAST_INTO.first(application=app, process=app.process)
     if last is None or last.action not in ("return", "request_documents"):
         return None
     if last.action == "return":
@@ -733,6 +756,8 @@ def questionnaires_for(app: Application, form_code: str):
 
 def attachments(app, kinds=None):
     """The application's files in force, oldest first (a replaced version stays in the history only)."""
+    if not kinds:
+        return list(_IN_FORCE.rows(application=app))
     query = Attachment.select().where(Attachment.application == app).order_by(Attachment.uploaded_at, Attachment.id)
     if kinds:
         query = query.where(Attachment.kind.in_(kinds))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from peewee import Case, fn
 
 from core import audit, clock
+from core.db import Prepared, Slot
 from core.workdays import calendar
 from core.workflow.models import Application, ClockEvent
 
@@ -131,9 +132,15 @@ class State:
         return self.running and self.left < 0
 
 
+# Every load of an application's page reads it: the SQL is built once per process (core.db.Prepared).
+_EVENTS = Prepared(
+    lambda: ClockEvent.select().where(ClockEvent.application == Slot("application")).order_by(ClockEvent.id)
+)
+
+
 def state(app: Application, today: datetime.date | None = None) -> State | None:
     """The clock's history and where it stands ``today`` (the Exchange's date); None where it never ran."""
-    events = list(ClockEvent.select().where(ClockEvent.application == app).order_by(ClockEvent.id))
+    events = list(_EVENTS.rows(application=app))
     if not events:
         return None
     today = today or clock.today()

@@ -14,7 +14,7 @@ from flask_login import current_user
 from core import audit
 from core.access import client_required, login_required, refuse
 from core.accounts.models import Organisation, User
-from core.db import db
+from core.db import Prepared, Slot, db
 from core.files import FileIntegrityError, store
 from core.forms import choices, db_int
 from core.web import render
@@ -89,13 +89,19 @@ def file(code):
 # --- the application ------------------------------------------------------------------------------
 
 
-def _application_or_404(app_id) -> Application:
-    app = (
+# Every page of an application starts here: the SQL is built once per process (core.db.Prepared).
+_WITH_COMPANY = Prepared(
+    lambda: (
         Application.select(Application, Organisation)
         .join(Organisation, on=(Application.organisation == Organisation.id))
-        .where(Application.id == app_id)
-        .first()
-    )  # with its company, which every page of it shows
+        .where(Application.id == Slot("id"))
+        .limit(1)
+    )
+)
+
+
+def _application_or_404(app_id) -> Application:
+    app = _WITH_COMPANY.first(id=app_id)  # with its company, which every page of it shows
     if app is None:
         abort(404)
     if not engine.may_view(current_user, app):

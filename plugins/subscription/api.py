@@ -2,9 +2,11 @@
 The API calls the same service functions as the pages and validates through the same order form, so it
 applies the same checks with the same messages. JSON times are ISO 8601 UTC with "Z"; decimals are strings."""
 
+import functools
 import json
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
@@ -19,13 +21,14 @@ from wtforms.validators import DataRequired, Length
 
 from core import (
     Organisation,
+    Prepared,
     Rule,
+    Slot,
     User,
     audit,
     choices,
     client_required,
     csrf_exempt,
-    prepared,
     public,
     rate_limit,
     render,
@@ -127,23 +130,25 @@ csrf_exempt(bp)  # bearer tokens, no cookies: a cross-site request has no creden
 rate_limit(_rate_limit, key_func=_rate_key)(bp)  # per token
 
 
-def token_user(token: str | None) -> User | None:
-    """The user a live token acts for, while the user, the organisation and its membership stand."""
-    if not token:
-        return None
-    hashed = digest(token)
-    query = (
+_TOKEN_USER = Prepared(
+    lambda: (
         ApiToken.select(ApiToken, User, Organisation)
         .join(User, on=(ApiToken.user == User.id))
         .switch(ApiToken)
         .join(Organisation, on=(ApiToken.organisation == Organisation.id))
-        .where((ApiToken.token_hash == hashed) & ApiToken.revoked_at.is_null())
+        .where((ApiToken.token_hash == Slot("hash")) & ApiToken.revoked_at.is_null())
         .limit(1)
     )
-    rows = prepared("subscription_api.token_user", query, hashed, 1)  # every request: its SQL written once
-    if not rows:
+)
+
+
+def token_user(token: str | None) -> User | None:
+    """The user a live token acts for, while the user, the organisation and its membership stand."""
+    if not token:
         return None
-    row = rows[0]
+    row = _TOKEN_USER.first(hash=digest(token))  # every request reads it: its SQL written once per process
+    if row is None:
+        return None
     user = row.user
     if not (user.is_active and row.organisation.is_active and user.organisation_id == row.organisation_id):
         return None
@@ -342,15 +347,20 @@ def visible_subscriptions(organisation, member: bool | None = None):
     return query
 
 
+def _visible_by_number(member: bool):
+    # the organisation is a slot: its id is given when the query runs (a member's query has no use for it)
+    organisation = SimpleNamespace(id=Slot("organisation"))
+    return visible_subscriptions(organisation, member).where(Subscription.number == Slot("number")).limit(1)
+
+
+_SUBSCRIPTION = {member: Prepared(functools.partial(_visible_by_number, member)) for member in (True, False)}
+
+
 def _subscription(number) -> Subscription:
     organisation = current_user.organisation
     member = service.is_stock_member(organisation)
-    query = visible_subscriptions(organisation, member).where(Subscription.number == number).limit(1)
     # every request reads it: its SQL (a wide row's) is written once per process
-    others = () if member else (False, organisation.id, organisation.id)
-    shape = "member" if member else "other"
-    rows = prepared(f"subscription_api.subscription.{shape}", query, *UNREGISTERED, *others, number, 1)
-    sub = rows[0] if rows else None
+    sub = _SUBSCRIPTION[member].first(number=number, organisation=organisation.id)
     if sub is None:
         raise Refusal(404, _("Подписка %(number)s не найдена.", number=number))
     return sub

@@ -13,7 +13,19 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from peewee import Cast, IntegrityError, fn
 
-from core import Organisation, OrganisationRole, StaffRole, User, audit, bulk_insert, notify, prepared, utcnow, webhooks
+from core import (
+    Organisation,
+    OrganisationRole,
+    Prepared,
+    Slot,
+    StaffRole,
+    User,
+    audit,
+    bulk_insert,
+    notify,
+    utcnow,
+    webhooks,
+)
 from core import database as db
 from plugins.subscription import rules
 from plugins.subscription.models import (
@@ -393,13 +405,18 @@ def _release(order: Order) -> None:
 def locked(sub_id) -> Subscription:
     """The subscription's row, locked for the transaction on PostgreSQL, so orders are numbered one
     after another and a retried client_ref finds its first order (SQLite's writers queue anyway)."""
-    query = Subscription.select().where(Subscription.id == sub_id).limit(1)
-    if not isinstance(db.obj, peewee.SqliteDatabase):
-        query = query.for_update()
-    rows = prepared("subscription.locked", query, sub_id, 1)  # every order reads it: its SQL written once
-    if not rows:
+    row = _LOCKED.first(id=sub_id)  # every order reads it: its SQL written once per process
+    if row is None:
         raise Subscription.DoesNotExist(f"subscription {sub_id}")
-    return rows[0]
+    return row
+
+
+def _locked_query():
+    query = Subscription.select().where(Subscription.id == Slot("id")).limit(1)
+    return query if isinstance(db.obj, peewee.SqliteDatabase) else query.for_update()
+
+
+_LOCKED = Prepared(_locked_query)
 
 
 def submit_order(sub: Subscription, user: User, fields: dict, at=None, client_ref=None) -> Order:

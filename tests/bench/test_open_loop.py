@@ -113,3 +113,29 @@ def test_a_closed_loop_result_paces_the_open_loop(monkeypatch):
     }
     results = _run(load.main(plan))
     assert seen["rate"] == 50 and results["page-open"]["rate"] == 50
+
+
+def test_the_servers_cpu_per_request_comes_from_its_workers_and_not_across_a_replaced_one():
+    """server_cpu reads the CPU of a process's children (gunicorn's workers) from /proc; server_cpu_ms divides it
+    by the phase's requests, and gives nothing when a worker was replaced in between (its CPU would be lost)."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    worker = subprocess.Popen(
+        [sys.executable, "-c", "import time\nend = time.time() + 3\nwhile time.time() < end: pass"]
+    )
+    try:
+        time.sleep(0.3)
+        before = load.server_cpu(os.getpid())
+        time.sleep(0.5)
+        after = load.server_cpu(os.getpid())
+    finally:
+        worker.kill()
+        worker.wait()
+    assert before and after and worker.pid in before[0] and before[0] == after[0]
+    assert after[1] > before[1]
+    assert load.server_cpu_ms(before, after, 10) == round((after[1] - before[1]) / 10 * 1000, 2)
+    assert load.server_cpu_ms(before, ((worker.pid + 1,), after[1]), 10) is None
+    assert load.server_cpu_ms(before, after, 0) is None and load.server_cpu(None) is None

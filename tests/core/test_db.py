@@ -2,6 +2,8 @@
 
 from decimal import Decimal
 
+import pytest
+
 from core.accounts.models import Organisation
 from core.db import bulk_update, db
 from plugins.subscription.models import TradeAccount
@@ -47,22 +49,37 @@ def test_the_sqlite_task_queue_syncs_like_the_database_not_on_every_task(app, mo
     assert storage.conn.execute("pragma journal_mode").fetchone() == ("wal",)
 
 
-def test_prepared_writes_a_querys_sql_once_and_checks_its_parameters(app, make, monkeypatch):
-    import pytest
+def test_a_prepared_query_is_built_once_and_answers_as_the_query_itself(app, make):
+    """core.db.Prepared (issue #20): the SQL is built on the first run only; each run gets its own values, converted
+    as the field converts them (an organisation given as a model is its id), and yields what the query yields."""
+    import peewee
 
-    from core import db as core_db
+    from core.accounts.models import OrganisationRole, User
+    from core.db import Prepared, Slot
 
-    first, second = make.org("PRPA"), make.org("PRPB")
+    first = make.org("PREP1", roles=("issuer", "member"))
+    second = make.org("PREP2", roles=("csd",))
+    person = make.user(first)
+    built = []
 
-    def by_code(code):
-        return Organisation.select().where(Organisation.code == code).limit(1)
+    def build():
+        built.append(1)
+        return (
+            OrganisationRole.select(OrganisationRole.role)
+            .where(OrganisationRole.organisation == Slot("organisation"))
+            .order_by(OrganisationRole.role)
+            .tuples()
+        )
 
-    assert [o.id for o in core_db.prepared("test.org_by_code", by_code("PRPA"), "PRPA", 1)] == [first.id]
-    written = []
-    monkeypatch.setattr(type(db.obj), "get_sql_context", lambda *a, **k: written.append(1))
-    rows = core_db.prepared("test.org_by_code", by_code("PRPB"), "PRPB", 1)
-    assert [(o.id, o.code) for o in rows] == [(second.id, "PRPB")] and written == []  # bound, not written again
-    assert core_db.prepared("test.org_by_code", by_code("NONE"), "NONE", 1) == []
-    monkeypatch.undo()
-    with pytest.raises(ValueError, match="binds"):  # parameters that are not the query's are refused
-        core_db.prepared("test.org_by_other_code", by_code("PRPA"), "PRPB", 1)
+    roles = Prepared(build)
+    assert [r for (r,) in roles.rows(organisation=first)] == ["issuer", "member"]
+    assert [r for (r,) in roles.rows(organisation=second.id)] == ["csd"]
+    assert roles.first(organisation=0) is None
+    assert built == [1]
+    # a join yields its models as the query does: the user with the organisation it joined
+    people = Prepared(lambda: User.select(User, Organisation).join(Organisation).where(User.email == Slot("email")))
+    found = people.first(email=person.email)
+    assert found.id == person.id and found.organisation.code == "PREP1"
+    with pytest.raises(KeyError):  # a slot without its value is an error, never a NULL
+        people.first()
+    assert isinstance(people.rows(email="nobody@example.kz"), peewee.CursorWrapper)

@@ -57,3 +57,24 @@ def test_guide_labels_are_exact_in_russian(client, auth, make):
     html = client.get("/cabinet/profile").get_data(as_text=True)
     for label in ("Сохранить", "Редактировать профиль", "Уведомления", "Выйти", "Новый пароль еще раз"):
         assert label in html
+
+
+def test_a_templates_texts_follow_a_forced_language_and_come_back_after_it(app):
+    """Templates find the catalogue once per request and language (core.i18n, issue #20): a language forced in the
+    middle of a request (mail to someone reading Kazakh) is still honoured, and the reader's comes back after it."""
+    from flask import render_template_string, session
+    from flask_babel import force_locale
+
+    page = "{{ _('Архив') }}|{{ ngettext('%(num)s день', '%(num)s дня', 1) }}"
+    with app.test_request_context("/"):
+        session["lang"] = "en"
+        before = render_template_string(page)
+        with force_locale("kk"):
+            forced = render_template_string(page)
+            with force_locale("ru"):
+                inner = render_template_string(page)
+            again = render_template_string(page)
+        after = render_template_string(page)
+    assert before.startswith("Archive|") and after == before
+    assert forced.startswith("Мұрағат|") and again == forced
+    assert inner.startswith("Архив|")

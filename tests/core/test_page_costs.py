@@ -44,6 +44,11 @@ class Statements(logging.Handler):
         self.logger.setLevel(self.level)
 
 
+def _tokenless(html: str) -> str:
+    """A page without its CSRF tokens: a token carries the second it was signed, so two loads may differ there."""
+    return re.sub(r'(csrf_token" value="|X-CSRFToken": ")[^"]+', r"\1", html)
+
+
 def _draft_with_a_cascade(client, auth, demo):
     auth.login("issuer@demo.kz")
     journey = Listing(client, auth)
@@ -254,3 +259,68 @@ def test_the_cascade_is_read_in_one_query_and_resolves_every_path_as_before(app)
                 levels = cascade.resolve("listing", chosen, 4)
             assert len(seen.sql) == 1
             assert _shown(levels) == _shown(_resolved_level_by_level("listing", chosen, 4)), chosen
+
+
+def test_a_signed_in_request_builds_no_sql_for_its_session_roles_or_unread_count(client, auth, demo, monkeypatch):
+    """The session's lookup (with its user and company), the company's roles, the staff's departments, the unread
+    count and the menu's power-of-attorney check run on every page: their SQL is built once per process
+    (core.db.Prepared), so a page's second load builds none of it, and reads the same."""
+    import peewee
+
+    auth.login("issuer@demo.kz")
+    client.get("/")  # what the sign-in flashes is shown once
+    first = client.get("/").get_data(as_text=True)
+    built = []
+    original = peewee.Context.sql
+
+    def counting(self, obj):
+        if isinstance(obj, peewee.Select):
+            built.append(obj)
+        return original(self, obj)
+
+    monkeypatch.setattr(peewee.Context, "sql", counting)
+    with Statements() as seen:
+        again = client.get("/").get_data(as_text=True)
+    assert _tokenless(again) == _tokenless(first)
+    tables = ("user_session", "organisation_role", "staff_role", "power_of_attorney")
+    assert [s for s in seen.sql if any(f'"{t}"' in s for t in tables)]  # read, as before...
+    assert not [q for q in built if getattr(q, "model", None) and q.model._meta.table_name in tables]  # ...not built
+
+
+def test_the_stage_page_builds_the_sql_of_its_every_load_reads_once(client, auth, demo, monkeypatch):
+    """The application's page reads the application with its company, the user's roles in it, the stages' states,
+    the comments, the note in force, the files, the review clock and the last snapshot on every load: that SQL is
+    built once per process (core.db.Prepared); the page reads the same."""
+    import peewee
+
+    journey, _main = _draft_with_a_cascade(client, auth, demo)
+    url = journey.url("")
+    client.get(url)
+    first = client.get(url).get_data(as_text=True)
+    built = []
+    original = peewee.Context.sql
+
+    def counting(self, obj):
+        if isinstance(obj, peewee.Select) and getattr(obj, "model", None):
+            built.append(obj.model._meta.table_name)
+        return original(self, obj)
+
+    monkeypatch.setattr(peewee.Context, "sql", counting)
+    again = client.get(url).get_data(as_text=True)
+    assert _tokenless(again) == _tokenless(first)
+    every_load = {"application", "application_member", "stage_state", "comment", "transition", "attachment"}
+    assert not set(built) & (every_load | {"clock_event", "snapshot", "calendar_day", "user_session"}), built
+
+
+def test_the_menus_labels_are_kept_per_language_and_follow_the_readers_switch(client, auth, demo):
+    """The menu's labels are translated once per process, role set and language (core.templating.shown_menu):
+    switching the language shows the other language's labels, and switching back the first's."""
+    auth.login("issuer@demo.kz")
+    assert "Нормативная база" in client.get("/").get_data(as_text=True)
+    client.post("/language", data={"lang": "en", "next": "/"})
+    english = client.get("/").get_data(as_text=True)
+    assert "Regulations" in english and "Нормативная база" not in english
+    client.post("/language", data={"lang": "kk", "next": "/"})
+    assert "Нормативтік база" in client.get("/").get_data(as_text=True)
+    client.post("/language", data={"lang": "ru", "next": "/"})
+    assert "Нормативная база" in client.get("/").get_data(as_text=True)

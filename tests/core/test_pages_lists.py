@@ -169,6 +169,7 @@ def test_the_lists_indexes_exist_after_the_migrations(app):
     connection = database.db.obj
     names = {index.name for index in connection.get_indexes("application")}
     assert {"application_status_created_at", "application_inbox", "application_search_count"} <= names
+    assert {"application_clock_left", "application_inbox_left"} <= names  # the inbox's sort (migration 0022)
     assert "auditevent_object_type_object_id" in {index.name for index in connection.get_indexes("audit_event")}
 
 
@@ -184,3 +185,29 @@ def test_the_lists_labels_follow_the_readers_language(client, auth, make):
     assert "Включение акций в официальный список" not in english
     client.post("/language", data={"lang": "ru", "next": "/applications"})
     assert "Включение акций в официальный список" in client.get("/applications").get_data(as_text=True)
+
+
+def test_a_lists_company_code_is_titled_with_the_companys_name(client, auth, make):
+    """Each row's company code carries the company's name as its title (the lists read the name with the row, issue
+    #20): not «None «None»» as when only the code was read."""
+    org, authors = _people(make, 1)
+    make.staff("listing", email="listing@example.kz")
+    _application(org, authors[0], "L-2026-00001")
+    auth.login("listing@example.kz")
+    _count, html = _queries(client, "/staff/inbox?department=listing")
+    assert f'<abbr title="{org.display_name}">ALFA</abbr>' in html
+    assert "None" not in org.display_name
+
+
+def test_a_pages_rows_come_in_the_lists_order_whichever_way_it_is_sorted(client, auth, make):
+    """The page's ids are chosen in order and its rows read by id (issue #20): the rows keep the order chosen."""
+    import re
+
+    org, authors = _people(make, 1)
+    for n in (3, 1, 4, 5, 2):
+        _application(org, authors[0], f"L-2026-{n:05d}")
+    auth.login("a0@example.kz")
+    for direction, expected in (("asc", [1, 2, 3, 4, 5]), ("desc", [5, 4, 3, 2, 1])):
+        html = client.get(f"/applications?sort=number&dir={direction}").get_data(as_text=True)
+        shown = [int(n) for n in re.findall(r"<td data-label=\"[^\"]+\">L-2026-(\d{5})</td>", html)]
+        assert shown == expected, direction
