@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from core.db import Prepared, Slot
 from core.workflow import engine, steps
+from core.workflow.comments import comments_by_field
 from core.workflow.models import Application, ApplicationSecurity, Attachment, FormData, Snapshot
 
 SENT_BACK = ("return", "request_documents")
@@ -126,7 +127,7 @@ def compare(app: Application, snapshot: Snapshot, viewer) -> list[dict]:
     old_sections.append(_additional(saved.documents("additional")))
     new_sections.append(_additional(engine.attachments(app, kinds=("additional",))))
     documents_stages = {s.code for s in engine.definition(app).stages if s.kind == "documents"}
-    comments = engine.comments_by_field(app, viewer)
+    comments = comments_by_field(app, viewer)
     old_by_key = {_section_key(s): s for s in old_sections}
     result, seen = [], set()
     new_keys = {_section_key(n) for n in new_sections}

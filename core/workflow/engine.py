@@ -26,7 +26,6 @@ from core.workflow.models import (
     ApplicationMember,
     ApplicationSecurity,
     Attachment,
-    Comment,
     FormData,
     OutgoingLetter,
     Questionnaire,
@@ -118,17 +117,6 @@ _MEMBER_ROLES = Prepared(
     )
 )
 _STAGE_STATES = Prepared(lambda: StageState.select().where(StageState.application == Slot("application")))
-_COMMENTS = Prepared(
-    lambda: (
-        Comment.select(Comment, User)
-        .join(User)
-        .where(
-            (Comment.application == Slot("application"))
-            & (Comment.saved_at.is_null(False) | (Comment.author == Slot("viewer")))
-        )
-        .order_by(Comment.created_at)
-    )
-)
 _LAST_INTO = Prepared(
     lambda: (
         Transition.select()
@@ -455,45 +443,6 @@ def unfinished_stages(app: Application) -> list[Stage]:
     ]
 
 
-# --- comments ------------------------------------------------------------------------------------
-
-
-def add_comment(app, user, form_code, field, text) -> Comment:
-    """ "Комментировать" then "Продолжить": a draft only its author sees until "Сохранить"."""
-    if not text.strip():
-        raise WorkflowError(_("Введите текст комментария."))
-    with db.atomic():
-        comment = Comment.create(
-            application=app,
-            form_code=form_code,
-            field=field,
-            text=text.strip()[:4000],
-            author=user,
-            process=app.process,
-        )
-        audit.record("comment.draft", app, organisation=app.organisation, form=form_code, field=field)
-    return comment
-
-
-def save_comments(app, user) -> int:
-    with db.atomic():
-        count = (
-            Comment.update(saved_at=utcnow())
-            .where((Comment.application == app) & (Comment.author == user) & Comment.saved_at.is_null())
-            .execute()
-        )
-        if count:
-            audit.record("comment.save", app, organisation=app.organisation, count=count)
-    return count
-
-
-def comments_by_field(app, viewer) -> dict[tuple[str, str], list[Comment]]:
-    found = {}
-    for comment in _COMMENTS.rows(application=app, viewer=viewer):
-        found.setdefault((comment.form_code, comment.field), []).append(comment)
-    return found
-
-
 # --- transitions ---------------------------------------------------------------------------------
 
 KIND_FOR_ACTOR = "workflow.handoff"
@@ -624,22 +573,6 @@ def note_in_force(app: Application, viewer) -> Transition | None:
         if viewer.is_staff and by_first_head:
             return None  # the applicant's own first head's note, internal to the applicant
     return last
-
-
-def comments_in_process(app: Application, user) -> int:
-    """The user's comments (saved or draft) made since the application entered its current process."""
-    entered = (
-        Transition.select(Transition.created_at)
-        .where((Transition.application == app) & (Transition.to_process == app.process))
-        .order_by(Transition.id.desc())
-        .first()
-    )
-    query = Comment.select().where(
-        (Comment.application == app) & (Comment.author == user) & (Comment.process == app.process)
-    )
-    if entered is not None:
-        query = query.where(Comment.created_at >= entered.created_at)
-    return query.count()
 
 
 def waiting_task(user) -> Application | None:

@@ -15,6 +15,7 @@ from core.pdf import render_pdf
 from core.registry import LiveMap, step_actions
 from core.workflow import engine
 from core.workflow.cascade import resolve
+from core.workflow.comments import save_comments
 from core.workflow.forms import DECISIONS
 from core.workflow.models import Application, ApplicationMember, Attachment, CascadeNode
 
@@ -215,7 +216,7 @@ def return_(form, user):
     """ "Вернуть на доработку": the first head's comments beside the fields go back with it, saved."""
 
     def effect(app):
-        engine.save_comments(app, user)
+        save_comments(app, user)
 
     return effect
 
@@ -226,7 +227,7 @@ def approve(form, user):
     def effect(app):
         from core.signing.service import issue
 
-        engine.save_comments(app, user)
+        save_comments(app, user)
         # The code printed on it is the one-time challenge the signature is bound to.
         app.signing_file = issue(
             app, "application", _("Заявление"), lambda code: summary_pdf(app, document_code=code), f"{app.number}.pdf"

@@ -15,6 +15,7 @@ from core.db import db
 from core.pdf import pdf_response
 from core.web import render
 from core.workflow import changes, engine, steps
+from core.workflow import comments as remarks
 from core.workflow.forms import CommentForm
 from core.workflow.views import _application_or_404, _may_comment, bp
 
@@ -29,7 +30,7 @@ def summary(app_id):
         procedure=engine.definition(app),
         process=engine.process_of(app),
         sections=steps.summary(app),
-        comments=engine.comments_by_field(app, current_user),
+        comments=remarks.comments_by_field(app, current_user),
         can_comment=_may_comment(current_user, app),
         can_fill=engine.may_fill(current_user, app),
         attachments=engine.attachments(app),
@@ -113,9 +114,9 @@ def add_comment(app_id):
         )
         response.status_code = 422
         return response
-    engine.add_comment(app, current_user._get_current_object(), form.form_code.data, form.field.data, form.text.data)
+    remarks.add_comment(app, current_user._get_current_object(), form.form_code.data, form.field.data, form.text.data)
     if request.htmx and not request.htmx.boosted:
-        comments = engine.comments_by_field(app, current_user).get((form.form_code.data, form.field.data), [])
+        comments = remarks.comments_by_field(app, current_user).get((form.form_code.data, form.field.data), [])
         return render(
             "workflow/summary.html",
             "field_comments",
@@ -137,7 +138,7 @@ def add_comment(app_id):
 @login_required
 def save_comments(app_id):
     app = _application_or_404(app_id)
-    count = engine.save_comments(app, current_user._get_current_object())
+    count = remarks.save_comments(app, current_user._get_current_object())
     flash(_("Комментарии сохранены: %(n)s.", n=count) if count else _("Новых комментариев нет."), "success")
     if request.args.get("back") == "application":  # "Сохранить" of the approval screen keeps him there
         return redirect(url_for("workflow.application", app_id=app.id))

@@ -20,6 +20,7 @@ from core.forms import choices, db_int
 from core.web import render
 from core.workdays import working_days_between
 from core.workflow import changes, engine, formdata, reviewclock, steps
+from core.workflow.comments import comments_by_field, comments_in_process
 from core.workflow.definitions import ACTORS, CATEGORIES
 from core.workflow.forms import (
     ACTION_FORMS,
@@ -147,7 +148,7 @@ def _page(
         "actors": ACTORS,
         "can_fill": can_fill,
         "can_delete": engine.may_delete(user, app),
-        "comments": engine.comments_by_field(app, user),
+        "comments": comments_by_field(app, user),
         "can_comment": _may_comment(user, app),
         "attachments": engine.attachments(app),
         "days_left": working_days_between(engine.today(), app.deadline) if app.deadline else None,
@@ -608,12 +609,7 @@ def act(app_id, action):
     form = form_class(prefix=prefix_of(action))
     user = current_user._get_current_object()
     valid = form.validate_on_submit()
-    if (
-        valid
-        and action == "return"
-        and not (form.note.data or "").strip()
-        and not engine.comments_in_process(app, user)
-    ):
+    if valid and action == "return" and not (form.note.data or "").strip() and not comments_in_process(app, user):
         form.note.errors = [_("Напишите, что нужно исправить, или оставьте комментарий к полю.")]
         valid = False
     if not valid:
