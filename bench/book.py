@@ -306,11 +306,12 @@ def register(fmt: str, kind: str = "accepted") -> dict:
     """The background job that writes a register (the accepted one, or the Exchange's proposal of the satisfied
     one), run here as the worker runs it."""
     from core.accounts.models import User
-    from plugins.subscription import registers
+    from plugins.subscription.models import RegisterJob
+    from plugins.subscription.registers.jobs import build_register
 
     sub = _sub()
     params = {"method": "prorata", "cutoff": None, "threshold": 0} if kind == "proposal" else {}
-    job = registers.RegisterJob.create(
+    job = RegisterJob.create(
         subscription=sub,
         kind=kind,
         format=fmt,
@@ -318,9 +319,9 @@ def register(fmt: str, kind: str = "accepted") -> dict:
         requested_by=User.get(User.email == "seller@demo.kz") if kind == "proposal" else None,
     )
     began = time.perf_counter()
-    registers.build_register(job.id)
+    build_register(job.id)
     seconds = time.perf_counter() - began
-    job = registers.RegisterJob.get_by_id(job.id)
+    job = RegisterJob.get_by_id(job.id)
     if job.status != "done":
         raise RuntimeError(f"the {kind} register job ended {job.status}: {job.message}")
     return {"seconds": round(seconds, 3), "rows": job.done, "bytes": job.file.size, "job": job.id}
@@ -380,19 +381,20 @@ def satisfied(job: int) -> dict:
     """The seller sends the proposal back as its satisfied register (XML): taken (``receive_satisfied``), then
     checked against the book and accepted (``check_satisfied_register``), as the worker does."""
     from core.accounts.models import User
-    from plugins.subscription import registers
+    from plugins.subscription.models import RegisterJob
+    from plugins.subscription.registers.receive import check_satisfied_register, receive_satisfied
 
     sub = _sub()
     seller = User.get(User.email == "seller@demo.kz")
-    data = registers.RegisterJob.get_by_id(job).file.read()
+    data = RegisterJob.get_by_id(job).file.read()
     began = time.perf_counter()
-    received = registers.receive_satisfied(sub, seller, data, "satisfied-register.xml")
+    received = receive_satisfied(sub, seller, data, "satisfied-register.xml")
     uploaded = time.perf_counter() - began
     size = len(data)
     del data  # as after the upload request: the body is gone once stored, and the check reads the stored file
-    registers.check_satisfied_register(received.id)
+    check_satisfied_register(received.id)
     seconds = time.perf_counter() - began
-    checked = registers.RegisterJob.get_by_id(received.id)
+    checked = RegisterJob.get_by_id(received.id)
     register = checked.register
     if register is None or register.status != "accepted":
         raise RuntimeError(f"the satisfied register was not accepted: {checked.status} {checked.report[:3]}")

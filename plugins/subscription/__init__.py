@@ -9,7 +9,7 @@ from core import Link, MigrationSet, NotificationKind, PeriodicJob, hookimpl
 @hookimpl
 def is2in_blueprints():
     from plugins.subscription import api, book
-    from plugins.subscription.registers import bp as registers_bp
+    from plugins.subscription.registers.views import bp as registers_bp
     from plugins.subscription.settlement import bp as settlement_bp
     from plugins.subscription.views import bp
 
@@ -70,7 +70,7 @@ def subscription_clock():
 
 def subscription_registers():
     """The registers' deadlines (S-8.1, S-9.3, S-9.6)."""
-    from plugins.subscription.registers import enforce_deadlines
+    from plugins.subscription.registers.calloff import enforce_deadlines
 
     return enforce_deadlines()
 

@@ -20,8 +20,10 @@ from core.accounts.models import User
 from core.db import utcnow
 from core.workdays import add_working_days, is_working_day, working_days_between
 from core.workflow.cascade import make_isin
-from plugins.subscription import registers, rules, service, settlement
-from plugins.subscription.models import Subscription, TradeAccount
+from plugins.subscription import rules, service, settlement
+from plugins.subscription.models import RegisterJob, Subscription, TradeAccount
+from plugins.subscription.registers.jobs import build_register, start_accepted, start_proposal
+from plugins.subscription.registers.receive import check_satisfied_register, receive_satisfied
 
 OPEN = make_isin("KZ1C0000101")
 AWAITING_SATISFIED = make_isin("KZ1C0000102")
@@ -130,24 +132,24 @@ def _accepted_register(sub: Subscription, people: dict) -> None:
     """Activation at its time (S-4.5) and the accepted register (S-8.1), produced here rather than by the
     worker so the demo is complete as soon as ``is2in demo`` ends (the queued jobs then find them done)."""
     service.activate(sub, at=sub.activation_at)
-    for job in registers.start_accepted(sub, people["trading@exchange.demo"]):
-        registers.build_register(job.id)
+    for job in start_accepted(sub, people["trading@exchange.demo"]):
+        build_register(job.id)
 
 
 def _satisfied_register(sub: Subscription, people: dict, at: datetime.datetime) -> None:
     """The seller asks for the proposed satisfied register (every order in full: the demand is below the
     offer) and sends it back as it is (S-9.5); the Exchange checks and accepts it."""
     seller = people["seller@demo.kz"]
-    proposal = registers.start_proposal(sub, seller, "prorata", "xlsx")
-    registers.build_register(proposal.id)
-    proposal = registers.RegisterJob.get_by_id(proposal.id)
+    proposal = start_proposal(sub, seller, "prorata", "xlsx")
+    build_register(proposal.id)
+    proposal = RegisterJob.get_by_id(proposal.id)
     if proposal.status != "done":
         raise RuntimeError(f"the demo's register proposal failed: {proposal.message}")
-    job = registers.receive_satisfied(sub, seller, proposal.file.read(), "satisfied-register.xlsx", at=at)
+    job = receive_satisfied(sub, seller, proposal.file.read(), "satisfied-register.xlsx", at=at)
     # It came in on the day the Rules give; the check holds it to that moment (S-9.3), not to now.
-    registers.RegisterJob.update(created_at=at).where(registers.RegisterJob.id == job.id).execute()
-    registers.check_satisfied_register(job.id)
-    job = registers.RegisterJob.get_by_id(job.id)
+    RegisterJob.update(created_at=at).where(RegisterJob.id == job.id).execute()
+    check_satisfied_register(job.id)
+    job = RegisterJob.get_by_id(job.id)
     if job.status != "done":
         raise RuntimeError(f"the demo's satisfied register was not accepted: {job.message} {job.errors}")
 

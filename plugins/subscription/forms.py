@@ -18,9 +18,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from core.files import sniff
 from core.forms import DecimalField, IntegerField, choices
 from core.workflow.cascade import isin_problem
-from plugins.subscription.models import INVESTOR_ITEMS, ORDER_FIELDS
+from plugins.subscription.models import INVESTOR_ITEMS, METHODS, ORDER_FIELDS
 
 
 def required(message=None):
@@ -446,3 +447,62 @@ class WindowForm(FlaskForm):
         places=2,
         validators=[Optional(), NumberRange(min=0, message=_l("Не может быть отрицательным."))],
     )
+
+
+# --- registers ---------------------------------------------------------------------------------------------
+
+
+class ProposalForm(FlaskForm):
+    method = RadioField(
+        _l("Способ распределения"),
+        choices=choices(METHODS.items()),
+        default="prorata",
+        validators=[DataRequired(_l("Выберите способ распределения."))],
+    )
+    cutoff = DecimalField(
+        _l("Цена отсечения (для облигаций — доходность отсечения, % годовых)"),
+        places=4,
+        validators=[Optional(), NumberRange(min=0, message=_l("Не может быть отрицательной."))],
+    )
+    threshold = IntegerField(
+        _l("Порог полного удовлетворения, шт."),
+        validators=[Optional(), NumberRange(min=1, message=_l("Порог должен быть больше нуля."))],
+    )
+    format = RadioField(
+        _l("Формат"), choices=choices([("xlsx", "XLSX"), ("xml", "XML")]), default="xlsx", validators=[Optional()]
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.method.data == "cutoff" and self.cutoff.data is None:
+            self.cutoff.errors = list(self.cutoff.errors) + [_l("Укажите цену (доходность) отсечения.")]
+            return False
+        if self.method.data == "threshold" and not self.threshold.data:
+            self.threshold.errors = list(self.threshold.errors) + [_l("Укажите порог полного удовлетворения.")]
+            return False
+        return valid
+
+
+class UploadForm(FlaskForm):
+    file = FileField(
+        _l("Файл реестра удовлетворенных заявок (XLSX или XML)"), validators=[FileRequired(_l("Приложите файл."))]
+    )
+
+
+class CallOffForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Причина отказа от проведения подписки"),
+        validators=[DataRequired(_l("Укажите причину отказа от проведения подписки.")), Length(max=4000)],
+    )
+    letter = FileField(_l("Письмо продавца (PDF, необязательно)"))
+
+    def validate_letter(self, field):
+        self.letter_bytes = None
+        if field.data and getattr(field.data, "filename", ""):
+            data = field.data.read()
+            if data:
+                if sniff(data) != "pdf":
+                    from wtforms.validators import ValidationError
+
+                    raise ValidationError(_l("Письмо прикладывается в формате PDF (проверяется содержимое файла)."))
+                self.letter_bytes = data

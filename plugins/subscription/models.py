@@ -5,6 +5,7 @@ import json
 from decimal import ROUND_HALF_UP, Decimal
 
 import peewee as pw
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from core.accounts.models import Organisation, User
@@ -393,3 +394,91 @@ class ApiToken(BaseModel):
 
     class Meta:
         table_name = "subscription_api_token"
+
+
+# --- registers: the jobs that produce and check them, and calling off ------------------------------------
+
+JOB_STATUSES = {
+    "pending": _l("В очереди"),
+    "running": _l("Формируется"),
+    "done": _l("Готово"),
+    "failed": _l("Ошибка"),
+    "rejected": _l("Файл отклонен"),
+}
+
+METHODS = {
+    "cutoff": _l("По цене отсечения (для облигаций — по доходности отсечения)"),
+    "prorata": _l("Пропорционально всем заявкам"),
+    "threshold": _l("Полностью до порога, остаток — пропорционально"),
+}
+
+
+class RegisterJob(BaseModel):
+    """A register being produced (the accepted register, a proposal) or an uploaded one being checked: the
+    progress row the page polls."""
+
+    subscription = pw.ForeignKeyField(Subscription, backref="+", on_delete="CASCADE")
+    kind = pw.CharField(max_length=12)  # accepted | proposal | check
+    format = pw.CharField(max_length=4)  # xml | xlsx
+    params = pw.TextField(default="{}")
+    status = pw.CharField(max_length=12, default="pending", index=True)  # pending | running | done | failed | rejected
+    total = pw.IntegerField(default=0)
+    done = pw.IntegerField(default=0)
+    file = pw.ForeignKeyField(StoredFile, null=True, backref="+")
+    register = pw.ForeignKeyField(Register, null=True, backref="+", on_delete="SET NULL")
+    original_name = pw.CharField(max_length=255, default="")
+    errors = pw.TextField(default="[]")
+    message = pw.TextField(default="")
+    requested_by = pw.ForeignKeyField(User, null=True, backref="+")
+    created_at = pw.DateTimeField(default=utcnow)
+    updated_at = pw.DateTimeField(default=utcnow)
+    finished_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "subscription_register_job"
+        indexes = ((("subscription", "kind"), False),)
+
+    @property
+    def active(self) -> bool:
+        return self.status in ("pending", "running")
+
+    @property
+    def percent(self) -> int:
+        return min(100, int(self.done * 100 / self.total)) if self.total else 0
+
+    @property
+    def status_label(self):
+        return JOB_STATUSES.get(self.status, self.status)
+
+    @property
+    def options(self) -> dict:
+        return json.loads(self.params or "{}")
+
+    @property
+    def report(self) -> list[dict]:
+        if self.register_id:
+            return self.register.error_list
+        return json.loads(self.errors or "[]")
+
+    @property
+    def title(self) -> str:
+        fmt = self.format.upper()
+        if self.kind == "accepted":
+            return _("Реестр принятых заявок (%(fmt)s)", fmt=fmt)
+        if self.kind == "proposal":
+            method = METHODS.get(self.options.get("method"), "")
+            return _("Предложение реестра удовлетворенных заявок (%(fmt)s): %(method)s", fmt=fmt, method=method)
+        return _("Проверка реестра удовлетворенных заявок «%(name)s»", name=self.original_name)
+
+
+class CallOff(BaseModel):
+    """S-9.3: the seller's written refusal to conduct the subscription, with its reason and letter."""
+
+    subscription = pw.ForeignKeyField(Subscription, backref="+", on_delete="CASCADE", unique=True)
+    reason = pw.TextField()
+    letter = pw.ForeignKeyField(StoredFile, null=True, backref="+")
+    called_by = pw.ForeignKeyField(User, backref="+")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "subscription_call_off"

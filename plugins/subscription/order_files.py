@@ -12,8 +12,9 @@ from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
 
 from core.db import db
-from plugins.subscription import registers, service
+from plugins.subscription import service
 from plugins.subscription.api import BOOLEANS, ORDER_INPUT, POST_DEFAULTS, Refusal, order_fields
+from plugins.subscription.registers.reader import Report, check_zip
 
 MAX_ROWS = 5000  # orders in one file
 COLUMNS = ("client_ref", *ORDER_INPUT, "window")
@@ -140,8 +141,8 @@ def _csv(data: bytes):
 
 
 def _xlsx(data: bytes):
-    report = registers.Report()
-    if not registers.check_zip(data, report):
+    report = Report()
+    if not check_zip(data, report):
         raise FileRefused(report.items[0]["message"])
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)

@@ -10,8 +10,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from plugins.subscription import registers, rules, service
+from plugins.subscription import rules, service
 from plugins.subscription.models import Fill, Order, Subscription, amount_of
+from plugins.subscription.registers.columns import offered
 
 INVESTOR_TYPES = {
     "own": _l("Члены Биржи за свой счет"),
@@ -119,7 +120,7 @@ def compute(sub: Subscription) -> Statistics:
     if priced_quantity:
         average = (priced_volume / priced_quantity).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
     return Statistics(
-        offered=registers.offered(sub),
+        offered=offered(sub),
         total=total,
         by_type=by_type,
         by_kind=by_kind,

@@ -17,8 +17,9 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from core.db import utcnow
-from plugins.subscription import clock, registers, service, settlement
+from plugins.subscription import clock, service, settlement
 from plugins.subscription.models import Fill, Order, Subscription, TradeAccount
+from plugins.subscription.registers import jobs
 from plugins.subscription.rules import local
 from tests.browser.listing_steps import button, download, settled, status
 from tests.browser.subscription_steps import (
@@ -263,7 +264,7 @@ def test_subscription_journey_in_the_browser(app, page, other_browser, returning
     queued = []
     with monkeypatch.context() as m:
         # The background worker is this test: the jobs wait in the queue until it runs them.
-        m.setattr(registers, "_enqueue", lambda name, job: queued.append((name, job.id)))
+        m.setattr(jobs, "_enqueue", lambda name, job: queued.append((name, job.id)))
         button(trading, "Сформировать реестр принятых заявок").click()
         status(trading, "Реестр принятых заявок формируется.")
     widgets = trading.locator(".register-jobs .register-job")

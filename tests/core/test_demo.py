@@ -15,9 +15,10 @@ from core.signing import demo as demo_pki
 from core.signing import pki
 from core.signing.verify import trust_roots_from_dir, verify_detached
 from core.workflow.models import Application, Attachment, Questionnaire
-from plugins.subscription import registers, service
+from plugins.subscription import service
 from plugins.subscription.demo import AWAITING_SATISFIED, DEALS, OPEN
 from plugins.subscription.models import Deal, Order, Register, Subscription
+from plugins.subscription.registers.receive import upload_refusal
 from plugins.subscription.rules import local
 
 DOCUMENT = b"%PDF-1.4 a document a first head downloads at 'Signing'"
@@ -77,7 +78,7 @@ def _subscription_steps_dated_from_now(app):
     assert sorted(r.format for r in accepted) == ["xlsx", "xml"]
     assert waiting.satisfied_register_on >= today
     with app.test_request_context():
-        assert registers.upload_refusal(waiting, seller) is None  # the seller can send it now
+        assert upload_refusal(waiting, seller) is None  # the seller can send it now
 
     dealt = Subscription.get(Subscription.isin == DEALS)
     assert dealt.state == "deals"

@@ -536,15 +536,15 @@ XML_CELL = st.one_of(hostile.hostile_text, st.integers().map(str)).map(
 def test_register_xml_reader_refuses_entities_and_survives_anything(app, data):
     """defusedxml refuses DOCTYPEs, entities and external references before anything expands; any other bytes
     give rows or a report, never an exception; the schema check (lxml, entities and network off) likewise."""
-    from plugins.subscription import registers
+    from plugins.subscription.registers.reader import Report, read_xml, validate_schema
 
     with app.test_request_context():
-        report = registers.Report()
-        rows = registers.read_xml(data, report, max_rows=5)
+        report = Report()
+        rows = read_xml(data, report, max_rows=5)
         assert rows is None and report or rows is not None
         if data in hostile.HOSTILE_XML or b"<!DOCTYPE" in data:
             assert rows is None and "DOCTYPE" in report.as_list()[0]["message"] or report
-        registers.validate_schema(data, registers.Report())
+        validate_schema(data, Report())
     _count("register_xml")
 
 
@@ -625,15 +625,15 @@ def bombs():
 def test_register_xlsx_reader_refuses_bombs_and_survives_anything(app, bombs, data):
     """Zip bombs, archives of too many parts and entity declarations are refused before anything inflates;
     broken archives and cells of any type give rows or a report, never an exception."""
-    from plugins.subscription import registers
+    from plugins.subscription.registers.reader import Report, read_xlsx
 
     if isinstance(data, str):
         kind, data = data, bombs[data]
     else:
         kind = None
     with app.test_request_context():
-        report = registers.Report()
-        rows = registers.read_xlsx(data, report, max_rows=5)
+        report = Report()
+        rows = read_xlsx(data, report, max_rows=5)
         assert rows is None and report or rows is not None
         if kind:
             assert rows is None, kind
@@ -641,13 +641,13 @@ def test_register_xlsx_reader_refuses_bombs_and_survives_anything(app, bombs, da
 
 
 def test_a_huge_sheet_is_refused_at_the_row_limit(app):
-    from plugins.subscription import registers
+    from plugins.subscription.registers.reader import Report, read_xlsx
 
     data = _workbook([[n, n, "01.01.2026 10:00:00", 1000, None, 10, 10000, 1000, None, 10, 10000] for n in range(3000)])
     with app.test_request_context():
-        report = registers.Report()
+        report = Report()
         started = time.monotonic()
-        assert registers.read_xlsx(data, report, max_rows=100) is None
+        assert read_xlsx(data, report, max_rows=100) is None
         assert "больше строк" in report.as_list()[0]["message"] and time.monotonic() - started < 5
     _count("register_xlsx")
 

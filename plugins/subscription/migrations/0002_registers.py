@@ -1,5 +1,5 @@
 """The registers' own tables: the progress rows of registers being produced or checked, and the seller's
-calling a subscription off (frozen here; the live models are in plugins/subscription/registers.py)."""
+calling a subscription off (frozen here; the live models are in plugins/subscription/models.py)."""
 
 import peewee as pw
 

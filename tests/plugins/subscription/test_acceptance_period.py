@@ -18,9 +18,11 @@ import pytest
 
 from core.accounts.models import User
 from core.audit.models import AuditEvent
-from plugins.subscription import clock, registers, rules, service
+from plugins.subscription import clock, rules, service
 from plugins.subscription.forms import ApplicationForm
 from plugins.subscription.models import Order, Subscription, TradeAccount
+from plugins.subscription.registers.calloff import enforce_deadlines
+from plugins.subscription.registers.jobs import start_accepted
 
 MON, TUE = datetime.date(2026, 12, 14), datetime.date(2026, 12, 15)
 
@@ -228,15 +230,15 @@ def test_the_accepted_register_waits_for_the_period_and_the_confirmation_time(ap
     tick(app, ACTIVATION)
     with app.app_context():
         # activated at 15:30, yet orders still come, change and go until 16:00, refusals until 16:30
-        assert registers.enforce_deadlines(at=at(TUE, 15, 45))["produced"] == 0
-        assert registers.enforce_deadlines(at=CONFIRM_END)["produced"] == 0
+        assert enforce_deadlines(at=at(TUE, 15, 45))["produced"] == 0
+        assert enforce_deadlines(at=CONFIRM_END)["produced"] == 0
     with (
         app.test_request_context(),
         pytest.raises(service.SubscriptionError, match="периода подтверждения \\(15.12.2026 16:30\\)"),
     ):
-        registers.start_accepted(Subscription.get_by_id(sub.id), at=CONFIRM_END)
+        start_accepted(Subscription.get_by_id(sub.id), at=CONFIRM_END)
     with app.app_context():
-        assert registers.enforce_deadlines(at=CONFIRM_END + SECOND)["produced"] == 1
+        assert enforce_deadlines(at=CONFIRM_END + SECOND)["produced"] == 1
     assert Subscription.get_by_id(sub.id).state == "accepted_register"
 
 

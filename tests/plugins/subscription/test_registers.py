@@ -14,9 +14,10 @@ from openpyxl import load_workbook
 from core.audit.models import AuditEvent
 from core.db import utcnow
 from core.notifications.models import Notification
-from plugins.subscription import registers, rules, service
-from plugins.subscription.models import Fill, Order, Register, Subscription, TradeAccount
-from plugins.subscription.registers import CallOff, RegisterJob
+from plugins.subscription import rules, service
+from plugins.subscription.models import CallOff, Fill, Order, Register, RegisterJob, Subscription, TradeAccount
+from plugins.subscription.registers.calloff import call_off_refusal, enforce_deadlines
+from plugins.subscription.registers.receive import due_end, upload_refusal
 from tests.plugins.subscription.conftest import end_period
 
 NS = {"r": "urn:kase:is2in:subscription:register:1"}
@@ -44,7 +45,7 @@ def activate(app, sub):
 
 def deadlines(app, at=None):
     with app.app_context():
-        return registers.enforce_deadlines(at)
+        return enforce_deadlines(at)
 
 
 def produced(app, sub):
@@ -703,17 +704,17 @@ def test_the_seller_calls_the_subscription_off_in_writing_with_the_reason(app, c
 @pytest.mark.rule("S-9.6")
 def test_after_the_due_date_only_corrections_and_none_after_the_deal(app, client, auth, book):
     sub = produced(app, book["sub"])
-    late = registers.due_end(sub) + datetime.timedelta(minutes=1)
+    late = due_end(sub) + datetime.timedelta(minutes=1)
     seller = book["client"].subscription.seller
     with app.test_request_context():
         user = service.users_of([seller])[0]
-        assert "нужно было представить не позднее" in registers.upload_refusal(sub, user, at=late)
-        assert registers.upload_refusal(sub, user, at=late - datetime.timedelta(minutes=2)) is None
-        assert "не позднее срока представления" in registers.call_off_refusal(sub, user, at=late)
+        assert "нужно было представить не позднее" in upload_refusal(sub, user, at=late)
+        assert upload_refusal(sub, user, at=late - datetime.timedelta(minutes=2)) is None
+        assert "не позднее срока представления" in call_off_refusal(sub, user, at=late)
     RegisterJob.create(subscription=sub, kind="check", format="xml", status="rejected", requested_by=user)
     with app.test_request_context():
-        assert registers.upload_refusal(sub, user, at=late) is None  # a correction
-        assert "до заключения сделок" in registers.upload_refusal(sub, user, at=sub.deal_at)
+        assert upload_refusal(sub, user, at=late) is None  # a correction
+        assert "до заключения сделок" in upload_refusal(sub, user, at=sub.deal_at)
 
 
 @pytest.mark.rule("S-9.6")
@@ -740,7 +741,7 @@ def test_no_satisfied_register_by_the_deal_declares_the_subscription_failed(app,
 @pytest.mark.rule("S-9.6")
 def test_nothing_sent_by_the_due_date_fails_too(app, book):
     sub = produced(app, book["sub"])
-    assert deadlines(app, at=registers.due_end(sub))["failed"] == 1
+    assert deadlines(app, at=due_end(sub))["failed"] == 1
     assert "не представлен в срок" in Subscription.get_by_id(sub.id).failed_reason
 
 

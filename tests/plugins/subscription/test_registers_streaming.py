@@ -10,8 +10,12 @@ from lxml import etree
 from openpyxl import load_workbook
 
 from core.db import utcnow
-from plugins.subscription import registers, service
+from plugins.subscription import service
 from plugins.subscription.models import Fill, Register, Subscription
+from plugins.subscription.registers.calloff import enforce_deadlines
+from plugins.subscription.registers.reader import Report, read_xlsx, validate_schema
+from plugins.subscription.registers.receive import check_file
+from plugins.subscription.registers.xlsx_writer import DATE_FORMAT
 from tests.plugins.subscription.conftest import end_period
 from tests.plugins.subscription.test_registers import ALL_ITEMS, NS, submit
 
@@ -24,7 +28,7 @@ def produced(app, sub):
     with app.test_request_context():
         service.activate(Subscription.get_by_id(sub.id), at=utcnow())
     with app.app_context():
-        registers.enforce_deadlines()
+        enforce_deadlines()
     return Subscription.get_by_id(sub.id)
 
 
@@ -84,7 +88,7 @@ def test_xlsx_rows_keep_openpyxl_styles_and_read_back(app, awkward):
     assert ws.cell(5, 1).alignment.wrap_text and ws.cell(5, 1).font.b  # the group heading
     assert ws.column_dimensions["C"].width == 20
     first = header + 1
-    assert ws.cell(first, 3).number_format == registers.DATE_FORMAT
+    assert ws.cell(first, 3).number_format == DATE_FORMAT
     assert ws.cell(first, 3).value.microsecond == 0
     assert ws.cell(first, 10).value == 'Тест & <Ко> "кавычки" \r\n'  # leading/trailing space preserved
     assert ws.cell(first + 1, 4).value == 1100.5
@@ -92,8 +96,8 @@ def test_xlsx_rows_keep_openpyxl_styles_and_read_back(app, awkward):
     assert ws.cell(total, 1).value == "ИТОГО:" and ws.cell(total, 1).font.b
     # the app's own reader takes it as it is
     with app.test_request_context():
-        report = registers.Report()
-        rows = registers.read_xlsx(data, report)
+        report = Report()
+        rows = read_xlsx(data, report)
     assert not report and [r.number for r in rows] == [o.number for o in orders]
     assert rows[1].acc_price == Decimal("1100.5") and rows[1].acc_volume == Decimal("5502.5")
 
@@ -124,7 +128,7 @@ def _satisfied(data: bytes, reverse=False, extra=b"", number_of=None) -> bytes:
 def _check(app, sub, data):
     with app.test_request_context():
         total = service.accepted_orders(sub).count()
-        report, fills = registers.check_file(sub, "xml", data, total)
+        report, fills = check_file(sub, "xml", data, total)
         if fills is not None:
             rows = list(fills.rows())
             fills.close()
@@ -173,8 +177,8 @@ def test_a_schema_breach_is_reported_only_when_the_rows_hold(app, awkward):
         report, fills = _check(app, sub, broken)
         assert fills is None and ["XML не читается" in e["message"] for e in report.as_list()] == [True]
         with app.test_request_context():
-            schema_report = registers.Report()
-            registers.validate_schema(broken, schema_report)
+            schema_report = Report()
+            validate_schema(broken, schema_report)
         assert schema_report
 
 

@@ -9,8 +9,7 @@ import pytest
 from core.db import utcnow
 from core.notifications.models import Notification
 from plugins.subscription import rules, service
-from plugins.subscription.models import Order, Register, Subscription, TradeAccount
-from plugins.subscription.registers import RegisterJob
+from plugins.subscription.models import Order, Register, RegisterJob, Subscription, TradeAccount
 from tests.plugins.subscription.test_acceptance_period import CHECK, MON, TUE, at, calendar, order  # noqa: F401
 from tests.plugins.subscription.test_registers import book, produced, stored, upload  # noqa: F401
 

@@ -1,0 +1,358 @@
+"""Checking the rows of an uploaded satisfied register against the book (S-9.5): each row's accepted
+columns must match the order, its satisfied columns must be possible; the mismatches go to the ``Report``."""
+
+import tempfile
+from decimal import Decimal
+
+from flask_babel import gettext as _
+
+from core.db import db
+from plugins.subscription import rules, service
+from plugins.subscription.models import ORDER_STATUSES, Order, Subscription
+from plugins.subscription.registers.columns import (
+    LABELS,
+    _q2,
+    _q4,
+    accepted_values,
+    investor_key,
+    market_price,
+    offered,
+)
+from plugins.subscription.registers.reader import BAD, FIELDS, Report, Row
+from plugins.subscription.registers.stream import BATCH, book_orders
+
+# --- checking the satisfied register against the accepted one (S-9.1, S-9.2, S-9.5) -------------------------
+
+
+def _show(column: str, value) -> str:
+    if value is None:
+        return _("пусто")
+    if column == "2":
+        return rules.local(value).strftime("%d.%m.%Y %H:%M:%S")
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
+
+
+def _same(column: str, expected, got) -> bool:
+    if got is BAD:
+        return True  # already reported as unreadable
+    if expected is None or got is None:
+        return expected is None and got is None
+    if column == "2":
+        return abs((expected - got).total_seconds()) < 1
+    if column in ("3", "4"):
+        return _q4(expected) == _q4(got)
+    if column == "6":
+        return _q2(expected) == _q2(got)
+    return expected == got
+
+
+def _satisfied(order: Order, sub: Subscription, row: Row, report: Report) -> dict | None:
+    """Columns 7-10 of a matched row checked against the order; the fill, or None for nothing filled."""
+    n = order.number
+    quantity, price, yield_rate, volume = row.sat_qty, row.sat_price, row.sat_yield, row.sat_volume
+    if BAD in (quantity, price, yield_rate, volume):
+        return None
+    if quantity is None or quantity == 0:
+        return None
+    if quantity < 0:
+        report.add(row.row, "9", _("Количество не может быть отрицательным."), n)
+        return None
+    problems = report.count
+    if not sub.is_debt and yield_rate is not None:
+        report.add(row.row, "8", _("Доходность указывается только для долговых ценных бумаг."), n)
+    if price is None or price <= 0:
+        report.add(row.row, "7", _("Укажите цену удовлетворения больше нуля."), n)
+        return None
+    money_order = order.kind == "market" and order.basis == "money"
+    if not money_order and order.quantity is not None and quantity > order.quantity:
+        report.add(
+            row.row,
+            "9",
+            _(
+                "Количество к удовлетворению (%(q)s) больше количества в заявке (%(max)s).",
+                q=quantity,
+                max=order.quantity,
+            ),
+            n,
+        )
+    if order.kind == "limit":
+        # A fill may be no worse for the buyer than its limit: at most its price, for debt at least its yield.
+        if sub.is_debt and order.yield_rate is not None:
+            if yield_rate is None:
+                report.add(
+                    row.row,
+                    "8",
+                    _(
+                        "Укажите доходность удовлетворения: заявка подана с указанием доходности (%(y)s).",
+                        y=_show("4", _q4(order.yield_rate)),
+                    ),
+                    n,
+                )
+            elif yield_rate < order.yield_rate:
+                report.add(
+                    row.row,
+                    "8",
+                    _(
+                        "Доходность удовлетворения %(y)s ниже доходности, указанной в заявке (%(limit)s).",
+                        y=_show("8", _q4(yield_rate)),
+                        limit=_show("4", _q4(order.yield_rate)),
+                    ),
+                    n,
+                )
+        elif order.price is not None and price > order.price:
+            report.add(
+                row.row,
+                "7",
+                _(
+                    "Цена удовлетворения %(p)s выше цены лимитированной заявки (%(limit)s).",
+                    p=_show("7", _q4(price)),
+                    limit=_show("3", _q4(order.price)),
+                ),
+                n,
+            )
+    expected = rules.money(price * quantity)
+    if volume is None:
+        volume = expected
+    elif _q2(volume) != expected:
+        report.add(
+            row.row,
+            "10",
+            _(
+                "Объем %(v)s не равен цене, умноженной на количество (%(e)s).",
+                v=_show("10", _q2(volume)),
+                e=_show("10", expected),
+            ),
+            n,
+        )
+    if money_order and order.money is not None and volume > order.money:
+        report.add(
+            row.row,
+            "10",
+            _(
+                "Объем удовлетворения %(v)s больше объема рыночной заявки в деньгах (%(money)s).",
+                v=_show("10", _q2(volume)),
+                money=_show("10", _q2(order.money)),
+            ),
+            n,
+        )
+    if report.count > problems:
+        return None
+    return {
+        "order": order.id,
+        "price": _q4(price),
+        "yield_rate": _q4(yield_rate) if sub.is_debt and yield_rate is not None else None,
+        "quantity": int(quantity),
+        "volume": _q2(volume),
+        "investor": investor_key(order),
+    }
+
+
+class _Fills:
+    """The fills of a register being checked, spooled to a temporary file as they are found (a few dozen
+    bytes each) rather than held as 200,000 dictionaries until the register is accepted."""
+
+    def __init__(self):
+        self.file = tempfile.TemporaryFile(mode="w+", encoding="ascii", newline="\n")
+        self.count = 0
+        self.quantity = 0
+        self.volume = Decimal(0)
+
+    def add(self, fill: dict) -> None:
+        self.count += 1
+        self.quantity += fill["quantity"]
+        self.volume += fill["volume"]
+        yield_rate = "" if fill["yield_rate"] is None else format(fill["yield_rate"], "f")
+        self.file.write(f"{fill['order']}\t{fill['price']:f}\t{yield_rate}\t{fill['quantity']}\t{fill['volume']:f}\n")
+
+    def rows(self):
+        """(order, price, yield, quantity, volume) per fill, in the order found."""
+        self.file.seek(0)
+        for line in self.file:
+            order, price, yield_rate, quantity, volume = line.rstrip("\n").split("\t")
+            yield (
+                int(order),
+                Decimal(price),
+                Decimal(yield_rate) if yield_rate else None,
+                int(quantity),
+                Decimal(volume),
+            )
+
+    def close(self) -> None:
+        self.file.close()
+
+
+INT64 = 2**63  # an order number outside a BIGINT is no order: never sent to the database
+
+
+class Checker:
+    """S-9.5: every row against the accepted register (the orders, columns 1-6 unchanged), every fill against
+    its order, the total against the offer and, in a private placement, at most 50 investors (S-9.2).
+
+    Rows come in batches in the file's order (``feed``); each batch finds its orders in one query by number.
+    Held meanwhile: the number and row of every row seen (for duplicates and missing orders), the rows whose
+    order the accepted register does not list, and in a private placement (order, row, investor) per fill;
+    the fills themselves go to a temporary file. ``finish`` reports the orders missing from the file (walking
+    the book's numbers), the investors past the 50th (in number order, as the book lists them), unknown rows
+    and the total."""
+
+    def __init__(self, sub: Subscription, report: Report):
+        self.sub = sub
+        self.report = report
+        self.rows = 0
+        self.seen = {}  # order number -> the row it is on (its first row)
+        self.unknown = {}  # order number -> Row, for rows whose order the accepted register does not list
+        self.total = 0
+        self.fills = _Fills()
+        self.investors = [] if sub.private else None
+        self.market = None
+
+    def feed(self, rows: list[Row]) -> None:
+        report = self.report
+        fresh = []
+        for row in rows:
+            self.rows += 1
+            number = row.number
+            if number is None:
+                report.add(row.row, "1", _("Не указан номер заявки."))
+                continue
+            if number is BAD:
+                continue
+            other = self.seen.get(number)
+            if other is not None:
+                report.add(
+                    row.row,
+                    "1",
+                    _("Заявка № %(n)s указана в реестре дважды (также в строке %(other)s).", n=number, other=other),
+                    number,
+                )
+                continue
+            self.seen[number] = row.row
+            fresh.append(row)
+        orders = book_orders(self.sub, [r.number for r in fresh if -INT64 <= r.number < INT64])
+        for row in fresh:
+            order = orders.get(row.number)
+            if order is None:
+                self.unknown[row.number] = row
+            else:
+                self._match(order, row)
+
+    def _match(self, order, row: Row) -> None:
+        sub, report = self.sub, self.report
+        if order.kind == "market" and self.market is None:
+            self.market = market_price(sub)
+        expected = accepted_values(order, sub, self.market)
+        for column in ("2", "3", "4", "5", "6"):
+            if column == "4" and not sub.is_debt and row.acc_yield is None:
+                continue
+            name = FIELDS[column]
+            got = getattr(row, name)
+            if not _same(column, expected[name], got):
+                report.add(
+                    row.row,
+                    column,
+                    _(
+                        "Изменены параметры принятой заявки: графа %(col)s (%(label)s) — в реестре принятых заявок "
+                        "%(expected)s, в файле %(got)s.",
+                        col=column,
+                        label=LABELS[column],
+                        expected=_show(column, expected[name]),
+                        got=_show(column, got),
+                    ),
+                    order.number,
+                )
+        if isinstance(row.sat_qty, int) and row.sat_qty > 0:
+            self.total += row.sat_qty  # the file's total, whatever else is wrong with the row
+        fill = _satisfied(order, sub, row, report)
+        if fill is None:
+            return
+        self.fills.add(fill)
+        if self.investors is not None:
+            self.investors.append((order.number, row.row, fill["investor"]))
+
+    def finish(self) -> None:
+        sub, report = self.sub, self.report
+        last = 0
+        while True:
+            query = service.accepted_orders(sub).select(Order.number).where(Order.number > last).limit(BATCH * 10)
+            numbers = [number for (number,) in db.execute(query).fetchall()]
+            for number in numbers:
+                if number not in self.seen:
+                    report.add(
+                        None,
+                        "1",
+                        _("Заявка № %(n)s из реестра принятых заявок отсутствует в файле.", n=number),
+                        number,
+                    )
+            if len(numbers) < BATCH * 10:
+                break
+            last = numbers[-1]
+        if self.investors:
+            investors = set()
+            for number, row, investor in sorted(self.investors):
+                if investor in investors:
+                    continue
+                investors.add(investor)
+                if len(investors) > rules.PRIVATE_MAX_INVESTORS:
+                    report.add(
+                        row,
+                        "9",
+                        _(
+                            "Заявка № %(n)s — %(k)s-й инвестор: в частном размещении удовлетворяются заявки не "
+                            "более 50 инвесторов (пункт 2 статьи 9 Правил).",
+                            n=number,
+                            k=len(investors),
+                        ),
+                        number,
+                    )
+        if self.unknown:
+            _unknown(sub, self.unknown, report)
+        limit = offered(sub)
+        if self.total > limit:
+            report.add(
+                None,
+                "9",
+                _(
+                    "Всего к удовлетворению %(total)s ценных бумаг — больше предложенного количества (%(offered)s).",
+                    total=self.total,
+                    offered=limit,
+                ),
+            )
+
+
+def check_rows(sub: Subscription, rows, report: Report) -> _Fills:
+    """Check a whole list of rows (``Checker`` in batches)."""
+    checker = Checker(sub, report)
+    for start in range(0, len(rows), BATCH):
+        checker.feed(rows[start : start + BATCH])
+    checker.finish()
+    return checker.fills
+
+
+def _unknown(sub, by_number: dict, report: Report) -> None:
+    """Rows whose order the accepted register does not list: excluded from it (S-8.2), or unknown."""
+    numbers = sorted(by_number)
+    statuses = {}
+    queried = [n for n in numbers if -INT64 <= n < INT64]
+    for start in range(0, len(queried), 500):
+        chunk = queried[start : start + 500]
+        query = Order.select(Order.number, Order.status, Order.confirmed).where(
+            (Order.subscription == sub) & Order.number.in_(chunk)
+        )
+        for number, status, confirmed in query.tuples():
+            statuses[number] = (status, confirmed)
+    for number in numbers:
+        row = by_number[number]
+        if number in statuses:
+            status, confirmed = statuses[number]
+            if status == "active" and confirmed is False:
+                label = _("не подтверждена пользователем системы контроля")
+            else:
+                label = str(ORDER_STATUSES.get(status, status)).lower()
+            message = _(
+                "Заявка № %(n)s исключена из реестра принятых заявок (%(status)s) и не может быть удовлетворена.",
+                n=number,
+                status=label,
+            )
+        else:
+            message = _("Заявки № %(n)s нет в реестре принятых заявок.", n=number)
+        report.add(row.row, "1", message, number)

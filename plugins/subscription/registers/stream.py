@@ -1,0 +1,241 @@
+"""Nothing whole in memory: the book is read in keyset batches (named tuples, not models), progress rows
+are written at most once a second, and big files are hashed, stored and served from disk in chunks."""
+
+import collections
+import datetime
+import hashlib
+import os
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import peewee as pw
+from flask import send_file
+
+from core.db import db, utcnow
+from core.files import KINDS, FileIntegrityError, StoredFile, data_dir, safe_name
+from plugins.subscription import service
+from plugins.subscription.models import Order, RegisterJob, Subscription
+
+BATCH = 2000  # orders per keyset batch
+PROGRESS_SECONDS = 1.0  # at most one progress write a second (each is a commit)
+
+
+# --- walking the book --------------------------------------------------------------------------------
+
+# What the registers read of an order: plain values, one tuple per order, no model instance.
+BOOK_FIELDS = (
+    Order.id,
+    Order.number,
+    Order.submitted_at,
+    Order.kind,
+    Order.basis,
+    Order.price,
+    Order.yield_rate,
+    Order.quantity,
+    Order.money,
+    Order.for_client,
+    Order.omnibus,
+    Order.investor_name,
+    Order.investor_id,
+    Order.investor_resident,
+    Order.investor_contacts,
+    Order.investor_other,
+    Order.buyer,
+    Order.entered_by,
+)
+BookOrder = collections.namedtuple(
+    "BookOrder", [f.name if not isinstance(f, pw.ForeignKeyField) else f.name + "_id" for f in BOOK_FIELDS]
+)
+
+
+def _converter(field):
+    """How a value of ``field`` comes back from the driver: None where it is already what peewee would make of
+    it (texts, integers, keys); a SQLite date-time text read with ``fromisoformat`` (C) rather than peewee's
+    ``strptime`` over a list of formats; otherwise ``field.python_value``."""
+    slow = field.python_value
+    if isinstance(field, pw.CharField | pw.TextField | pw.IntegerField | pw.ForeignKeyField):
+        native = str if isinstance(field, pw.CharField | pw.TextField) else int
+
+        def plain(value):
+            return value if value.__class__ is native else slow(value)
+
+        return plain
+    if isinstance(field, pw.DateTimeField):
+
+        def moment(value):
+            if value.__class__ is str:
+                try:
+                    return datetime.datetime.fromisoformat(value)
+                except ValueError:
+                    pass
+            return slow(value)
+
+        return moment
+    if isinstance(field, pw.DecimalField):
+
+        def decimal(value):
+            return value if value.__class__ is Decimal else slow(value)
+
+        return decimal
+    return slow
+
+
+_CONVERTERS = {}
+
+
+def _fetch(query, fields=BOOK_FIELDS, make=BookOrder) -> list:
+    """The rows of a query over ``fields`` as ``make`` tuples (``BookOrder``), read with the driver's cursor."""
+    converters = _CONVERTERS.get(id(fields))
+    if converters is None:
+        converters = _CONVERTERS[id(fields)] = tuple(enumerate(_converter(f) for f in fields))
+    make = make._make
+    out = []
+    for raw in db.execute(query).fetchall():
+        row = list(raw)
+        for i, convert in converters:
+            value = row[i]
+            if value is not None:
+                row[i] = convert(value)
+        out.append(make(row))
+    return out
+
+
+def book_batches(sub: Subscription):
+    """The accepted orders (S-8.2) in number order, as lists of ``BookOrder`` in keyset batches: psycopg2
+    buffers a whole result set on the client, so one query over 200,000 orders would hold them all; a batch
+    holds ``BATCH``."""
+    last = 0
+    while True:
+        batch = _fetch(service.accepted_orders(sub).select(*BOOK_FIELDS).where(Order.number > last).limit(BATCH))
+        if batch:
+            last = batch[-1].number
+            yield batch
+        if len(batch) < BATCH:
+            return
+
+
+# What the check of an uploaded register reads of an order (``accepted_values``, ``_satisfied``,
+# ``investor_key``): the book's fields less the investor's texts.
+CHECK_FIELDS = tuple(
+    f
+    for f in BOOK_FIELDS
+    if f.name not in ("omnibus", "investor_name", "investor_resident", "investor_contacts", "investor_other")
+)
+CheckOrder = collections.namedtuple(
+    "CheckOrder", [f.name + "_id" if isinstance(f, pw.ForeignKeyField) else f.name for f in CHECK_FIELDS]
+)
+
+
+def book_orders(sub: Subscription, numbers) -> dict:
+    """The accepted orders among ``numbers``, by number: how an uploaded register's rows find their orders, a
+    batch at a time."""
+    numbers = sorted(numbers)
+    found = {}
+    for start in range(0, len(numbers), BATCH):
+        chunk = numbers[start : start + BATCH]
+        low, high = chunk[0], chunk[-1]
+        if high - low < 2 * len(chunk):  # a file in number order: one range of the index, not a list
+            query = service.accepted_orders(sub).where(Order.number.between(low, high))
+        else:
+            query = service.accepted_orders(sub).where(Order.number.in_(chunk))
+        for order in _fetch(query.select(*CHECK_FIELDS), CHECK_FIELDS, CheckOrder):
+            found[order.number] = order
+    return found
+
+
+def stream_orders(sub: Subscription):
+    for batch in book_batches(sub):
+        yield from batch
+
+
+def _progress(job_id: int, done: int, total: int | None = None) -> None:
+    fields = {"done": done, "updated_at": utcnow()}
+    if total is not None:
+        fields["total"] = total
+    RegisterJob.update(**fields).where(RegisterJob.id == job_id).execute()
+
+
+class Progress:
+    """The progress row of a job, written at most every ``PROGRESS_SECONDS``: each write is a commit, and a
+    page polling every two seconds needs no more."""
+
+    def __init__(self, job_id: int):
+        self.job_id = job_id
+        self.last = time.monotonic()
+
+    def __call__(self, done: int) -> None:
+        now = time.monotonic()
+        if now - self.last >= PROGRESS_SECONDS:
+            self.last = now
+            _progress(self.job_id, done)
+
+
+# --- storing and serving big files -----------------------------------------------------------------------
+
+
+def _temp_path() -> str:
+    folder = data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, path = tempfile.mkstemp(dir=folder, suffix=".part")
+    os.close(fd)
+    return path
+
+
+def store_path(path: str, name: str, kind: str) -> StoredFile:
+    """``core.files.store`` for a file already on disk: hashed in chunks and moved into place, so a
+    register of hundreds of megabytes is never read into memory."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+            size += len(chunk)
+        os.fsync(fh.fileno())
+    sha = digest.hexdigest()
+    target = data_dir() / sha[:2] / sha
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        os.unlink(path)
+    else:
+        os.replace(path, target)
+    return StoredFile.create(sha256=sha, size=size, content_type=KINDS[kind][0], original_name=safe_name(name, kind))
+
+
+def send_stored(stored: StoredFile):
+    """Send a stored file from disk in chunks, after checking its hash the same way (``StoredFile.read``)."""
+    response = send_file(
+        _verified(stored),
+        mimetype=stored.content_type,
+        as_attachment=True,
+        download_name=stored.original_name,
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _verified(stored: StoredFile) -> Path:
+    """The path of a stored file, once its hash is checked in chunks (``StoredFile.read`` without holding it)."""
+    digest = hashlib.sha256()
+    try:
+        with open(stored.path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except FileNotFoundError as exc:
+        raise FileIntegrityError(f"file {stored.id} ({stored.original_name}) is missing") from exc
+    if digest.hexdigest() != stored.sha256:
+        raise FileIntegrityError(f"file {stored.id} ({stored.original_name}) was altered")
+    return stored.path
+
+
+def _batched(rows, size: int):
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
