@@ -412,13 +412,15 @@ def lxml_floor(job: int) -> dict:
     the step takes beyond it is Python's share: reading the cells, matching the book, storing the fills."""
     from lxml import etree
 
-    from plugins.subscription import registers
+    from plugins.subscription.models import RegisterJob
+    from plugins.subscription.registers.reader import schema as register_schema
+    from plugins.subscription.registers.xml_writer import _q
 
-    path = str(registers.RegisterJob.get_by_id(job).file.path)
-    order = registers._q("Order")
+    path = str(RegisterJob.get_by_id(job).file.path)
+    order = _q("Order")
     times = {}
     rows = 0
-    for name, schema in (("parse", None), ("validate", registers.schema())):
+    for name, schema in (("parse", None), ("validate", register_schema())):
         began = time.perf_counter()
         rows = 0
         for _event, elem in etree.iterparse(
