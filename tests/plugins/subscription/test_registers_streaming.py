@@ -323,3 +323,33 @@ def test_a_schema_check_without_an_answer_is_done_in_process(app, awkward, tmp_p
     monkeypatch.setattr(receive.SchemaCheck, "SCRIPT", tmp_path / "missing.py")
     found, read = _report(app, sub, path)
     assert read and len(found) == 1 and "Extra" in found[0][2]
+
+
+def test_the_writers_kept_texts_and_times_write_what_they_wrote_before(app):
+    """The XML and XLSX writers make each distinct text and time once per register: the same strings as
+    ``_leaf``, ``_xml_time`` and a fresh sheet row make, for any value, the second time as the first; equal
+    numbers of different scale (1.0, 1.00) or kind (1, True) are never taken for each other."""
+    from plugins.subscription.registers.xlsx_writer import _SheetRows
+    from plugins.subscription.registers.xml_writer import _leaf, _Written, _xml_time
+
+    values = [AWKWARD, "a&b", " x ", "", None, 0, 7, True, 1.5, Decimal("1.0"), Decimal("1.00"), Decimal("-0")]
+    values += [Decimal("1E+3"), "ИТОГО:", "резидент РК"]
+    moment = utcnow().replace(microsecond=0)
+    with app.app_context():
+        written = _Written()
+        for _twice in range(2):
+            for value in values:
+                out, expected = [], []
+                written.leaf(out, "Name", value)
+                _leaf(expected, "Name", value)
+                assert out == expected, value
+            assert written.time(moment) == _xml_time(moment)
+        local = moment.replace(tzinfo=None)
+        cells = [*values, (local, "date"), (Decimal("2.50"), "bold"), (None, "bold")]
+        styles = {"bold": "1", "heading": "2", "date": "3"}
+        sheet = _SheetRows(len(cells), styles)
+        first, second = sheet.row(cells), sheet.row(cells)
+        fresh = _SheetRows(len(cells), styles)
+        fresh.number = 1
+        assert second == fresh.row(cells)  # the second row, from what the first kept, as a fresh sheet writes it
+        assert first == _SheetRows(len(cells), styles).row(cells)
