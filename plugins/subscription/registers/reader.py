@@ -577,14 +577,23 @@ class SchemaCheck:
 
     SCRIPT = Path(__file__).with_name("xsd_check.py")
 
+    TIMEOUT = 600  # seconds: lxml checks a 130 MB register in a few
+
     def __init__(self, path):
+        if not sys.executable:  # an embedded interpreter has no program to start again
+            raise OSError("no interpreter to run the schema check with")
         command = [sys.executable, "-I", str(self.SCRIPT), os.fspath(path), str(SCHEMA_PATH)]
         self.process = subprocess.Popen(  # our own script and paths, no shell  # nosec B603
             command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
         )
 
     def breach(self) -> _Breach | None:
-        out, _err = self.process.communicate()
+        try:
+            out, _err = self.process.communicate(timeout=self.TIMEOUT)
+        except subprocess.TimeoutExpired as exc:
+            self.process.kill()
+            self.process.communicate()
+            raise OSError("the schema check took too long") from exc
         try:
             answer = json.loads(out.decode("utf-8").strip().splitlines()[-1])
         except (ValueError, IndexError) as exc:
