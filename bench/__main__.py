@@ -8,7 +8,7 @@ import traceback
 
 from bench import harness, report
 
-SCENARIOS = ("pages", "book", "documents")
+SCENARIOS = ("pages", "book", "documents", "registers")  # registers: only when BENCH_ONLY names it
 
 
 def main() -> int:

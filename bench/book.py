@@ -24,7 +24,7 @@ API_ORDERS_PER_SECOND = 1000
 SERVICE_ORDERS_PER_SECOND = 10_000
 API_P95 = 50.0  # ms
 STEP_SECONDS = 5.0  # for 200,000 orders
-XLSX_SECONDS = 8.0
+XLSX_SECONDS = 6.0  # issue #20 (was 8 s)
 MEMORY_MB = 400.0
 PRICE = 1000.0
 SEED = 404
@@ -406,6 +406,35 @@ def satisfied(job: int) -> dict:
     }
 
 
+def lxml_floor(job: int) -> dict:
+    """The tighter floor of the satisfied register: lxml's own streaming parse of the very file the step checks
+    (each ``Order`` cleared once read, as the reader does), then the same parse validating register-v1.xsd. What
+    the step takes beyond it is Python's share: reading the cells, matching the book, storing the fills."""
+    from lxml import etree
+
+    from plugins.subscription.models import RegisterJob
+    from plugins.subscription.registers.reader import schema as register_schema
+    from plugins.subscription.registers.columns import xml_name
+
+    path = str(RegisterJob.get_by_id(job).file.path)
+    order = xml_name("Order")
+    times = {}
+    rows = 0
+    for name, schema in (("parse", None), ("validate", register_schema())):
+        began = time.perf_counter()
+        rows = 0
+        for _event, elem in etree.iterparse(
+            path, events=("end",), tag=order, schema=schema, resolve_entities=False, no_network=True, load_dtd=False
+        ):
+            rows += 1
+            elem.clear()
+            parent = elem.getparent()
+            while elem.getprevious() is not None:
+                del parent[0]
+        times[name] = round(time.perf_counter() - began, 3)
+    return {"seconds": times["validate"], "parse_seconds": times["parse"], "rows": rows}
+
+
 def deals() -> dict:
     from core.accounts.models import User
     from plugins.subscription.models import NetPosition
@@ -421,6 +450,69 @@ def deals() -> dict:
 
 
 # --- the scenario, in the bench process -------------------------------------------------------------------------
+
+
+REGISTER_STEPS = (
+    ("xlsx", "Accepted register, XLSX", XLSX_SECONDS, "csv"),
+    ("xml", "Accepted register, XML", STEP_SECONDS, "csv"),
+    ("satisfied", "Satisfied register (XML): upload and check", STEP_SECONDS, "lxml"),
+)
+
+
+def register_steps(env: harness.Environment, settings: harness.Settings, step) -> tuple[dict, dict, dict]:
+    """The registers of an activated book: the accepted one as XLSX and XML, the proposal sent back as the
+    satisfied register; and their floors, the plain CSV of the same rows and lxml's own pass over the same file.
+    Returns the steps, the floors and the proposal's step."""
+    steps = {"xlsx": step("register", {"fmt": "xlsx"}), "xml": step("register", {"fmt": "xml"})}
+    csv_path = str(settings.workdir / "register-floor.csv")
+    csv_made = harness.run_step(env, "book:csv_floor", {"path": csv_path})
+    proposal = harness.run_step(env, "book:register", {"fmt": "xml", "kind": "proposal"})
+    lxml = harness.run_step(env, "book:lxml_floor", {"job": proposal["job"]})
+    steps["satisfied"] = step("satisfied", {"job": proposal["job"]})
+    floors = {
+        "csv": {
+            "label": f"plain CSV of the same register ({report.number(csv_made['rows'])} rows)",
+            "measured": report.seconds(csv_made["seconds"]),
+            **csv_made,
+        },
+        "lxml": {
+            "label": f"lxml's streaming parse of the same satisfied register ({report.number(lxml['rows'])} rows, "
+            f"{report.number(proposal['bytes'] / 1e6)} MB), then with register-v1.xsd",
+            "measured": f"{report.seconds(lxml['parse_seconds'])}; validating {report.seconds(lxml['seconds'])}",
+            **lxml,
+        },
+    }
+    return steps, floors, proposal
+
+
+def step_figures(steps: dict, floors: dict, rows, scale: float) -> list:
+    """One figure per timed step: its time and memory against the targets (scaled to the book), its ratio to its
+    floor; a register's ratio to the CSV floor is in its row when its floor is another."""
+    figures = []
+    for name, label, limit, floor_name in rows:
+        m = steps[name]
+        if m.get("stopped_after"):
+            measured = f"stopped after {m['stopped_after']} s (BENCH_STEP_TIMEOUT)"
+        else:
+            measured = f"{report.seconds(m['seconds'])}; peak {m['peak_mb']} MB"
+            if floor_name != "csv" and "csv" in floors and name in {r[0] for r in REGISTER_STEPS}:
+                m["csv_ratio"] = report.ratio(m["seconds"], floors["csv"]["seconds"])
+                measured += f"; CSV ×{m['csv_ratio']:.2f}" if m["csv_ratio"] else ""
+        figures.append(
+            report.figure(
+                name,
+                label,
+                m,
+                measured,
+                targets=[
+                    report.target("time", m["seconds"], "<=", round(limit * scale, 3), " s"),
+                    report.target("memory", m["peak_mb"], "<=", MEMORY_MB, " MB"),
+                ],
+                floor=floor_name,
+                ratio=report.ratio(m["seconds"], floors[floor_name]["seconds"]),
+            )
+        )
+    return figures
 
 
 def run(env: harness.Environment, settings: harness.Settings) -> dict:
@@ -473,16 +565,9 @@ def run(env: harness.Environment, settings: harness.Settings) -> dict:
         except harness.StepTimeout as exc:
             return {"seconds": None, "peak_mb": None, "stopped_after": round(exc.seconds)}
 
-    steps = {
-        "collateral": step("collateral"),
-        "activation": step("activation"),
-        "xlsx": step("register", {"fmt": "xlsx"}),
-        "xml": step("register", {"fmt": "xml"}),
-    }
-    csv_path = str(settings.workdir / "register-floor.csv")
-    csv_made = harness.run_step(env, "book:csv_floor", {"path": csv_path})
-    proposal = harness.run_step(env, "book:register", {"fmt": "xml", "kind": "proposal"})
-    steps["satisfied"] = step("satisfied", {"job": proposal["job"]})
+    steps = {"collateral": step("collateral"), "activation": step("activation")}
+    made_registers, register_floors, proposal = register_steps(env, settings, step)
+    steps.update(made_registers)
     steps["deals"] = step("deals")
 
     insert_rate = floor["rows_per_second"]
@@ -492,11 +577,7 @@ def run(env: harness.Environment, settings: harness.Settings) -> dict:
             "measured": f"{report.number(insert_rate)} rows/s ({report.seconds(floor['seconds'])})",
             **floor,
         },
-        "csv": {
-            "label": f"plain CSV of the same register ({report.number(csv_made['rows'])} rows)",
-            "measured": report.seconds(csv_made["seconds"]),
-            **csv_made,
-        },
+        **register_floors,
     }
     figures = []
     http_rate = http_floor.get("rps")
@@ -571,39 +652,18 @@ def run(env: harness.Environment, settings: harness.Settings) -> dict:
     book_steps = (
         ("collateral", "Collateral check over the whole book", STEP_SECONDS, "insert"),
         ("activation", "Activation with the fair value", STEP_SECONDS, "insert"),
-        ("xlsx", "Accepted register, XLSX", XLSX_SECONDS, "csv"),
-        ("xml", "Accepted register, XML", STEP_SECONDS, "csv"),
-        ("satisfied", "Satisfied register (XML): upload and check", STEP_SECONDS, "csv"),
+        *REGISTER_STEPS,
         ("deals", "Deals and netting", STEP_SECONDS, "insert"),
     )
-    for name, label, limit, floor_name in book_steps:
-        m = steps[name]
-        floor_seconds = floor["seconds"] if floor_name == "insert" else csv_made["seconds"]
-        if m.get("stopped_after"):
-            measured = f"stopped after {m['stopped_after']} s (BENCH_STEP_TIMEOUT)"
-        else:
-            measured = f"{report.seconds(m['seconds'])}; peak {m['peak_mb']} MB"
-        figures.append(
-            report.figure(
-                name,
-                label,
-                m,
-                measured,
-                targets=[
-                    report.target("time", m["seconds"], "<=", round(limit * scale, 3), " s"),
-                    report.target("memory", m["peak_mb"], "<=", MEMORY_MB, " MB"),
-                ],
-                floor=floor_name,
-                ratio=report.ratio(m["seconds"], floor_seconds),
-            )
-        )
+    figures += step_figures(steps, floors, book_steps, scale)
     notes = [
         f"Book: {report.number(intake['book'])} orders from {settings.buyers} buyers "
         f"({report.number(api['statuses'].get('201', 0))} one a request and "
         f"{report.number(api_batches.get('orders_taken', 0))} in batches through the API, "
         f"{report.number(single['orders'])} one a call and the rest in batches through the service).",
         "Ratios: API rates over the HTTP floor's requests/s; service rates over the insert floor's rows/s; step "
-        "times over the floor's seconds (insert floor for database steps, CSV floor for registers).",
+        "times over the floor's seconds (insert floor for database steps, CSV floor for written registers, lxml's "
+        "own parse and validation of the same file for the satisfied register; its CSV ratio is in its row).",
         f"Memory is each step's process peak (ru_maxrss); the app alone, built and connected, holds "
         f"{base['peak_mb']} MB.",
         pages.limits(settings.clients, http_rate).replace("on every page", "from the API"),

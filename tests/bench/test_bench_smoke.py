@@ -27,7 +27,7 @@ FIGURES = {
     },
     "documents": {"pdf", "seal", "verify"},
 }
-FLOORS = {"pages": {"healthz"}, "book": {"http", "insert", "csv"}, "documents": {"pdf", "seal", "verify"}}
+FLOORS = {"pages": {"healthz"}, "book": {"http", "insert", "csv", "lxml"}, "documents": {"pdf", "seal", "verify"}}
 
 
 @pytest.mark.skipif(bool(os.environ.get("IS2IN_TEST_DATABASE_URL")), reason="the harness is exercised once, on SQLite")

@@ -50,7 +50,7 @@ def _satisfied(order: Order, sub: Subscription, row: Row, report: Report) -> dic
     """Columns 7-10 of a matched row checked against the order; the fill, or None for nothing filled."""
     n = order.number
     quantity, price, yield_rate, volume = row.sat_qty, row.sat_price, row.sat_yield, row.sat_volume
-    if BAD in (quantity, price, yield_rate, volume):
+    if quantity is BAD or price is BAD or yield_rate is BAD or volume is BAD:
         return None
     if quantity is None or quantity == 0:
         return None
@@ -58,7 +58,8 @@ def _satisfied(order: Order, sub: Subscription, row: Row, report: Report) -> dic
         report.add(row.row, "9", _("Количество не может быть отрицательным."), n)
         return None
     problems = report.count
-    if not sub.is_debt and yield_rate is not None:
+    debt = sub.is_debt
+    if not debt and yield_rate is not None:
         report.add(row.row, "8", _("Доходность указывается только для долговых ценных бумаг."), n)
     if price is None or price <= 0:
         report.add(row.row, "7", _("Укажите цену удовлетворения больше нуля."), n)
@@ -77,7 +78,7 @@ def _satisfied(order: Order, sub: Subscription, row: Row, report: Report) -> dic
         )
     if order.kind == "limit":
         # A fill may be no worse for the buyer than its limit: at most its price, for debt at least its yield.
-        if sub.is_debt and order.yield_rate is not None:
+        if debt and order.yield_rate is not None:
             if yield_rate is None:
                 report.add(
                     row.row,
@@ -140,7 +141,7 @@ def _satisfied(order: Order, sub: Subscription, row: Row, report: Report) -> dic
     return {
         "order": order.id,
         "price": _q4(price),
-        "yield_rate": _q4(yield_rate) if sub.is_debt and yield_rate is not None else None,
+        "yield_rate": _q4(yield_rate) if debt and yield_rate is not None else None,
         "quantity": int(quantity),
         "volume": _q2(volume),
         "investor": investor_key(order),
@@ -181,6 +182,7 @@ class _Fills:
         self.file.close()
 
 
+ACCEPTED_COLUMNS = tuple((column, FIELDS[column]) for column in ("2", "3", "4", "5", "6"))
 INT64 = 2**63  # an order number outside a BIGINT is no order: never sent to the database
 
 
@@ -205,6 +207,8 @@ class Checker:
         self.fills = _Fills()
         self.investors = [] if sub.private else None
         self.market = None
+        # columns 2-6, less column 4 where an equity register leaves it empty (an equity order has no yield)
+        self.compared = ACCEPTED_COLUMNS if sub.is_debt else tuple(c for c in ACCEPTED_COLUMNS if c[0] != "4")
 
     def feed(self, rows: list[Row]) -> None:
         report = self.report
@@ -241,12 +245,9 @@ class Checker:
         if order.kind == "market" and self.market is None:
             self.market = market_price(sub)
         expected = accepted_values(order, sub, self.market)
-        for column in ("2", "3", "4", "5", "6"):
-            if column == "4" and not sub.is_debt and row.acc_yield is None:
-                continue
-            name = FIELDS[column]
+        for column, name in self.compared if row.acc_yield is None else ACCEPTED_COLUMNS:
             got = getattr(row, name)
-            if not _same(column, expected[name], got):
+            if got != expected[name] and not _same(column, expected[name], got):  # equal values are the same
                 report.add(
                     row.row,
                     column,

@@ -3,10 +3,14 @@ register, a zip bomb or a schema breach is refused with its reason in the ``Repo
 
 import datetime
 import io
+import json
 import os
 import re
+import subprocess  # the schema check's own process (SchemaCheck): our script, an argument list  # nosec B404
+import sys
 import zipfile
 from decimal import Decimal
+from pathlib import Path
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
@@ -476,49 +480,60 @@ def xml_rows(source, report: Report, max_rows=None, validate: bool = False):
 ORDERS = xml_name("Orders")
 REGISTER = xml_name("Register")
 _NUMBER, _SUBMITTED = xml_name("Number"), xml_name("Submitted")
-# The cells of Accepted (columns 3-6) and Satisfied (7-10): element -> (column, Row field).
+# Where each cell's text goes in ``_xml_row``'s list: Number 0, Submitted 1, and the cells of Accepted
+# (columns 3-6) and Satisfied (7-10) 2-9.
+_XML_TOP = {_NUMBER: 0, _SUBMITTED: 1}
 _XML_GROUPS = {
-    xml_name("Accepted"): {
-        xml_name("Price"): "3",
-        xml_name("Yield"): "4",
-        xml_name("Quantity"): "5",
-        xml_name("Volume"): "6",
-    },
-    xml_name("Satisfied"): {
-        xml_name("Price"): "7",
-        xml_name("Yield"): "8",
-        xml_name("Quantity"): "9",
-        xml_name("Volume"): "10",
-    },
+    xml_name("Accepted"): {xml_name("Price"): 2, xml_name("Yield"): 3, xml_name("Quantity"): 4, xml_name("Volume"): 5},
+    xml_name("Satisfied"): {xml_name("Price"): 6, xml_name("Yield"): 7, xml_name("Quantity"): 8, xml_name("Volume"): 9},
 }
+# columns 3-10: (index in that list, column, Row field, whether an integer)
+_XML_CELLS = tuple(
+    (index, column, FIELDS[column], column in INTEGER_COLUMNS)
+    for index, column in enumerate(("3", "4", "5", "6", "7", "8", "9", "10"), start=2)
+)
+_UNSEEN = object()
 
 
 def _xml_row(elem, position: int, report: Report) -> Row:
     """Columns 1-10 of an ``Order``: for each, the text of the first element at its path (as ``find`` takes
-    it: Number, Submitted, Accepted/Price, ...), in one walk over the children."""
-    texts = {}
+    it: Number, Submitted, Accepted/Price, ...), in one walk over the children. A plain number is read on the
+    spot (what ``_number`` makes of it); anything else goes through ``_number``, which reports it."""
+    texts = [_UNSEEN] * 10
     for child in elem:
         tag = child.tag
-        if tag == _NUMBER or tag == _SUBMITTED:
-            if tag not in texts:
-                texts[tag] = child.text
-        else:
-            group = _XML_GROUPS.get(tag)
-            if group is not None:
-                for cell in child:
-                    column = group.get(cell.tag)
-                    if column is not None and column not in texts:
-                        texts[column] = cell.text
+        index = _XML_TOP.get(tag)
+        if index is not None:
+            if texts[index] is _UNSEEN:
+                texts[index] = child.text
+            continue
+        group = _XML_GROUPS.get(tag)
+        if group is not None:
+            for cell in child:
+                index = group.get(cell.tag)
+                if index is not None and texts[index] is _UNSEEN:
+                    texts[index] = cell.text
     row = Row(position)
-    text = texts.get(_NUMBER)
-    row.number = _number((text or "").strip() or None, position, "1", report, integer=True)
-    text = texts.get(_SUBMITTED)
-    row.submitted = _moment((text or "").strip() or None, position, report)
-    for column in ("3", "4", "5", "6", "7", "8", "9", "10"):
-        text = texts.get(column)
-        if text is not None:
-            value = _number(text.strip() or None, position, column, report, integer=column in INTEGER_COLUMNS)
-            setattr(row, FIELDS[column], value)
+    text = texts[0]
+    text = text.strip() if text.__class__ is str else None
+    if text and text.isdecimal() and len(text) <= 18:  # what NUMBER takes without a sign or a point
+        row.number = int(text)
+    else:
+        row.number = _number(text or None, position, "1", report, integer=True)
+    text = texts[1]
+    row.submitted = _moment(text.strip() or None if text.__class__ is str else None, position, report)
+    for index, column, name, integer in _XML_CELLS:
+        text = texts[index]
+        if text.__class__ is not str:
+            continue  # no such element, or an empty one: the cell stays empty
+        text = text.strip()
+        if integer:
+            value = int(text) if text.isdecimal() and len(text) <= 18 else None
+        else:
+            value = Decimal(text) if text and NUMBER.fullmatch(text) else None
+        if value is None:
+            value = _number(text or None, position, column, report, integer=integer)
+        setattr(row, name, value)
     return row
 
 
@@ -542,6 +557,56 @@ def _schema_message(exc: etree.XMLSyntaxError) -> str:
         line=line,
         detail=detail,
     )
+
+
+class _Breach:
+    """The first breach the schema check found in its own process, as ``_schema_message`` reads an lxml error."""
+
+    def __init__(self, line: int, msg: str):
+        self.lineno = line
+        self.msg = msg
+
+
+class SchemaCheck:
+    """register-v1.xsd checked over a stored file in a process of its own (``xsd_check``) while this one reads the
+    rows without it: lxml holds the interpreter's lock while it validates, so a thread would not help, and the
+    check is half the time lxml takes over a large file. Start it only once ``_xml_gate`` accepted the file.
+    ``breach()`` waits for it: None when the file holds, the first breach otherwise; it raises ``OSError`` when
+    the check could not give an answer (the caller then validates in-process, as before)."""
+
+    SCRIPT = Path(__file__).with_name("xsd_check.py")
+
+    TIMEOUT = 600  # seconds: lxml checks a 130 MB register in a few
+
+    def __init__(self, path):
+        if not sys.executable:  # an embedded interpreter has no program to start again
+            raise OSError("no interpreter to run the schema check with")
+        command = [sys.executable, "-I", str(self.SCRIPT), os.fspath(path), str(SCHEMA_PATH)]
+        self.process = subprocess.Popen(  # our own script and paths, no shell  # nosec B603
+            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
+        )
+
+    def breach(self) -> _Breach | None:
+        try:
+            out, _err = self.process.communicate(timeout=self.TIMEOUT)
+        except subprocess.TimeoutExpired as exc:
+            self.process.kill()
+            self.process.communicate()
+            raise OSError("the schema check took too long") from exc
+        try:
+            answer = json.loads(out.decode("utf-8").strip().splitlines()[-1])
+        except (ValueError, IndexError) as exc:
+            raise OSError(f"the schema check ended {self.process.returncode} without an answer") from exc
+        if self.process.returncode or "error" in answer:
+            raise OSError(f"the schema check failed: {answer}")
+        return None if answer.get("ok") else _Breach(answer["line"], answer["msg"])
+
+    def close(self) -> None:
+        """Stop the check if it still runs (the file was refused before it ended), and reap it."""
+        if self.process.returncode is None:  # breach() has not reaped it
+            if self.process.poll() is None:
+                self.process.kill()
+            self.process.communicate()
 
 
 def validate_schema(data, report: Report) -> None:

@@ -3,6 +3,7 @@ check, and accepting (or rejecting) it."""
 
 import datetime
 import json
+import logging
 import os
 
 from flask_babel import gettext as _
@@ -20,14 +21,18 @@ from plugins.subscription.registers.columns import _local
 from plugins.subscription.registers.jobs import UPLOAD_STATES, Outbox, _run
 from plugins.subscription.registers.reader import (
     Report,
+    SchemaCheck,
     _Refused,
     _schema_message,
     _SchemaInvalid,
+    _xml_gate,
     check_zip,
     xlsx_rows,
     xml_rows,
 )
 from plugins.subscription.registers.stream import BATCH, Progress, _batched, _progress, _verified
+
+log = logging.getLogger("is2in.subscription.registers")
 
 # --- receiving the satisfied register (S-9.3 - S-9.5) -----------------------------------------------------
 
@@ -144,44 +149,72 @@ def check_satisfied_register(job_id: int) -> None:
     _run(job_id, _check)
 
 
-def check_file(sub: Subscription, fmt: str, source, total: int, progress=None) -> tuple[Report, _Fills | None]:
+def check_file(
+    sub: Subscription, fmt: str, source, total: int, progress=None, schema_apart: bool = True
+) -> tuple[Report, _Fills | None]:
     """Read an uploaded register (``source``: a path or bytes) and check it, streaming: rows are read, matched
     to their orders and checked a batch at a time. Returns the report and the fills (None when the file was
     refused). As before, a file that cannot be read is reported as such alone (its rows' mismatches are
-    dropped), and an XML file's schema breach is reported only when its rows hold: the first pass checks
-    the schema along, and on a breach the file is read again without it."""
-    validate = fmt == "xml"
-    while True:
-        report = Report()
-        checker = Checker(sub, Report())
-        max_rows = total + 100  # a few stray rows get their own messages; a flood is refused early
-        if fmt == "xml":
-            rows = xml_rows(source, report, max_rows=max_rows, validate=validate)
-        else:
-            rows = xlsx_rows(source, report, debt=sub.is_debt, max_rows=max_rows)
-        try:
-            for batch in _batched(rows, BATCH):
-                checker.feed(batch)
-                if progress:
-                    progress(min(2 * checker.rows, 2 * total))
-        except _SchemaInvalid as exc:
+    dropped), and an XML file's schema breach is reported only when its rows hold. A stored file's schema is
+    checked in a process of its own meanwhile (``SchemaCheck``, with ``schema_apart``); otherwise the first
+    pass checks the schema along, and on a breach the file is read again without it."""
+    apart = _schema_apart(source) if fmt == "xml" and schema_apart else None
+    validate = fmt == "xml" and apart is None
+    breach = None
+    try:
+        while True:
+            report = Report()
+            checker = Checker(sub, Report())
+            max_rows = total + 100  # a few stray rows get their own messages; a flood is refused early
+            if fmt == "xml":
+                rows = xml_rows(source, report, max_rows=max_rows, validate=validate)
+            else:
+                rows = xlsx_rows(source, report, debt=sub.is_debt, max_rows=max_rows)
+            try:
+                for batch in _batched(rows, BATCH):
+                    checker.feed(batch)
+                    if progress:
+                        progress(min(2 * checker.rows, 2 * total))
+            except _SchemaInvalid as exc:
+                checker.fills.close()
+                validate = False
+                breach = exc.error
+                continue
+            except _Refused:
+                checker.fills.close()
+                return report, None
+            break
+        if not checker.rows:
             checker.fills.close()
-            validate = False
-            breach = exc.error
-            continue
-        except _Refused:
-            checker.fills.close()
+            report.add(None, None, _("В файле нет ни одной строки с заявками."))
             return report, None
-        break
-    if not checker.rows:
-        checker.fills.close()
-        report.add(None, None, _("В файле нет ни одной строки с заявками."))
-        return report, None
-    checker.finish()
-    report.extend(checker.report)
-    if fmt == "xml" and not validate and not report:
-        report.add(None, None, _schema_message(breach))
-    return report, checker.fills
+        checker.finish()
+        if apart is not None:
+            try:
+                breach = apart.breach()
+            except OSError:
+                log.exception("the schema check of %s gave no answer: checking in-process", source)
+                checker.fills.close()
+                return check_file(sub, fmt, source, total, progress, schema_apart=False)
+        report.extend(checker.report)
+        if breach is not None and not report:
+            report.add(None, None, _schema_message(breach))
+        return report, checker.fills
+    finally:
+        if apart is not None:
+            apart.close()
+
+
+def _schema_apart(source) -> SchemaCheck | None:
+    """The schema check of a stored file in its own process, once the gate accepts the file; None for bytes, a
+    file the gate refuses (the reader says why) or a process that cannot start."""
+    if not isinstance(source, str | os.PathLike):
+        return None
+    try:
+        _xml_gate(source, Report())
+        return SchemaCheck(source)
+    except (_Refused, OSError):
+        return None
 
 
 def _check(job: RegisterJob) -> None:

@@ -20,7 +20,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 
-from plugins.subscription.registers.xml_writer import _escaped
+from plugins.subscription.registers.xml_writer import CACHED, _escaped
 
 XLSX_COMPRESSION = 1  # deflate level of the XLSX sheet: level 6 takes 3 times as long for a 10% smaller file
 SHEET = "xl/worksheets/sheet1.xml"
@@ -73,6 +73,10 @@ class SheetRows:
         self.letters = [get_column_letter(i) for i in range(1, width + 1)]
         self.styles = styles
         self.number = 0
+        # what follows a cell's reference, made once per distinct text and date (a buyer's name repeats on every
+        # order of theirs, orders share their second): up to CACHED of each
+        self.texts = {}
+        self.dates = {}
 
     def row(self, cells) -> str:
         """``cells``: one per column, a value, None, or (value, style name)."""
@@ -89,30 +93,44 @@ class SheetRows:
             elif kind is Decimal:
                 append(f'<c r="{letter}{r}" t="n"><v>{value:f}</v></c>')
             elif kind is str:
-                append(self._text(letter, r, value, ""))
+                cell = self.texts.get(value)
+                if cell is None:
+                    if len(self.texts) >= CACHED:
+                        self.texts.clear()
+                    cell = self.texts[value] = self._text(value, "")
+                append(f'<c r="{letter}{r}"{cell}')
+            elif kind is tuple and value[0].__class__ is datetime.datetime:
+                cell = self.dates.get(value)
+                if cell is None:
+                    if len(self.dates) >= CACHED:
+                        self.dates.clear()
+                    cell = self.dates[value] = self._other(value)
+                append(f'<c r="{letter}{r}"{cell}')
             else:
-                append(self._other(letter, r, value))
+                append(f'<c r="{letter}{r}"{self._other(value)}')
         append("</row>")
         return "".join(out)
 
-    def _text(self, letter, r, value, style) -> str:
+    def _text(self, value, style) -> str:
+        """A text cell, less its reference (``<c r="A1"`` goes before)."""
         text = _escaped(value)
         space = ' xml:space="preserve"' if text != text.strip() else ""
-        return f'<c r="{letter}{r}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
+        return f'{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
-    def _other(self, letter, r, value) -> str:
+    def _other(self, value) -> str:
+        """Any other cell, less its reference."""
         style = ""
         if value.__class__ is tuple:
             value, name = value
             style = f' s="{self.styles[name]}"'
             if value is None:
-                return f'<c r="{letter}{r}"{style} t="n"></c>'
+                return f'{style} t="n"></c>'
         kind = value.__class__
         if kind is int or kind is float or kind is Decimal:
-            return f'<c r="{letter}{r}"{style} t="n"><v>{format(value, "f") if kind is Decimal else value}</v></c>'
+            return f'{style} t="n"><v>{format(value, "f") if kind is Decimal else value}</v></c>'
         if kind is datetime.datetime:
-            return f'<c r="{letter}{r}"{style} t="n"><v>{to_excel(value)}</v></c>'
-        return self._text(letter, r, str(value), style)
+            return f'{style} t="n"><v>{to_excel(value)}</v></c>'
+        return self._text(str(value), style)
 
 
 def write(target, parts: list, head: str, rows, tail: str) -> None:

@@ -83,18 +83,35 @@ def _converter(field):
 _CONVERTERS = {}
 
 
+def _native(field):
+    """The class a value of ``field`` already has when the driver hands it as peewee would make it: such a value
+    is kept without a call to its converter (texts, integers and keys on both databases; decimals, moments and
+    booleans on PostgreSQL)."""
+    if isinstance(field, pw.CharField | pw.TextField):
+        return str
+    if isinstance(field, pw.IntegerField | pw.ForeignKeyField):
+        return int
+    if isinstance(field, pw.DateTimeField):
+        return datetime.datetime
+    if isinstance(field, pw.DecimalField):
+        return Decimal
+    if isinstance(field, pw.BooleanField):
+        return bool
+    return None  # always converted
+
+
 def _fetch(query, fields=BOOK_FIELDS, make=BookOrder) -> list:
     """The rows of a query over ``fields`` as ``make`` tuples (``BookOrder``), read with the driver's cursor."""
     converters = _CONVERTERS.get(id(fields))
     if converters is None:
-        converters = _CONVERTERS[id(fields)] = tuple(enumerate(_converter(f) for f in fields))
+        converters = _CONVERTERS[id(fields)] = tuple((i, _native(f), _converter(f)) for i, f in enumerate(fields))
     make = make._make
     out = []
     for raw in db.execute(query).fetchall():
         row = list(raw)
-        for i, convert in converters:
+        for i, native, convert in converters:
             value = row[i]
-            if value is not None:
+            if value is not None and value.__class__ is not native:
                 row[i] = convert(value)
         out.append(make(row))
     return out

@@ -1,9 +1,11 @@
 """Writing a register as XLSX (form S-A2), row by row: the table's layout here, the rows' SpreadsheetML in
 ``sheet_rows`` (the fast path, and why it is written by hand)."""
 
+import datetime
+
 from flask_babel import gettext as _
 
-from core import utcnow
+from core import clock, utcnow
 from plugins.subscription import rules
 from plugins.subscription.models import Subscription
 from plugins.subscription.registers import sheet_rows
@@ -61,10 +63,14 @@ def write_xlsx(target, sub: Subscription, kind: str, rows) -> Totals:
 
     def table():
         yield from lines
+        zone = clock.zone()  # rules.local per order, with the zone looked up once
         for row, (_order, acc, sat, who) in enumerate(rows, start=1):
             totals.add(acc, sat)
             values = {"row": row, **acc, **(sat or {}), **who}
-            values["submitted"] = (rules.local(acc["submitted"]), "date")
+            moment = acc["submitted"]
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=datetime.UTC)
+            values["submitted"] = (moment.astimezone(zone).replace(tzinfo=None), "date")
             yield sheet.row([values.get(key) for key in keys])
         total = {
             "acc_qty": totals.acc_qty,

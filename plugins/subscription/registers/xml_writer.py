@@ -39,13 +39,66 @@ def _escaped(value) -> str:
 
 
 def _leaf(out: list, name: str, value) -> None:
-    if value is None or value == "":
+    kind = value.__class__
+    if kind is int:  # a number has nothing to escape and no character to drop: written as ``_escaped`` would
+        out.append(f"<{name}>{value}</{name}>")
+    elif kind is Decimal:
+        out.append(f"<{name}>{value:f}</{name}>")
+    elif value is None or value == "":
         return
-    out.append(f"<{name}>{_escaped(value)}</{name}>")
+    else:
+        out.append(f"<{name}>{_escaped(value)}</{name}>")
 
 
-def _xml_time(moment: datetime.datetime) -> str:
-    return clock.aware(moment).replace(microsecond=0).isoformat()  # the Exchange's time with its offset
+def _xml_time(moment: datetime.datetime, zone=None) -> str:
+    """The Exchange's time with its offset (``clock.aware``); ``zone``: the Exchange's zone when the caller has it
+    already (looked up once per register, not once per order)."""
+    if zone is None:
+        return clock.aware(moment).replace(microsecond=0).isoformat()
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.astimezone(zone).replace(microsecond=0).isoformat()
+
+
+CACHED = 10_000  # distinct texts (and times) a register keeps written, at most
+
+
+class _Written:
+    """What a register writes again and again, made once: the escaped texts (a buyer's name and contacts repeat
+    on every order of theirs) and the Exchange's times (orders share their second), each up to ``CACHED``
+    distinct values; the same strings ``_leaf`` and ``_xml_time`` make."""
+
+    def __init__(self):
+        self.zone = clock.zone()
+        self.texts = {}
+        self.times = {}
+
+    def leaf(self, out: list, name: str, value) -> None:
+        kind = value.__class__
+        if kind is str and value:
+            out.append(f"<{name}>{self.escaped(value)}</{name}>")
+        elif kind is int:
+            out.append(f"<{name}>{value}</{name}>")
+        elif kind is Decimal:
+            out.append(f"<{name}>{value:f}</{name}>")
+        else:
+            _leaf(out, name, value)
+
+    def escaped(self, value: str) -> str:
+        text = self.texts.get(value)
+        if text is None:
+            if len(self.texts) >= CACHED:
+                self.texts.clear()
+            text = self.texts[value] = _escaped(value)
+        return text
+
+    def time(self, moment: datetime.datetime) -> str:
+        text = self.times.get(moment)
+        if text is None:
+            if len(self.times) >= CACHED:
+                self.times.clear()
+            text = self.times[moment] = _xml_time(moment, self.zone)
+        return text
 
 
 def write_xml(target, sub: Subscription, kind: str, rows) -> Totals:
@@ -82,35 +135,37 @@ def write_xml(target, sub: Subscription, kind: str, rows) -> Totals:
         head.append("<Orders>")
         fh.write("".join(head))
         out = []
+        written = _Written()
+        leaf, escaped = written.leaf, written.escaped
         for row, (order, acc, sat, who) in enumerate(rows, start=1):
             totals.add(acc, sat)
             out.append(
-                f'<Order row="{row}" type="{_escaped(order.kind)}" basis="{_escaped(order.basis)}">'
-                f"<Number>{acc['number']}</Number><Submitted>{_xml_time(acc['submitted'])}</Submitted><Accepted>"
+                f'<Order row="{row}" type="{escaped(order.kind)}" basis="{escaped(order.basis)}">'
+                f"<Number>{acc['number']}</Number><Submitted>{written.time(acc['submitted'])}</Submitted><Accepted>"
             )
-            _leaf(out, "Price", acc["acc_price"])
-            _leaf(out, "Yield", acc["acc_yield"])
-            _leaf(out, "Quantity", acc["acc_qty"])
-            _leaf(out, "Volume", acc["acc_volume"])
+            leaf(out, "Price", acc["acc_price"])
+            leaf(out, "Yield", acc["acc_yield"])
+            leaf(out, "Quantity", acc["acc_qty"])
+            leaf(out, "Volume", acc["acc_volume"])
             out.append("</Accepted>")
             if sat is not None:
                 out.append("<Satisfied>")
-                _leaf(out, "Price", sat.get("sat_price"))
-                _leaf(out, "Yield", sat.get("sat_yield"))
-                _leaf(out, "Quantity", sat.get("sat_qty"))
-                _leaf(out, "Volume", sat.get("sat_volume"))
+                leaf(out, "Price", sat.get("sat_price"))
+                leaf(out, "Yield", sat.get("sat_yield"))
+                leaf(out, "Quantity", sat.get("sat_qty"))
+                leaf(out, "Volume", sat.get("sat_volume"))
                 out.append("</Satisfied>")
             if who:
                 investor = [(name, who[key]) for key, name in investor_tags if who.get(key)]
                 if investor:
                     out.append("<Investor>")
                     for name, value in investor:
-                        _leaf(out, name, value)
+                        leaf(out, name, value)
                     out.append("</Investor>")
                 if who.get("buyer_name") or who.get("buyer_contacts"):
                     out.append("<Buyer>")
-                    _leaf(out, "Name", who.get("buyer_name"))
-                    _leaf(out, "Contacts", who.get("buyer_contacts"))
+                    leaf(out, "Name", who.get("buyer_name"))
+                    leaf(out, "Contacts", who.get("buyer_contacts"))
                     out.append("</Buyer>")
             out.append("</Order>")
             if len(out) >= 4096:
