@@ -1,17 +1,15 @@
 """The plugin core: hooks, built-in and external plugins, and the rules that keep plugins independent."""
 
 import ast
-import importlib
 import inspect
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from core import create_app, hookspecs
 from core.plugins import DEFAULT_PLUGINS, get_plugin_manager
+from tests.installed import pip_installed
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,29 +43,9 @@ def test_a_misspelt_hookimpl_fails_at_start_up(tmp_path, monkeypatch):
 @pytest.fixture
 def installed_example(tmp_path_factory):
     """pip-install the example package of examples/is2in-example-plugin into a folder on sys.path."""
-    target = tmp_path_factory.mktemp("site")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--no-index",
-            "--target",
-            str(target),
-            str(ROOT / "examples" / "is2in-example-plugin"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    sys.path.insert(0, str(target))
-    importlib.invalidate_caches()
-    yield target
-    sys.path.remove(str(target))
-    sys.modules.pop("is2in_example_plugin", None)
+    source = ROOT / "examples" / "is2in-example-plugin"
+    with pip_installed(tmp_path_factory.mktemp("site"), source, "is2in_example_plugin") as target:
+        yield target
 
 
 def test_an_installed_external_plugin_appears_in_procedures(installed_example, app_config, auth_factory):

@@ -2,59 +2,29 @@
 through the ``is2in`` entry point, it brings its category, its Exchange department, an engine action and a
 procedure with its form, stages, template and translations, and it is walked end to end through the pages."""
 
-import importlib
 import io
 import re
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
 from core import create_app
 from core.plugins import DEFAULT_PLUGINS
 from core.signing import pki
+from tests.installed import pip_installed
+from tests.journeys import PDF
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "examples" / "is2in-example-sixth"
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 @pytest.fixture
 def installed_sixth(tmp_path_factory):
     """pip-install the package into a folder on sys.path, as the first example's test does (the virtualenv stays
     as it was; an editable install of the same package there changes nothing: the entry point loads once)."""
-    target = tmp_path_factory.mktemp("site")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--no-index",
-            "--target",
-            str(target),
-            str(PACKAGE),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    # Compiled catalogues are build output (not in git): compile the installed copy's, as `make translations` does.
-    for po in (target / "is2in_market_making" / "translations").glob("*/LC_MESSAGES/messages.po"):
-        with po.open("rb") as source, po.with_suffix(".mo").open("wb") as out:
-            write_mo(out, read_po(source))
-    sys.path.insert(0, str(target))
-    importlib.invalidate_caches()
-    yield target
-    sys.path.remove(str(target))
-    for name in [m for m in sys.modules if m == "is2in_market_making" or m.startswith("is2in_market_making.")]:
-        del sys.modules[name]
+    with pip_installed(tmp_path_factory.mktemp("site"), PACKAGE, "is2in_market_making") as target:
+        yield target
 
 
 @pytest.fixture
