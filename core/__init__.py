@@ -267,8 +267,11 @@ def create_app(config: dict | None = None, plugins=None) -> Flask:
             procedures[procedure.code] = procedure
     app.extensions["is2in.procedure_versions"] = versions
     app.extensions["is2in.procedures"] = procedures
-    # The inbox is open to every department that reviews an installed procedure, a plugin's own included.
-    access.widen(app, "workflow.inbox", sorted({p.department for p in versions.values()}))
+    # The inbox, the partnerships' register and publishing regulations are open to every department that reviews
+    # an installed procedure, a plugin's own included: the core names none of the plugins' departments.
+    reviewers = sorted({p.department for p in versions.values()})
+    for endpoint in ("workflow.inbox", "partnerships.staff_index", "regulations.publish", "regulations.withdraw"):
+        access.widen(app, endpoint, reviewers)
 
     from core.confirmation import service as confirmation
     from core.notifications import service as notifications

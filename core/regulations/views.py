@@ -12,7 +12,7 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from core import audit, clock
-from core.access import login_required, staff_required
+from core.access import login_required, rule_for, staff_required
 from core.db import db, matches, utcnow
 from core.files import FileIntegrityError, sniff, store
 from core.forms import choices
@@ -21,8 +21,14 @@ from core.web import render
 
 bp = Blueprint("regulations", __name__, template_folder="templates")
 
-PUBLISHERS = ("admin", "listing", "monitoring", "auditors")
+# Admins publish; create_app adds every department that reviews an installed procedure (access.widen).
+PUBLISHERS = ("admin",)
 ACCEPTED = ("pdf", "docx", "ole")
+
+
+def publishers() -> tuple:
+    """The departments that may publish in this app: the rule "Опубликовать" really runs under."""
+    return rule_for("regulations.publish").departments
 
 
 class DocumentForm(FlaskForm):
@@ -59,7 +65,7 @@ def index():
         query = query.where(RegulatoryDocument.kind == kind)
     if q:
         query = query.where(matches(RegulatoryDocument.title, q) | (RegulatoryDocument.number == q))
-    can_publish = current_user.is_staff and (current_user.in_department(*PUBLISHERS) or current_user.is_admin)
+    can_publish = current_user.is_staff and (current_user.in_department(*publishers()) or current_user.is_admin)
     return render(
         "regulations/index.html",
         "document_list",

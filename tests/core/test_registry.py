@@ -138,3 +138,16 @@ def test_a_plugins_department_is_offered_to_staff_and_admitted_to_the_inbox(app_
     # another app in the same process keeps its own rule
     plain = create_app(app_config)
     assert "clearing" not in plain.view_functions["workflow.inbox"].access.departments
+
+
+def test_the_screens_of_every_reviewing_department_follow_the_installed_plugins(app_config):
+    """The inbox, the staff's partnerships register and publishing regulations admit the departments that review
+    an installed procedure: the core names none of them, so without the auditors' plugin its department is out."""
+    screens = ("workflow.inbox", "partnerships.staff_index", "regulations.publish", "regulations.withdraw")
+    full = create_app(app_config)
+    for endpoint in screens:
+        assert {"listing", "auditors", "monitoring"} <= set(full.view_functions[endpoint].access.departments)
+    without = create_app({**app_config, "DISABLED_PLUGINS": ["auditors"]})
+    for endpoint in screens:
+        departments = set(without.view_functions[endpoint].access.departments)
+        assert "auditors" not in departments and {"listing", "monitoring"} <= departments, endpoint
