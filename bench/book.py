@@ -413,8 +413,8 @@ def lxml_floor(job: int) -> dict:
     from lxml import etree
 
     from plugins.subscription.models import RegisterJob
-    from plugins.subscription.registers.reader import schema as register_schema
     from plugins.subscription.registers.columns import xml_name
+    from plugins.subscription.registers.reader import schema as register_schema
 
     path = str(RegisterJob.get_by_id(job).file.path)
     order = xml_name("Order")
