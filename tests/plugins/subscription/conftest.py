@@ -8,12 +8,13 @@ import pytest
 from core.db import utcnow
 from plugins.subscription import application, service
 from plugins.subscription.models import Subscription, TradeAccount
-from plugins.subscription.rules import local
+from plugins.subscription.rules import local, utc
 
 
 def conditions(now=None, **overrides) -> dict:
     """Conditions of a subscription whose acceptance period runs now (UTC values)."""
     now = now or utcnow()
+    deal_day = local(now + datetime.timedelta(days=6)).date()
     base = {
         "issuer_name": "АО «Demo Issuer»",
         "security_kind": "equity",
@@ -34,8 +35,10 @@ def conditions(now=None, **overrides) -> dict:
         "settlement_org": "cd",
         "accepted_register_on": local(now + datetime.timedelta(days=3)).date(),
         "satisfied_register_on": local(now + datetime.timedelta(days=4)).date(),
-        "deal_at": now + datetime.timedelta(days=6),
-        "settlement_at": now + datetime.timedelta(days=6, hours=2),
+        # the deal and (with the CCP, S-11) its settlement on one Almaty day, whatever the hour the tests run at:
+        # "now + 6 days, + 2 hours" crossed Almaty's midnight from 22:00 to 24:00 there
+        "deal_at": utc(deal_day, datetime.time(11)),
+        "settlement_at": utc(deal_day, datetime.time(15)),
     }
     base.update(overrides)
     return base
