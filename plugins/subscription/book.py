@@ -13,7 +13,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from peewee import Case, Value, fn
 from wtforms import RadioField
-from wtforms.validators import NumberRange, Optional
+from wtforms.validators import DataRequired, NumberRange, Optional
 
 from core import DecimalField, IntegerField, choices, login_required, render
 from plugins.subscription import rules, service
@@ -243,7 +243,9 @@ class AllocationForm(FlaskForm):
                 ("threshold", _l("полностью до порога, остаток пропорционально")),
             ]
         ),
-        validators=[Optional()],
+        # asked for (the page reads the form only when "method" is in the query): a blank one is an error, not
+        # a method (Optional() let " " through past the choices to rules.allocate, a 500)
+        validators=[DataRequired(_l("Выберите способ распределения."))],
     )
     cutoff = DecimalField(
         _l("Цена отсечения"),
