@@ -186,7 +186,8 @@ def run(env: harness.Environment, settings: harness.Settings) -> dict:
         "Server CPU: what the two workers spent per request in the closed loop (/proc, utime + stime), and the "
         "floor's CPU per request over the page's. On a machine that other work shares, requests per second move "
         "with that work from one phase to the next and the CPU per request does not: where the two ratios differ, "
-        "the CPU's is the page's own cost. A phase in which gunicorn replaced a worker (max_requests) has none.",
+        "the CPU's is the page's own cost. The bench's server does not recycle its workers (IS2IN_MAX_REQUESTS=0), so "
+        "every phase has the figure.",
         limits(settings.clients, floor_rps),
     ]
     return {
