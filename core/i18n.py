@@ -15,6 +15,28 @@ class AppDomain(Domain):
     def get_translations_cache(self, ctx):
         return current_app.extensions.setdefault("is2in.translations", {})
 
+    def get_translations(self):
+        """The catalogue of the language in force, found once per request and language instead of once per text:
+        flask_babel looks up the request's context three times and names the locale again for every text, and a
+        lazy string (a field's label, a stage's title) is looked up each time it is shown, which cost a form's
+        page about a millisecond. The catalogue is kept with the locale object it was found for: ``force_locale``
+        and ``refresh`` set another one (``force_locale`` puts the first back), so a forced language is never
+        answered from the request's catalogue; a catalogue depends on the language alone (and the app, whose
+        request ``g`` this is)."""
+        from flask import g
+
+        try:
+            state = g._flask_babel
+        except (AttributeError, RuntimeError):  # outside a request, or before flask_babel set its state up
+            return super().get_translations()
+        locale = getattr(state, "babel_locale", None)
+        kept = getattr(state, "is2in_catalogue", None)
+        if locale is not None and kept is not None and kept[0] is locale:
+            return kept[1]
+        translations = super().get_translations()
+        state.is2in_catalogue = (getattr(state, "babel_locale", None), translations)
+        return translations
+
 
 babel = Babel()
 babel.domain_instance = AppDomain()  # a cached property of the shared Babel: every app uses this domain
@@ -63,25 +85,9 @@ def init_app(app, plugin_modules) -> None:
 
 
 def _catalogue():
-    """The catalogue of the language in force, as flask_babel's ``get_translations`` finds it, found once per
-    request and language instead of once per ``_()`` of a template: flask_babel looks up the request's context
-    three times and names the locale again for each text, which cost a page with a hundred texts about a
-    millisecond. The catalogue is kept with the locale object it was found for: ``force_locale`` sets another
-    object (and puts the first back), so a forced language is never answered from the request's catalogue."""
-    from flask import g
-    from flask_babel import get_translations
-
-    try:
-        state = g._flask_babel
-    except (AttributeError, RuntimeError):  # outside a request, or before flask_babel set its state up
-        return get_translations()
-    locale = getattr(state, "babel_locale", None)
-    kept = getattr(state, "is2in_catalogue", None)
-    if locale is not None and kept is not None and kept[0] is locale:
-        return kept[1]
-    translations = get_translations()
-    state.is2in_catalogue = (getattr(state, "babel_locale", None), translations)
-    return translations
+    """The catalogue of the language in force for a template's ``_()``: ``AppDomain.get_translations`` keeps it
+    per request and language."""
+    return babel.domain_instance.get_translations()
 
 
 # --- Issue 15: stored text in the reader's language ----------------------------------------------

@@ -78,3 +78,22 @@ def test_a_templates_texts_follow_a_forced_language_and_come_back_after_it(app):
     assert before.startswith("Archive|") and after == before
     assert forced.startswith("Мұрағат|") and again == forced
     assert inner.startswith("Архив|")
+
+
+def test_a_lazy_text_follows_a_forced_language_and_a_refresh_within_one_request(app):
+    """A lazy text (a field's label, a stage's title) finds its catalogue once per request and language too
+    (``AppDomain.get_translations``, issue #20): a forced language and a switch mid-request are each honoured."""
+    from flask import session
+    from flask_babel import force_locale, lazy_gettext, refresh
+
+    label = lazy_gettext("Архив")
+    with app.test_request_context("/"):
+        session["lang"] = "en"
+        before = str(label)
+        with force_locale("kk"):
+            forced = str(label)
+        after = str(label)
+        session["lang"] = "ru"
+        refresh()
+        switched = str(label)
+    assert (before, forced, after, switched) == ("Archive", "Мұрағат", "Archive", "Архив")
