@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from core.controls import control
 from core.forms import error_list, field_messages
 from core.hooktypes import Link
 from core.plugins import collect
@@ -161,6 +162,7 @@ def init_app(app) -> None:
     app.add_template_global(get_locale, "get_locale")
     app.add_template_global(error_list, "form_error_list")
     app.add_template_global(field_messages, "field_messages")
+    app.add_template_global(control, "control")
 
     @app.context_processor
     def inject():
