@@ -13,7 +13,7 @@ from core.controls import control
 from core.forms import error_list, field_messages
 from core.hooktypes import Link
 from core.plugins import collect
-from core.web import FRAGMENT
+from core.web import FRAGMENT, memo_url_for
 
 # G-9: the user menu, named exactly as in the guide.
 CLIENT_MENU = (
@@ -158,6 +158,7 @@ def init_app(app) -> None:
     from core.notifications.models import Notification
 
     app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals["url_for"] = memo_url_for(app)
     public_pages = sorted(collect(app.extensions["is2in.pm"], "is2in_public_pages"), key=lambda link: link.order)
     app.add_template_global(get_locale, "get_locale")
     app.add_template_global(error_list, "form_error_list")

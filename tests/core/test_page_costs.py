@@ -324,3 +324,36 @@ def test_the_menus_labels_are_kept_per_language_and_follow_the_readers_switch(cl
     assert "Нормативтік база" in client.get("/").get_data(as_text=True)
     client.post("/language", data={"lang": "ru", "next": "/"})
     assert "Нормативная база" in client.get("/").get_data(as_text=True)
+
+
+def test_the_templates_url_for_remembers_addresses_and_builds_each_as_flask_does(app):
+    """core.web.memo_url_for: the same address as Flask's url_for, whatever the app's mount point, the values'
+    types (1 and True are equal keys) or a blueprint-relative endpoint; a build error is still raised."""
+    import pytest
+    from flask import url_for
+    from werkzeug.routing import BuildError
+
+    memo = app.jinja_env.globals["url_for"]
+    cases = [
+        ("workflow.application", {"app_id": 5, "stage": "general"}),
+        ("workflow.application", {"app_id": 5, "stage": "a b&c/ä"}),
+        ("workflow.application", {"app_id": True}),
+        ("workflow.application", {"app_id": 1}),
+        ("static", {"filename": "is2in.css"}),
+        ("workflow.application", {"app_id": 5, "_anchor": "x y"}),
+        ("workflow.application", {"app_id": 5, "page": [1, 2]}),
+    ]
+    for root in ("", "/portal", ""):
+        with app.test_request_context("/applications", base_url=f"http://localhost{root}"):
+            for endpoint, values in cases:
+                for _ in range(2):
+                    assert memo(endpoint, **values) == url_for(endpoint, **values)
+    with app.test_request_context("/applications/5"):
+        app.preprocess_request()
+        assert memo(".application", app_id=5) == url_for(".application", app_id=5) == "/applications/5"
+    with app.test_request_context("/"):
+        assert memo("workflow.application", app_id=1) == "/applications/1"
+        with pytest.raises(BuildError):
+            memo("workflow.application")
+        with pytest.raises(BuildError):
+            memo("workflow.no_such_page", app_id=1)
