@@ -97,3 +97,24 @@ def test_a_lazy_text_follows_a_forced_language_and_a_refresh_within_one_request(
         refresh()
         switched = str(label)
     assert (before, forced, after, switched) == ("Archive", "Мұрағат", "Archive", "Архив")
+
+
+def test_a_templates_text_without_values_is_written_as_jinja_writes_it(app):
+    """core.i18n._shown_once keeps ``_("text")`` per catalogue: the same output as Jinja's own newstyle gettext,
+    escaped or not as the template is, ``%%`` written once, twice in a row and in another language."""
+    from flask import session
+    from flask_babel import refresh
+    from jinja2 import Environment
+
+    jinja = Environment(extensions=["jinja2.ext.i18n"])
+    jinja.install_gettext_callables(gettext=lambda s: s, ngettext=lambda s, p, n: s, newstyle=True)
+    page = "{{ _('Архив') }}|{{ _('100%% <b>&') }}|{{ _('%(n)s <i>', n='<x>') }}"
+    with app.test_request_context("/"):
+        for autoescape in (True, False):
+            env = app.jinja_env.overlay(autoescape=autoescape)
+            jinja.autoescape = autoescape
+            expected = jinja.from_string(page).render()
+            assert env.from_string(page).render() == env.from_string(page).render() == expected
+        session["lang"] = "en"
+        refresh()
+        assert app.jinja_env.from_string("{{ _('Архив') }}").render() == "Archive"
