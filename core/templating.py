@@ -154,6 +154,26 @@ def active_index(urls: list[str]) -> int | None:
     return best
 
 
+FORMATTED_MEMO_SIZE = 20000  # dates and instants kept per app; the memo starts afresh when full
+
+
+def _formatted(app, format, value, fmt) -> str:
+    """A date or an instant as Babel writes it in the reader's language and the app's zone, kept per app: Babel
+    looks up the locale's patterns and the zone on every call (about 50 µs), and a page writes the same days many
+    times (a list's dates, a stage's questionnaires). The text depends only on the value, its type, the pattern,
+    the language and the zone, all in the key."""
+    from flask_babel import get_timezone
+
+    memo = app.extensions.setdefault("is2in.formatted", {})
+    key = (format, type(value), value, fmt, str(get_locale()), str(get_timezone()))
+    text = memo.get(key)
+    if text is None:
+        if len(memo) >= FORMATTED_MEMO_SIZE:
+            memo.clear()
+        text = memo[key] = format(value, fmt)
+    return text
+
+
 def init_app(app) -> None:
     from core.notifications.models import Notification
 
@@ -182,7 +202,7 @@ def init_app(app) -> None:
 
     @app.template_filter("dt")
     def _dt(value, fmt="dd.MM.yyyy HH:mm"):
-        return format_datetime(value, fmt) if value else ""
+        return _formatted(app, format_datetime, value, fmt) if value else ""
 
     @app.template_filter("domid")
     def _domid(value):
@@ -193,7 +213,7 @@ def init_app(app) -> None:
 
     @app.template_filter("d")
     def _d(value, fmt="dd.MM.yyyy"):
-        return format_date(value, fmt) if value else ""
+        return _formatted(app, format_date, value, fmt) if value else ""
 
     def error_page(code: int, message):
         def handler(error):

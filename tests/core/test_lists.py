@@ -125,3 +125,31 @@ def test_empty_lists_say_so(client, auth, make):
     assert "Активных заявлений нет." in client.get("/applications").get_data(as_text=True)
     assert "В архиве пока нет заявлений." in client.get("/archive").get_data(as_text=True)
     assert "Анкет пока нет" in client.get("/questionnaires").get_data(as_text=True)
+
+
+@pytest.mark.rule("G-9.6")
+def test_the_stage_page_offers_the_companys_questionnaires_of_the_form_as_before(make):
+    """engine.questionnaires_for reads only what the stage page shows (issue #20): the same questionnaires, in
+    the same order, as the full query it replaced, none of another company or another form."""
+    import datetime
+
+    from core.workflow import engine
+
+    org, other = make.org(), make.org()
+    author = make.user(org, email="a@example.kz")
+    mine = _application(org, author, "L-NEW")
+    moment = datetime.datetime(2026, 3, 1, 10, 0)
+    for n, (company, code) in enumerate([(org, "aml"), (org, "aml"), (org, "general"), (other, "aml"), (org, "aml")]):
+        source = _application(company, make.user(company), f"L-{n}", status="archived")
+        Questionnaire.create(
+            organisation=company,
+            form_code=code,
+            title=f"Анкета {n}",
+            data='{"x": 1}',
+            application=source,
+            created_at=moment + datetime.timedelta(days=n),
+        )
+    shown = [(q.id, q.title, q.application.number, q.created_at) for q in engine.questionnaires_for(mine, "aml")]
+    full = Questionnaire.of(org).where(Questionnaire.form_code == "aml")
+    assert shown == [(q.id, q.title, q.application.number, q.created_at) for q in full]
+    assert [title for _id, title, _number, _at in shown] == ["Анкета 4", "Анкета 1", "Анкета 0"]

@@ -357,3 +357,23 @@ def test_the_templates_url_for_remembers_addresses_and_builds_each_as_flask_does
             memo("workflow.application")
         with pytest.raises(BuildError):
             memo("workflow.no_such_page", app_id=1)
+
+
+def test_the_date_filters_write_what_babel_writes_in_each_language(app):
+    """The ``d`` and ``dt`` filters keep what they wrote per value, pattern, language and zone (core.templating):
+    the same text as Babel's, in every language, for dates and instants, before and after a switch."""
+    from flask import session
+    from flask_babel import format_date, format_datetime, refresh
+
+    d, dt = app.jinja_env.filters["d"], app.jinja_env.filters["dt"]
+    day = datetime.date(2026, 3, 8)
+    moment = datetime.datetime(2026, 3, 8, 20, 30)  # UTC: the next day in Almaty
+    with app.test_request_context("/"):
+        for lang in ("ru", "kk", "en", "ru"):
+            session["lang"] = lang
+            refresh()
+            for _ in range(2):
+                assert d(day) == format_date(day, "dd.MM.yyyy") and d(None) == ""
+                assert d(moment) == format_date(moment, "dd.MM.yyyy") == "09.03.2026"
+                assert dt(moment) == format_datetime(moment, "dd.MM.yyyy HH:mm")
+                assert d(day, "d MMMM yyyy") == format_date(day, "d MMMM yyyy")
