@@ -377,3 +377,27 @@ def test_the_date_filters_write_what_babel_writes_in_each_language(app):
                 assert d(moment) == format_date(moment, "dd.MM.yyyy") == "09.03.2026"
                 assert dt(moment) == format_datetime(moment, "dd.MM.yyyy HH:mm")
                 assert d(day, "d MMMM yyyy") == format_date(day, "d MMMM yyyy")
+
+
+def test_the_clients_active_list_builds_no_sql_for_its_count_and_page(client, auth, demo, monkeypatch):
+    """«На рассмотрении» counts its applications and chooses its page's ids in SQL built once per process
+    (lists.CLIENT_ACTIVE), in each order; a search still builds its own; the page reads the same."""
+    import peewee
+
+    _draft_with_a_cascade(client, auth, demo)
+    for url in ("/applications", "/applications?sort=number&dir=asc", "/applications?q=L"):
+        client.get(url)
+        first = client.get(url).get_data(as_text=True)
+        built = []
+        original = peewee.Context.sql
+
+        def counting(self, obj, built=built, original=original):
+            if isinstance(obj, peewee.Select) and getattr(obj, "model", None):
+                built.append(obj.model._meta.table_name)
+            return original(self, obj)
+
+        monkeypatch.setattr(peewee.Context, "sql", counting)
+        again = client.get(url).get_data(as_text=True)
+        monkeypatch.undo()
+        assert _tokenless(again) == _tokenless(first) and "<table" in again
+        assert ("application" in built) == ("q=" in url), (url, built)
