@@ -4,6 +4,8 @@ from pathlib import Path
 
 from flask import current_app, has_request_context, session
 from flask_babel import Babel, Domain
+from flask_babel import gettext as flask_gettext
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
 
@@ -83,6 +85,20 @@ def init_app(app, plugin_modules) -> None:
         npgettext=lambda c, s, p, n: _catalogue().unpgettext(c, s, p, n),
     )
     app.jinja_env.globals["gettext"] = _shown_once(app.jinja_env.globals["gettext"])
+    if app.jinja_env.finalize is None:
+        app.jinja_env.finalize = _lazy_shown
+
+
+def _lazy_shown(value):
+    """Jinja's ``finalize`` (what every ``{{ value }}`` passes through before it is escaped): a lazy text of
+    ``lazy_gettext`` (a field's label, a stage's, a process's or an actor's title; seventy on a stage page) is
+    translated from the request's catalogue directly, as flask_babel's ``gettext`` would, instead of through its
+    four lookups of the request's context for each one. Anything else, another kind of lazy text included, is
+    left as it is for Jinja to write."""
+    if type(value) is LazyString and getattr(value, "_func", None) is flask_gettext and len(value._args) == 1:
+        text = _catalogue().ugettext(value._args[0])
+        return text % value._kwargs if value._kwargs else text
+    return value
 
 
 SHOWN_MEMO_SIZE = 20000  # texts kept per catalogue; the templates' texts are literals, a few thousand in all

@@ -118,3 +118,32 @@ def test_a_templates_text_without_values_is_written_as_jinja_writes_it(app):
         session["lang"] = "en"
         refresh()
         assert app.jinja_env.from_string("{{ _('Архив') }}").render() == "Archive"
+
+
+def test_a_lazy_text_in_a_template_is_written_as_flask_babel_writes_it(app):
+    """core.i18n._lazy_shown (Jinja's finalize) translates lazy texts from the request's catalogue: the same text
+    as str() of it, with its values and escaped, in each language and under a forced one; other values and other
+    kinds of lazy text are left to Jinja as before."""
+    from flask import render_template_string, session
+    from flask_babel import force_locale, lazy_gettext, lazy_pgettext, refresh
+    from markupsafe import Markup
+
+    plain, valued = (
+        lazy_gettext("Архив"),
+        lazy_gettext("Файл слишком большой. Допустимый размер — не более %(mb)s МБ.", mb="<5>"),
+    )
+    other = lazy_pgettext("context", "Архив")
+    page = "{{ plain }}|{{ valued }}|{{ other }}|{{ none }}|{{ 7 }}|{{ markup }}|{{ text }}"
+    values = {"plain": plain, "valued": valued, "other": other, "none": None, "markup": Markup("<b>"), "text": "<i>"}
+
+    def expected():
+        return f"{plain}|{valued}|{other}|None|7|<b>|&lt;i&gt;".replace("<5>", "&lt;5&gt;")
+
+    with app.test_request_context("/"):
+        for lang in ("ru", "kk", "en"):
+            session["lang"] = lang
+            refresh()
+            assert render_template_string(page, **values) == expected()
+            with force_locale("kk"):
+                assert render_template_string(page, **values) == expected()
+        assert str(plain) == "Archive"
