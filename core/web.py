@@ -70,7 +70,9 @@ def memo_url_for(app):
             adapter.server_name,
             adapter.subdomain,
             adapter.url_scheme,
-            tuple(sorted((name, type(value), value) for name, value in values.items())),
+            # in the order given: werkzeug writes query arguments in that order (a=1&b=2 is not b=2&a=1)
+            tuple(values.items()),
+            tuple(map(type, values.values())),
         )
         address = built.get(key)
         if address is None:

@@ -337,6 +337,8 @@ def test_the_templates_url_for_remembers_addresses_and_builds_each_as_flask_does
     cases = [
         ("workflow.application", {"app_id": 5, "stage": "general"}),
         ("workflow.application", {"app_id": 5, "stage": "a b&c/ä"}),
+        ("workflow.application", {"app_id": 5, "stage": "s", "page": 2}),
+        ("workflow.application", {"app_id": 5, "page": 2, "stage": "s"}),
         ("workflow.application", {"app_id": True}),
         ("workflow.application", {"app_id": 1}),
         ("static", {"filename": "is2in.css"}),
