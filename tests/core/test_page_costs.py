@@ -309,6 +309,8 @@ def test_the_stage_page_builds_the_sql_of_its_every_load_reads_once(client, auth
     again = client.get(url).get_data(as_text=True)
     assert _tokenless(again) == _tokenless(first)
     every_load = {"application", "application_member", "stage_state", "comment", "transition", "attachment"}
+    assert "stage-form" in first  # a stage of forms: what they saved is read on every load too
+    every_load |= {"form_data"}
     assert not set(built) & (every_load | {"clock_event", "snapshot", "calendar_day", "user_session"}), built
 
 
