@@ -39,6 +39,8 @@ def _params(kwargs: dict) -> str:
         key = clean_key(key)
         if value is True:
             out.append(str(escape(key)))
+        elif type(value) is str:  # escape writes its double quotes as &#34;: none is left to replace
+            out.append(f'{escape(key)}="{escape(value)}"')
         elif value is not False:
             out.append(f'{escape(key)}="{str(escape(value)).replace(chr(34), "&quot;")}"')
     return " ".join(out)

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from flask import current_app, has_request_context, session
+from flask import current_app, g, has_request_context, session
 from flask_babel import Babel, Domain
 from flask_babel import gettext as flask_gettext
 from flask_babel.speaklater import LazyString
@@ -25,8 +25,6 @@ class AppDomain(Domain):
         and ``refresh`` set another one (``force_locale`` puts the first back), so a forced language is never
         answered from the request's catalogue; a catalogue depends on the language alone (and the app, whose
         request ``g`` this is)."""
-        from flask import g
-
         try:
             state = g._flask_babel
         except (AttributeError, RuntimeError):  # outside a request, or before flask_babel set its state up
