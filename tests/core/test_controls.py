@@ -168,3 +168,20 @@ def test_the_usual_fields_are_written_without_wtforms_widgets(app, monkeypatch):
             monkeypatch.setattr(widget, "__call__", lambda *a, **k: pytest.fail("a WTForms widget was called"))
         for name, html in expected.items():
             assert control(form[name], {"required": False}) == html
+
+
+@pytest.mark.parametrize("data", [None, FILLED], ids=["empty", "filled"])
+def test_the_field_macro_writes_what_it_wrote_with_wtforms_widgets(app, data):
+    """templates/_formhelpers.html's render_field, as the pages use it, against the same macro calling WTForms'
+    widgets as it did before core.controls: the same label, control, hint and errors for every kind of field."""
+    source = app.jinja_env.loader.get_source(app.jinja_env, "_formhelpers.html")[0]
+    assert source.count("control(field, attrs)") == 2
+    before = source.replace("control(field, attrs)", "field(**attrs)|safe")
+    page = "{% for field in form %}{{ render_field(field, class='wide', hint=hint) }}{% endfor %}"
+    with app.test_request_context("/"):
+        form = Everything(formdata=data)
+        form.validate()
+        for hint in (None, "A <hint>"):
+            now = app.jinja_env.from_string(source + page).render(form=form, hint=hint)
+            then = app.jinja_env.from_string(before + page).render(form=form, hint=hint)
+            assert now == then and "<input" in now and "has-error" in now  # validated: refused fields too
