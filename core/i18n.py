@@ -2,8 +2,10 @@
 
 from pathlib import Path
 
-from flask import current_app, has_request_context, session
+from flask import current_app, g, has_request_context, session
 from flask_babel import Babel, Domain
+from flask_babel import gettext as flask_gettext
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
 
@@ -14,6 +16,26 @@ class AppDomain(Domain):
 
     def get_translations_cache(self, ctx):
         return current_app.extensions.setdefault("is2in.translations", {})
+
+    def get_translations(self):
+        """The catalogue of the language in force, found once per request and language instead of once per text:
+        flask_babel looks up the request's context three times and names the locale again for every text, and a
+        lazy string (a field's label, a stage's title) is looked up each time it is shown, which cost a form's
+        page about a millisecond. The catalogue is kept with the locale object it was found for: ``force_locale``
+        and ``refresh`` set another one (``force_locale`` puts the first back), so a forced language is never
+        answered from the request's catalogue; a catalogue depends on the language alone (and the app, whose
+        request ``g`` this is)."""
+        try:
+            state = g._flask_babel
+        except (AttributeError, RuntimeError):  # outside a request, or before flask_babel set its state up
+            return super().get_translations()
+        locale = getattr(state, "babel_locale", None)
+        kept = getattr(state, "is2in_catalogue", None)
+        if locale is not None and kept is not None and kept[0] is locale:
+            return kept[1]
+        translations = super().get_translations()
+        state.is2in_catalogue = (getattr(state, "babel_locale", None), translations)
+        return translations
 
 
 babel = Babel()
@@ -60,28 +82,55 @@ def init_app(app, plugin_modules) -> None:
         pgettext=lambda c, s: _catalogue().upgettext(c, s),
         npgettext=lambda c, s, p, n: _catalogue().unpgettext(c, s, p, n),
     )
+    app.jinja_env.globals["gettext"] = _shown_once(app.jinja_env.globals["gettext"])
+    if app.jinja_env.finalize is None:
+        app.jinja_env.finalize = _lazy_shown
+
+
+def _lazy_shown(value):
+    """Jinja's ``finalize`` (what every ``{{ value }}`` passes through before it is escaped): a lazy text of
+    ``lazy_gettext`` (a field's label, a stage's, a process's or an actor's title; seventy on a stage page) is
+    translated from the request's catalogue directly, as flask_babel's ``gettext`` would, instead of through its
+    four lookups of the request's context for each one. Anything else, another kind of lazy text included, is
+    left as it is for Jinja to write."""
+    if type(value) is LazyString and getattr(value, "_func", None) is flask_gettext and len(value._args) == 1:
+        text = _catalogue().ugettext(value._args[0])
+        return text % value._kwargs if value._kwargs else text
+    return value
+
+
+SHOWN_MEMO_SIZE = 20000  # texts kept per catalogue; the templates' texts are literals, a few thousand in all
+
+
+def _shown_once(gettext):
+    """A template's ``_("text")`` without values, kept per catalogue as Jinja writes it: Jinja's newstyle gettext
+    makes Markup of the translation and formats it with the (empty) values on every call (``%%`` written as
+    ``%``), which cost a page of thirty texts a quarter of a millisecond. What it writes depends only on the
+    catalogue (one per app and language), the text and whether the template escapes; a text with values is
+    Jinja's as before."""
+    from jinja2 import pass_context
+
+    @pass_context
+    def shown(context, string, **variables):
+        if variables:
+            return gettext(context, string, **variables)
+        catalogue = _catalogue()
+        memo = getattr(catalogue, "is2in_shown", None)
+        if memo is None or len(memo) >= SHOWN_MEMO_SIZE:
+            memo = catalogue.is2in_shown = {}
+        key = (string, context.eval_ctx.autoescape)
+        text = memo.get(key)
+        if text is None:
+            text = memo[key] = gettext(context, string)
+        return text
+
+    return shown
 
 
 def _catalogue():
-    """The catalogue of the language in force, as flask_babel's ``get_translations`` finds it, found once per
-    request and language instead of once per ``_()`` of a template: flask_babel looks up the request's context
-    three times and names the locale again for each text, which cost a page with a hundred texts about a
-    millisecond. The catalogue is kept with the locale object it was found for: ``force_locale`` sets another
-    object (and puts the first back), so a forced language is never answered from the request's catalogue."""
-    from flask import g
-    from flask_babel import get_translations
-
-    try:
-        state = g._flask_babel
-    except (AttributeError, RuntimeError):  # outside a request, or before flask_babel set its state up
-        return get_translations()
-    locale = getattr(state, "babel_locale", None)
-    kept = getattr(state, "is2in_catalogue", None)
-    if locale is not None and kept is not None and kept[0] is locale:
-        return kept[1]
-    translations = get_translations()
-    state.is2in_catalogue = (getattr(state, "babel_locale", None), translations)
-    return translations
+    """The catalogue of the language in force for a template's ``_()``: ``AppDomain.get_translations`` keeps it
+    per request and language."""
+    return babel.domain_instance.get_translations()
 
 
 # --- Issue 15: stored text in the reader's language ----------------------------------------------

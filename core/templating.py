@@ -9,10 +9,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from core.controls import control
 from core.forms import error_list, field_messages
 from core.hooktypes import Link
 from core.plugins import collect
-from core.web import FRAGMENT
+from core.web import FRAGMENT, memo_url_for
 
 # G-9: the user menu, named exactly as in the guide.
 CLIENT_MENU = (
@@ -153,14 +154,36 @@ def active_index(urls: list[str]) -> int | None:
     return best
 
 
+FORMATTED_MEMO_SIZE = 20000  # dates and instants kept per app; the memo starts afresh when full
+
+
+def _formatted(app, format, value, fmt) -> str:
+    """A date or an instant as Babel writes it in the reader's language and the app's zone, kept per app: Babel
+    looks up the locale's patterns and the zone on every call (about 50 µs), and a page writes the same days many
+    times (a list's dates, a stage's questionnaires). The text depends only on the value, its type, the pattern,
+    the language and the zone, all in the key."""
+    from flask_babel import get_timezone
+
+    memo = app.extensions.setdefault("is2in.formatted", {})
+    key = (format, type(value), value, fmt, str(get_locale()), str(get_timezone()))
+    text = memo.get(key)
+    if text is None:
+        if len(memo) >= FORMATTED_MEMO_SIZE:
+            memo.clear()
+        text = memo[key] = format(value, fmt)
+    return text
+
+
 def init_app(app) -> None:
     from core.notifications.models import Notification
 
     app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals["url_for"] = memo_url_for(app)
     public_pages = sorted(collect(app.extensions["is2in.pm"], "is2in_public_pages"), key=lambda link: link.order)
     app.add_template_global(get_locale, "get_locale")
     app.add_template_global(error_list, "form_error_list")
     app.add_template_global(field_messages, "field_messages")
+    app.add_template_global(control, "control")
 
     @app.context_processor
     def inject():
@@ -179,7 +202,7 @@ def init_app(app) -> None:
 
     @app.template_filter("dt")
     def _dt(value, fmt="dd.MM.yyyy HH:mm"):
-        return format_datetime(value, fmt) if value else ""
+        return _formatted(app, format_datetime, value, fmt) if value else ""
 
     @app.template_filter("domid")
     def _domid(value):
@@ -190,7 +213,7 @@ def init_app(app) -> None:
 
     @app.template_filter("d")
     def _d(value, fmt="dd.MM.yyyy"):
-        return format_date(value, fmt) if value else ""
+        return _formatted(app, format_date, value, fmt) if value else ""
 
     def error_page(code: int, message):
         def handler(error):

@@ -683,8 +683,28 @@ def archive_questionnaires(app: Application) -> None:
                 )
 
 
+# The stage page offers its company's questionnaires of a form (G-9.6) by their title, application and date: those
+# columns alone (not each questionnaire's stored form), in SQL built once per process.
+_QUESTIONNAIRES = Prepared(
+    lambda: (
+        Questionnaire.select(
+            Questionnaire.id,
+            Questionnaire.title,
+            Questionnaire.created_at,
+            Questionnaire.application,
+            Application.id,
+            Application.number,
+        )
+        .join(Application)
+        .where((Questionnaire.organisation == Slot("organisation")) & (Questionnaire.form_code == Slot("form_code")))
+        .order_by(Questionnaire.created_at.desc())
+    )
+)
+
+
 def questionnaires_for(app: Application, form_code: str):
-    return list(Questionnaire.of(app.organisation).where(Questionnaire.form_code == form_code))
+    """The company's questionnaires of ``form_code``, newest first, each with its application's number."""
+    return list(_QUESTIONNAIRES.rows(organisation=app.organisation_id, form_code=form_code))
 
 
 def attachments(app, kinds=None):

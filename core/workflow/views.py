@@ -185,16 +185,7 @@ def _stage_context(app, stage, forms, security_form, document_form, consultant_f
     context = {"stage_forms": {}, "prefill": {}}
     if stage.kind == "form":
         # what was saved in the stage's forms, in one read (engine.form_values reads one form)
-        saved = (
-            {
-                row.form_code: row
-                for row in FormData.select().where(
-                    (FormData.application == app) & FormData.form_code.in_([spec.code for spec in stage.forms])
-                )
-            }
-            if stage.forms
-            else {}
-        )
+        saved = _saved_forms(app, [spec.code for spec in stage.forms]) if stage.forms else {}
         for spec in stage.forms:
             if forms and spec.code in forms:
                 form = forms[spec.code]
@@ -233,6 +224,24 @@ def _stage_context(app, stage, forms, security_form, document_form, consultant_f
         context["document_form"] = form
         context["documents"] = engine.attachments(app, kinds=("document",))
     return context
+
+
+_SAVED_FORMS: dict = {}
+
+
+def _saved_forms(app, codes) -> dict:
+    """What was saved in a stage's forms, by form code, in one read whose SQL is built once per process and number
+    of forms (core.db.Prepared)."""
+    count = len(codes)
+    prepared = _SAVED_FORMS.get(count)
+    if prepared is None:
+        prepared = _SAVED_FORMS[count] = Prepared(
+            lambda: FormData.select().where(
+                (FormData.application == Slot("app")) & FormData.form_code.in_([Slot(f"code{n}") for n in range(count)])
+            )
+        )
+    slots = {f"code{n}": code for n, code in enumerate(codes)}
+    return {row.form_code: row for row in prepared.rows(app=app.id, **slots)}
 
 
 def _leaf(stage, levels):

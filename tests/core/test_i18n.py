@@ -78,3 +78,72 @@ def test_a_templates_texts_follow_a_forced_language_and_come_back_after_it(app):
     assert before.startswith("Archive|") and after == before
     assert forced.startswith("Мұрағат|") and again == forced
     assert inner.startswith("Архив|")
+
+
+def test_a_lazy_text_follows_a_forced_language_and_a_refresh_within_one_request(app):
+    """A lazy text (a field's label, a stage's title) finds its catalogue once per request and language too
+    (``AppDomain.get_translations``, issue #20): a forced language and a switch mid-request are each honoured."""
+    from flask import session
+    from flask_babel import force_locale, lazy_gettext, refresh
+
+    label = lazy_gettext("Архив")
+    with app.test_request_context("/"):
+        session["lang"] = "en"
+        before = str(label)
+        with force_locale("kk"):
+            forced = str(label)
+        after = str(label)
+        session["lang"] = "ru"
+        refresh()
+        switched = str(label)
+    assert (before, forced, after, switched) == ("Archive", "Мұрағат", "Archive", "Архив")
+
+
+def test_a_templates_text_without_values_is_written_as_jinja_writes_it(app):
+    """core.i18n._shown_once keeps ``_("text")`` per catalogue: the same output as Jinja's own newstyle gettext,
+    escaped or not as the template is, ``%%`` written once, twice in a row and in another language."""
+    from flask import session
+    from flask_babel import refresh
+    from jinja2 import Environment
+
+    jinja = Environment(extensions=["jinja2.ext.i18n"])
+    jinja.install_gettext_callables(gettext=lambda s: s, ngettext=lambda s, p, n: s, newstyle=True)
+    page = "{{ _('Архив') }}|{{ _('100%% <b>&') }}|{{ _('%(n)s <i>', n='<x>') }}"
+    with app.test_request_context("/"):
+        for autoescape in (True, False):
+            env = app.jinja_env.overlay(autoescape=autoescape)
+            jinja.autoescape = autoescape
+            expected = jinja.from_string(page).render()
+            assert env.from_string(page).render() == env.from_string(page).render() == expected
+        session["lang"] = "en"
+        refresh()
+        assert app.jinja_env.from_string("{{ _('Архив') }}").render() == "Archive"
+
+
+def test_a_lazy_text_in_a_template_is_written_as_flask_babel_writes_it(app):
+    """core.i18n._lazy_shown (Jinja's finalize) translates lazy texts from the request's catalogue: the same text
+    as str() of it, with its values and escaped, in each language and under a forced one; other values and other
+    kinds of lazy text are left to Jinja as before."""
+    from flask import render_template_string, session
+    from flask_babel import force_locale, lazy_gettext, lazy_pgettext, refresh
+    from markupsafe import Markup
+
+    plain, valued = (
+        lazy_gettext("Архив"),
+        lazy_gettext("Файл слишком большой. Допустимый размер — не более %(mb)s МБ.", mb="<5>"),
+    )
+    other = lazy_pgettext("context", "Архив")
+    page = "{{ plain }}|{{ valued }}|{{ other }}|{{ none }}|{{ 7 }}|{{ markup }}|{{ text }}"
+    values = {"plain": plain, "valued": valued, "other": other, "none": None, "markup": Markup("<b>"), "text": "<i>"}
+
+    def expected():
+        return f"{plain}|{valued}|{other}|None|7|<b>|&lt;i&gt;".replace("<5>", "&lt;5&gt;")
+
+    with app.test_request_context("/"):
+        for lang in ("ru", "kk", "en"):
+            session["lang"] = lang
+            refresh()
+            assert render_template_string(page, **values) == expected()
+            with force_locale("kk"):
+                assert render_template_string(page, **values) == expected()
+        assert str(plain) == "Archive"

@@ -125,3 +125,65 @@ def test_empty_lists_say_so(client, auth, make):
     assert "Активных заявлений нет." in client.get("/applications").get_data(as_text=True)
     assert "В архиве пока нет заявлений." in client.get("/archive").get_data(as_text=True)
     assert "Анкет пока нет" in client.get("/questionnaires").get_data(as_text=True)
+
+
+@pytest.mark.rule("G-9.6")
+def test_the_stage_page_offers_the_companys_questionnaires_of_the_form_as_before(make):
+    """engine.questionnaires_for reads only what the stage page shows (issue #20): the same questionnaires, in
+    the same order, as the full query it replaced, none of another company or another form."""
+    import datetime
+
+    from core.workflow import engine
+
+    org, other = make.org(), make.org()
+    author = make.user(org, email="a@example.kz")
+    mine = _application(org, author, "L-NEW")
+    moment = datetime.datetime(2026, 3, 1, 10, 0)
+    for n, (company, code) in enumerate([(org, "aml"), (org, "aml"), (org, "general"), (other, "aml"), (org, "aml")]):
+        source = _application(company, make.user(company), f"L-{n}", status="archived")
+        Questionnaire.create(
+            organisation=company,
+            form_code=code,
+            title=f"Анкета {n}",
+            data='{"x": 1}',
+            application=source,
+            created_at=moment + datetime.timedelta(days=n),
+        )
+    shown = [(q.id, q.title, q.application.number, q.created_at) for q in engine.questionnaires_for(mine, "aml")]
+    full = Questionnaire.of(org).where(Questionnaire.form_code == "aml")
+    assert shown == [(q.id, q.title, q.application.number, q.created_at) for q in full]
+    assert [title for _id, title, _number, _at in shown] == ["Анкета 4", "Анкета 1", "Анкета 0"]
+
+
+def test_the_clients_active_list_counts_and_pages_in_prepared_sql_as_its_query_did(make):
+    """lists.CLIENT_ACTIVE (issue #20) is ``Application.active_for`` a client with the user a slot: the same count
+    and the same ids on every page, in every order, for each user; none of another's or of the archive."""
+    import datetime
+
+    from core.workflow import lists
+
+    org = make.org()
+    one, two = make.user(org, email="one@example.kz"), make.user(org, email="two@example.kz")
+    start = datetime.datetime(2026, 1, 1, 9, 0)
+    statuses = ("draft", "submitted", "archived", "withdrawn", "review")
+    for n in range(31):
+        _application(
+            org,
+            one if n % 3 else two,
+            f"L-{n:03}",
+            status=statuses[n % len(statuses)],
+            created_at=start + datetime.timedelta(hours=n % 7),
+            submitted_at=start + datetime.timedelta(days=n % 4),
+            deadline=datetime.date(2026, 2, 1 + n % 5),
+        )
+    for user in (one, two):
+        query = Application.active_for(user)
+        assert lists.CLIENT_ACTIVE.count(user=user.id) == query.count() > 0
+        for sort, column in lists.SORTS.items():
+            for desc in (True, False):
+                ordering = (column.desc() if desc else column.asc(), Application.id.desc())
+                for number in (1, 2):
+                    expected = [
+                        i for (i,) in query.select(Application.id).order_by(*ordering).paginate(number, 5).tuples()
+                    ]
+                    assert lists.CLIENT_ACTIVE.ids((sort, desc), ordering, number, 5, user=user.id) == expected

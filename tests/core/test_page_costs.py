@@ -309,6 +309,8 @@ def test_the_stage_page_builds_the_sql_of_its_every_load_reads_once(client, auth
     again = client.get(url).get_data(as_text=True)
     assert _tokenless(again) == _tokenless(first)
     every_load = {"application", "application_member", "stage_state", "comment", "transition", "attachment"}
+    assert "stage-form" in first  # a stage of forms: what they saved is read on every load too
+    every_load |= {"form_data"}
     assert not set(built) & (every_load | {"clock_event", "snapshot", "calendar_day", "user_session"}), built
 
 
@@ -324,3 +326,82 @@ def test_the_menus_labels_are_kept_per_language_and_follow_the_readers_switch(cl
     assert "Нормативтік база" in client.get("/").get_data(as_text=True)
     client.post("/language", data={"lang": "ru", "next": "/"})
     assert "Нормативная база" in client.get("/").get_data(as_text=True)
+
+
+def test_the_templates_url_for_remembers_addresses_and_builds_each_as_flask_does(app):
+    """core.web.memo_url_for: the same address as Flask's url_for, whatever the app's mount point, the values'
+    types (1 and True are equal keys) or a blueprint-relative endpoint; a build error is still raised."""
+    import pytest
+    from flask import url_for
+    from werkzeug.routing import BuildError
+
+    memo = app.jinja_env.globals["url_for"]
+    cases = [
+        ("workflow.application", {"app_id": 5, "stage": "general"}),
+        ("workflow.application", {"app_id": 5, "stage": "a b&c/ä"}),
+        ("workflow.application", {"app_id": 5, "stage": "s", "page": 2}),
+        ("workflow.application", {"app_id": 5, "page": 2, "stage": "s"}),
+        ("workflow.application", {"app_id": True}),
+        ("workflow.application", {"app_id": 1}),
+        ("static", {"filename": "is2in.css"}),
+        ("workflow.application", {"app_id": 5, "_anchor": "x y"}),
+        ("workflow.application", {"app_id": 5, "page": [1, 2]}),
+    ]
+    for root in ("", "/portal", ""):
+        with app.test_request_context("/applications", base_url=f"http://localhost{root}"):
+            for endpoint, values in cases:
+                for _ in range(2):
+                    assert memo(endpoint, **values) == url_for(endpoint, **values)
+    with app.test_request_context("/applications/5"):
+        app.preprocess_request()
+        assert memo(".application", app_id=5) == url_for(".application", app_id=5) == "/applications/5"
+    with app.test_request_context("/"):
+        assert memo("workflow.application", app_id=1) == "/applications/1"
+        with pytest.raises(BuildError):
+            memo("workflow.application")
+        with pytest.raises(BuildError):
+            memo("workflow.no_such_page", app_id=1)
+
+
+def test_the_date_filters_write_what_babel_writes_in_each_language(app):
+    """The ``d`` and ``dt`` filters keep what they wrote per value, pattern, language and zone (core.templating):
+    the same text as Babel's, in every language, for dates and instants, before and after a switch."""
+    from flask import session
+    from flask_babel import format_date, format_datetime, refresh
+
+    d, dt = app.jinja_env.filters["d"], app.jinja_env.filters["dt"]
+    day = datetime.date(2026, 3, 8)
+    moment = datetime.datetime(2026, 3, 8, 20, 30)  # UTC: the next day in Almaty
+    with app.test_request_context("/"):
+        for lang in ("ru", "kk", "en", "ru"):
+            session["lang"] = lang
+            refresh()
+            for _ in range(2):
+                assert d(day) == format_date(day, "dd.MM.yyyy") and d(None) == ""
+                assert d(moment) == format_date(moment, "dd.MM.yyyy") == "09.03.2026"
+                assert dt(moment) == format_datetime(moment, "dd.MM.yyyy HH:mm")
+                assert d(day, "d MMMM yyyy") == format_date(day, "d MMMM yyyy")
+
+
+def test_the_clients_active_list_builds_no_sql_for_its_count_and_page(client, auth, demo, monkeypatch):
+    """«На рассмотрении» counts its applications and chooses its page's ids in SQL built once per process
+    (lists.CLIENT_ACTIVE), in each order; a search still builds its own; the page reads the same."""
+    import peewee
+
+    _draft_with_a_cascade(client, auth, demo)
+    for url in ("/applications", "/applications?sort=number&dir=asc", "/applications?q=L"):
+        client.get(url)
+        first = client.get(url).get_data(as_text=True)
+        built = []
+        original = peewee.Context.sql
+
+        def counting(self, obj, built=built, original=original):
+            if isinstance(obj, peewee.Select) and getattr(obj, "model", None):
+                built.append(obj.model._meta.table_name)
+            return original(self, obj)
+
+        monkeypatch.setattr(peewee.Context, "sql", counting)
+        again = client.get(url).get_data(as_text=True)
+        monkeypatch.undo()
+        assert _tokenless(again) == _tokenless(first) and "<table" in again
+        assert ("application" in built) == ("q=" in url), (url, built)
