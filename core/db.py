@@ -159,6 +159,27 @@ def bulk_insert(model, fields: list, rows, batch: int = 1000, prepared: bool = F
     return count
 
 
+def insert_one(model, fields: list, row) -> int:
+    """Insert one row of ``model`` (its values in the order of ``fields``, converted by each field's
+    ``db_value``) and return its id, in one statement: ``RETURNING`` on PostgreSQL, the cursor's
+    ``lastrowid`` on SQLite. peewee's ``Model.insert(...).execute()`` does the same but writes a wide
+    row's SQL anew on every call, which cost more than the insert; the caller's transaction holds it."""
+    database = db.obj if isinstance(db, peewee.DatabaseProxy) else db
+    table = model._meta.table_name
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    values = [f.db_value(value) for f, value in zip(fields, row, strict=True)]
+    cursor = database.cursor()
+    if isinstance(database, peewee.PostgresqlDatabase):
+        marks = ", ".join("%s" for _ in fields)
+        key = model._meta.primary_key.column_name
+        # names from the model's own metadata, never from input; every value is a parameter
+        cursor.execute(f'INSERT INTO "{table}" ({columns}) VALUES ({marks}) RETURNING "{key}"', values)  # nosec B608
+        return cursor.fetchone()[0]
+    marks = ", ".join("?" for _ in fields)
+    cursor.execute(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', values)  # nosec B608 - names from the model
+    return cursor.lastrowid
+
+
 class Slot(peewee.Node):
     """A value a ``Prepared`` query is given when it runs: rendered as the database's parameter mark, and
     converted on each run as the field it is compared with converts its values (``db_value``)."""

@@ -21,7 +21,7 @@ from flask import current_app, has_app_context, has_request_context, request
 from flask_login import current_user
 
 from core.audit.models import AuditEvent
-from core.db import bulk_insert, db, utcnow
+from core.db import Prepared, bulk_insert, db, utcnow
 
 GENESIS = "0" * 64
 # One key for PostgreSQL's transaction-scoped advisory lock that serialises appends to the chain.
@@ -64,8 +64,11 @@ def digest(prev_hash: str, row: dict, key: bytes | None = None) -> str:
 def _last_hash() -> str:
     if db.obj is not None and "postgres" in type(db.obj).__name__.lower():
         db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK,))
-    last = AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).first()
-    return last.hash if last else GENESIS
+    last = _LAST.first()  # every audited change reads it: its SQL written once per process
+    return last[0] if last else GENESIS
+
+
+_LAST = Prepared(lambda: AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1).tuples())
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,27 @@ def test_bulk_update_of_nothing_is_no_statement(app):
         assert bulk_update(TradeAccount, [TradeAccount.blocked], iter(())) == 0
 
 
+def test_insert_one_returns_the_new_rows_id_and_stores_what_the_orm_would(app, make):
+    """core.db.insert_one (issue #20): one statement, values converted by each field, the id handed back."""
+    from core.db import insert_one
+
+    org = make.org("ONE1")
+    fields = [TradeAccount.organisation, TradeAccount.code, TradeAccount.currency, TradeAccount.balance]
+    fields.append(TradeAccount.blocked)
+    with db.atomic():
+        first = insert_one(TradeAccount, fields, [org, "ONE-1", "KZT", Decimal("10.25"), 0])
+        second = insert_one(TradeAccount, fields, [org.id, "ONE-2", "USD", Decimal("3"), 0])
+    assert second != first
+    stored = TradeAccount.get_by_id(first)
+    assert (stored.organisation_id, stored.code, stored.currency, stored.balance) == (
+        org.id,
+        "ONE-1",
+        "KZT",
+        Decimal("10.25"),
+    )
+    assert TradeAccount.get_by_id(second).code == "ONE-2"
+
+
 def test_the_sqlite_task_queue_syncs_like_the_database_not_on_every_task(app, monkeypatch):
     """WAL with synchronous=NORMAL: a queued task survives the process without a disk sync per task."""
     from core import tasks
