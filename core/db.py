@@ -193,6 +193,19 @@ class Slot(peewee.Node):
         return ctx.value(_Hole(self.name, ctx.state.converter), converter=False)
 
 
+_UNSET = object()
+# The cursor wrappers whose ``initialize`` depends on the query and the cursor's columns alone (a named tuple's
+# constructor is a closure over its first wrapper, so it is left to peewee).
+_SAME_COLUMNS = frozenset(
+    {
+        peewee.ModelObjectCursorWrapper,
+        peewee.ModelCursorWrapper,
+        peewee.ModelTupleCursorWrapper,
+        peewee.ModelDictCursorWrapper,
+    }
+)
+
+
 @dataclass(frozen=True)
 class _Hole:
     name: str
@@ -211,6 +224,7 @@ class Prepared:
     def __init__(self, build):
         self._build = build
         self._compiled = {}
+        self._columns = {}
 
     def _prepare(self, database):
         key = type(database)
@@ -227,7 +241,27 @@ class Prepared:
         args = [
             (p.convert(values[p.name]) if p.convert else values[p.name]) if isinstance(p, _Hole) else p for p in params
         ]
-        return query._get_cursor_wrapper(database.execute_sql(sql, args))
+        wrapper = query._get_cursor_wrapper(database.execute_sql(sql, args))
+        if type(wrapper) in _SAME_COLUMNS:
+            self._reuse_columns(type(database), wrapper)
+        return wrapper
+
+    def _reuse_columns(self, key, wrapper) -> None:
+        """peewee matches the cursor's columns to the query's fields (which model, which converter) on every
+        run; the SQL never changes, so neither does the answer: it is worked out on the first run, kept, and
+        handed to the later runs' wrappers. What ``initialize`` sets is only read while rows are made."""
+        state = self._columns.get(key)
+        if state is None:
+            if wrapper.cursor.description is None:
+                return
+            before = dict(wrapper.__dict__)
+            wrapper.initialize()
+            state = self._columns[key] = {
+                name: value for name, value in wrapper.__dict__.items() if before.get(name, _UNSET) is not value
+            }
+        else:
+            wrapper.__dict__.update(state)
+        wrapper.initialized = True
 
     def first(self, **values):
         for row in self.rows(**values):

@@ -7,6 +7,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
+from typing import NamedTuple
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
@@ -348,22 +349,39 @@ def visible_subscriptions(organisation, member: bool | None = None):
 
 
 def _visible_by_number(member: bool):
-    # the organisation is a slot: its id is given when the query runs (a member's query has no use for it)
+    # the organisation is a slot: its id is given when the query runs (a member's query has no use for it).
+    # Its id and number are all the order routes take from it: the service reads the row itself, locked, in the
+    # order's transaction, so the 55-column row is not made twice a request.
     organisation = SimpleNamespace(id=Slot("organisation"))
-    return visible_subscriptions(organisation, member).where(Subscription.number == Slot("number")).limit(1)
+    return (
+        visible_subscriptions(organisation, member)
+        .select(Subscription.id, Subscription.number)
+        .where(Subscription.number == Slot("number"))
+        .limit(1)
+        .tuples()
+    )
 
 
 _SUBSCRIPTION = {member: Prepared(functools.partial(_visible_by_number, member)) for member in (True, False)}
 
 
-def _subscription(number) -> Subscription:
+def _subscription(number):
+    """The subscription the member may see by its number: its ``id`` and ``number`` only (a named tuple, so
+    asking it for anything else fails loudly); what the service checks it reads itself."""
     organisation = current_user.organisation
     member = service.is_stock_member(organisation)
-    # every request reads it: its SQL (a wide row's) is written once per process
-    sub = _SUBSCRIPTION[member].first(number=number, organisation=organisation.id)
-    if sub is None:
+    # every request reads it: its SQL is written once per process
+    row = _SUBSCRIPTION[member].first(number=number, organisation=organisation.id)
+    if row is None:
         raise Refusal(404, _("Подписка %(number)s не найдена.", number=number))
-    return sub
+    return Visible(*row)
+
+
+class Visible(NamedTuple):
+    """What the order routes take from a subscription the member may see."""
+
+    id: int
+    number: str
 
 
 def _own_orders(sub):
