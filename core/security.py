@@ -94,11 +94,15 @@ def refuse_nul():
     if "\x00" in request.path or any(_has_nul(values) for _key, values in request.args.lists()):
         abort(400)
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if request.is_json:
+            # a JSON body has no form fields or files (werkzeug parses only form encodings): the API's every
+            # request skips building them
+            if _has_nul(request.get_json(silent=True)):
+                abort(400)
+            return
         if any(_has_nul(key) or _has_nul(values) for key, values in request.form.lists()):
             abort(400)
         if any(_has_nul(key) or _has_nul(f.filename or "") for key, f in request.files.items(multi=True)):
-            abort(400)
-        if request.is_json and _has_nul(request.get_json(silent=True)):
             abort(400)
 
 

@@ -4,6 +4,7 @@ applies the same checks with the same messages. JSON times are ISO 8601 UTC with
 
 import functools
 import json
+import threading
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -426,6 +427,22 @@ def windows_by_name(sub: Subscription) -> dict:
     return {w.name.lower(): w for w in service.windows_of(sub)}
 
 
+_FORMS = threading.local()
+
+
+def _order_form(formdata: MultiDict) -> OrderForm:
+    """The page's order form filled with ``formdata``: one form per thread, bound once and refilled for each
+    order. Binding its seventeen fields cost more than filling and checking them (issue #20); filling resets
+    every field's data, raw data and errors (``Form.process``, then ``validate``), its labels and messages are
+    read in the request's language when shown, and the choices are set by the caller each time."""
+    form = getattr(_FORMS, "form", None)
+    if form is None:
+        form = _FORMS.form = OrderForm(formdata=None, meta={"csrf": False})
+        form.account.validate_choice = False  # another organisation's account gets the service's own message
+    form.process(formdata)
+    return form
+
+
 def order_fields(values: dict, user, accounts: dict | None = None, windows: dict | None = None) -> dict:
     """The fields the service takes, from the page's own order form: the same checks, the same words.
     ``window`` names one of ``windows`` (the subscription's acceptance windows by name)."""
@@ -436,9 +453,8 @@ def order_fields(values: dict, user, accounts: dict | None = None, windows: dict
         raise Refusal(422, _("Неизвестное поле."), unknown[0])
     if accounts is None:
         accounts = {a.code: a for a in service.open_accounts(user.organisation)}
-    form = OrderForm(formdata=_formdata(values), meta={"csrf": False})
+    form = _order_form(_formdata(values))
     form.account.choices = choices([(code, code) for code in accounts])
-    form.account.validate_choice = False  # another organisation's account gets the service's own message
     if not form.validate():
         errors = {name: [str(e) for e in messages] for name, messages in form.errors.items()}
         name = next(iter(errors))
