@@ -58,6 +58,7 @@ EXPORTS = {
     "BaseModel": "core.db",
     "bulk_insert": "core.db",
     "bulk_update": "core.db",
+    "insert_one": "core.db",
     "Prepared": "core.db",
     "Slot": "core.db",
     "database": "core.db:db",  # the database proxy ("db" is the module core.db, once anything imports it)

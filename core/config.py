@@ -84,7 +84,8 @@ def from_environment(instance_path: str | os.PathLike, environ=os.environ) -> di
         # minutes without one.
         "PERMANENT_SESSION_LIFETIME": int(environ.get("IS2IN_IDLE_MINUTES", "30")) * 60,
         "SESSION_REFRESH_EACH_REQUEST": True,
-        "RATELIMIT_STORAGE_URI": environ.get("IS2IN_REDIS_URL") or "memory://",
+        # without Redis, each process counts in its own memory (core.security.SweptMemoryStorage)
+        "RATELIMIT_STORAGE_URI": environ.get("IS2IN_REDIS_URL") or "is2in-memory://",
         "LOGIN_RATE_LIMIT": environ.get("IS2IN_LOGIN_RATE_LIMIT", "20 per minute"),
         # The second factor (TOTP): required for Exchange staff and first heads unless switched off;
         # how long "remember this device" lasts (0: never remember); the key its secrets are encrypted

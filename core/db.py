@@ -159,6 +159,27 @@ def bulk_insert(model, fields: list, rows, batch: int = 1000, prepared: bool = F
     return count
 
 
+def insert_one(model, fields: list, row) -> int:
+    """Insert one row of ``model`` (its values in the order of ``fields``, converted by each field's
+    ``db_value``) and return its id, in one statement: ``RETURNING`` on PostgreSQL, the cursor's
+    ``lastrowid`` on SQLite. peewee's ``Model.insert(...).execute()`` does the same but writes a wide
+    row's SQL anew on every call, which cost more than the insert; the caller's transaction holds it."""
+    database = db.obj if isinstance(db, peewee.DatabaseProxy) else db
+    table = model._meta.table_name
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    values = [f.db_value(value) for f, value in zip(fields, row, strict=True)]
+    cursor = database.cursor()
+    if isinstance(database, peewee.PostgresqlDatabase):
+        marks = ", ".join("%s" for _ in fields)
+        key = model._meta.primary_key.column_name
+        # names from the model's own metadata, never from input; every value is a parameter
+        cursor.execute(f'INSERT INTO "{table}" ({columns}) VALUES ({marks}) RETURNING "{key}"', values)  # nosec B608
+        return cursor.fetchone()[0]
+    marks = ", ".join("?" for _ in fields)
+    cursor.execute(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', values)  # nosec B608 - names from the model
+    return cursor.lastrowid
+
+
 class Slot(peewee.Node):
     """A value a ``Prepared`` query is given when it runs: rendered as the database's parameter mark, and
     converted on each run as the field it is compared with converts its values (``db_value``)."""
@@ -170,6 +191,19 @@ class Slot(peewee.Node):
     def __sql__(self, ctx):
         # converter=False: the slot itself goes into the parameters; its field's converter is kept for the run
         return ctx.value(_Hole(self.name, ctx.state.converter), converter=False)
+
+
+_UNSET = object()
+# The cursor wrappers whose ``initialize`` depends on the query and the cursor's columns alone (a named tuple's
+# constructor is a closure over its first wrapper, so it is left to peewee).
+_SAME_COLUMNS = frozenset(
+    {
+        peewee.ModelObjectCursorWrapper,
+        peewee.ModelCursorWrapper,
+        peewee.ModelTupleCursorWrapper,
+        peewee.ModelDictCursorWrapper,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -190,6 +224,7 @@ class Prepared:
     def __init__(self, build):
         self._build = build
         self._compiled = {}
+        self._columns = {}
 
     def _prepare(self, database):
         key = type(database)
@@ -206,7 +241,27 @@ class Prepared:
         args = [
             (p.convert(values[p.name]) if p.convert else values[p.name]) if isinstance(p, _Hole) else p for p in params
         ]
-        return query._get_cursor_wrapper(database.execute_sql(sql, args))
+        wrapper = query._get_cursor_wrapper(database.execute_sql(sql, args))
+        if type(wrapper) in _SAME_COLUMNS:
+            self._reuse_columns(type(database), wrapper)
+        return wrapper
+
+    def _reuse_columns(self, key, wrapper) -> None:
+        """peewee matches the cursor's columns to the query's fields (which model, which converter) on every
+        run; the SQL never changes, so neither does the answer: it is worked out on the first run, kept, and
+        handed to the later runs' wrappers. What ``initialize`` sets is only read while rows are made."""
+        state = self._columns.get(key)
+        if state is None:
+            if wrapper.cursor.description is None:
+                return
+            before = dict(wrapper.__dict__)
+            wrapper.initialize()
+            state = self._columns[key] = {
+                name: value for name, value in wrapper.__dict__.items() if before.get(name, _UNSET) is not value
+            }
+        else:
+            wrapper.__dict__.update(state)
+        wrapper.initialized = True
 
     def first(self, **values):
         for row in self.rows(**values):

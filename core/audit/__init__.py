@@ -8,6 +8,7 @@ of the chain is anchored outside the database at intervals (``anchor``: an appen
 row id and MAC, each line itself MACed); a trail whose head is behind the last anchor lost its newest
 rows, and verify says so."""
 
+import contextlib
 import datetime
 import hashlib
 import hmac
@@ -21,7 +22,7 @@ from flask import current_app, has_app_context, has_request_context, request
 from flask_login import current_user
 
 from core.audit.models import AuditEvent
-from core.db import bulk_insert, db, utcnow
+from core.db import Prepared, bulk_insert, db, utcnow
 
 GENESIS = "0" * 64
 # One key for PostgreSQL's transaction-scoped advisory lock that serialises appends to the chain.
@@ -64,8 +65,11 @@ def digest(prev_hash: str, row: dict, key: bytes | None = None) -> str:
 def _last_hash() -> str:
     if db.obj is not None and "postgres" in type(db.obj).__name__.lower():
         db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK,))
-    last = AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).first()
-    return last.hash if last else GENESIS
+    last = _LAST.first()  # every audited change reads it: its SQL written once per process
+    return last[0] if last else GENESIS
+
+
+_LAST = Prepared(lambda: AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1).tuples())
 
 
 @dataclass(frozen=True)
@@ -115,7 +119,10 @@ def record_many(action: str, obj=None, entries=(), organisation=None, actor=None
     base = _row(action, obj, organisation, actor, {})
     rows = []
     key = chain_key()
-    with db.atomic():
+    # Called (as it should be) inside the change's own transaction, it adds no savepoint of its own: a failure
+    # here raises through that transaction, which rolls back with it; a savepoint cost every API order two
+    # statements more (issue #20). Called outside one, its rows are still written all or none.
+    with contextlib.nullcontext() if db.in_transaction() else db.atomic():
         prev = _last_hash()
         for details in entries:
             row = {**base, "details": json.dumps(details, ensure_ascii=False, default=str, sort_keys=True)}

@@ -23,7 +23,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from core import tasks
-from core.db import db, utcnow
+from core.db import Prepared, Slot, db, utcnow
 from core.integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 # After the first attempt fails: 1 min, 5 min, 30 min, 2 h, 12 h; six attempts in all, then "failed".
@@ -193,11 +193,15 @@ def _iso(moment) -> str | None:
     return moment.isoformat()
 
 
+# every status change asks it (a member's every API order): its SQL written once per process
+_ENDPOINTS = Prepared(lambda: WebhookEndpoint.active_for(Slot("organisation")).select(WebhookEndpoint.id))
+
+
 def emit_many(organisation_id, event_type: str, items: list[dict]) -> int:
     """One event per item of ``items`` for every active endpoint of the organisation, written in the
     caller's transaction and queued to leave after it commits. Nothing is written for an organisation
     without endpoints (one query). Returns how many deliveries were queued."""
-    endpoints = list(WebhookEndpoint.active_for(organisation_id).select(WebhookEndpoint.id))
+    endpoints = list(_ENDPOINTS.rows(organisation=organisation_id))
     if not endpoints or not items:
         return 0
     queued = []

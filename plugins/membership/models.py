@@ -4,7 +4,7 @@ and until when. Rows are added and closed only by archived decisions of the memb
 import peewee as pw
 from flask_babel import lazy_gettext as _l
 
-from core import Application, BaseModel, Organisation, OrganisationRole
+from core import Application, BaseModel, Organisation, OrganisationRole, Prepared, Slot
 
 # The categories of membership, in the order the Exchange lists them.
 CATEGORIES = {
@@ -54,7 +54,7 @@ class Membership(BaseModel):
     def recorded_categories(cls, organisation) -> set[str] | None:
         """The current categories, or None when nothing was ever recorded for the organisation
         (a member admitted before the portal): the answer to ``is2in_member_categories``."""
-        rows = list(cls.select(cls.category, cls.until).where(cls.organisation == organisation).tuples())
+        rows = list(_RECORDED.rows(organisation=organisation))  # asked on every API order: SQL written once
         if not rows:
             return None
         return {category for category, until in rows if until is None}
@@ -105,3 +105,12 @@ def set_member_role(organisation, member: bool) -> None:
         ).execute()
     if hasattr(organisation, "_roles"):
         del organisation._roles
+
+
+_RECORDED = Prepared(
+    lambda: (
+        Membership.select(Membership.category, Membership.until)
+        .where(Membership.organisation == Slot("organisation"))
+        .tuples()
+    )
+)

@@ -4,9 +4,11 @@ applies the same checks with the same messages. JSON times are ISO 8601 UTC with
 
 import functools
 import json
+import threading
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
+from typing import NamedTuple
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
@@ -348,22 +350,39 @@ def visible_subscriptions(organisation, member: bool | None = None):
 
 
 def _visible_by_number(member: bool):
-    # the organisation is a slot: its id is given when the query runs (a member's query has no use for it)
+    # the organisation is a slot: its id is given when the query runs (a member's query has no use for it).
+    # Its id and number are all the order routes take from it: the service reads the row itself, locked, in the
+    # order's transaction, so the 55-column row is not made twice a request.
     organisation = SimpleNamespace(id=Slot("organisation"))
-    return visible_subscriptions(organisation, member).where(Subscription.number == Slot("number")).limit(1)
+    return (
+        visible_subscriptions(organisation, member)
+        .select(Subscription.id, Subscription.number)
+        .where(Subscription.number == Slot("number"))
+        .limit(1)
+        .tuples()
+    )
 
 
 _SUBSCRIPTION = {member: Prepared(functools.partial(_visible_by_number, member)) for member in (True, False)}
 
 
-def _subscription(number) -> Subscription:
+def _subscription(number):
+    """The subscription the member may see by its number: its ``id`` and ``number`` only (a named tuple, so
+    asking it for anything else fails loudly); what the service checks it reads itself."""
     organisation = current_user.organisation
     member = service.is_stock_member(organisation)
-    # every request reads it: its SQL (a wide row's) is written once per process
-    sub = _SUBSCRIPTION[member].first(number=number, organisation=organisation.id)
-    if sub is None:
+    # every request reads it: its SQL is written once per process
+    row = _SUBSCRIPTION[member].first(number=number, organisation=organisation.id)
+    if row is None:
         raise Refusal(404, _("Подписка %(number)s не найдена.", number=number))
-    return sub
+    return Visible(*row)
+
+
+class Visible(NamedTuple):
+    """What the order routes take from a subscription the member may see."""
+
+    id: int
+    number: str
 
 
 def _own_orders(sub):
@@ -408,6 +427,22 @@ def windows_by_name(sub: Subscription) -> dict:
     return {w.name.lower(): w for w in service.windows_of(sub)}
 
 
+_FORMS = threading.local()
+
+
+def _order_form(formdata: MultiDict) -> OrderForm:
+    """The page's order form filled with ``formdata``: one form per thread, bound once and refilled for each
+    order. Binding its seventeen fields cost more than filling and checking them (issue #20); filling resets
+    every field's data, raw data and errors (``Form.process``, then ``validate``), its labels and messages are
+    read in the request's language when shown, and the choices are set by the caller each time."""
+    form = getattr(_FORMS, "form", None)
+    if form is None:
+        form = _FORMS.form = OrderForm(formdata=None, meta={"csrf": False})
+        form.account.validate_choice = False  # another organisation's account gets the service's own message
+    form.process(formdata)
+    return form
+
+
 def order_fields(values: dict, user, accounts: dict | None = None, windows: dict | None = None) -> dict:
     """The fields the service takes, from the page's own order form: the same checks, the same words.
     ``window`` names one of ``windows`` (the subscription's acceptance windows by name)."""
@@ -418,9 +453,8 @@ def order_fields(values: dict, user, accounts: dict | None = None, windows: dict
         raise Refusal(422, _("Неизвестное поле."), unknown[0])
     if accounts is None:
         accounts = {a.code: a for a in service.open_accounts(user.organisation)}
-    form = OrderForm(formdata=_formdata(values), meta={"csrf": False})
+    form = _order_form(_formdata(values))
     form.account.choices = choices([(code, code) for code in accounts])
-    form.account.validate_choice = False  # another organisation's account gets the service's own message
     if not form.validate():
         errors = {name: [str(e) for e in messages] for name, messages in form.errors.items()}
         name = next(iter(errors))

@@ -181,3 +181,39 @@ def test_hsts_follows_the_forwarded_proto_behind_a_configured_proxy(app_config):
     forwarded = client.get("/login", headers={"X-Forwarded-Proto": "https"})
     assert forwarded.headers["Strict-Transport-Security"].startswith("max-age=")
     assert "Strict-Transport-Security" not in client.get("/login").headers
+
+
+def test_the_in_process_rate_limit_storage_counts_as_limits_own_without_a_thread_a_hit(monkeypatch):
+    """Issue #20: without Redis the limits are counted by core.security.SweptMemoryStorage: a fixed window's
+    counter and a moving window's entries as limits' MemoryStorage keeps them, their expired keys swept at most
+    once a second by the counting call, never by a timer thread started on a hit."""
+    import threading
+
+    from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
+    from limits.storage import storage_from_string
+    from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
+
+    from core.security import SweptMemoryStorage
+
+    storage = storage_from_string("is2in-memory://")
+    assert type(storage) is SweptMemoryStorage
+    started = []
+    monkeypatch.setattr(threading.Timer, "start", lambda timer: started.append(timer))
+    fixed, moving = FixedWindowRateLimiter(storage), MovingWindowRateLimiter(storage)
+    per_minute = RateLimitItemPerMinute(3)
+    assert [fixed.hit(per_minute, "token-a") for _ in range(4)] == [True, True, True, False]
+    assert fixed.hit(per_minute, "token-b")  # each key its own count
+    assert [moving.hit(per_minute, "ip") for _ in range(4)] == [True, True, True, False]
+    assert started == []
+    clock = {"now": 1000.0}
+    monkeypatch.setattr("limits.storage.memory.time.time", lambda: clock["now"])
+    per_second = RateLimitItemPerSecond(1)
+    assert fixed.hit(per_second, "short") and not fixed.hit(per_second, "short")
+    clock["now"] += 1.5  # the window passed: counted afresh, whether or not a sweep ran
+    assert fixed.hit(per_second, "short")
+    assert any("short" in key for key in storage.storage)
+    storage._next_sweep = 0  # the next counting call sweeps
+    clock["now"] += 1.5
+    assert fixed.hit(RateLimitItemPerMinute(5), "other")
+    assert not any("short" in key for key in storage.storage)  # expired, swept
+    assert started == []
