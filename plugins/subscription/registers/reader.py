@@ -433,6 +433,7 @@ def xml_rows(source, report: Report, max_rows=None, validate: bool = False):
     stream, ours = _opened(source)
     position = 0
     complete = False
+    made = ({}, {})
     try:
         for _event, elem in etree.iterparse(
             stream,
@@ -453,7 +454,7 @@ def xml_rows(source, report: Report, max_rows=None, validate: bool = False):
             if max_rows is not None and position > max_rows:
                 _too_many(report, max_rows)
                 raise _Refused
-            row = _xml_row(elem, position, report)
+            row = _xml_row(elem, position, report, made)
             elem.clear()
             parent = elem.getparent()
             if parent is not None and parent.tag == ORDERS:
@@ -495,10 +496,26 @@ _XML_CELLS = tuple(
 _UNSEEN = object()
 
 
-def _xml_row(elem, position: int, report: Report) -> Row:
+# ``_xml_row`` keeps what it made of the texts that repeat down a register (the moments orders share, a book's
+# prices and yields), up to ``CACHED`` of each, for one reading: only values read without a word, so every
+# unreadable cell is still reported.
+CACHED = 50_000
+_CACHED_CELLS = frozenset((2, 3, 6, 7))  # prices and yields: a book has a few thousand; volumes are each their own
+
+
+def _plain_number(text: str) -> bool:
+    """Whether ``NUMBER`` takes ``text`` unsigned (digits, then a point and digits or nothing): the same test
+    without the regular expression for the usual cell; a signed text is left to ``NUMBER``."""
+    head, point, tail = text.partition(".")
+    return head.isdecimal() and (not point or tail.isdecimal())
+
+
+def _xml_row(elem, position: int, report: Report, made: tuple | None = None) -> Row:
     """Columns 1-10 of an ``Order``: for each, the text of the first element at its path (as ``find`` takes
     it: Number, Submitted, Accepted/Price, ...), in one walk over the children. A plain number is read on the
-    spot (what ``_number`` makes of it); anything else goes through ``_number``, which reports it."""
+    spot (what ``_number`` makes of it); anything else goes through ``_number``, which reports it. ``made``:
+    the (moments, decimals) this reading has made of their texts so far."""
+    moments, decimals = made if made is not None else ({}, {})
     texts = [_UNSEEN] * 10
     for child in elem:
         tag = child.tag
@@ -521,19 +538,46 @@ def _xml_row(elem, position: int, report: Report) -> Row:
     else:
         row.number = _number(text or None, position, "1", report, integer=True)
     text = texts[1]
-    row.submitted = _moment(text.strip() or None if text.__class__ is str else None, position, report)
-    for index, column, name, integer in _XML_CELLS:
+    moment = moments.get(text)
+    if moment is None:
+        moment = _moment(text.strip() or None if text.__class__ is str else None, position, report)
+        if moment is not None and moment is not BAD:
+            if len(moments) >= CACHED:
+                moments.clear()
+            moments[text] = moment
+    row.submitted = moment
+    values = [None] * 8
+    for index, column, _name, integer in _XML_CELLS:
         text = texts[index]
         if text.__class__ is not str:
             continue  # no such element, or an empty one: the cell stays empty
-        text = text.strip()
         if integer:
+            text = text.strip()
             value = int(text) if text.isdecimal() and len(text) <= 18 else None
         else:
-            value = Decimal(text) if text and NUMBER.fullmatch(text) else None
+            cached = index in _CACHED_CELLS
+            value = decimals.get(text) if cached else None
+            if value is None:
+                raw = text
+                text = text.strip()
+                value = Decimal(text) if text and (_plain_number(text) or NUMBER.fullmatch(text)) else None
+                if value is not None and cached:
+                    if len(decimals) >= CACHED:
+                        decimals.clear()
+                    decimals[raw] = value
         if value is None:
             value = _number(text or None, position, column, report, integer=integer)
-        setattr(row, name, value)
+        values[index - 2] = value
+    (
+        row.acc_price,
+        row.acc_yield,
+        row.acc_qty,
+        row.acc_volume,
+        row.sat_price,
+        row.sat_yield,
+        row.sat_qty,
+        row.sat_volume,
+    ) = values
     return row
 
 

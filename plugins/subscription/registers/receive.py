@@ -271,9 +271,9 @@ def _accept(sub: Subscription, user, job: RegisterJob, fills: _Fills, outbox: Ou
     bulk_insert(
         Fill,
         [Fill.subscription, Fill.order, Fill.price, Fill.yield_rate, Fill.quantity, Fill.volume],
-        ((sub.id, *fill) for fill in fills.rows()),
+        ((sub.id, *fill) for fill in fills.texts()),
         batch=2000,
-        prepared=True,  # integers and quantized decimals, as the check made them
+        prepared=True,  # integers, and quantized decimals as the check wrote them (``_Fills.texts``)
     )
     service._move(sub, "satisfied_register")
     quantity = fills.quantity
