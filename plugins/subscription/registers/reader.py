@@ -21,6 +21,7 @@ from openpyxl import load_workbook
 
 from core import clock
 from plugins.subscription.registers.columns import LABELS, NS, SCHEMA_NAME, SCHEMA_PATH, xml_name
+from plugins.subscription.registers.xsd_check import EMPTY, cells
 
 PROGRESS_EVERY = 1000  # rows between progress updates
 REPORT_LIMIT = 500  # mismatches kept for the report; the rest are counted
@@ -480,20 +481,11 @@ def xml_rows(source, report: Report, max_rows=None, validate: bool = False):
 
 ORDERS = xml_name("Orders")
 REGISTER = xml_name("Register")
-_NUMBER, _SUBMITTED = xml_name("Number"), xml_name("Submitted")
-# Where each cell's text goes in ``_xml_row``'s list: Number 0, Submitted 1, and the cells of Accepted
-# (columns 3-6) and Satisfied (7-10) 2-9.
-_XML_TOP = {_NUMBER: 0, _SUBMITTED: 1}
-_XML_GROUPS = {
-    xml_name("Accepted"): {xml_name("Price"): 2, xml_name("Yield"): 3, xml_name("Quantity"): 4, xml_name("Volume"): 5},
-    xml_name("Satisfied"): {xml_name("Price"): 6, xml_name("Yield"): 7, xml_name("Quantity"): 8, xml_name("Volume"): 9},
-}
-# columns 3-10: (index in that list, column, Row field, whether an integer)
+# columns 3-10: (index in ``cells``' list, column, Row field, whether an integer)
 _XML_CELLS = tuple(
     (index, column, FIELDS[column], column in INTEGER_COLUMNS)
     for index, column in enumerate(("3", "4", "5", "6", "7", "8", "9", "10"), start=2)
 )
-_UNSEEN = object()
 
 
 # ``_xml_row`` keeps what it made of the texts that repeat down a register (the moments orders share, a book's
@@ -511,25 +503,15 @@ def _plain_number(text: str) -> bool:
 
 
 def _xml_row(elem, position: int, report: Report, made: tuple | None = None) -> Row:
-    """Columns 1-10 of an ``Order``: for each, the text of the first element at its path (as ``find`` takes
-    it: Number, Submitted, Accepted/Price, ...), in one walk over the children. A plain number is read on the
-    spot (what ``_number`` makes of it); anything else goes through ``_number``, which reports it. ``made``:
-    the (moments, decimals) this reading has made of their texts so far."""
+    """Columns 1-10 of an ``Order`` (``xsd_check.cells``: the text of the first element at each path), read."""
+    return _read(cells(elem), position, report, made)
+
+
+def _read(texts: list, position: int, report: Report, made: tuple | None = None) -> Row:
+    """A row of the texts of columns 1-10 (None for a cell without text). A plain number is read on the spot
+    (what ``_number`` makes of it); anything else goes through ``_number``, which reports it. ``made``: the
+    (moments, decimals) this reading has made of their texts so far."""
     moments, decimals = made if made is not None else ({}, {})
-    texts = [_UNSEEN] * 10
-    for child in elem:
-        tag = child.tag
-        index = _XML_TOP.get(tag)
-        if index is not None:
-            if texts[index] is _UNSEEN:
-                texts[index] = child.text
-            continue
-        group = _XML_GROUPS.get(tag)
-        if group is not None:
-            for cell in child:
-                index = group.get(cell.tag)
-                if index is not None and texts[index] is _UNSEEN:
-                    texts[index] = cell.text
     row = Row(position)
     text = texts[0]
     text = text.strip() if text.__class__ is str else None
@@ -612,11 +594,13 @@ class _Breach:
 
 
 class SchemaCheck:
-    """register-v1.xsd checked over a stored file in a process of its own (``xsd_check``) while this one reads the
-    rows without it: lxml holds the interpreter's lock while it validates, so a thread would not help, and the
-    check is half the time lxml takes over a large file. Start it only once ``_xml_gate`` accepted the file.
-    ``breach()`` waits for it: None when the file holds, the first breach otherwise; it raises ``OSError`` when
-    the check could not give an answer (the caller then validates in-process, as before)."""
+    """register-v1.xsd checked over a stored file in a process of its own (``xsd_check``): lxml holds the
+    interpreter's lock while it validates, so a thread would not help. The process parses the file once, for the
+    schema and for the rows: it sends the texts of each order's cells as it validates (``texts``), and the worker
+    reads them instead of parsing the file a second time; on a breach the worker reads the file itself, from the
+    start (``rows``). Start it only once ``_xml_gate`` accepted the file. ``breach()``: None when the file
+    holds, the first breach otherwise; it raises ``OSError`` when the check could not give an answer (the
+    caller then validates in-process, as before)."""
 
     SCRIPT = Path(__file__).with_name("xsd_check.py")
 
@@ -629,6 +613,23 @@ class SchemaCheck:
         self.process = subprocess.Popen(  # our own script and paths, no shell  # nosec B603
             command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
         )
+        self.answer = None
+
+    def texts(self):
+        """The texts of columns 1-10 of each order, as ``xsd_check.cells`` gives them, as the process reads
+        them; its answer is kept for ``breach``."""
+        for line in self.process.stdout:
+            kind = line[:1]
+            if kind == b"R":
+                texts = line[1:-1].decode("utf-8").split("\t")
+                if EMPTY in texts:
+                    texts = [None if text == EMPTY else text for text in texts]
+                yield texts
+            elif kind == b"J":
+                yield json.loads(line[1:])
+            else:
+                self.answer = line
+                return
 
     def breach(self) -> _Breach | None:
         try:
@@ -638,12 +639,30 @@ class SchemaCheck:
             self.process.communicate()
             raise OSError("the schema check took too long") from exc
         try:
-            answer = json.loads(out.decode("utf-8").strip().splitlines()[-1])
+            answer = json.loads((self.answer or out.splitlines()[-1]).decode("utf-8"))
         except (ValueError, IndexError) as exc:
             raise OSError(f"the schema check ended {self.process.returncode} without an answer") from exc
         if self.process.returncode or "error" in answer:
             raise OSError(f"the schema check failed: {answer}")
         return None if answer.get("ok") else _Breach(answer["line"], answer["msg"])
+
+    def rows(self, report: Report, max_rows=None):
+        """The rows of the file as ``xml_rows`` gives them, from the texts the process sends. Raises
+        ``_SchemaInvalid`` on a breach (the caller reads the file itself, which says whether and where it cannot
+        be read), ``OSError`` when the process gave no answer."""
+        made = ({}, {})
+        position = 0
+        for texts in self.texts():
+            position += 1
+            if max_rows is not None and position > max_rows:
+                _too_many(report, max_rows)
+                raise _Refused
+            if len(texts) != 10:
+                raise OSError("the schema check sent a row that is not ten cells")
+            yield _read(texts, position, report, made)
+        breach = self.breach()
+        if breach is not None:
+            raise _SchemaInvalid(breach)
 
     def close(self) -> None:
         """Stop the check if it still runs (the file was refused before it ended), and reap it."""
