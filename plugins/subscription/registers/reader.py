@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 
 from core import clock
 from plugins.subscription.registers.columns import LABELS, NS, SCHEMA_NAME, SCHEMA_PATH, xml_name
-from plugins.subscription.registers.xsd_check import EMPTY, cells
+from plugins.subscription.registers.xsd_check import MISSING, cells
 
 PROGRESS_EVERY = 1000  # rows between progress updates
 REPORT_LIMIT = 500  # mismatches kept for the report; the rest are counted
@@ -504,13 +504,16 @@ def _plain_number(text: str) -> bool:
 
 def _xml_row(elem, position: int, report: Report, made: tuple | None = None) -> Row:
     """Columns 1-10 of an ``Order`` (``xsd_check.cells``: the text of the first element at each path), read."""
-    return _read(cells(elem), position, report, made)
+    texts = cells(elem)
+    if MISSING in texts:
+        texts = [None if text is MISSING else text for text in texts]
+    return _read(texts, position, report, made)
 
 
 def _read(texts: list, position: int, report: Report, made: tuple | None = None) -> Row:
-    """A row of the texts of columns 1-10 (None for a cell without text). A plain number is read on the spot
-    (what ``_number`` makes of it); anything else goes through ``_number``, which reports it. ``made``: the
-    (moments, decimals) this reading has made of their texts so far."""
+    """A row of the texts of columns 1-10 (None or "" for a cell without text: both read as empty). A plain
+    number is read on the spot (what ``_number`` makes of it); anything else goes through ``_number``, which
+    reports it. ``made``: the (moments, decimals) this reading has made of their texts so far."""
     moments, decimals = made if made is not None else ({}, {})
     row = Row(position)
     text = texts[0]
@@ -621,10 +624,7 @@ class SchemaCheck:
         for line in self.process.stdout:
             kind = line[:1]
             if kind == b"R":
-                texts = line[1:-1].decode("utf-8").split("\t")
-                if EMPTY in texts:
-                    texts = [None if text == EMPTY else text for text in texts]
-                yield texts
+                yield line[1:-1].decode("utf-8").split("\t")
             elif kind == b"J":
                 yield json.loads(line[1:])
             else:

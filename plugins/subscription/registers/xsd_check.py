@@ -6,8 +6,7 @@ an order, so that the worker does not parse the file a second time; then one JSO
 first breach's ``line`` and ``msg`` as lxml gave them (the worker then reads the file itself, from the start).
 
 A line of texts is ``R`` and the ten texts joined by tabs, or, when a text holds a tab or a line break, ``J`` and
-the ten as a JSON list. ``EMPTY`` stands for a cell without text (an empty or missing element): a character XML 1.0
-cannot carry, so no text is ever one.
+the ten as a JSON list; a cell without text (an empty or missing element) is an empty text.
 
 The pass is the validating pass of ``reader.xml_rows`` less the rows: the same parser options (entities, DTDs and
 the network off, comments and processing instructions dropped), each ``Order`` dropped once read, and a document
@@ -22,7 +21,7 @@ from lxml import etree
 NS = "urn:kase:is2in:subscription:register:1"
 ORDER, ORDERS, REGISTER = f"{{{NS}}}Order", f"{{{NS}}}Orders", f"{{{NS}}}Register"
 INCOMPLETE = "the document ends before Register is closed"
-EMPTY = "\x01"
+MISSING = "\x02"  # a cell whose element is not there (yet): a character XML 1.0 cannot carry, so no text is one
 
 # Where each cell's text goes in a line: Number 0, Submitted 1, and the cells of Accepted (columns 3-6) and
 # Satisfied (7-10) 2-9; as ``reader._xml_row`` read them when it walked the tree itself.
@@ -37,32 +36,29 @@ _GROUPS = {
 
 def cells(elem) -> list:
     """Columns 1-10 of an ``Order`` as texts: for each, the text of the first element at its path (as ``find``
-    takes it: Number, Submitted, Accepted/Price, ...), in one walk over the children; None for a cell without
-    text or element."""
-    texts = [None] * 10
-    seen = [False] * 10
+    takes it: Number, Submitted, Accepted/Price, ...), in one walk over the children; "" for an element without
+    text, ``MISSING`` where there is no element."""
+    texts = [MISSING] * 10
     for child in elem:
         tag = child.tag
         index = _TOP.get(tag)
         if index is not None:
-            if not seen[index]:
-                seen[index] = True
-                texts[index] = child.text
+            if texts[index] is MISSING:
+                texts[index] = child.text or ""
             continue
         group = _GROUPS.get(tag)
         if group is not None:
             for cell in child:
                 index = group.get(cell.tag)
-                if index is not None and not seen[index]:
-                    seen[index] = True
-                    texts[index] = cell.text
+                if index is not None and texts[index] is MISSING:
+                    texts[index] = cell.text or ""
     return texts
 
 
 def _line(texts: list) -> bytes:
-    line = "\t".join(EMPTY if text is None else text for text in texts)
+    line = "\t".join(texts).replace(MISSING, "")
     if line.count("\t") != 9 or "\n" in line or "\r" in line:
-        return b"J" + json.dumps(texts).encode("utf-8") + b"\n"
+        return b"J" + json.dumps(["" if text is MISSING else text for text in texts]).encode("utf-8") + b"\n"
     return b"R" + line.encode("utf-8") + b"\n"
 
 
