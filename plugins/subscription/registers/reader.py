@@ -495,13 +495,6 @@ CACHED = 50_000
 _CACHED_CELLS = frozenset((2, 3, 6, 7))  # prices and yields: a book has a few thousand; volumes are each their own
 
 
-def _plain_number(text: str) -> bool:
-    """Whether ``NUMBER`` takes ``text`` unsigned (digits, then a point and digits or nothing): the same test
-    without the regular expression for the usual cell; a signed text is left to ``NUMBER``."""
-    head, point, tail = text.partition(".")
-    return head.isdecimal() and (not point or tail.isdecimal())
-
-
 def _xml_row(elem, position: int, report: Report, made: tuple | None = None) -> Row:
     """Columns 1-10 of an ``Order`` (``xsd_check.cells``: the text of the first element at each path), read."""
     texts = cells(elem)
@@ -545,7 +538,9 @@ def _read(texts: list, position: int, report: Report, made: tuple | None = None)
             if value is None:
                 raw = text
                 text = text.strip()
-                value = Decimal(text) if text and (_plain_number(text) or NUMBER.fullmatch(text)) else None
+                head, point, tail = text.partition(".")  # what NUMBER takes unsigned, without the expression
+                plain = head.isdecimal() and (not point or tail.isdecimal())
+                value = Decimal(text) if plain or (text and NUMBER.fullmatch(text)) else None
                 if value is not None and cached:
                     if len(decimals) >= CACHED:
                         decimals.clear()

@@ -7,6 +7,7 @@ import hashlib
 import time
 from decimal import Decimal
 from pathlib import Path
+from types import NoneType
 
 import peewee as pw
 from flask import send_file
@@ -125,7 +126,11 @@ def _fetch(query, fields=BOOK_FIELDS, make=BookOrder) -> list:
         return []
     columns = list(zip(*rows, strict=True))
     for i, native, convert in converters:
-        columns[i] = [value if value is None or value.__class__ is native else convert(value) for value in columns[i]]
+        column = columns[i]
+        kinds = set(map(type, column))  # a column the driver handed as peewee would make it is kept whole
+        kinds.discard(NoneType)
+        if kinds and kinds != {native}:
+            columns[i] = [value if value is None or value.__class__ is native else convert(value) for value in column]
     return list(map(make._make, zip(*columns, strict=True)))
 
 
