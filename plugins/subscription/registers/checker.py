@@ -1,9 +1,9 @@
 """Checking the rows of an uploaded satisfied register against the book (S-9.5): each row's accepted
 columns must match the order, its satisfied columns must be possible; the mismatches go to the ``Report``."""
 
-import tempfile
 from decimal import Decimal
 
+import peewee
 from flask_babel import gettext as _
 
 from core import database as db
@@ -148,15 +148,32 @@ def _satisfied(order: Order, sub: Subscription, row: Row, report: Report, debt: 
     )
 
 
+STAGE = "subscription_fill_stage"  # a temporary table: the connection's own, gone with it
+_STAGE_COLUMNS = "order_id, price, yield, quantity, volume"
+
+
 class _Fills:
-    """The fills of a register being checked, spooled to a temporary file as they are found (a few dozen
-    bytes each) rather than held as 200,000 dictionaries until the register is accepted."""
+    """The fills of a register being checked, staged as they are found, a batch at a time (``flush``), in a
+    temporary table of the connection (the Fill table's columns and types), rather than held as 200,000 tuples
+    until the register is accepted. Accepting copies them with one ``INSERT ... SELECT`` (``copy_to``): the rows
+    are written while the file is still being read in the schema check's process, not after it. The decimals go
+    in as the texts the check made of them (``format(value, "f")``): SQLite is handed a decimal as
+    ``str(value)`` anyway, which is that text for these quantized values, and PostgreSQL casts it to the column's
+    numeric."""
 
     def __init__(self):
-        self.file = tempfile.TemporaryFile(mode="w+", encoding="ascii", newline="\n")
         self.count = 0
         self.quantity = 0
         self.volume = Decimal(0)
+        self.pending = []
+        self.postgres = isinstance(db.obj, peewee.PostgresqlDatabase)
+        db.execute_sql(f"DROP TABLE IF EXISTS {STAGE}")  # one left by a check this connection did not finish
+        key = "seq BIGSERIAL PRIMARY KEY" if self.postgres else "seq INTEGER PRIMARY KEY"
+        db.execute_sql(
+            f"CREATE TEMPORARY TABLE {STAGE} ({key}, order_id BIGINT NOT NULL, price DECIMAL(20, 4) NOT NULL, "
+            "yield DECIMAL(10, 4), quantity BIGINT NOT NULL, volume DECIMAL(24, 2) NOT NULL)"
+        )
+        self.open = True
 
     def add(self, fill: tuple) -> None:
         """``fill``: (order id, price, yield or None, quantity, volume), as ``_satisfied`` makes it."""
@@ -164,34 +181,52 @@ class _Fills:
         self.count += 1
         self.quantity += quantity
         self.volume += volume
-        yield_rate = "" if yield_rate is None else format(yield_rate, "f")
-        self.file.write(f"{order}\t{price:f}\t{yield_rate}\t{quantity}\t{volume:f}\n")
+        yield_text = None if yield_rate is None else format(yield_rate, "f")
+        self.pending.append((order, format(price, "f"), yield_text, quantity, format(volume, "f")))
+
+    def flush(self) -> None:
+        """Stage the fills found since the last call (one transaction: SQLite would commit every row alone)."""
+        if not self.pending:
+            return
+        sql = f"INSERT INTO {STAGE} ({_STAGE_COLUMNS}) VALUES "  # nosec B608 - our own names, values as parameters
+        with db.atomic():
+            cursor = db.cursor()
+            if self.postgres:
+                from psycopg2.extras import execute_values
+
+                execute_values(cursor, sql + "%s", self.pending, page_size=2000)
+            else:
+                cursor.executemany(sql + "(?, ?, ?, ?, ?)", self.pending)
+        self.pending = []
 
     def rows(self):
         """(order, price, yield, quantity, volume) per fill, in the order found."""
-        self.file.seek(0)
-        for line in self.file:
-            order, price, yield_rate, quantity, volume = line.rstrip("\n").split("\t")
+        self.flush()
+        query = f"SELECT {_STAGE_COLUMNS} FROM {STAGE} ORDER BY seq"  # nosec B608 - our own names
+        for order, price, yield_rate, quantity, volume in db.execute_sql(query).fetchall():
             yield (
                 int(order),
-                Decimal(price),
-                Decimal(yield_rate) if yield_rate else None,
+                _q4(Decimal(str(price))),
+                None if yield_rate is None else _q4(Decimal(str(yield_rate))),
                 int(quantity),
-                Decimal(volume),
+                _q2(Decimal(str(volume))),
             )
 
-    def texts(self):
-        """The same rows with the decimals as the texts the check wrote (``format(value, "f")``), for the
-        database to read as the numbers they are: SQLite is handed a decimal as ``str(value)`` anyway, which
-        is that text for these quantized values, and PostgreSQL casts the text to the column's numeric. Making
-        200,000 ``Decimal``s again only for the driver to write them back out cost a tenth of the check."""
-        self.file.seek(0)
-        for line in self.file:
-            order, price, yield_rate, quantity, volume = line.rstrip("\n").split("\t")
-            yield int(order), price, yield_rate or None, int(quantity), volume
+    def copy_to(self, table: str, subscription_id: int) -> None:
+        """Insert the fills, in the order found, into ``table`` (the Fill table's name) for a subscription."""
+        self.flush()
+        mark = "%s" if self.postgres else "?"
+        db.execute_sql(
+            f"INSERT INTO {table} (subscription_id, {_STAGE_COLUMNS}) "  # nosec B608 - our own names
+            f"SELECT {mark}, {_STAGE_COLUMNS} FROM {STAGE} ORDER BY seq",
+            (subscription_id,),
+        )
 
     def close(self) -> None:
-        self.file.close()
+        if self.open:
+            self.open = False
+            self.pending = []
+            db.execute_sql(f"DROP TABLE IF EXISTS {STAGE}")
 
 
 ACCEPTED_COLUMNS = tuple((column, FIELDS[column]) for column in ("2", "3", "4", "5", "6"))
@@ -254,6 +289,7 @@ class Checker:
                 self.unknown[row.number] = row
             else:
                 self._match(order, row)
+        self.fills.flush()
 
     def _accepted(self, order) -> tuple:
         """Columns 2-6 of ``order`` in the accepted register, in the order of ``ACCEPTED_COLUMNS``: what

@@ -9,7 +9,7 @@ import os
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from core import User, audit, bulk_insert, utcnow
+from core import User, audit, utcnow
 from core import database as db
 from core import file_kind as sniff
 from core import store_file as store
@@ -273,13 +273,7 @@ def _accept(sub: Subscription, user, job: RegisterJob, fills: _Fills, outbox: Ou
         subscription=sub, kind="satisfied", format=job.format, file=job.file, status="accepted", uploaded_by=user
     )
     Fill.delete().where(Fill.subscription == sub).execute()
-    bulk_insert(
-        Fill,
-        [Fill.subscription, Fill.order, Fill.price, Fill.yield_rate, Fill.quantity, Fill.volume],
-        ((sub.id, *fill) for fill in fills.texts()),
-        batch=2000,
-        prepared=True,  # integers, and quantized decimals as the check wrote them (``_Fills.texts``)
-    )
+    fills.copy_to(Fill._meta.table_name, sub.id)
     service._move(sub, "satisfied_register")
     quantity = fills.quantity
     volume = fills.volume
