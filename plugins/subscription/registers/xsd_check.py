@@ -55,6 +55,31 @@ def cells(elem) -> list:
     return texts
 
 
+_ACCEPTED, _SATISFIED = f"{{{NS}}}Accepted", f"{{{NS}}}Satisfied"
+
+
+def valid_cells(elem) -> list:
+    """``cells`` of an ``Order`` the schema holds, which is the only kind whose texts the worker keeps (on a breach it
+    reads the file itself): Number, Submitted and Accepted first, then Satisfied or what follows, each cell at
+    most once; read by position, without walking the investor's and buyer's elements. Anything else is left to
+    ``cells``."""
+    try:
+        number, submitted, accepted = elem[0], elem[1], elem[2]
+        texts = [number.text or "", submitted.text or "", "", "", "", "", "", "", "", ""]
+        group = _GROUPS[_ACCEPTED]
+        for cell in accepted:
+            texts[group[cell.tag]] = cell.text or ""
+        if len(elem) > 3:
+            satisfied = elem[3]
+            if satisfied.tag == _SATISFIED:
+                group = _GROUPS[_SATISFIED]
+                for cell in satisfied:
+                    texts[group[cell.tag]] = cell.text or ""
+    except (IndexError, KeyError):
+        return cells(elem)
+    return texts
+
+
 def _line(texts: list) -> bytes:
     line = "\t".join(texts).replace(MISSING, "")
     if line.count("\t") != 9 or "\n" in line or "\r" in line:
@@ -84,7 +109,7 @@ def first_breach(path: str, schema_path: str, out=None) -> tuple[int, str] | Non
                 complete = complete or elem.getparent() is None
                 continue
             if out is not None:
-                out.write(_line(cells(elem)))
+                out.write(_line(valid_cells(elem)))
             elem.clear()
             parent = elem.getparent()
             if parent is not None and parent.tag == ORDERS:
