@@ -1,9 +1,9 @@
 """Checking the rows of an uploaded satisfied register against the book (S-9.5): each row's accepted
 columns must match the order, its satisfied columns must be possible; the mismatches go to the ``Report``."""
 
-import tempfile
 from decimal import Decimal
 
+import peewee
 from flask_babel import gettext as _
 
 from core import database as db
@@ -13,7 +13,6 @@ from plugins.subscription.registers.columns import (
     LABELS,
     _q2,
     _q4,
-    accepted_values,
     investor_key,
     market_price,
     offered,
@@ -46,8 +45,9 @@ def _same(column: str, expected, got) -> bool:
     return expected == got
 
 
-def _satisfied(order: Order, sub: Subscription, row: Row, report: Report) -> dict | None:
-    """Columns 7-10 of a matched row checked against the order; the fill, or None for nothing filled."""
+def _satisfied(order: Order, sub: Subscription, row: Row, report: Report, debt: bool | None = None) -> tuple | None:
+    """Columns 7-10 of a matched row checked against the order; the fill (order id, price, yield, quantity,
+    volume), or None for nothing filled. ``debt``: ``sub.is_debt`` when the caller has it already."""
     n = order.number
     quantity, price, yield_rate, volume = row.sat_qty, row.sat_price, row.sat_yield, row.sat_volume
     if quantity is BAD or price is BAD or yield_rate is BAD or volume is BAD:
@@ -58,7 +58,8 @@ def _satisfied(order: Order, sub: Subscription, row: Row, report: Report) -> dic
         report.add(row.row, "9", _("Количество не может быть отрицательным."), n)
         return None
     problems = report.count
-    debt = sub.is_debt
+    if debt is None:
+        debt = sub.is_debt
     if not debt and yield_rate is not None:
         report.add(row.row, "8", _("Доходность указывается только для долговых ценных бумаг."), n)
     if price is None or price <= 0:
@@ -113,8 +114,8 @@ def _satisfied(order: Order, sub: Subscription, row: Row, report: Report) -> dic
             )
     expected = rules.money(price * quantity)
     if volume is None:
-        volume = expected
-    elif _q2(volume) != expected:
+        volume = cents = expected
+    elif (cents := _q2(volume)) != expected:
         report.add(
             row.row,
             "10",
@@ -138,51 +139,98 @@ def _satisfied(order: Order, sub: Subscription, row: Row, report: Report) -> dic
         )
     if report.count > problems:
         return None
-    return {
-        "order": order.id,
-        "price": _q4(price),
-        "yield_rate": _q4(yield_rate) if debt and yield_rate is not None else None,
-        "quantity": int(quantity),
-        "volume": _q2(volume),
-        "investor": investor_key(order),
-    }
+    return (
+        order.id,
+        _q4(price),
+        _q4(yield_rate) if debt and yield_rate is not None else None,
+        int(quantity),
+        cents,
+    )
+
+
+STAGE = "subscription_fill_stage"  # a temporary table: the connection's own, gone with it
+_STAGE_COLUMNS = "order_id, price, yield, quantity, volume"
 
 
 class _Fills:
-    """The fills of a register being checked, spooled to a temporary file as they are found (a few dozen
-    bytes each) rather than held as 200,000 dictionaries until the register is accepted."""
+    """The fills of a register being checked, staged as they are found, a batch at a time (``flush``), in a
+    temporary table of the connection (the Fill table's columns and types), rather than held as 200,000 tuples
+    until the register is accepted. Accepting copies them with one ``INSERT ... SELECT`` (``copy_to``): the rows
+    are written while the file is still being read in the schema check's process, not after it. The decimals go
+    in as the texts the check made of them (``format(value, "f")``): SQLite is handed a decimal as
+    ``str(value)`` anyway, which is that text for these quantized values, and PostgreSQL casts it to the column's
+    numeric."""
 
     def __init__(self):
-        self.file = tempfile.TemporaryFile(mode="w+", encoding="ascii", newline="\n")
         self.count = 0
         self.quantity = 0
         self.volume = Decimal(0)
+        self.pending = []
+        self.postgres = isinstance(db.obj, peewee.PostgresqlDatabase)
+        db.execute_sql(f"DROP TABLE IF EXISTS {STAGE}")  # one left by a check this connection did not finish
+        key = "seq BIGSERIAL PRIMARY KEY" if self.postgres else "seq INTEGER PRIMARY KEY"
+        db.execute_sql(
+            f"CREATE TEMPORARY TABLE {STAGE} ({key}, order_id BIGINT NOT NULL, price DECIMAL(20, 4) NOT NULL, "
+            "yield DECIMAL(10, 4), quantity BIGINT NOT NULL, volume DECIMAL(24, 2) NOT NULL)"
+        )
+        self.open = True
 
-    def add(self, fill: dict) -> None:
+    def add(self, fill: tuple) -> None:
+        """``fill``: (order id, price, yield or None, quantity, volume), as ``_satisfied`` makes it."""
+        order, price, yield_rate, quantity, volume = fill
         self.count += 1
-        self.quantity += fill["quantity"]
-        self.volume += fill["volume"]
-        yield_rate = "" if fill["yield_rate"] is None else format(fill["yield_rate"], "f")
-        self.file.write(f"{fill['order']}\t{fill['price']:f}\t{yield_rate}\t{fill['quantity']}\t{fill['volume']:f}\n")
+        self.quantity += quantity
+        self.volume += volume
+        yield_text = None if yield_rate is None else format(yield_rate, "f")
+        self.pending.append((order, format(price, "f"), yield_text, quantity, format(volume, "f")))
+
+    def flush(self) -> None:
+        """Stage the fills found since the last call (one transaction: SQLite would commit every row alone)."""
+        if not self.pending:
+            return
+        sql = f"INSERT INTO {STAGE} ({_STAGE_COLUMNS}) VALUES "  # nosec B608 - our own names, values as parameters
+        with db.atomic():
+            cursor = db.cursor()
+            if self.postgres:
+                from psycopg2.extras import execute_values
+
+                execute_values(cursor, sql + "%s", self.pending, page_size=2000)
+            else:
+                cursor.executemany(sql + "(?, ?, ?, ?, ?)", self.pending)
+        self.pending = []
 
     def rows(self):
         """(order, price, yield, quantity, volume) per fill, in the order found."""
-        self.file.seek(0)
-        for line in self.file:
-            order, price, yield_rate, quantity, volume = line.rstrip("\n").split("\t")
+        self.flush()
+        query = f"SELECT {_STAGE_COLUMNS} FROM {STAGE} ORDER BY seq"  # nosec B608 - our own names
+        for order, price, yield_rate, quantity, volume in db.execute_sql(query).fetchall():
             yield (
                 int(order),
-                Decimal(price),
-                Decimal(yield_rate) if yield_rate else None,
+                _q4(Decimal(str(price))),
+                None if yield_rate is None else _q4(Decimal(str(yield_rate))),
                 int(quantity),
-                Decimal(volume),
+                _q2(Decimal(str(volume))),
             )
 
+    def copy_to(self, table: str, subscription_id: int) -> None:
+        """Insert the fills, in the order found, into ``table`` (the Fill table's name) for a subscription."""
+        self.flush()
+        mark = "%s" if self.postgres else "?"
+        db.execute_sql(
+            f"INSERT INTO {table} (subscription_id, {_STAGE_COLUMNS}) "  # nosec B608 - our own names
+            f"SELECT {mark}, {_STAGE_COLUMNS} FROM {STAGE} ORDER BY seq",
+            (subscription_id,),
+        )
+
     def close(self) -> None:
-        self.file.close()
+        if self.open:
+            self.open = False
+            self.pending = []
+            db.execute_sql(f"DROP TABLE IF EXISTS {STAGE}")
 
 
 ACCEPTED_COLUMNS = tuple((column, FIELDS[column]) for column in ("2", "3", "4", "5", "6"))
+ACCEPTED_NAMES = tuple(name for _column, name in ACCEPTED_COLUMNS)
 INT64 = 2**63  # an order number outside a BIGINT is no order: never sent to the database
 
 
@@ -207,8 +255,10 @@ class Checker:
         self.fills = _Fills()
         self.investors = [] if sub.private else None
         self.market = None
+        self.debt = sub.is_debt
+        self.units = {}  # a unit price -> column 3 as the accepted register shows it (prices repeat in a book)
         # columns 2-6, less column 4 where an equity register leaves it empty (an equity order has no yield)
-        self.compared = ACCEPTED_COLUMNS if sub.is_debt else tuple(c for c in ACCEPTED_COLUMNS if c[0] != "4")
+        self.compared = ACCEPTED_COLUMNS if self.debt else tuple(c for c in ACCEPTED_COLUMNS if c[0] != "4")
 
     def feed(self, rows: list[Row]) -> None:
         report = self.report
@@ -239,12 +289,60 @@ class Checker:
                 self.unknown[row.number] = row
             else:
                 self._match(order, row)
+        self.fills.flush()
+
+    def _accepted(self, order) -> tuple:
+        """Columns 2-6 of ``order`` in the accepted register, in the order of ``ACCEPTED_COLUMNS``: what
+        ``accepted_values`` gives, less the look-ups it repeats for every order (the kind of security, the
+        market price, the quantized price of each of a few thousand prices)."""
+        kind = order.kind
+        if kind == "market":
+            unit = self.market if self.market is not None else market_price(self.sub)
+        elif order.price is not None:
+            unit = order.price
+        else:
+            unit = (self.sub.price or self.sub.nominal) if self.debt else None
+        quantity = order.quantity
+        if kind == "market" and order.basis == "money":
+            volume = _q2(order.money)  # the seller may not exceed it (S-A2, instruction 3)
+        elif unit is not None and quantity is not None:
+            volume = rules.money(Decimal(unit) * quantity)  # in cents already: ``_q2`` would give it back
+        else:
+            volume = None
+        if unit:  # a zero's sign shows in its text: never taken from another zero
+            price = self.units.get(unit)
+            if price is None:
+                price = self.units[unit] = _q4(unit)
+        else:
+            price = _q4(unit)
+        return (
+            order.submitted_at.replace(microsecond=0),
+            price,
+            _q4(order.yield_rate) if self.debt else None,
+            quantity,
+            volume,
+        )
 
     def _match(self, order, row: Row) -> None:
         sub, report = self.sub, self.report
         if order.kind == "market" and self.market is None:
             self.market = market_price(sub)
-        expected = accepted_values(order, sub, self.market)
+        expected = self._accepted(order)
+        # the usual row repeats columns 2-6 as they were: equal values are never reported, so only a row with a
+        # value that differs goes through the columns one by one
+        if (row.submitted, row.acc_price, row.acc_yield, row.acc_qty, row.acc_volume) != expected:
+            self._compare(order, row, dict(zip(ACCEPTED_NAMES, expected, strict=True)))
+        if isinstance(row.sat_qty, int) and row.sat_qty > 0:
+            self.total += row.sat_qty  # the file's total, whatever else is wrong with the row
+        fill = _satisfied(order, sub, row, report, self.debt)
+        if fill is None:
+            return
+        self.fills.add(fill)
+        if self.investors is not None:
+            self.investors.append((order.number, row.row, investor_key(order)))
+
+    def _compare(self, order, row: Row, expected: dict) -> None:
+        report = self.report
         for column, name in self.compared if row.acc_yield is None else ACCEPTED_COLUMNS:
             got = getattr(row, name)
             if got != expected[name] and not _same(column, expected[name], got):  # equal values are the same
@@ -261,14 +359,6 @@ class Checker:
                     ),
                     order.number,
                 )
-        if isinstance(row.sat_qty, int) and row.sat_qty > 0:
-            self.total += row.sat_qty  # the file's total, whatever else is wrong with the row
-        fill = _satisfied(order, sub, row, report)
-        if fill is None:
-            return
-        self.fills.add(fill)
-        if self.investors is not None:
-            self.investors.append((order.number, row.row, fill["investor"]))
 
     def finish(self) -> None:
         sub, report = self.sub, self.report

@@ -21,6 +21,7 @@ from openpyxl import load_workbook
 
 from core import clock
 from plugins.subscription.registers.columns import LABELS, NS, SCHEMA_NAME, SCHEMA_PATH, xml_name
+from plugins.subscription.registers.xsd_check import MISSING, cells
 
 PROGRESS_EVERY = 1000  # rows between progress updates
 REPORT_LIMIT = 500  # mismatches kept for the report; the rest are counted
@@ -433,6 +434,7 @@ def xml_rows(source, report: Report, max_rows=None, validate: bool = False):
     stream, ours = _opened(source)
     position = 0
     complete = False
+    made = ({}, {})
     try:
         for _event, elem in etree.iterparse(
             stream,
@@ -453,7 +455,7 @@ def xml_rows(source, report: Report, max_rows=None, validate: bool = False):
             if max_rows is not None and position > max_rows:
                 _too_many(report, max_rows)
                 raise _Refused
-            row = _xml_row(elem, position, report)
+            row = _xml_row(elem, position, report, made)
             elem.clear()
             parent = elem.getparent()
             if parent is not None and parent.tag == ORDERS:
@@ -479,40 +481,33 @@ def xml_rows(source, report: Report, max_rows=None, validate: bool = False):
 
 ORDERS = xml_name("Orders")
 REGISTER = xml_name("Register")
-_NUMBER, _SUBMITTED = xml_name("Number"), xml_name("Submitted")
-# Where each cell's text goes in ``_xml_row``'s list: Number 0, Submitted 1, and the cells of Accepted
-# (columns 3-6) and Satisfied (7-10) 2-9.
-_XML_TOP = {_NUMBER: 0, _SUBMITTED: 1}
-_XML_GROUPS = {
-    xml_name("Accepted"): {xml_name("Price"): 2, xml_name("Yield"): 3, xml_name("Quantity"): 4, xml_name("Volume"): 5},
-    xml_name("Satisfied"): {xml_name("Price"): 6, xml_name("Yield"): 7, xml_name("Quantity"): 8, xml_name("Volume"): 9},
-}
-# columns 3-10: (index in that list, column, Row field, whether an integer)
+# columns 3-10: (index in ``cells``' list, column, Row field, whether an integer)
 _XML_CELLS = tuple(
     (index, column, FIELDS[column], column in INTEGER_COLUMNS)
     for index, column in enumerate(("3", "4", "5", "6", "7", "8", "9", "10"), start=2)
 )
-_UNSEEN = object()
 
 
-def _xml_row(elem, position: int, report: Report) -> Row:
-    """Columns 1-10 of an ``Order``: for each, the text of the first element at its path (as ``find`` takes
-    it: Number, Submitted, Accepted/Price, ...), in one walk over the children. A plain number is read on the
-    spot (what ``_number`` makes of it); anything else goes through ``_number``, which reports it."""
-    texts = [_UNSEEN] * 10
-    for child in elem:
-        tag = child.tag
-        index = _XML_TOP.get(tag)
-        if index is not None:
-            if texts[index] is _UNSEEN:
-                texts[index] = child.text
-            continue
-        group = _XML_GROUPS.get(tag)
-        if group is not None:
-            for cell in child:
-                index = group.get(cell.tag)
-                if index is not None and texts[index] is _UNSEEN:
-                    texts[index] = cell.text
+# ``_xml_row`` keeps what it made of the texts that repeat down a register (the moments orders share, a book's
+# prices and yields), up to ``CACHED`` of each, for one reading: only values read without a word, so every
+# unreadable cell is still reported.
+CACHED = 50_000
+_CACHED_CELLS = frozenset((2, 3, 6, 7))  # prices and yields: a book has a few thousand; volumes are each their own
+
+
+def _xml_row(elem, position: int, report: Report, made: tuple | None = None) -> Row:
+    """Columns 1-10 of an ``Order`` (``xsd_check.cells``: the text of the first element at each path), read."""
+    texts = cells(elem)
+    if MISSING in texts:
+        texts = [None if text is MISSING else text for text in texts]
+    return _read(texts, position, report, made)
+
+
+def _read(texts: list, position: int, report: Report, made: tuple | None = None) -> Row:
+    """A row of the texts of columns 1-10 (None or "" for a cell without text: both read as empty). A plain
+    number is read on the spot (what ``_number`` makes of it); anything else goes through ``_number``, which
+    reports it. ``made``: the (moments, decimals) this reading has made of their texts so far."""
+    moments, decimals = made if made is not None else ({}, {})
     row = Row(position)
     text = texts[0]
     text = text.strip() if text.__class__ is str else None
@@ -521,19 +516,48 @@ def _xml_row(elem, position: int, report: Report) -> Row:
     else:
         row.number = _number(text or None, position, "1", report, integer=True)
     text = texts[1]
-    row.submitted = _moment(text.strip() or None if text.__class__ is str else None, position, report)
-    for index, column, name, integer in _XML_CELLS:
+    moment = moments.get(text)
+    if moment is None:
+        moment = _moment(text.strip() or None if text.__class__ is str else None, position, report)
+        if moment is not None and moment is not BAD:
+            if len(moments) >= CACHED:
+                moments.clear()
+            moments[text] = moment
+    row.submitted = moment
+    values = [None] * 8
+    for index, column, _name, integer in _XML_CELLS:
         text = texts[index]
         if text.__class__ is not str:
             continue  # no such element, or an empty one: the cell stays empty
-        text = text.strip()
         if integer:
+            text = text.strip()
             value = int(text) if text.isdecimal() and len(text) <= 18 else None
         else:
-            value = Decimal(text) if text and NUMBER.fullmatch(text) else None
+            cached = index in _CACHED_CELLS
+            value = decimals.get(text) if cached else None
+            if value is None:
+                raw = text
+                text = text.strip()
+                head, point, tail = text.partition(".")  # what NUMBER takes unsigned, without the expression
+                plain = head.isdecimal() and (not point or tail.isdecimal())
+                value = Decimal(text) if plain or (text and NUMBER.fullmatch(text)) else None
+                if value is not None and cached:
+                    if len(decimals) >= CACHED:
+                        decimals.clear()
+                    decimals[raw] = value
         if value is None:
             value = _number(text or None, position, column, report, integer=integer)
-        setattr(row, name, value)
+        values[index - 2] = value
+    (
+        row.acc_price,
+        row.acc_yield,
+        row.acc_qty,
+        row.acc_volume,
+        row.sat_price,
+        row.sat_yield,
+        row.sat_qty,
+        row.sat_volume,
+    ) = values
     return row
 
 
@@ -568,11 +592,13 @@ class _Breach:
 
 
 class SchemaCheck:
-    """register-v1.xsd checked over a stored file in a process of its own (``xsd_check``) while this one reads the
-    rows without it: lxml holds the interpreter's lock while it validates, so a thread would not help, and the
-    check is half the time lxml takes over a large file. Start it only once ``_xml_gate`` accepted the file.
-    ``breach()`` waits for it: None when the file holds, the first breach otherwise; it raises ``OSError`` when
-    the check could not give an answer (the caller then validates in-process, as before)."""
+    """register-v1.xsd checked over a stored file in a process of its own (``xsd_check``): lxml holds the
+    interpreter's lock while it validates, so a thread would not help. The process parses the file once, for the
+    schema and for the rows: it sends the texts of each order's cells as it validates (``texts``), and the worker
+    reads them instead of parsing the file a second time; on a breach the worker reads the file itself, from the
+    start (``rows``). Start it only once ``_xml_gate`` accepted the file. ``breach()``: None when the file
+    holds, the first breach otherwise; it raises ``OSError`` when the check could not give an answer (the
+    caller then validates in-process, as before)."""
 
     SCRIPT = Path(__file__).with_name("xsd_check.py")
 
@@ -585,6 +611,20 @@ class SchemaCheck:
         self.process = subprocess.Popen(  # our own script and paths, no shell  # nosec B603
             command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
         )
+        self.answer = None
+
+    def texts(self):
+        """The texts of columns 1-10 of each order, as ``xsd_check.cells`` gives them, as the process reads
+        them; its answer is kept for ``breach``."""
+        for line in self.process.stdout:
+            kind = line[:1]
+            if kind == b"R":
+                yield line[1:-1].decode("utf-8").split("\t")
+            elif kind == b"J":
+                yield json.loads(line[1:])
+            else:
+                self.answer = line
+                return
 
     def breach(self) -> _Breach | None:
         try:
@@ -594,12 +634,30 @@ class SchemaCheck:
             self.process.communicate()
             raise OSError("the schema check took too long") from exc
         try:
-            answer = json.loads(out.decode("utf-8").strip().splitlines()[-1])
+            answer = json.loads((self.answer or out.splitlines()[-1]).decode("utf-8"))
         except (ValueError, IndexError) as exc:
             raise OSError(f"the schema check ended {self.process.returncode} without an answer") from exc
         if self.process.returncode or "error" in answer:
             raise OSError(f"the schema check failed: {answer}")
         return None if answer.get("ok") else _Breach(answer["line"], answer["msg"])
+
+    def rows(self, report: Report, max_rows=None):
+        """The rows of the file as ``xml_rows`` gives them, from the texts the process sends. Raises
+        ``_SchemaInvalid`` on a breach (the caller reads the file itself, which says whether and where it cannot
+        be read), ``OSError`` when the process gave no answer."""
+        made = ({}, {})
+        position = 0
+        for texts in self.texts():
+            position += 1
+            if max_rows is not None and position > max_rows:
+                _too_many(report, max_rows)
+                raise _Refused
+            if len(texts) != 10:
+                raise OSError("the schema check sent a row that is not ten cells")
+            yield _read(texts, position, report, made)
+        breach = self.breach()
+        if breach is not None:
+            raise _SchemaInvalid(breach)
 
     def close(self) -> None:
         """Stop the check if it still runs (the file was refused before it ended), and reap it."""

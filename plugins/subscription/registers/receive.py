@@ -9,7 +9,7 @@ import os
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from core import User, audit, bulk_insert, utcnow
+from core import User, audit, utcnow
 from core import database as db
 from core import file_kind as sniff
 from core import store_file as store
@@ -155,9 +155,10 @@ def check_file(
     """Read an uploaded register (``source``: a path or bytes) and check it, streaming: rows are read, matched
     to their orders and checked a batch at a time. Returns the report and the fills (None when the file was
     refused). As before, a file that cannot be read is reported as such alone (its rows' mismatches are
-    dropped), and an XML file's schema breach is reported only when its rows hold. A stored file's schema is
-    checked in a process of its own meanwhile (``SchemaCheck``, with ``schema_apart``); otherwise the first
-    pass checks the schema along, and on a breach the file is read again without it."""
+    dropped), and an XML file's schema breach is reported only when its rows hold. A stored file is parsed in a
+    process of its own (``SchemaCheck``, with ``schema_apart``), which checks the schema and sends the rows'
+    texts meanwhile; otherwise the first pass checks the schema along. On a breach the file is read again here
+    without the schema, for its rows."""
     apart = _schema_apart(source) if fmt == "xml" and schema_apart else None
     validate = fmt == "xml" and apart is None
     breach = None
@@ -166,7 +167,9 @@ def check_file(
             report = Report()
             checker = Checker(sub, Report())
             max_rows = total + 100  # a few stray rows get their own messages; a flood is refused early
-            if fmt == "xml":
+            if apart is not None:
+                rows = apart.rows(report, max_rows=max_rows)
+            elif fmt == "xml":
                 rows = xml_rows(source, report, max_rows=max_rows, validate=validate)
             else:
                 rows = xlsx_rows(source, report, debt=sub.is_debt, max_rows=max_rows)
@@ -179,23 +182,25 @@ def check_file(
                 checker.fills.close()
                 validate = False
                 breach = exc.error
+                if apart is not None:  # its rows end at the breach: the file is read here, from the start
+                    apart.close()
+                    apart = None
                 continue
             except _Refused:
                 checker.fills.close()
                 return report, None
+            except OSError:
+                if apart is None:
+                    raise
+                log.exception("the schema check of %s gave no answer: checking in-process", source)
+                checker.fills.close()
+                return check_file(sub, fmt, source, total, progress, schema_apart=False)
             break
         if not checker.rows:
             checker.fills.close()
             report.add(None, None, _("В файле нет ни одной строки с заявками."))
             return report, None
         checker.finish()
-        if apart is not None:
-            try:
-                breach = apart.breach()
-            except OSError:
-                log.exception("the schema check of %s gave no answer: checking in-process", source)
-                checker.fills.close()
-                return check_file(sub, fmt, source, total, progress, schema_apart=False)
         report.extend(checker.report)
         if breach is not None and not report:
             report.add(None, None, _schema_message(breach))
@@ -268,13 +273,7 @@ def _accept(sub: Subscription, user, job: RegisterJob, fills: _Fills, outbox: Ou
         subscription=sub, kind="satisfied", format=job.format, file=job.file, status="accepted", uploaded_by=user
     )
     Fill.delete().where(Fill.subscription == sub).execute()
-    bulk_insert(
-        Fill,
-        [Fill.subscription, Fill.order, Fill.price, Fill.yield_rate, Fill.quantity, Fill.volume],
-        ((sub.id, *fill) for fill in fills.rows()),
-        batch=2000,
-        prepared=True,  # integers and quantized decimals, as the check made them
-    )
+    fills.copy_to(Fill._meta.table_name, sub.id)
     service._move(sub, "satisfied_register")
     quantity = fills.quantity
     volume = fills.volume

@@ -353,3 +353,91 @@ def test_the_writers_kept_texts_and_times_write_what_they_wrote_before(app):
         fresh.number = 1
         assert second == fresh.row(cells)  # the second row, from what the first kept, as a fresh sheet writes it
         assert first == SheetRows(len(cells), styles).row(cells)
+
+
+def _checked(app, sub, source):
+    """The report (row, column, message) and the fills of ``source`` checked as the worker checks it."""
+    with app.test_request_context():
+        total = service.accepted_orders(sub).count()
+        report, fills = check_file(sub, "xml", source, total)
+        rows = None
+        if fills is not None:
+            rows = list(fills.rows())
+            fills.close()
+        return [(e["row"], e["column"], e["message"]) for e in report.as_list()], rows
+
+
+@pytest.mark.rule("S-9.5")
+def test_rows_sent_by_the_schema_check_are_read_as_in_process(app, awkward, tmp_path, monkeypatch):
+    """A stored file is parsed once, in the schema check's process, which sends the worker each order's texts:
+    every kind of row-level mismatch the schema lets through (the accepted columns changed, a fill above its
+    order, a volume that is not price times quantity, a yield for equity, a duplicate, an unknown and a missing
+    order), and texts with tabs, line breaks and signs around the numbers, give the same report, on the same rows,
+    and the same fills as the file read in-process; the rows come from that process, not from a second parse."""
+    sub, orders = awkward
+    clean = _satisfied(stored(app, sub, "xml"))
+    first, second = orders[0].number, orders[1].number
+    files = {
+        "clean": clean,
+        "spaced": _edited(clean, {0: {"Number": f"\t{first}\n"}, 1: {"Satisfied/Quantity": " 4\t"}}),
+        "mismatches": _edited(
+            clean,
+            {
+                0: {
+                    "Number": f"\n\t{first} ",
+                    "Submitted": "2020-01-01T10:00:00+06:00",
+                    "Accepted/Price": "999",
+                    "Accepted/Yield": ("5", "Accepted/Price"),
+                    "Accepted/Quantity": "11",
+                    "Accepted/Volume": "1",
+                },
+                1: {
+                    "Satisfied/Price": "+1200",
+                    "Satisfied/Yield": ("3", "Satisfied/Price"),
+                    "Satisfied/Quantity": "6",
+                    "Satisfied/Volume": ("1", "Satisfied/Quantity"),
+                },
+                2: {"Number": "999999"},
+            },
+        ),
+        "duplicate": _edited(clean, {2: {"Number": str(second)}}),
+    }
+    sent = []
+    real = receive.SchemaCheck.texts
+
+    def texts(check):
+        for row in real(check):
+            sent.append(row)
+            yield row
+
+    monkeypatch.setattr(receive.SchemaCheck, "texts", texts)
+    found = {}
+    for name, data in files.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        sent.clear()
+        found[name] = _checked(app, sub, path)
+        assert len(sent) == 3, name  # every row from the schema check's process
+        assert found[name] == _checked(app, sub, data), name  # as the file read in-process
+    assert not found["clean"][0] and not found["spaced"][0]
+    assert sorted(f[3] for f in found["spaced"][1]) == [4, 10, 48]
+    report, fills = found["mismatches"]
+    assert fills is not None
+    assert [(row, column) for row, column, _message in report] == [
+        (None, "1"),
+        (1, "2"),
+        (1, "3"),
+        (1, "4"),
+        (1, "5"),
+        (1, "6"),
+        (2, "8"),
+        (2, "9"),
+        (2, "7"),
+        (2, "10"),
+        (3, "1"),
+    ]
+    assert f"Заявка № {orders[2].number} из реестра принятых заявок отсутствует" in report[0][2]
+    assert "Заявки № 999999 нет в реестре" in report[-1][2]
+    (duplicate, missing) = [message for _row, _column, message in found["duplicate"][0]][::-1]
+    assert f"Заявка № {second} указана в реестре дважды (также в строке 2)" in duplicate
+    assert f"Заявка № {orders[2].number} из реестра принятых заявок отсутствует" in missing
