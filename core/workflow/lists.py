@@ -158,19 +158,33 @@ COMPANY_COLUMNS = (
 )
 
 
-def _page_of(query, ordering, per_page=25) -> Page:
+def _page_of(query, ordering, per_page=25, searched=False) -> Page:
     """``paginate`` for the lists: the total is counted on the applications alone (no join), the page's ids are
-    chosen by a query that the indexes of migrations 0012 and 0022 answer without reading the rows, and only those
-    rows are read, with their companies: the database sorts ids and dates, not whole joined rows."""
+    chosen by a query that the indexes of migrations 0012 and 0023 answer without reading the rows, and only those
+    rows are read, with their companies: the database sorts ids and dates, not whole joined rows.
+
+    A search's matches are found (``_found``) and sorted whole whatever is counted, so its page carries the count
+    (COUNT(*) OVER (): the matches are found once, not twice); the count is asked apart only for a page past the end,
+    which then shows the last, as a list's does."""
     try:
         number = max(1, int(request.args.get("page", 1)))
     except (TypeError, ValueError):
         number = 1
-    total = query.count()
-    number = min(number, max(1, -(-total // per_page)))
-    if not total:
+    ids = None
+    if searched:
+        rows = list(
+            query.select(Application.id, fn.COUNT(1).over()).order_by(*ordering).paginate(number, per_page).tuples()
+        )
+        if rows or number == 1:
+            ids, total = [i for i, _total in rows], (rows[0][1] if rows else 0)
+    if ids is None:
+        total = query.count()
+        number = min(number, max(1, -(-total // per_page)))
+        if not total:
+            return Page([], number, per_page, total)
+        ids = [i for (i,) in query.select(Application.id).order_by(*ordering).paginate(number, per_page).tuples()]
+    if not ids:
         return Page([], number, per_page, total)
-    ids = [i for (i,) in query.select(Application.id).order_by(*ordering).paginate(number, per_page).tuples()]
     # the rows of those ids, put in their order here: a prepared read (its SQL built once per process) that neither
     # carries the sort's expression again nor sorts again
     slots = {f"id{n}": ids[n] if n < len(ids) else None for n in range(per_page)}
@@ -212,7 +226,7 @@ def _listing(query, template, block, **extra):
             Application.id == SQL('"found"."id"')
         )
     column = reviewclock.sort_key() if sort == "left" else SORTS.get(sort, Application.created_at)
-    page = _page_of(query, (column.desc() if desc else column.asc(), Application.id.desc()))
+    page = _page_of(query, (column.desc() if desc else column.asc(), Application.id.desc()), searched=bool(q))
     people = {a.author_id for a in page.items} | {a.executor_id for a in page.items if a.executor_id}
     users = (
         {

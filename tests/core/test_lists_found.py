@@ -202,7 +202,7 @@ def test_the_archive_search_costs_the_same_queries_whatever_is_typed(client, aut
 def test_the_lists_search_indexes_exist_after_the_migrations(app):
     connection = database.db.obj
     names = {index.name for index in connection.get_indexes("application")}
-    assert "application_inbox_lists" in names  # migration 0023
+    assert {"application_inbox_lists", "application_inbox_process"} <= names  # migration 0023
     assert not {"application_inbox", "application_inbox_left"} & names  # replaced by it
     if isinstance(connection, peewee.SqliteDatabase):  # migration 0024: SQLite only
         tables = {row[0] for row in connection.execute_sql("SELECT name FROM sqlite_master").fetchall()}
@@ -212,3 +212,24 @@ def test_the_lists_search_indexes_exist_after_the_migrations(app):
             "application_number_search_update",
             "application_number_search_delete",
         } <= tables
+
+
+def test_a_searchs_later_pages_and_a_page_past_the_end_show_what_they_showed(client, auth, make, varied):
+    """A search's page carries its count (COUNT(*) OVER ()); a page past the end still shows the last page, and
+    an empty search its empty list, as the count asked apart showed them."""
+    make.staff("listing", email="listing@example.kz")
+    auth.login("listing@example.kz")
+    user = User.get(User.email == "listing@example.kz")
+    for q in ("2026", "a", "listing", "zzz"):
+        query = Application.archived_for(user).where(_old_search(q))
+        total = query.count()
+        pages = max(1, -(-total // 25))
+        for page in (1, 2, 99):
+            shown = min(page, pages)
+            numbers, _total = _expected(query, "created", True, shown)
+            html = client.get("/archive", query_string={"q": q, "page": page}).get_data(as_text=True)
+            assert _numbers(html) == [_escape(n) for n in numbers], (q, page)
+            if pages > 1:
+                assert f"Страница {shown} из {pages}" in html, (q, page)
+            elif not total:
+                assert "В архиве пока нет заявлений" in html, (q, page)
