@@ -8,6 +8,7 @@ import re
 import peewee
 import pytest
 
+from core import clock
 from core import db as database
 from core.accounts.models import User
 from core.db import utcnow
@@ -147,7 +148,10 @@ def test_the_inbox_shows_every_unfinished_status_and_counts_as_before(app, clien
             pages = -(-total // 25)
             assert (f"Страница 1 из {pages}" in html) == (pages > 1), (q, sort)
     # the default sort, by the working days left (a CASE over the stopped clocks), and the overdue filter
-    key = reviewclock.sort_key()
+    # the sort as it was: CASE clock_left WHEN <count> THEN <the date it would end restarted today> ... ELSE deadline
+    counts = {a.clock_left for a in Application.select(Application.clock_left) if a.clock_left is not None}
+    today = clock.today()
+    key = peewee.Case(Application.clock_left, [(n, reviewclock.shift(today, n)) for n in counts], Application.deadline)
     expected = [a.number for a in old.order_by(key.asc(), Application.id.desc()).limit(25)]
     html = client.get("/staff/inbox?department=listing").get_data(as_text=True)
     assert _numbers(html) == [_escape(n) for n in expected]
