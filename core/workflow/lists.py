@@ -194,6 +194,19 @@ def _page_of(query, ordering, per_page=25, searched=False) -> Page:
 
 _PAGES: dict = {}
 
+# The names of a page's authors and executors (two a row at most, 50 slots), its SQL built once per process.
+_PEOPLE = Prepared(
+    lambda: User.select(User.id, User.first_name, User.last_name, User.middle_name).where(
+        User.id.in_([Slot(f"id{n}") for n in range(50)])
+    )
+)
+
+
+def _slots(values, size: int) -> list:
+    """``values`` as ``size`` slots' values, the rest NULL (which IN never matches)."""
+    values = list(values)
+    return values + [None] * (size - len(values))
+
 
 def _rows_of(per_page: int) -> Prepared:
     """The read of a page's rows by their ids (up to ``per_page`` of them, the rest of the slots NULL)."""
@@ -228,14 +241,7 @@ def _listing(query, template, block, **extra):
     column = reviewclock.sort_key() if sort == "left" else SORTS.get(sort, Application.created_at)
     page = _page_of(query, (column.desc() if desc else column.asc(), Application.id.desc()), searched=bool(q))
     people = {a.author_id for a in page.items} | {a.executor_id for a in page.items if a.executor_id}
-    users = (
-        {
-            u.id: u
-            for u in User.select(User.id, User.first_name, User.last_name, User.middle_name).where(User.id.in_(people))
-        }
-        if people
-        else {}
-    )
+    users = {u.id: u for u in _PEOPLE.rows(**{f"id{n}": i for n, i in enumerate(_slots(people, 50))})} if people else {}
     today = engine.today()
     left = days_left(today, (a.deadline for a in page.items)) if extra.get("show_deadline") else {}
     return render(
@@ -322,6 +328,8 @@ def _rows(items, users, left) -> list:
         else:
             executor = escape(engine.executor_label(app) or "—")
         row = {
+            # the company's name as the reader's language writes it, once per company a page (it asks the locale)
+            "company": once(("company", app.organisation_id), lambda a: a.organisation.display_name, app),
             "procedure": procedure,
             "process": process,
             "author": author,
