@@ -8,7 +8,10 @@ with their own condition, so the index narrows the search and never changes what
 
 The table holds no copy of the numbers (external content: it reads them from ``application``); triggers keep the
 index in step with every insert, change of number and delete, in the same transaction; ``rebuild`` indexes the
-applications already there. PostgreSQL keeps reading the numbers (a trigram index there needs the pg_trgm
+applications already there. An SQLite without FTS5's trigram tokenizer (before 3.34) gets none of it, and its lists
+read the numbers as before. A later migration that rebuilds ``application`` on SQLite (playhouse's column changes
+copy the table) drops the triggers with it and must create them again (a test checks they exist after every
+migration). PostgreSQL keeps reading the numbers (a trigram index there needs the pg_trgm
 extension, which a database owner may not be allowed to create): nothing is created on it."""
 
 STATEMENTS = (
@@ -32,5 +35,12 @@ def upgrade(db, migrator):
 
     if not isinstance(getattr(db, "obj", db), peewee.SqliteDatabase):  # the proxy's database, or the database
         return
-    for statement in STATEMENTS:
+    try:
+        with db.atomic():
+            db.execute_sql(STATEMENTS[0])
+    except peewee.OperationalError:
+        # an SQLite without FTS5 or older than 3.34 (no trigram tokenizer): the lists read the numbers, as before
+        # (``lists._trigrams`` looks for the table)
+        return
+    for statement in STATEMENTS[1:]:
         db.execute_sql(statement)

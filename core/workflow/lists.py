@@ -112,6 +112,18 @@ def _found_query(trigram: bool, ascii: bool, escaped: bool):
 
 
 _FOUND: dict = {}
+_TRIGRAMS: dict = {}
+
+
+def _trigrams(database) -> bool:
+    """Whether ``database`` has migration 0024's trigram index of numbers (SQLite with FTS5's trigram tokenizer),
+    looked up once per database file."""
+    if not isinstance(database, SqliteDatabase):
+        return False
+    found = _TRIGRAMS.get(database.database)
+    if found is None:
+        found = _TRIGRAMS[database.database] = "application_number_search" in database.get_tables()
+    return found
 
 
 def _found(q: str):
@@ -120,7 +132,7 @@ def _found(q: str):
     database = db.obj
     ascii = q.isascii()
     escaped = bool(set(q) & set("%_\\"))
-    trigram = isinstance(database, SqliteDatabase) and len(q) >= 3 and ascii and not escaped
+    trigram = len(q) >= 3 and ascii and not escaped and _trigrams(database)
     key = (trigram, ascii, escaped)
     prepared = _FOUND.get(key)
     if prepared is None:
