@@ -235,13 +235,19 @@ class Prepared:
             found = self._compiled[key] = (query, sql, params)
         return found
 
-    def rows(self, **values):
-        database = db.obj if isinstance(db, peewee.DatabaseProxy) else db
-        query, sql, params = self._prepare(database)
+    def statement(self, database, **values) -> tuple[str, list]:
+        """The SQL and its arguments for ``values``: what ``rows`` runs, or a part to embed in a query
+        (``peewee.SQL(sql, args)``)."""
+        _query, sql, params = self._prepare(database)
         args = [
             (p.convert(values[p.name]) if p.convert else values[p.name]) if isinstance(p, _Hole) else p for p in params
         ]
-        wrapper = query._get_cursor_wrapper(database.execute_sql(sql, args))
+        return sql, args
+
+    def rows(self, **values):
+        database = db.obj if isinstance(db, peewee.DatabaseProxy) else db
+        sql, args = self.statement(database, **values)
+        wrapper = self._prepare(database)[0]._get_cursor_wrapper(database.execute_sql(sql, args))
         if type(wrapper) in _SAME_COLUMNS:
             self._reuse_columns(type(database), wrapper)
         return wrapper

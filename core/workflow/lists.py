@@ -11,12 +11,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
-from peewee import fn
+from peewee import OP, SQL, Expression, NodeList, Select, SqliteDatabase, Table, Value, fn
 
 from core import clock
 from core.access import client_required, login_required, staff_required
 from core.accounts.models import DEPARTMENTS, Organisation, User
-from core.db import Prepared, Slot, matches
+from core.db import Prepared, Slot, db, matches
 from core.pagination import Page
 from core.web import render
 from core.workdays import days_left
@@ -41,14 +41,104 @@ def _icontains(column, text: str):
 
 
 def _search(q: str):
-    """The lists' search: the number, the procedure's code or the company's code contains ``q``. Companies are
-    matched in their own small table, so the applications are never joined to them just to be filtered."""
+    """The lists' search as a condition: the number, the procedure's code or the company's code contains ``q``.
+    Companies are matched in their own small table, so the applications are never joined to them just to be
+    filtered. ``_found`` finds the same applications from indexes; this is what they must equal (the tests compare)."""
     companies = Organisation.select(Organisation.id).where(_icontains(Organisation.code, q))
     return (
         _icontains(Application.number, q)
         | _icontains(Application.procedure, q)
         | Application.organisation.in_(companies)
     )
+
+
+def _present(column):
+    """The distinct values of an indexed column of the applications, one seek of its index each (a loose index scan:
+    each step asks for the least value above the last; SQLite and PostgreSQL answer it from the index in microseconds
+    where a DISTINCT reads all 20,000 entries). As a query with one column, ``value``."""
+    inner = Application.alias("present_step")
+    step_column = getattr(inner, column.name)
+    seed = Application.select(fn.MIN(column)).cte("present", recursive=True, columns=("value",))
+    step = Select((seed,), (inner.select(fn.MIN(step_column)).where(step_column > seed.c.value),)).where(
+        seed.c.value.is_null(False)
+    )
+    present = seed.union_all(step)
+    return present.select_from(present.c.value).where(present.c.value.is_null(False)), present.c.value
+
+
+def _contains(column, ascii: bool, escaped: bool):
+    """``_icontains(column, q)`` with its pattern as the slot ``pattern``: what peewee builds for it (``contains``: an
+    ILIKE, which it writes LIKE on SQLite; ``matches``: the same of LOWER(column)), ESCAPE included where peewee
+    includes it (when ``q`` has LIKE's wildcards or the escape itself, which ``_pattern`` escapes as peewee does)."""
+    pattern = Slot("pattern")
+    if escaped:
+        pattern = NodeList((pattern, SQL("ESCAPE"), Value("\\", converter=False)))
+    return Expression(column if ascii else fn.LOWER(column), OP.ILIKE, pattern)
+
+
+def _pattern(q: str) -> str:
+    """The LIKE pattern peewee's ``contains`` builds for ``q`` (``ColumnBase._escape_like_expr``), lowered where
+    ``matches`` lowers it."""
+    text = q if q.isascii() else q.lower()
+    return "%" + text.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "%"
+
+
+def _found_query(trigram: bool, ascii: bool, escaped: bool):
+    """The ids the search finds, from indexes: those whose number contains ``q``, those of the procedures present
+    whose code contains it (the procedure index, seek by seek: ``_present``) and those of the companies whose code
+    contains it (the company index); ``_search``'s condition as a union that reads only what matches.
+
+    The number: with ``trigram`` (SQLite, three ASCII letters or more and no LIKE wildcard), the candidates that
+    migration 0024's trigram index (FTS5, case folded) finds, each checked with the lists' own condition; else the
+    condition alone (PostgreSQL; what a trigram cannot find; letters beyond ASCII, which the index folds otherwise
+    than ``matches``). The index only narrows what is checked, so the result is the same."""
+    by_number = Application.alias("found_number")
+    by_procedure = Application.alias("found_procedure")
+    by_company = Application.alias("found_company")
+    number = _contains(by_number.number, ascii, escaped)
+    if trigram:
+        trigrams = Table("application_number_search", ("rowid", "number"))
+        candidates = trigrams.select(trigrams.rowid).where(Expression(trigrams.number, OP.ILIKE, Slot("trigrams")))
+        number = by_number.id.in_(candidates) & number
+    procedures, value = _present(Application.procedure)
+    companies = Organisation.select(Organisation.id).where(_contains(Organisation.code, ascii, escaped))
+    return (
+        by_number.select(by_number.id).where(number)
+        | by_procedure.select(by_procedure.id).where(
+            by_procedure.procedure.in_(procedures.where(_contains(value, ascii, escaped)))
+        )
+        | by_company.select(by_company.id).where(by_company.organisation.in_(companies))
+    )
+
+
+_FOUND: dict = {}
+_TRIGRAMS: dict = {}
+
+
+def _trigrams(database) -> bool:
+    """Whether ``database`` has migration 0024's trigram index of numbers (SQLite with FTS5's trigram tokenizer),
+    looked up once per database file."""
+    if not isinstance(database, SqliteDatabase):
+        return False
+    found = _TRIGRAMS.get(database.database)
+    if found is None:
+        found = _TRIGRAMS[database.database] = "application_number_search" in database.get_tables()
+    return found
+
+
+def _found(q: str):
+    """``_found_query`` for ``q`` as SQL built once per process and shape (peewee built this union's SQL twice a
+    page, a millisecond each, more than the database took to answer it), in parentheses, to read as a table."""
+    database = db.obj
+    ascii = q.isascii()
+    escaped = bool(set(q) & set("%_\\"))
+    trigram = len(q) >= 3 and ascii and not escaped and _trigrams(database)
+    key = (trigram, ascii, escaped)
+    prepared = _FOUND.get(key)
+    if prepared is None:
+        prepared = _FOUND[key] = Prepared(lambda: _found_query(trigram, ascii, escaped))
+    sql, args = prepared.statement(database, pattern=_pattern(q), trigrams=f"%{q}%")
+    return SQL(f"({sql})", args)
 
 
 # What a row of the lists shows: the applications' long texts (the decision) never leave the database for them.
@@ -121,24 +211,38 @@ def _client_active():
 CLIENT_ACTIVE = PreparedList(_client_active)
 
 
-def _page_of(query, ordering, per_page=25, prepared=None) -> Page:
+def _page_of(query, ordering, per_page=25, searched=False, prepared=None) -> Page:
     """``paginate`` for the lists: the total is counted on the applications alone (no join), the page's ids are
-    chosen by a query that the indexes of migrations 0012 and 0022 answer without reading the rows, and only those
+    chosen by a query that the indexes of migrations 0012 and 0023 answer without reading the rows, and only those
     rows are read, with their companies: the database sorts ids and dates, not whole joined rows. ``prepared``
-    (a ``PreparedList``, its ordering's key and its slots) counts and chooses them in prepared SQL instead."""
+    (a ``PreparedList``, its ordering's key and its slots) counts and chooses them in prepared SQL instead.
+
+    A search's matches are found (``_found``) and sorted whole whatever is counted, so its page carries the count
+    (COUNT(*) OVER (): the matches are found once, not twice); the count is asked apart only for a page past the end,
+    which then shows the last, as a list's does."""
     try:
         number = max(1, int(request.args.get("page", 1)))
     except (TypeError, ValueError):
         number = 1
-    total = prepared[0].count(**prepared[2]) if prepared else query.count()
-    number = min(number, max(1, -(-total // per_page)))
-    if not total:
+    ids = None
+    if searched:
+        rows = list(
+            query.select(Application.id, fn.COUNT(1).over()).order_by(*ordering).paginate(number, per_page).tuples()
+        )
+        if rows or number == 1:
+            ids, total = [i for i, _total in rows], (rows[0][1] if rows else 0)
+    if ids is None:
+        total = prepared[0].count(**prepared[2]) if prepared else query.count()
+        number = min(number, max(1, -(-total // per_page)))
+        if not total:
+            return Page([], number, per_page, total)
+        if prepared:
+            listing, key, slots = prepared
+            ids = listing.ids(key, ordering, number, per_page, **slots)
+        else:
+            ids = [i for (i,) in query.select(Application.id).order_by(*ordering).paginate(number, per_page).tuples()]
+    if not ids:
         return Page([], number, per_page, total)
-    if prepared:
-        listing, key, slots = prepared
-        ids = listing.ids(key, ordering, number, per_page, **slots)
-    else:
-        ids = [i for (i,) in query.select(Application.id).order_by(*ordering).paginate(number, per_page).tuples()]
     # the rows of those ids, put in their order here: a prepared read (its SQL built once per process) that neither
     # carries the sort's expression again nor sorts again
     slots = {f"id{n}": ids[n] if n < len(ids) else None for n in range(per_page)}
@@ -147,6 +251,19 @@ def _page_of(query, ordering, per_page=25, prepared=None) -> Page:
 
 
 _PAGES: dict = {}
+
+# The names of a page's authors and executors (two a row at most, 50 slots), its SQL built once per process.
+_PEOPLE = Prepared(
+    lambda: User.select(User.id, User.first_name, User.last_name, User.middle_name).where(
+        User.id.in_([Slot(f"id{n}") for n in range(50)])
+    )
+)
+
+
+def _slots(values, size: int) -> list:
+    """``values`` as ``size`` slots' values, the rest NULL (which IN never matches)."""
+    values = list(values)
+    return values + [None] * (size - len(values))
 
 
 def _rows_of(per_page: int) -> Prepared:
@@ -173,7 +290,13 @@ def _listing(query, template, block, prepared=None, **extra):
     # the inbox opens with the fewest working days left first (issue 19.2); the other lists newest first
     desc = request.args.get("dir", "asc" if sort == "left" and "dir" not in request.args else "desc") != "asc"
     if q:
-        query = query.where(_search(q))
+        # the search's matches, found from indexes (``_found``), and the list's applications read only among them:
+        # the CROSS JOIN makes SQLite read the matches first (its planner, with no statistics, would rather walk
+        # the 11,000 archived applications by status and test each); PostgreSQL plans it as any join
+        found = NodeList((_found(q), SQL('AS "found"')))
+        query = query.from_(NodeList((found, SQL("CROSS JOIN"), Application))).where(
+            Application.id == SQL('"found"."id"')
+        )
     column = reviewclock.sort_key() if sort == "left" else SORTS.get(sort, Application.created_at)
     ordering = (column.desc() if desc else column.asc(), Application.id.desc())
     # the days-left order depends on today and on the clocks stopped (reviewclock.sort_key): never prepared
@@ -182,16 +305,9 @@ def _listing(query, template, block, prepared=None, **extra):
         key = (sort if sort in SORTS else "created", desc)
         page = _page_of(query, ordering, prepared=(listing, key, slots))
     else:
-        page = _page_of(query, ordering)
+        page = _page_of(query, ordering, searched=bool(q))
     people = {a.author_id for a in page.items} | {a.executor_id for a in page.items if a.executor_id}
-    users = (
-        {
-            u.id: u
-            for u in User.select(User.id, User.first_name, User.last_name, User.middle_name).where(User.id.in_(people))
-        }
-        if people
-        else {}
-    )
+    users = {u.id: u for u in _PEOPLE.rows(**{f"id{n}": i for n, i in enumerate(_slots(people, 50))})} if people else {}
     today = engine.today()
     left = days_left(today, (a.deadline for a in page.items)) if extra.get("show_deadline") else {}
     return render(
@@ -278,6 +394,8 @@ def _rows(items, users, left) -> list:
         else:
             executor = escape(engine.executor_label(app) or "—")
         row = {
+            # the company's name as the reader's language writes it, once per company a page (it asks the locale)
+            "company": once(("company", app.organisation_id), lambda a: a.organisation.display_name, app),
             "procedure": procedure,
             "process": process,
             "author": author,
@@ -326,6 +444,28 @@ def questionnaires():
     return render("workflow/questionnaires.html", items=list(Questionnaire.of(current_user.organisation)))
 
 
+# The distinct statuses of the applications, one seek of the status index each (a loose index scan: each step asks
+# for the least status above the last; SQLite and PostgreSQL both answer it from the index, in microseconds, where a
+# DISTINCT reads all 20,000 entries). Written as SQL because peewee has no recursive scalar step of this shape.
+_PRESENT_STATUSES = (
+    "WITH RECURSIVE s(x) AS ("
+    " SELECT MIN(status) FROM application"
+    " UNION ALL SELECT (SELECT MIN(status) FROM application WHERE status > s.x) FROM s WHERE s.x IS NOT NULL"
+    ") SELECT x FROM s WHERE x IS NOT NULL"
+)
+
+
+def present_statuses() -> list[str]:
+    """The statuses the applications have now (whatever the procedures call them), in order."""
+    return [status for (status,) in db.execute_sql(_PRESENT_STATUSES).fetchall()]
+
+
+def unfinished():
+    """The applications neither archived nor withdrawn, as ``status NOT IN ('archived', 'withdrawn')`` selected them,
+    but asked by the statuses present, by name: an index seeks an IN, never a NOT IN (migration 0023)."""
+    return Application.status.in_([s for s in present_statuses() if s not in ("archived", "withdrawn")])
+
+
 # The office and the board read every department's; create_app adds each department that reviews an installed
 # procedure (access.widen). "trading" (the subscription plugin's) keeps the inbox it always had.
 @bp.route("/staff/inbox")
@@ -339,9 +479,7 @@ def inbox():
         abort(403)
     codes = [key for key, p in versions.items() if p.department == department or department == "office"]
     process_filter = request.args.get("process", "")
-    query = Application.select().where(
-        Application.submitted_at.is_null(False) & Application.status.not_in(("archived", "withdrawn"))
-    )
+    query = Application.select().where(Application.submitted_at.is_null(False) & unfinished())
     if department == "office":
         query = query.where(Application.process == "registration")
     else:
