@@ -77,6 +77,12 @@ def definition(app: Application) -> Procedure:
     return found
 
 
+def installed(app: Application) -> Procedure | None:
+    """The application's procedure, or None when it is no longer installed (its plugin disabled or removed while
+    its applications stay in the database): then only what is stored about it can be shown."""
+    return current_app.extensions["is2in.procedure_versions"].get((app.procedure, app.procedure_version))
+
+
 def process_of(app: Application) -> Process:
     return definition(app).process(app.process)
 
@@ -143,7 +149,8 @@ def forget_member_roles() -> None:
 def may_view(user, app) -> bool:
     if user.is_staff:
         return app.submitted_at is not None and (
-            user.is_admin or user.in_department("office", definition(app).department, "board")
+            # a procedure no longer installed names no department: the office, the board and the admins read it
+            user.is_admin or user.in_department("office", getattr(installed(app), "department", None), "board")
         )
     if member_roles(user, app):
         return True
@@ -252,11 +259,13 @@ def executors(app: Application, process: Process) -> list[User]:
 
 
 def executor_label(app: Application, users: dict | None = None) -> str:
-    process = process_of(app)
     if app.executor_id:
         executor = (users or {}).get(app.executor_id) or User.get_or_none(User.id == app.executor_id)
         if executor:
             return executor.full_name
+    if installed(app) is None:  # whose turn it is (the office, a department) was in the definition, now gone
+        return ""
+    process = process_of(app)
     if process.actor == "office":
         return str(DEPARTMENTS["office"])
     if process.actor == "department":

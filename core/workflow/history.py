@@ -15,7 +15,7 @@ from core.workflow.views import _application_or_404, bp
 @login_required
 def history(app_id):
     app = _application_or_404(app_id)
-    return render("workflow/history.html", app=app, procedure=engine.definition(app), events=engine.history(app))
+    return render("workflow/history.html", app=app, procedure=engine.installed(app), events=engine.history(app))
 
 
 HISTORY_LABELS = {
@@ -52,10 +52,11 @@ def history_label(action: str) -> str:
 def history_details(event, procedure) -> str:
     data = event.data
     parts = []
+    # ``procedure`` is None when it is no longer installed: the stored codes are shown
     if "stage" in data:
         try:
             parts.append(str(procedure.stage(data["stage"]).title))
-        except KeyError:
+        except (KeyError, AttributeError):
             parts.append(data["stage"])
     for key in ("to_process",):
         if key in data:
@@ -63,6 +64,8 @@ def history_details(event, procedure) -> str:
                 parts.append("→ " + str(procedure.process(data[key]).title))
             except KeyError:
                 pass
+            except AttributeError:
+                parts.append("→ " + data[key])
     if data.get("old") and data.get("new"):
         parts.append(f"{data['old']} → {data['new']}")
     if event.action.startswith("clock.") and "left" in data:

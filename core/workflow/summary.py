@@ -17,13 +17,15 @@ from core.web import render
 from core.workflow import changes, engine, steps
 from core.workflow import comments as remarks
 from core.workflow.forms import CommentForm
-from core.workflow.views import _application_or_404, _may_comment, bp
+from core.workflow.views import _application_or_404, _may_comment, _uninstalled, bp
 
 
 @bp.route("/applications/<int:app_id>/summary")
 @login_required
 def summary(app_id):
     app = _application_or_404(app_id)
+    if engine.installed(app) is None:  # its forms are read by the definition, which is gone
+        return _uninstalled(app)
     return render(
         "workflow/summary.html",
         app=app,
@@ -41,6 +43,8 @@ def summary(app_id):
 @login_required
 def summary_pdf(app_id):
     app = _application_or_404(app_id)
+    if engine.installed(app) is None:  # its forms are laid out by the definition, which is gone
+        abort(404)
     snapshot = changes.in_force(app, current_user)
     sheet = changes.sheet(changes.compare(app, snapshot, current_user)) if snapshot is not None else None
     data = steps.summary_pdf(app, change_sheet=sheet, since=snapshot.created_at if snapshot else None)
@@ -60,6 +64,8 @@ def summary_pdf(app_id):
 def form_pdf(app_id, form_code):
     """ "Скачать документ": any single form as a PDF (G-18)."""
     app = _application_or_404(app_id)
+    if engine.installed(app) is None:  # its forms are laid out by the definition, which is gone
+        abort(404)
     section = next((s for s in steps.summary(app) if s["form_code"] == form_code), None) or abort(404)
     data = steps.form_pdf(app, section)
     with db.atomic():

@@ -120,6 +120,8 @@ def _page(
     document_form=None,
     consultant_form=None,
 ):
+    if engine.installed(app) is None:
+        return _uninstalled(app)
     procedure = engine.definition(app)
     process = engine.process_of(app)
     user = current_user._get_current_object()
@@ -179,6 +181,17 @@ def _page(
     response = render("workflow/application.html", **context)
     response.status_code = status
     return response
+
+
+def _uninstalled(app):
+    """An application whose procedure is no longer installed: what is stored about it, read-only (its stages,
+    forms and processes were in the definition, which is gone), its documents and its history."""
+    return render(
+        "workflow/uninstalled.html",
+        app=app,
+        executor=engine.executor_label(app, {current_user.id: current_user}),
+        attachments=engine.attachments(app),
+    )
 
 
 def _stage_context(app, stage, forms, security_form, document_form, consultant_form):
@@ -256,6 +269,8 @@ def _nodes_of(items):
 
 
 def _may_comment(user, app) -> bool:
+    if engine.installed(app) is None:  # a procedure no longer installed: read-only
+        return False
     process = engine.process_of(app)
     if user.is_staff:
         return engine.may_act(user, app, process)
