@@ -5,9 +5,11 @@ import datetime
 import io
 import json
 import os
+import queue
 import re
 import subprocess  # the schema check's own process (SchemaCheck): our script, an argument list  # nosec B404
 import sys
+import threading
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -612,30 +614,60 @@ class SchemaCheck:
             command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
         )
         self.answer = None
+        self.ended = False  # the pipe gave all it had
+        # A thread empties the pipe as the process fills it, so the process never waits for this one to take its
+        # rows: on a busy machine, two processes that wait for each other at every 64 KB lose what the second
+        # core gave them. The thread holds the interpreter's lock only to keep each chunk.
+        self.chunks = queue.SimpleQueue()
+        self.pump = threading.Thread(target=self._pump, name="schema-check-pipe", daemon=True)
+        self.pump.start()
+
+    def _pump(self) -> None:
+        read = self.process.stdout.read1
+        try:
+            while chunk := read(1 << 20):
+                self.chunks.put(chunk)
+        except (OSError, ValueError):  # the pipe closed under it: the process was stopped
+            pass
+        self.chunks.put(b"")
 
     def texts(self):
         """The texts of columns 1-10 of each order, as ``xsd_check.cells`` gives them, as the process reads
         them; its answer is kept for ``breach``."""
-        for line in self.process.stdout:
-            kind = line[:1]
-            if kind == b"R":
-                yield line[1:-1].decode("utf-8").split("\t")
-            elif kind == b"J":
-                yield json.loads(line[1:])
-            else:
-                self.answer = line
+        rest = b""
+        while self.answer is None and not self.ended:
+            try:
+                chunk = self.chunks.get(timeout=self.TIMEOUT)
+            except queue.Empty:
+                self.ended = True  # breach() stops the process
                 return
+            if not chunk:
+                self.ended = True
+                return
+            lines = (rest + chunk).split(b"\n")
+            rest = lines.pop()
+            for line in lines:
+                kind = line[:1]
+                if kind == b"R":
+                    yield line[1:].decode("utf-8").split("\t")
+                elif kind == b"J":
+                    yield json.loads(line[1:])
+                else:
+                    self.answer = line
+                    return
 
     def breach(self) -> _Breach | None:
+        for _texts in self.texts():  # the rows nobody took, up to the answer
+            pass
         try:
-            out, _err = self.process.communicate(timeout=self.TIMEOUT)
+            self.process.wait(timeout=self.TIMEOUT)
         except subprocess.TimeoutExpired as exc:
             self.process.kill()
-            self.process.communicate()
+            self.process.wait()
             raise OSError("the schema check took too long") from exc
         try:
-            answer = json.loads((self.answer or out.splitlines()[-1]).decode("utf-8"))
-        except (ValueError, IndexError) as exc:
+            answer = json.loads(self.answer.decode("utf-8"))
+        except (ValueError, AttributeError) as exc:
             raise OSError(f"the schema check ended {self.process.returncode} without an answer") from exc
         if self.process.returncode or "error" in answer:
             raise OSError(f"the schema check failed: {answer}")
@@ -661,10 +693,11 @@ class SchemaCheck:
 
     def close(self) -> None:
         """Stop the check if it still runs (the file was refused before it ended), and reap it."""
-        if self.process.returncode is None:  # breach() has not reaped it
-            if self.process.poll() is None:
-                self.process.kill()
-            self.process.communicate()
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self.pump.join()
+        self.process.stdout.close()
 
 
 def validate_schema(data, report: Report) -> None:
