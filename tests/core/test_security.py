@@ -181,3 +181,22 @@ def test_hsts_follows_the_forwarded_proto_behind_a_configured_proxy(app_config):
     forwarded = client.get("/login", headers={"X-Forwarded-Proto": "https"})
     assert forwarded.headers["Strict-Transport-Security"].startswith("max-age=")
     assert "Strict-Transport-Security" not in client.get("/login").headers
+
+
+def test_the_read_only_apis_limit_still_answers_429_and_pages_skip_the_limiters_middleware(
+    app, client, auth, make, monkeypatch
+):
+    from core.security import limiter
+
+    resolved = []
+    real = limiter.limit_manager.resolve_limits
+    monkeypatch.setattr(limiter.limit_manager, "resolve_limits", lambda *a, **k: resolved.append(a[1]) or real(*a, **k))
+    app.config["API_RATE_LIMIT"] = "2 per minute"
+    codes = [client.get("/api/v1/applications").status_code for _ in range(3)]
+    assert codes == [401, 401, 429]  # the blueprint's limit, per caller, checked before the view
+    assert resolved and all(endpoint.startswith("integrations_api.") for endpoint in resolved)
+    resolved.clear()
+    make.user(email="a@example.kz")
+    auth.login("a@example.kz")
+    assert client.get("/procedures").status_code == 200
+    assert resolved == [] or all(endpoint == "auth.login" for endpoint in resolved)  # the login's own decorator
