@@ -80,8 +80,8 @@ def from_environment(instance_path: str | os.PathLike, environ=os.environ) -> di
         "SESSION_COOKIE_SECURE": https,
         "REMEMBER_COOKIE_SECURE": https,
         "PREFERRED_URL_SCHEME": "https" if https else "http",
-        # Idle timeout: the session cookie is renewed on every request and dies after this many
-        # minutes without one.
+        # Idle timeout: the session dies after this many minutes without a request. Its cookie is renewed
+        # by requests at most once a minute (core.security.IdleSessionInterface), as its server row is.
         "PERMANENT_SESSION_LIFETIME": int(environ.get("IS2IN_IDLE_MINUTES", "30")) * 60,
         "SESSION_REFRESH_EACH_REQUEST": True,
         # without Redis, each process counts in its own memory (core.security.SweptMemoryStorage)

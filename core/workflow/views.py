@@ -147,7 +147,9 @@ def _page(
         "action_labels": engine.ACTION_LABELS,
         "action_forms": action_forms or {},
         "executor": engine.executor_label(app, {user.id: user}),
-        "actors": ACTORS,
+        # translated once for the page: the process chain asks each step's actor whether it is empty, which for
+        # a lazy text is a translation through flask_babel's context lookups each time
+        "actors": {code: str(label) for code, label in ACTORS.items()},
         "can_fill": can_fill,
         "can_delete": engine.may_delete(user, app),
         "comments": comments_by_field(app, user),

@@ -161,6 +161,49 @@ def test_idle_sessions_expire(app, client, auth, make):
     assert client.get("/procedures").status_code == 302
 
 
+@pytest.fixture
+def clock(monkeypatch):
+    """The session cookie's clock (the signer's), moved by hand; the server's row is kept fresh by the test."""
+    from itsdangerous import TimestampSigner
+
+    now = {"t": int(utcnow().timestamp())}
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: now["t"])
+    return now
+
+
+def _session_cookie_sent(response):
+    return any(h.startswith("session=") for h in response.headers.getlist("Set-Cookie"))
+
+
+def test_the_session_cookie_dies_after_30_idle_minutes_even_with_a_fresh_row(client, auth, make, clock):
+    make.user(email="a@example.kz")
+    auth.login("a@example.kz")
+    client.get("/procedures")
+    clock["t"] += 31 * 60
+    UserSession.update(last_seen_at=utcnow()).execute()
+    assert client.get("/procedures").status_code == 302
+
+
+def test_requests_keep_the_session_alive_its_cookie_re_signed_at_most_once_a_minute(client, auth, make, clock):
+    make.user(email="a@example.kz")
+    auth.login("a@example.kz")
+    client.get("/procedures")  # the first page may still write the session (its CSRF token)
+    clock["t"] += 30
+    response = client.get("/procedures")
+    assert response.status_code == 200 and not _session_cookie_sent(response)  # signed 30 s ago: kept
+    for _ in range(3):  # a request every 20 minutes for an hour: never idle for 30
+        clock["t"] += 20 * 60
+        UserSession.update(last_seen_at=utcnow()).execute()
+        response = client.get("/procedures")
+        assert response.status_code == 200 and _session_cookie_sent(response)
+    clock["t"] += 29 * 60 + 30  # 29.5 idle minutes after the last re-signing: still alive
+    UserSession.update(last_seen_at=utcnow()).execute()
+    assert client.get("/procedures").status_code == 200
+    clock["t"] += 31 * 60
+    UserSession.update(last_seen_at=utcnow()).execute()
+    assert client.get("/procedures").status_code == 302
+
+
 @pytest.mark.rule("G-8.2")
 @pytest.mark.parametrize(
     "password, broken",

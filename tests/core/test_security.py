@@ -217,3 +217,22 @@ def test_the_in_process_rate_limit_storage_counts_as_limits_own_without_a_thread
     assert fixed.hit(RateLimitItemPerMinute(5), "other")
     assert not any("short" in key for key in storage.storage)  # expired, swept
     assert started == []
+
+
+def test_the_read_only_apis_limit_still_answers_429_and_pages_skip_the_limiters_middleware(
+    app, client, auth, make, monkeypatch
+):
+    from core.security import limiter
+
+    resolved = []
+    real = limiter.limit_manager.resolve_limits
+    monkeypatch.setattr(limiter.limit_manager, "resolve_limits", lambda *a, **k: resolved.append(a[1]) or real(*a, **k))
+    app.config["API_RATE_LIMIT"] = "2 per minute"
+    codes = [client.get("/api/v1/applications").status_code for _ in range(3)]
+    assert codes == [401, 401, 429]  # the blueprint's limit, per caller, checked before the view
+    assert resolved and all(endpoint.startswith("integrations_api.") for endpoint in resolved)
+    resolved.clear()
+    make.user(email="a@example.kz")
+    auth.login("a@example.kz")
+    assert client.get("/procedures").status_code == 200
+    assert resolved == [] or all(endpoint == "auth.login" for endpoint in resolved)  # the login's own decorator
