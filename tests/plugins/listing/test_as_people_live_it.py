@@ -350,6 +350,8 @@ def test_the_letter_has_an_outgoing_number_the_addressee_the_grounds_and_the_sig
     # the staff's signing page speaks to staff, not to a client's first head
     html = page_of(client, f"/signing/letters/{document.id}")
     assert "ключ первого руководителя (или" not in html and "уполномоченного лица Биржи" in html
+    # and the application's own page offers the staff to sign that letter beside its documents
+    assert f'href="/signing/letters/{document.id}"' in page_of(client, f"/applications/{journey.app_id}")
     assert html.count(f'href="/signing/letters/{document.id}/file"') == 1
 
 
